@@ -1,0 +1,20 @@
+// The PTX printer: a verified module to PTX text, headed by the signature block.
+#pragma once
+
+#include <string>
+
+#include "codegen/ir/module.h"
+
+namespace weft {
+
+struct PrintOptions {
+  bool line_info = true;  // .file/.loc for every instruction's DSL line
+};
+
+// Verifies the module and prints it; throws DiagnosticError listing every problem.
+std::string emit_ptx(const ir::Module& m, const PrintOptions& opts = {});
+
+// The signature the runtime will read back (also printed at the top of the PTX).
+sig::Signature signature_of(const ir::Module& m);
+
+}  // namespace weft

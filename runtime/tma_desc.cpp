@@ -1,0 +1,152 @@
+#include "runtime/tma_desc.h"
+
+#include <cstdio>
+
+#include "runtime/error.h"
+
+namespace weft::rt {
+
+namespace {
+
+std::string dim(std::uint32_t i) { return "dimension " + std::to_string(i); }
+
+[[noreturn]] void bad(const std::string& what) { throw Error("tensor map: " + what); }
+
+}  // namespace
+
+std::uint32_t tma_dtype_bytes(TmaDtype t) {
+  switch (t) {
+    case TmaDtype::u8: return 1;
+    case TmaDtype::u16: case TmaDtype::f16: case TmaDtype::bf16: return 2;
+    case TmaDtype::u32: case TmaDtype::s32: case TmaDtype::f32: case TmaDtype::f32_ftz:
+    case TmaDtype::tf32: case TmaDtype::tf32_ftz: return 4;
+    case TmaDtype::u64: case TmaDtype::s64: case TmaDtype::f64: return 8;
+  }
+  return 0;
+}
+
+std::string_view tma_dtype_name(TmaDtype t) {
+  switch (t) {
+    case TmaDtype::u8: return "u8";
+    case TmaDtype::u16: return "u16";
+    case TmaDtype::u32: return "u32";
+    case TmaDtype::s32: return "s32";
+    case TmaDtype::u64: return "u64";
+    case TmaDtype::s64: return "s64";
+    case TmaDtype::f16: return "f16";
+    case TmaDtype::f32: return "f32";
+    case TmaDtype::f64: return "f64";
+    case TmaDtype::bf16: return "bf16";
+    case TmaDtype::f32_ftz: return "f32_ftz";
+    case TmaDtype::tf32: return "tf32";
+    case TmaDtype::tf32_ftz: return "tf32_ftz";
+  }
+  return "?";
+}
+
+bool tma_dtype_is_float(TmaDtype t) {
+  switch (t) {
+    case TmaDtype::f16: case TmaDtype::f32: case TmaDtype::f64: case TmaDtype::bf16:
+    case TmaDtype::f32_ftz: case TmaDtype::tf32: case TmaDtype::tf32_ftz: return true;
+    default: return false;
+  }
+}
+
+std::uint32_t tma_swizzle_bytes(TmaSwizzle s) {
+  switch (s) {
+    case TmaSwizzle::none: return 0;
+    case TmaSwizzle::b32: return 32;
+    case TmaSwizzle::b64: return 64;
+    case TmaSwizzle::b128: return 128;
+  }
+  return 0;
+}
+
+std::uint64_t TmaDesc::box_bytes() const {
+  std::uint64_t n = tma_dtype_bytes(dtype);
+  for (std::uint32_t i = 0; i < rank && i < 5; ++i) {
+    // With an element stride s, the box of b elements moves ceil(b / s) of them.
+    const std::uint32_t s = element_strides[i] ? element_strides[i] : 1;
+    n *= (i == 0 && interleave == TmaInterleave::none) ? box_dims[i] : (box_dims[i] + s - 1) / s;
+  }
+  return n;
+}
+
+TmaDesc TmaDesc::packed(TmaDtype dtype, std::initializer_list<std::uint64_t> dims,
+                        std::initializer_list<std::uint32_t> box) {
+  TmaDesc d;
+  d.dtype = dtype;
+  d.rank = static_cast<std::uint32_t>(dims.size());
+  if (dims.size() > 5 || box.size() != dims.size())
+    bad("packed() needs 1 to 5 dimensions and one box size per dimension (got " +
+        std::to_string(dims.size()) + " dimensions, " + std::to_string(box.size()) + " box sizes)");
+  std::uint32_t i = 0;
+  for (auto v : dims) d.global_dims[i++] = v;
+  i = 0;
+  for (auto v : box) d.box_dims[i++] = v;
+  std::uint64_t stride = tma_dtype_bytes(dtype);
+  for (i = 0; i + 1 < d.rank; ++i) {
+    stride *= d.global_dims[i];
+    d.global_strides_bytes[i] = stride;
+  }
+  return d;
+}
+
+void check_tma(const TmaDesc& d, std::uint64_t addr) {
+  const std::uint32_t elem = tma_dtype_bytes(d.dtype);
+  if (elem == 0) bad("unknown element type " + std::to_string(static_cast<int>(d.dtype)));
+  if (d.rank < 1 || d.rank > 5) bad("rank " + std::to_string(d.rank) + " is outside 1..5");
+  if (d.interleave != TmaInterleave::none && d.rank < 3)
+    bad("an interleaved layout needs rank 3 or more (rank is " + std::to_string(d.rank) + ")");
+
+  const std::uint64_t align = d.interleave == TmaInterleave::b32 ? 32 : 16;
+  if (addr == 0) bad("the global address is null");
+  if (addr % align)
+    bad("the global address 0x" + [&] {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(addr));
+      return std::string(buf);
+    }() + " is not " + std::to_string(align) + "-byte aligned");
+
+  for (std::uint32_t i = 0; i < d.rank; ++i) {
+    if (d.global_dims[i] == 0 || d.global_dims[i] > (1ull << 32))
+      bad(dim(i) + ": global size " + std::to_string(d.global_dims[i]) + " is outside 1..2^32");
+    if (d.box_dims[i] == 0 || d.box_dims[i] > 256)
+      bad(dim(i) + ": box size " + std::to_string(d.box_dims[i]) + " is outside 1..256");
+    if (d.element_strides[i] == 0 || d.element_strides[i] > 8)
+      bad(dim(i) + ": element stride " + std::to_string(d.element_strides[i]) + " is outside 1..8");
+  }
+  const std::uint64_t stride_align = d.interleave == TmaInterleave::b32 ? 32 : 16;
+  std::uint64_t spans = d.global_dims[0] * elem;  // bytes one step of the next dimension must cover
+  for (std::uint32_t i = 0; i + 1 < d.rank; ++i) {
+    const std::uint64_t s = d.global_strides_bytes[i];
+    const std::string which = "stride of " + dim(i + 1) + " (" + std::to_string(s) + " bytes)";
+    if (s == 0 || s % stride_align)
+      bad(which + " is not a nonzero multiple of " + std::to_string(stride_align) +
+          " (strides are in bytes)");
+    if (s >= (1ull << 40)) bad(which + " is not below 2^40");
+    if (s < spans)
+      bad(which + " is smaller than the " + std::to_string(spans) + " bytes that " + dim(i) +
+          " spans (strides are in bytes, not elements)");
+    spans = s * d.global_dims[i + 1];
+  }
+
+  const std::uint64_t inner = std::uint64_t(d.box_dims[0]) * elem;
+  if (d.interleave == TmaInterleave::none) {
+    if (inner % 16)
+      bad("the box's inner extent is " + std::to_string(inner) + " bytes (" +
+          std::to_string(d.box_dims[0]) + " x " + std::string(tma_dtype_name(d.dtype)) +
+          "); it must be a multiple of 16 bytes");
+    if (const std::uint32_t sw = tma_swizzle_bytes(d.swizzle); sw && inner > sw)
+      bad("the box's inner extent is " + std::to_string(inner) + " bytes, wider than the " +
+          std::to_string(sw) + "-byte swizzle span (use at most " + std::to_string(sw / elem) + " " +
+          std::string(tma_dtype_name(d.dtype)) + " elements, or a wider swizzle)");
+  }
+  if (d.interleave == TmaInterleave::b32 && d.swizzle != TmaSwizzle::b32)
+    bad("a 32-byte interleaved layout needs the 32-byte swizzle");
+  if (d.oob_fill == TmaOobFill::nan_request_zero_fma && !tma_dtype_is_float(d.dtype))
+    bad("the NaN out-of-bounds fill needs a floating-point element type (got " +
+        std::string(tma_dtype_name(d.dtype)) + ")");
+}
+
+}  // namespace weft::rt

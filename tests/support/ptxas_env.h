@@ -1,0 +1,34 @@
+// Test support: ptxas lookup shared by the suites that assemble PTX. Without ptxas the checks say
+// they were skipped (doctest MESSAGE), so a machine without the toolkit still runs the rest.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+#include "codegen/ptxas.h"
+
+namespace weft::test {
+
+inline std::optional<std::string> ptxas_or_skip() {
+  static const auto loc = ptxas::find();
+  if (!loc.path) MESSAGE("skipped: ptxas not found (looked at " << loc.describe_search() << ")");
+  return loc.path;
+}
+
+inline std::filesystem::path scratch_dir() {
+  auto d = std::filesystem::temp_directory_path() / ("weft-tests-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+inline std::string write_file(const std::string& name, const std::string& text) {
+  auto p = scratch_dir() / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+}  // namespace weft::test
