@@ -15,6 +15,12 @@ int attribute(CUdevice dev, CUdevice_attribute a, const char* what) {
   return v;
 }
 
+// For informational attributes that a driver may retire (clock rates): 0 instead of an error.
+int attribute_or_zero(CUdevice dev, CUdevice_attribute a) {
+  int v = 0;
+  return driver().cuDeviceGetAttribute(&v, a, dev) == CUDA_SUCCESS ? v : 0;
+}
+
 CUdevice device_handle(int ordinal) {
   const int n = device_count();
   if (ordinal < 0 || ordinal >= n)
@@ -60,9 +66,9 @@ DeviceProps device_props(int ordinal) {
       attribute(dev, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR, "shared memory per SM");
   p.regs_per_sm = attribute(dev, CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR, "registers");
   p.l2_bytes = attribute(dev, CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, "L2 size");
-  p.clock_khz = attribute(dev, CU_DEVICE_ATTRIBUTE_CLOCK_RATE, "clock rate");
-  p.memory_clock_khz = attribute(dev, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, "memory clock");
-  p.memory_bus_bits = attribute(dev, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, "memory bus");
+  p.clock_khz = attribute_or_zero(dev, CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
+  p.memory_clock_khz = attribute_or_zero(dev, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE);
+  p.memory_bus_bits = attribute_or_zero(dev, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH);
   p.cluster_launch = attribute(dev, CU_DEVICE_ATTRIBUTE_CLUSTER_LAUNCH, "cluster launch") != 0;
   return p;
 }

@@ -24,8 +24,8 @@ struct DeviceProps {
   int max_smem_per_sm = 0;
   int regs_per_sm = 0;
   int l2_bytes = 0;
-  int clock_khz = 0;         // SM clock
-  int memory_clock_khz = 0;  // memory clock
+  int clock_khz = 0;         // SM clock (0 if the driver no longer reports it)
+  int memory_clock_khz = 0;  // memory clock (likewise)
   int memory_bus_bits = 0;
   std::size_t total_memory = 0;
   bool cluster_launch = false;

@@ -32,8 +32,15 @@ struct LinkState {
 }  // namespace
 
 std::string JitOptions::canonical() const {
-  return "O" + std::to_string(optimization_level) + (line_info ? " lineinfo" : "") +
-         (max_registers ? " maxrreg=" + std::to_string(max_registers) : "");
+  // Appended piecewise: `"O" + std::to_string(...)` trips GCC 12's -Wrestrict false positive at -O3.
+  std::string s = "O";
+  s += std::to_string(optimization_level);
+  if (line_info) s += " lineinfo";
+  if (max_registers) {
+    s += " maxrreg=";
+    s += std::to_string(max_registers);
+  }
+  return s;
 }
 
 std::string ptx_too_new_message(const std::string& origin, const std::string& ptx_version,

@@ -1,5 +1,6 @@
 #include "codegen/isa/database.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -57,6 +58,34 @@ const Form* find_form(std::string_view id) {
 const Form& form(std::string_view id) {
   if (const Form* f = find_form(id)) return *f;
   throw std::logic_error("weft: no instruction form '" + std::string(id) + "'");
+}
+
+}  // namespace weft::isa
+
+namespace weft::isa {
+
+std::string_view opcode(const Form& f) {
+  auto p = f.pattern;
+  return p.substr(0, p.find('{'));
+}
+
+const Form* resolve(std::string_view op, Type t0, Type t1, const Quals& q) {
+  auto has = [](const std::vector<Type>& ts, Type t) {
+    return ts.empty() ? t == Type::none : std::find(ts.begin(), ts.end(), t) != ts.end();
+  };
+  for (const auto& f : forms()) {
+    if (opcode(f) != op || !has(f.types0, t0) || !has(f.types1, t1)) continue;
+    bool fits = true;
+    for (std::size_t k = 0; k < kQualKinds && fits; ++k) {
+      const auto kind = static_cast<QualKind>(k);
+      const auto* s = f.slot(kind);
+      const auto v = q.get(kind);
+      if (v == 0) fits = !(s && s->required);
+      else fits = s && (s->allowed & (1u << (v - 1)));
+    }
+    if (fits) return &f;
+  }
+  return nullptr;
 }
 
 }  // namespace weft::isa

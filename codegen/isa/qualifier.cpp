@@ -44,7 +44,7 @@ struct KindRow {
   SV name;
   std::span<const SV> values;
 };
-const KindRow kKinds[kQualKinds] = {
+constexpr KindRow kKinds[kQualKinds] = {
     {"rnd", kRnd},         {"irnd", kIrnd},         {"ftz", kFtz},          {"sat", kSat},
     {"satfinite", kSatfinite}, {"relu", kRelu},     {"prec", kPrec},        {"cmp", kCmp},
     {"boolop", kBoolop},   {"sem", kSem},           {"scope", kScope},      {"space", kSpace},

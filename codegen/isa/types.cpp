@@ -6,34 +6,6 @@ namespace weft::isa {
 
 namespace {
 using K = TypeKind;
-constexpr std::array kTypes = {
-    TypeInfo{Type::none, "none", 0, K::none},
-    TypeInfo{Type::pred, "pred", 0, K::pred},
-    TypeInfo{Type::b8, "b8", 8, K::bits},
-    TypeInfo{Type::b16, "b16", 16, K::bits},
-    TypeInfo{Type::b32, "b32", 32, K::bits},
-    TypeInfo{Type::b64, "b64", 64, K::bits},
-    TypeInfo{Type::b128, "b128", 128, K::bits},
-    TypeInfo{Type::u8, "u8", 8, K::unsigned_int},
-    TypeInfo{Type::u16, "u16", 16, K::unsigned_int},
-    TypeInfo{Type::u32, "u32", 32, K::unsigned_int},
-    TypeInfo{Type::u64, "u64", 64, K::unsigned_int},
-    TypeInfo{Type::s8, "s8", 8, K::signed_int},
-    TypeInfo{Type::s16, "s16", 16, K::signed_int},
-    TypeInfo{Type::s32, "s32", 32, K::signed_int},
-    TypeInfo{Type::s64, "s64", 64, K::signed_int},
-    TypeInfo{Type::f16, "f16", 16, K::floating},
-    TypeInfo{Type::f16x2, "f16x2", 32, K::floating},
-    TypeInfo{Type::bf16, "bf16", 16, K::floating},
-    TypeInfo{Type::bf16x2, "bf16x2", 32, K::floating},
-    TypeInfo{Type::tf32, "tf32", 32, K::floating},
-    TypeInfo{Type::f32, "f32", 32, K::floating},
-    TypeInfo{Type::f64, "f64", 64, K::floating},
-    TypeInfo{Type::e4m3, "e4m3", 8, K::fp8},
-    TypeInfo{Type::e5m2, "e5m2", 8, K::fp8},
-    TypeInfo{Type::e4m3x2, "e4m3x2", 16, K::fp8},
-    TypeInfo{Type::e5m2x2, "e5m2x2", 16, K::fp8},
-};
 
 bool is_int(Type t) {
   auto k = info(t).kind;
@@ -41,10 +13,9 @@ bool is_int(Type t) {
 }
 }  // namespace
 
-const TypeInfo& info(Type t) { return kTypes[static_cast<size_t>(t)]; }
 
 std::optional<Type> type_from_name(std::string_view s) {
-  for (const auto& i : kTypes)
+  for (const auto& i : detail::kTypeTable)
     if (i.name == s && i.type != Type::none) return i.type;
   return std::nullopt;
 }

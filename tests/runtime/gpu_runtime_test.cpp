@@ -71,7 +71,7 @@ TEST_CASE("device properties") {
   CHECK(p.sm_count > 0);
   CHECK(p.max_smem_per_block_optin >= 48 * 1024);
   CHECK(p.l2_bytes > 0);
-  CHECK(p.clock_khz > 0);
+  WARN(p.clock_khz > 0);  // informational; a driver may retire the attribute
   CHECK(p.total_memory > 0);
   CHECK(ensure_context() == primary_context(0));
   CHECK(current_device() == 0);

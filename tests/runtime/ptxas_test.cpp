@@ -61,6 +61,10 @@ TEST_CASE("the GPU tests' PTX assembles with ptxas") {
     CHECK(assemble(ptxas, weft::rt::test::test_module(), arch, log) == 0);
   }
   std::string log;
+  // The foreign-architecture cubin the GPU test makes.
+  CHECK(assemble(ptxas, weft::rt::test::test_module("8.0", "sm_75"), "sm_75", log) == 0);
+  // What from_best_ptx is offered on an H100/H200.
+  CHECK(assemble(ptxas, weft::rt::test::test_module("8.8", "sm_90a"), "sm_90a", log) == 0);
   CHECK(assemble(ptxas, weft::rt::test::bad_module(), "sm_90", log) != 0);
   INFO(log);
   CHECK(log.find("line 6") != std::string::npos);  // the GPU test expects the JIT to say the same

@@ -1,0 +1,51 @@
+// The weft CLI's commands. Exit codes: 0 success, 1 diagnostics (DSL errors, ptxas rejections,
+// files that cannot be written), 2 usage errors (bad flags, unknown kernels or targets, bad --param).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "codegen/isa/target.h"
+#include "dsl/registry.h"
+
+namespace weft::cli {
+
+inline constexpr int kOk = 0, kDiagnostics = 1, kUsage = 2;
+
+// A one-line error for the user, with its exit code.
+struct Failure {
+  int code;
+  std::string message;
+};
+
+// "sm_80,sm_90a" -> targets; throws Failure(kUsage) naming the bad one.
+std::vector<isa::Target> parse_arch_list(const std::string& list);
+// Kernel names (or every registered kernel) -> entries; throws Failure(kUsage) for an unknown name.
+std::vector<const KernelEntry*> select_kernels(const std::vector<std::string>& names, bool all);
+
+struct EmitRequest {
+  std::vector<const KernelEntry*> kernels;
+  std::vector<isa::Target> targets;
+  std::vector<std::string> params;
+  std::filesystem::path out_dir;
+  bool line_info = true;
+};
+struct Emitted {
+  std::string kernel;
+  isa::Target target;
+  std::filesystem::path file;
+  double micros = 0;  // time to build and print the module
+};
+// Builds and writes one .ptx per (kernel, target): <out>/<kernel>.<target>.ptx. Diagnostics go to
+// stderr as file:line: error lines and make the result kDiagnostics.
+int emit(const EmitRequest& r, std::vector<Emitted>& written);
+
+// Assembles files with ptxas and prints the table. `targets` empty: the file's signature target.
+int check_files(const std::vector<std::filesystem::path>& files, const std::vector<isa::Target>& targets,
+                const std::vector<std::string>& labels);
+
+// Prints rows as an aligned text table.
+void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+
+}  // namespace weft::cli

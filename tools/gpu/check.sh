@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The one script run on the lent GPU machine (H100/H200, CUDA 13 toolkit, no internet, no compilers
+# needed). It runs the binaries in build-gpu/ (made on a CPU machine by tools/gpu/build.sh and
+# carried with the tree): every GPU test, the no-driver test, every host app under samples/apps and,
+# unless WEFT_GPU_BENCH=0, every benchmark under bench/. It prints `nvidia-smi -L` first and a table
+# (test, result, seconds) last, and exits non-zero if anything failed. Whole run: under 4 minutes
+# (each program gets WEFT_GPU_TIMEOUT seconds, default 90; nothing new starts after 200 s).
+#
+#   tools/gpu/check.sh [build-dir]      # default build-gpu
+# Logs go to $OUT/gpu-check/ when $OUT is set (the device tool brings that folder back).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD="${1:-build-gpu}"
+PER_TIMEOUT="${WEFT_GPU_TIMEOUT:-90}"
+BUDGET=200
+LOGS="${OUT:-/tmp}/gpu-check"
+mkdir -p "$LOGS"
+
+echo "== GPUs"
+if command -v nvidia-smi >/dev/null; then nvidia-smi -L; else echo "nvidia-smi not found"; fi
+echo "== tree: $(pwd), build: $BUILD"
+[ -d "$BUILD" ] || { echo "check.sh: $BUILD is missing; run tools/gpu/build.sh on the CPU machine and carry it" >&2; exit 2; }
+
+# A cold, private cubin cache for this run (the cache tests make their own as well).
+export WEFT_CACHE_DIR="$(mktemp -d /tmp/weft-gpu-cache.XXXXXX)"
+
+# ELF executables only (the build tree also holds CMake files, dependency files, scripts). File modes
+# may not survive the carry, so the mode is not trusted: the ELF header is.
+is_elf() { [ "$(head -c4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
+programs=()
+while IFS= read -r f; do
+  case "$f" in *.o|*.a|*.so|*.so.*) continue;; esac
+  if is_elf "$f"; then chmod +x "$f" 2>/dev/null; programs+=("$f"); fi
+done < <(
+  { find "$BUILD" -type f \( -name 'test_gpu_*' -o -name 'test_runtime_nodriver' \) -not -path '*/CMakeFiles/*'
+    [ -d "$BUILD/samples/apps" ] && find "$BUILD/samples/apps" -maxdepth 2 -type f -not -path '*/CMakeFiles/*'
+    [ "${WEFT_GPU_BENCH:-1}" != 0 ] && [ -d "$BUILD/bench" ] && find "$BUILD/bench" -maxdepth 2 -type f -not -path '*/CMakeFiles/*'
+  } 2>/dev/null | sort -u)
+
+names=(); results=(); times=()
+start=$(date +%s)
+failed=0
+for p in "${programs[@]}"; do
+  name="${p#"$BUILD"/}"
+  if [ $(( $(date +%s) - start )) -ge "$BUDGET" ]; then
+    names+=("$name"); results+=("not run (time budget)"); times+=("-"); failed=1; continue
+  fi
+  log="$LOGS/$(echo "$name" | tr '/' '_').log"
+  echo "== $name"
+  t0=$(date +%s.%N)
+  timeout "$PER_TIMEOUT" "$p" >"$log" 2>&1
+  rc=$?
+  t1=$(date +%s.%N)
+  tail -n 40 "$log"
+  if [ $rc -eq 0 ]; then
+    if grep -q '^skipped: ' "$log"; then
+      r="skipped: $(grep -m1 '^skipped: ' "$log" | cut -c10- | cut -d'(' -f1)"
+      # On a machine with a GPU, a GPU test that skips is a failure of the setup, not a pass.
+      if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then r="SKIPPED on a GPU machine"; failed=1; fi
+    else
+      r="pass"
+    fi
+  elif [ $rc -eq 124 ]; then r="TIMEOUT (${PER_TIMEOUT}s)"; failed=1
+  else r="FAIL (exit $rc)"; failed=1
+  fi
+  names+=("$name"); results+=("$r"); times+=("$(awk "BEGIN{printf \"%.1f\", $t1-$t0}")")
+done
+rm -rf "$WEFT_CACHE_DIR"
+
+echo
+echo "== summary ($(nvidia-smi -L 2>/dev/null | head -1 || echo 'no nvidia-smi'))"
+printf '%-48s %-40s %8s\n' "test" "result" "seconds"
+for i in "${!names[@]}"; do printf '%-48s %-40s %8s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"; done
+[ ${#names[@]} -gt 0 ] || { echo "check.sh: no programs found in $BUILD" >&2; exit 2; }
+exit $failed
