@@ -178,6 +178,12 @@ class FunctionPrinter {
 
 }  // namespace
 
+std::string print_instruction(const ir::Function& f, const ir::Instr& in) {
+  std::map<std::string, int> files;
+  PrintOptions opts;
+  return FunctionPrinter(f, files, opts).instruction(in);
+}
+
 sig::Signature signature_of(const ir::Module& m) {
   sig::Signature s;
   s.target = m.target.name();

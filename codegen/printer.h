@@ -14,6 +14,9 @@ struct PrintOptions {
 // Verifies the module and prints it; throws DiagnosticError listing every problem.
 std::string emit_ptx(const ir::Module& m, const PrintOptions& opts = {});
 
+// One instruction as the printer writes it, with `f`'s register names ("add.s32 %r2, %r0, %r1;").
+std::string print_instruction(const ir::Function& f, const ir::Instr& in);
+
 // The signature the runtime will read back (also printed at the top of the PTX).
 sig::Signature signature_of(const ir::Module& m);
 

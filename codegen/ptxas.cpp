@@ -21,15 +21,14 @@ std::string Location::describe_search() const {
 Location find() {
   Location loc;
   auto executable = [](const fs::path& p) { return ::access(p.c_str(), X_OK) == 0 && fs::is_regular_file(p); };
+  // An explicit $WEFT_PTXAS is authoritative: a wrong one is reported, not silently replaced.
   if (const char* env = std::getenv("WEFT_PTXAS"); env && *env) {
-    loc.looked.push_back(std::string("$WEFT_PTXAS=") + env);
-    if (executable(env)) {
-      loc.path = env;
-      return loc;
-    }
-  } else {
-    loc.looked.push_back("$WEFT_PTXAS (unset)");
+    const bool ok = executable(env);
+    loc.looked.push_back(std::string("$WEFT_PTXAS=") + env + (ok ? "" : " (not an executable file)"));
+    if (ok) loc.path = env;
+    return loc;
   }
+  loc.looked.push_back("$WEFT_PTXAS (unset)");
   loc.looked.push_back("PATH");
   if (const char* path = std::getenv("PATH")) {
     std::string_view p(path);
@@ -44,7 +43,9 @@ Location find() {
       p.remove_prefix(colon + 1);
     }
   }
-  const char* fallback = "/usr/local/cuda/bin/ptxas";
+  // The toolkit: $CUDA_HOME/bin, or /usr/local/cuda/bin.
+  const char* home = std::getenv("CUDA_HOME");
+  const std::string fallback = std::string(home && *home ? home : "/usr/local/cuda") + "/bin/ptxas";
   loc.looked.push_back(fallback);
   if (executable(fallback)) loc.path = fallback;
   return loc;

@@ -8,8 +8,8 @@
 
 namespace weft::ptxas {
 
-// Where ptxas is: $WEFT_PTXAS, then PATH, then /usr/local/cuda/bin. `looked` lists the places tried
-// so that "not found" can say where it looked.
+// Where ptxas is: $WEFT_PTXAS (authoritative when set), then PATH, then $CUDA_HOME/bin (default
+// /usr/local/cuda/bin). `looked` lists the places tried so that "not found" can say where it looked.
 struct Location {
   std::optional<std::string> path;
   std::vector<std::string> looked;

@@ -61,6 +61,15 @@ struct Checker {
             "convert with cvt, or reinterpret the bits with mov");
   }
 
+  void check_immediate_range(const isa::OperandSpec& s, const ir::Operand& o) {
+    if (o.value < s.imm_min || o.value > s.imm_max)
+      return error(fmt::format("{}: immediate {} for operand '{}' is out of range [{}, {}]", name, o.value, s.name,
+                               s.imm_min, s.imm_max));
+    if (s.imm_multiple_of && o.value % s.imm_multiple_of != 0)
+      error(fmt::format("{}: immediate {} for operand '{}' must be a multiple of {}", name, o.value, s.name,
+                        s.imm_multiple_of));
+  }
+
   void check_operand(const isa::OperandSpec& s, const ir::Operand& o) {
     const Type want = expected_type(s, in.t0, in.t1);
     auto wrong = [&](std::string_view expects) {
@@ -94,8 +103,8 @@ struct Checker {
           const auto k = isa::info(want).kind;
           if (k == isa::TypeKind::floating) return wrong(fmt::format("a {} register or a floating-point immediate", isa::name(want)));
           if (!fits(o.value, want))
-            error(fmt::format("{}: immediate {} does not fit operand '{}' of type {}", name, o.value, s.name, isa::name(want)));
-          return;
+            return error(fmt::format("{}: immediate {} does not fit operand '{}' of type {}", name, o.value, s.name, isa::name(want)));
+          return check_immediate_range(s, o);
         }
         if (o.kind == OK::imm_float) {
           if (want != Type::f32 && want != Type::f64)
@@ -105,13 +114,7 @@ struct Checker {
         return wrong(fmt::format("a {} register or immediate", isa::name(want)));
       case isa::OpClass::imm:
         if (o.kind != OK::imm_int) return wrong("an integer immediate");
-        if (o.value < s.imm_min || o.value > s.imm_max)
-          return error(fmt::format("{}: immediate {} for operand '{}' is out of range [{}, {}]", name, o.value,
-                                   s.name, s.imm_min, s.imm_max));
-        if (s.imm_multiple_of && o.value % s.imm_multiple_of != 0)
-          error(fmt::format("{}: immediate {} for operand '{}' must be a multiple of {}", name, o.value, s.name,
-                            s.imm_multiple_of));
-        return;
+        return check_immediate_range(s, o);
       case isa::OpClass::pred:
         if (o.kind != OK::reg || reg_type(o.reg) != Type::pred) return wrong("a predicate register");
         if (o.negated && !s.negatable) error(fmt::format("{}: operand '{}' cannot be negated", name, s.name));

@@ -184,7 +184,7 @@ class KernelBuilder {
   template <DataType R, DataType... A, class F>
   Func<R, A...> func(std::string name, F body, Loc loc = Loc::current());
   template <DataType R, DataType... A>
-  Reg<R> call(const Func<R, A...>& f, Src<A>... args);
+  Reg<R> call(const Func<R, A...>& f, std::type_identity_t<Src<A>>... args);
 
   // ---- Kernel directives ----
   void reqntid(std::uint32_t x, std::uint32_t y = 1, std::uint32_t z = 1, Loc loc = Loc::current());

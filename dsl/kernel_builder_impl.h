@@ -292,7 +292,7 @@ KernelBuilder::Func<R, A...> KernelBuilder::func(std::string name, F body, Loc l
 }
 
 template <DataType R, DataType... A>
-Reg<R> KernelBuilder::call(const Func<R, A...>& f, Src<A>... args) {
+Reg<R> KernelBuilder::call(const Func<R, A...>& f, std::type_identity_t<Src<A>>... args) {
   const auto id = call_count_++;
   std::vector<std::string> arg_names;
   SourceLoc l{};
@@ -305,7 +305,9 @@ Reg<R> KernelBuilder::call(const Func<R, A...>& f, Src<A>... args) {
         const std::string pname = "weft_call" + std::to_string(id) + "_arg" + std::to_string(n++);
         fn().call_params.push_back({pname, sig::ParamKind::scalar, T::type, isa::bytes(T::type), isa::bytes(T::type)});
         l = args.loc();
-        emit("st", T::type, isa::Type::none, q, {ir::Operand::mem(pname), args.operand()}, l);
+        // st takes registers only: an immediate argument goes through a mov first.
+        const ir::Operand value = args.is_reg() ? args.operand() : ir::Operand::r(let<T>(args).id());
+        emit("st", T::type, isa::Type::none, q, {ir::Operand::mem(pname), value}, l);
         arg_names.push_back(pname);
       }(),
       ...);

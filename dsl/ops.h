@@ -13,6 +13,7 @@ template <DataType T>
 Reg<T> binary(std::string_view opcode, Reg<T> a, const Src<T>& b, isa::Quals q = {}, isa::Type t = T::type) {
   auto* k = a.builder();
   k->check_owner(a.function(), b.loc());
+  if (b.is_reg()) k->check_owner(b.reg().function(), b.loc());
   auto r = k->template fresh<T>();
   k->emit(opcode, t, isa::Type::none, q, {ir::Operand::r(r.id()), ir::Operand::r(a.id()), b.operand()}, b.loc());
   return r;
@@ -30,6 +31,7 @@ template <DataType T>
 Pred compare(const char* cmp, Reg<T> a, const Src<T>& b) {
   auto* k = a.builder();
   k->check_owner(a.function(), b.loc());
+  if (b.is_reg()) k->check_owner(b.reg().function(), b.loc());
   auto p = k->fresh_pred();
   isa::Quals q;
   q.set(isa::QualKind::cmp, cmp);
@@ -157,7 +159,7 @@ Reg<To> convert(Reg<From> a, Loc loc = Loc::current()) {
   auto* k = a.builder();
   const auto l = SourceLoc::from(loc);
   if constexpr (std::is_same_v<To, From>) {
-    return k->let(Src<To>(a, loc), loc);
+    return k->template let<To>(Src<To>(a, loc), loc);
   } else {
     auto r = Reg<To>(k, k->fn().new_reg(detail::reg_type<To>()), a.function());
     isa::Quals q;

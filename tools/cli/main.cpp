@@ -84,6 +84,14 @@ int main(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand("info", "print the signature block of a .ptx file");
   info_cmd->add_option("file", info_file, ".ptx file")->required();
 
+  // CLI11 would call a stray word an extra argument; name it as the unknown command it is.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string cmd = argv[1];
+    if (cmd != "list" && cmd != "emit" && cmd != "check" && cmd != "info") {
+      fmt::print(stderr, "weft: error: unknown command '{}' (commands: list, emit, check, info)\n", cmd);
+      return kUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,121 @@
+// The weft CLI as a user runs it: exit codes (0 success, 1 diagnostics, 2 usage) and the one-line
+// messages for each failure mode.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/ptxas_env.h"
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;  // stdout and stderr
+};
+
+Run run_weft(const std::string& args, const std::string& env = "") {
+  const auto log = weft::test::scratch_dir() / "cli.log";
+  const std::string cmd = env + " " + WEFT_CLI + " " + args + " > " + log.string() + " 2>&1";
+  Run r;
+  const int status = std::system(cmd.c_str());
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(log);
+  std::stringstream s;
+  s << in.rdbuf();
+  r.out = s.str();
+  return r;
+}
+
+bool has(const Run& r, const std::string& text) { return r.out.find(text) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("version, help and list succeed") {
+  auto v = run_weft("--version");
+  CHECK(v.code == 0);
+  CHECK(has(v, "weft 0."));
+  auto h = run_weft("emit --help");
+  CHECK(h.code == 0);
+  CHECK(has(h, "--arch"));
+  auto l = run_weft("list");
+  CHECK(l.code == 0);
+  for (const char* k : {"vector_add", "saxpy", "reduce_sum", "transpose", "histogram", "scan"}) CHECK(has(l, k));
+}
+
+TEST_CASE("usage errors exit 2 with one clear line") {
+  struct Case {
+    std::string args, message;
+  };
+  const auto dir = (weft::test::scratch_dir() / "usage").string();
+  for (const auto& c : std::vector<Case>{
+           {"", "A subcommand is required"},
+           {"frobnicate", "weft: error: unknown command 'frobnicate' (commands: list, emit, check, info)"},
+           {"emit nope --arch sm_90a -o " + dir, "weft: error: unknown kernel 'nope' (see `weft list`)"},
+           {"emit saxpy --arch sm_99 -o " + dir, "weft: error: unknown target 'sm_99' (known targets: sm_80,"},
+           {"emit saxpy --arch sm90 -o " + dir, "weft: error: malformed target 'sm90': write sm_90"},
+           {"emit saxpy --arch compute_90 -o " + dir, "is a virtual architecture"},
+           {"emit saxpy --param block=abc -o " + dir, "weft: error: --param block='abc': not an integer"},
+           {"emit saxpy --param block=4096 -o " + dir, "out of range [32, 1024]"},
+           {"emit saxpy --param tile=4 -o " + dir, "kernel 'saxpy' has no parameter 'tile'"},
+           {"emit -o " + dir, "name at least one kernel, or pass --all"},
+           {"emit saxpy --bogus", "--bogus"},
+           {"check", "nothing to check"},
+           {"check /nonexistent/x.ptx --arch sm_90", "no such file '/nonexistent/x.ptx'"},
+           {"info", "file is required"},
+       }) {
+    INFO("weft " << c.args);
+    auto r = run_weft(c.args);
+    CHECK(r.code == 2);
+    CHECK(has(r, c.message));
+  }
+}
+
+TEST_CASE("an unwritable output directory exits 1 and names it") {
+  auto r = run_weft("emit saxpy --arch sm_90a -o /proc/weft-cannot-write");
+  CHECK(r.code == 1);
+  CHECK(has(r, "weft: error: cannot create output directory '/proc/weft-cannot-write'"));
+}
+
+TEST_CASE("emit writes one file per kernel and target; info reads its signature") {
+  const auto dir = weft::test::scratch_dir() / "emit";
+  auto r = run_weft("emit saxpy vector_add --arch sm_80,sm_90a -o " + dir.string());
+  CHECK(r.code == 0);
+  for (const char* f : {"saxpy.sm_80.ptx", "saxpy.sm_90a.ptx", "vector_add.sm_80.ptx", "vector_add.sm_90a.ptx"})
+    CHECK(std::filesystem::exists(dir / f));
+  auto i = run_weft("info " + (dir / "saxpy.sm_90a.ptx").string());
+  CHECK(i.code == 0);
+  CHECK(has(i, "target sm_90a"));
+  CHECK(has(i, "kernel saxpy"));
+  CHECK(has(i, "block 256x1x1 (required)"));
+  auto bad = run_weft("info " + weft::test::write_file("nosig.ptx", ".version 8.0\n"));
+  CHECK(bad.code == 1);
+  CHECK(has(bad, "no '//! weft-signature' block found"));
+}
+
+TEST_CASE("check assembles with ptxas and reports failures with exit 1") {
+  if (!weft::test::ptxas_or_skip()) return;
+  auto ok = run_weft("check reduce_sum --arch sm_90a");
+  CHECK(ok.code == 0);
+  CHECK(has(ok, "reduce_sum  sm_90a"));
+  CHECK(has(ok, "ok"));
+  const auto bad = weft::test::write_file("bad.ptx", ".version 8.0\n.target sm_90a\n.address_size 64\n"
+                                                     ".visible .entry k() { add.u32 %r1, %r2; }\n");
+  auto r = run_weft("check " + bad + " --arch sm_90a");
+  CHECK(r.code == 1);
+  CHECK(has(r, "ptxas: "));
+}
+
+TEST_CASE("a missing ptxas makes check say where it looked") {
+  const auto f = weft::test::write_file("any.ptx", "");
+  auto r = run_weft("check " + f + " --arch sm_90a", "WEFT_PTXAS=/nonexistent/ptxas");
+  CHECK(r.code == 1);
+  CHECK(has(r, "weft: error: ptxas not found (looked at $WEFT_PTXAS=/nonexistent/ptxas (not an executable file))"));
+  auto r2 = run_weft("check " + f + " --arch sm_90a", "env -u WEFT_PTXAS PATH=/nonexistent CUDA_HOME=/nonexistent/cuda");
+  CHECK(r2.code == 1);
+  CHECK(has(r2, "ptxas not found (looked at $WEFT_PTXAS (unset), PATH, /nonexistent/cuda/bin/ptxas)"));
+}

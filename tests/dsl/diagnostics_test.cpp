@@ -1,0 +1,193 @@
+// Each DSL misuse is a diagnostic with the author's file and line and a hint, never an assertion
+// or invalid PTX; several are reported per build.
+#include <doctest/doctest.h>
+
+#include "dsl/weft.h"
+
+using namespace weft;
+
+namespace {
+isa::Target target(const char* name) { return *isa::parse_target(name).target; }
+
+// Builds and returns the diagnostics (empty when the build succeeds).
+std::vector<Diagnostic> diagnostics_of(KernelBuilder& k) {
+  try {
+    k.build();
+  } catch (const DiagnosticError& e) {
+    return e.diagnostics();
+  }
+  return {};
+}
+
+bool at_line(const Diagnostic& d, int line) {
+  return d.loc.line == static_cast<std::uint32_t>(line) && std::string(d.loc.file).ends_with("diagnostics_test.cpp");
+}
+}  // namespace
+
+TEST_CASE("an instruction illegal on the target names the target, the file and the line") {
+  KernelBuilder k{"t", target("sm_80")};
+  k.elect_sync(); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "elect.sync needs sm_90+ (target sm_80)");
+  CHECK_FALSE(d[0].hint.empty());
+  CHECK(d[0].format().find("diagnostics_test.cpp:" + std::to_string(line) + ": error: elect.sync needs sm_90+") !=
+        std::string::npos);
+}
+
+TEST_CASE("a special register of a later architecture is rejected") {
+  KernelBuilder k{"t", target("sm_89")};
+  k.sreg32("%cluster_ctarank"); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "%cluster_ctarank needs sm_90+ (target sm_89)");
+}
+
+TEST_CASE("a type mismatch in the raw instruction layer names the operand and both types") {
+  KernelBuilder k{"t", target("sm_90")};
+  auto a = k.reg<u32>();
+  auto b = k.reg<u32>();
+  auto d = k.reg<u32>();
+  k.instr("add", {isa::Type::f32}, {}, {d, a, b}); const int line = __LINE__;
+  auto diags = diagnostics_of(k);
+  REQUIRE(diags.size() == 3);  // d, a and b are all the wrong type
+  for (const auto& x : diags) CHECK(at_line(x, line));
+  CHECK(diags[0].message == "add.f32: operand 'd' expects a register of type f32, got a u32 register");
+  CHECK(diags[0].hint.find("cvt") != std::string::npos);
+}
+
+TEST_CASE("a qualifier no form takes lists the legal shapes") {
+  KernelBuilder k{"t", target("sm_90")};
+  auto p = k.param_ptr<f32>("p");
+  k.ld(p, {q::wb}); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "no form of 'ld' takes ld.global.wb.f32");
+  CHECK(d[0].hint.find("the forms are:") != std::string::npos);
+}
+
+TEST_CASE("exclusive qualifiers are refused") {
+  KernelBuilder k{"t", target("sm_90")};
+  auto p = k.param_ptr<u32>("p");
+  auto a = k.reg<u32>();
+  k.instr("ld", {isa::Type::u32}, {q::global, q::cg, q::L1_evict_last}, {a, p}); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "ld.global.cg.L1::evict_last.u32: .cg and .L1::evict_last cannot be combined");
+}
+
+TEST_CASE("a branch to a label that is never placed") {
+  KernelBuilder k{"t", target("sm_80")};
+  auto l = k.label("missing");
+  k.bra(l); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "branch to label 'missing', which is never placed");
+  CHECK(d[0].hint == "place it with KernelBuilder::place(label)");
+}
+
+TEST_CASE("a label placed twice") {
+  KernelBuilder k{"t", target("sm_80")};
+  auto l = k.label("twice");
+  k.place(l);
+  k.place(l); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "label 'twice' is placed twice");
+}
+
+TEST_CASE("static shared memory over 48 KiB points at the allocation that crossed the limit") {
+  KernelBuilder k{"t", target("sm_90a")};
+  k.shared<f32>("a", 8192);   // 32 KiB
+  k.shared<f32>("b", 8192); const int line = __LINE__;  // 64 KiB in all
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message.find("brings static shared memory of 't' to 65536 bytes, over the 49152-byte limit") !=
+        std::string::npos);
+  CHECK(d[0].hint.find("dynamic_shared") != std::string::npos);
+}
+
+TEST_CASE("immediates out of range: barrier id and thread count") {
+  KernelBuilder k{"t", target("sm_80")};
+  k.bar_sync(16); const int l1 = __LINE__;
+  k.bar_sync(1, 100); const int l2 = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 2);  // both reported, not just the first
+  CHECK(at_line(d[0], l1));
+  CHECK(d[0].message == "bar.sync: immediate 16 for operand 'id' is out of range [0, 15]");
+  CHECK(at_line(d[1], l2));
+  CHECK(d[1].message == "bar.sync: immediate 100 for operand 'count' must be a multiple of 32");
+}
+
+TEST_CASE("a value of the kernel used inside a device function") {
+  KernelBuilder k{"t", target("sm_80")};
+  auto outside = k.let<u32>(7u);
+  int line = 0;
+  auto f = k.func<u32, u32>("f", [&](Reg<u32> a) {
+    auto r = a + outside; line = __LINE__;
+    return r;
+  });
+  (void)f;
+  auto d = diagnostics_of(k);
+  REQUIRE_FALSE(d.empty());
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "a value of function 't' is used in 'f'");
+}
+
+TEST_CASE("else_ must follow its if_ directly") {
+  KernelBuilder k{"t", target("sm_80")};
+  auto x = k.tid_x();
+  auto chain = k.if_(x < 4u, [&] { k.bar_sync(); });
+  k.bar_sync();
+  chain.else_([&] {}); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "else_ must directly follow its if_");
+}
+
+TEST_CASE("a fully unrolled loop needs constant bounds") {
+  KernelBuilder k{"t", target("sm_80")};
+  auto n = k.param<u32>("n");
+  k.for_(0u, n, 1u, [&](Reg<u32>) {}, Unroll::full); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "for_ with Unroll::full needs immediate bounds and step");
+}
+
+TEST_CASE("kernel directives are checked") {
+  KernelBuilder k{"t", target("sm_80")};
+  k.reqntid(64, 32);  // 2048 threads
+  k.cluster_dims(2);  // clusters need sm_90
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 2);
+  CHECK(d[0].message == "kernel 't': 2048 threads per CTA is over the limit of 1024");
+  CHECK(d[1].message == "kernel 't': thread-block clusters need sm_90+ (target sm_80)");
+}
+
+TEST_CASE("two parameters with one name") {
+  KernelBuilder k{"t", target("sm_80")};
+  k.param<u32>("n");
+  k.param<u32>("n"); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "kernel 't': two parameters are named 'n'");
+}
+
+TEST_CASE("every qualifier constant names a value of the table") {
+  // qualifiers.h builds its constants at start-up with q::make, which throws for a bad spelling;
+  // reaching this test means they all resolved. Check a few land where they should.
+  CHECK(q::L1_no_allocate.kind == isa::QualKind::l1evict);
+  CHECK(isa::qual_values(q::L1_no_allocate.kind)[q::L1_no_allocate.value - 1] == "L1::no_allocate");
+  CHECK(isa::qual_values(q::shared_cluster.kind)[q::shared_cluster.value - 1] == "shared::cluster");
+  CHECK_THROWS_AS(q::make(isa::QualKind::rnd, "rq"), std::logic_error);
+}

@@ -1,0 +1,54 @@
+// Every registered sample kernel, emitted for every target weft claims, assembles with ptxas with
+// no spills; and emits for the three headline targets (sm_80, sm_90a, sm_100a) with defaults and
+// with non-default parameters.
+#include <doctest/doctest.h>
+
+#include "codegen/printer.h"
+#include "dsl/registry.h"
+#include "tests/support/ptxas_env.h"
+
+using namespace weft;
+
+TEST_CASE("every sample assembles on every target with zero spills") {
+  const auto& all = Registry::global().all();
+  REQUIRE(all.size() >= 6);
+  auto ptxas = test::ptxas_or_skip();
+  std::size_t assembled = 0;
+  for (const auto& e : all) {
+    auto params = parse_params(e, {});
+    REQUIRE(params.params);
+    for (const auto& t : isa::known_targets()) {
+      INFO(e.name << " for " << t.name());
+      const auto ptx = emit_ptx(e.build(t, *params.params));
+      if (!ptxas) continue;
+      auto r = ptxas::assemble(*ptxas, test::write_file(e.name + "." + t.name() + ".ptx", ptx), t.name());
+      INFO(r.output);
+      REQUIRE(r.ok());
+      REQUIRE(r.kernels.size() == 1);
+      CHECK(r.kernels[0].spill_stores == 0);
+      CHECK(r.kernels[0].spill_loads == 0);
+      ++assembled;
+    }
+  }
+  MESSAGE(assembled << " (sample, target) pairs assembled with zero spills");
+}
+
+TEST_CASE("samples take their parameters") {
+  const auto* e = Registry::global().find("transpose");
+  REQUIRE(e);
+  auto p = parse_params(*e, {"tile=16", "rows=4"});
+  REQUIRE(p.params);
+  const auto ptx = emit_ptx(e->build(*isa::parse_target("sm_90a").target, *p.params));
+  CHECK(ptx.find(".reqntid 16, 4, 1") != std::string::npos);
+  CHECK(ptx.find(".shared .align 16 .b8 tile[1088];") != std::string::npos);  // 16 x 17 floats
+}
+
+TEST_CASE("bad --param values are refused with the cause") {
+  const auto* e = Registry::global().find("reduce_sum");
+  REQUIRE(e);
+  CHECK(parse_params(*e, {"block=abc"}).error == "--param block='abc': not an integer");
+  CHECK(parse_params(*e, {"block=96"}).error == "--param block=96: must be a power of two");
+  CHECK(parse_params(*e, {"block=4096"}).error == "--param block=4096: out of range [64, 1024]");
+  CHECK(parse_params(*e, {"tile=8"}).error == "kernel 'reduce_sum' has no parameter 'tile' (it takes: block)");
+  CHECK(parse_params(*e, {"block"}).error == "--param 'block': expected name=value");
+}
