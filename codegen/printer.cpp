@@ -213,7 +213,8 @@ sig::Signature signature_of(const ir::Module& m) {
 }
 
 std::string emit_ptx(const ir::Module& m, const PrintOptions& opts) {
-  if (auto diags = verify(m); !diags.empty()) throw DiagnosticError(std::move(diags));
+  if (opts.verify)
+    if (auto diags = verify(m); !diags.empty()) throw DiagnosticError(std::move(diags));
   const auto version = required_ptx_version(m);
   if (version > isa::kMaxPtxVersion)
     throw DiagnosticError({{{}, fmt::format("the module needs PTX ISA {}, newer than the {} this weft supports",

@@ -9,6 +9,7 @@ namespace weft {
 
 struct PrintOptions {
   bool line_info = true;  // .file/.loc for every instruction's DSL line
+  bool verify = true;     // false only for a module verify() has just passed (KernelBuilder::ptx)
 };
 
 // Verifies the module and prints it; throws DiagnosticError listing every problem.

@@ -47,39 +47,44 @@ struct Checker {
   const ir::Instr& in;
   const isa::Target& target;
   std::vector<Diagnostic>& out;
-  std::string name;
+  std::string name_;
+  // The instruction's spelling, built only when a message needs it (the common path has none).
+  const std::string& name() {
+    if (name_.empty()) name_ = mnemonic(in);
+    return name_;
+  }
 
   void error(std::string msg, std::string hint = "") { out.push_back({in.loc, std::move(msg), std::move(hint)}); }
 
   Type reg_type(ir::RegId r) { return r < f.regs.size() ? f.regs[r] : Type::none; }
 
   void check_reg(const isa::OperandSpec& s, ir::RegId r, Type want, std::string_view what) {
-    if (r >= f.regs.size()) return error(fmt::format("{}: operand '{}' names an undeclared register", name, s.name));
+    if (r >= f.regs.size()) return error(fmt::format("{}: operand '{}' names an undeclared register", name(), s.name));
     if (!isa::operand_compatible(want, reg_type(r), s.may_widen))
-      error(fmt::format("{}: operand '{}' expects {} {}, got a {} register", name, s.name, what,
+      error(fmt::format("{}: operand '{}' expects {} {}, got a {} register", name(), s.name, what,
                         isa::name(want), isa::name(reg_type(r))),
             "convert with cvt, or reinterpret the bits with mov");
   }
 
   void check_immediate_range(const isa::OperandSpec& s, const ir::Operand& o) {
     if (o.value < s.imm_min || o.value > s.imm_max)
-      return error(fmt::format("{}: immediate {} for operand '{}' is out of range [{}, {}]", name, o.value, s.name,
+      return error(fmt::format("{}: immediate {} for operand '{}' is out of range [{}, {}]", name(), o.value, s.name,
                                s.imm_min, s.imm_max));
     if (s.imm_multiple_of && o.value % s.imm_multiple_of != 0)
-      error(fmt::format("{}: immediate {} for operand '{}' must be a multiple of {}", name, o.value, s.name,
+      error(fmt::format("{}: immediate {} for operand '{}' must be a multiple of {}", name(), o.value, s.name,
                         s.imm_multiple_of));
   }
 
   void check_operand(const isa::OperandSpec& s, const ir::Operand& o) {
     const Type want = expected_type(s, in.t0, in.t1);
     auto wrong = [&](std::string_view expects) {
-      error(fmt::format("{}: operand '{}' expects {}, got {}", name, s.name, expects, describe_operand(f, o)));
+      error(fmt::format("{}: operand '{}' expects {}, got {}", name(), s.name, expects, describe_operand(f, o)));
     };
     if (s.vec && in.quals.has(isa::QualKind::vec)) {
       const std::size_t n = in.quals.spelling(isa::QualKind::vec) == "v2" ? 2 : 4;
       if (o.kind != OK::reg_list || o.regs.size() != n) return wrong(fmt::format("a list of {} registers", n));
       if (n * isa::bits(in.t0) > 128)
-        error(fmt::format("{}: a vector of {} x {} is wider than 128 bits", name, n, isa::name(in.t0)),
+        error(fmt::format("{}: a vector of {} x {} is wider than 128 bits", name(), n, isa::name(in.t0)),
               "use .v2 for 64-bit elements");
       for (auto r : o.regs) check_reg(s, r, want, "registers of type");
       return;
@@ -103,7 +108,7 @@ struct Checker {
           const auto k = isa::info(want).kind;
           if (k == isa::TypeKind::floating) return wrong(fmt::format("a {} register or a floating-point immediate", isa::name(want)));
           if (!fits(o.value, want))
-            return error(fmt::format("{}: immediate {} does not fit operand '{}' of type {}", name, o.value, s.name, isa::name(want)));
+            return error(fmt::format("{}: immediate {} does not fit operand '{}' of type {}", name(), o.value, s.name, isa::name(want)));
           return check_immediate_range(s, o);
         }
         if (o.kind == OK::imm_float) {
@@ -117,19 +122,19 @@ struct Checker {
         return check_immediate_range(s, o);
       case isa::OpClass::pred:
         if (o.kind != OK::reg || reg_type(o.reg) != Type::pred) return wrong("a predicate register");
-        if (o.negated && !s.negatable) error(fmt::format("{}: operand '{}' cannot be negated", name, s.name));
+        if (o.negated && !s.negatable) error(fmt::format("{}: operand '{}' cannot be negated", name(), s.name));
         return;
       case isa::OpClass::mem:
         if (o.kind == OK::mem_symbol) return;
         if (o.kind != OK::mem_reg) return wrong("a memory address [reg+offset] or [symbol]");
         if (o.reg >= f.regs.size()) return wrong("an address in a declared register");
         if (isa::bits(reg_type(o.reg)) != 32 && isa::bits(reg_type(o.reg)) != 64)
-          error(fmt::format("{}: address register of operand '{}' must be 32 or 64 bits, got {}", name, s.name,
+          error(fmt::format("{}: address register of operand '{}' must be 32 or 64 bits, got {}", name(), s.name,
                             isa::name(reg_type(o.reg))));
         return;
       case isa::OpClass::label:
         if (o.kind != OK::label) return wrong("a label");
-        if (o.label >= f.labels.size()) error(fmt::format("{}: branch to an undeclared label", name));
+        if (o.label >= f.labels.size()) error(fmt::format("{}: branch to an undeclared label", name()));
         return;
       case isa::OpClass::symbol:
         if (s.paren ? o.kind != OK::symbol_list : o.kind != OK::symbol) return wrong(s.paren ? "a list of symbols" : "a symbol");
@@ -137,11 +142,11 @@ struct Checker {
       case isa::OpClass::sreg: {
         if (o.kind != OK::sreg) return wrong("a special register");
         const auto* sr = isa::find_special_register(o.name);
-        if (!sr) return error(fmt::format("{}: unknown special register '{}'", name, o.name));
+        if (!sr) return error(fmt::format("{}: unknown special register '{}'", name(), o.name));
         if (!sr->targets.contains(target))
           error(fmt::format("{} needs {} (target {})", sr->name, sr->targets.describe(), target.name()));
         if (sr->type != in.t0)
-          error(fmt::format("{}: special register {} is {}, not {}", name, sr->name, isa::name(sr->type), isa::name(in.t0)));
+          error(fmt::format("{}: special register {} is {}, not {}", name(), sr->name, isa::name(sr->type), isa::name(in.t0)));
         return;
       }
     }
@@ -149,9 +154,8 @@ struct Checker {
 
   void run() {
     const auto& form = *in.form;
-    name = mnemonic(in);
     if (!form.targets.contains(target))
-      error(fmt::format("{} needs {} (target {})", name, form.targets.describe(), target.name()),
+      error(fmt::format("{} needs {} (target {})", name(), form.targets.describe(), target.name()),
             "emit this kernel for a target that has it, or use a portable alternative");
     auto type_ok = [](const std::vector<Type>& allowed, Type t) {
       return allowed.empty() ? t == Type::none : std::find(allowed.begin(), allowed.end(), t) != allowed.end();
@@ -162,9 +166,9 @@ struct Checker {
       return s;
     };
     if (!type_ok(form.types0, in.t0))
-      error(fmt::format("{}: type .{} is not allowed (allowed: {})", name, isa::name(in.t0), list(form.types0)));
+      error(fmt::format("{}: type .{} is not allowed (allowed: {})", name(), isa::name(in.t0), list(form.types0)));
     if (!type_ok(form.types1, in.t1))
-      error(fmt::format("{}: source type .{} is not allowed (allowed: {})", name, isa::name(in.t1), list(form.types1)));
+      error(fmt::format("{}: source type .{} is not allowed (allowed: {})", name(), isa::name(in.t1), list(form.types1)));
     // Qualifiers: each one set must have a slot that allows it; required slots must be set.
     for (std::size_t k = 0; k < isa::kQualKinds; ++k) {
       const auto kind = static_cast<isa::QualKind>(k);
@@ -172,37 +176,37 @@ struct Checker {
       const auto* slot = form.slot(kind);
       if (v == 0) {
         if (slot && slot->required)
-          error(fmt::format("{}: needs a .{} qualifier", name, isa::qual_kind_name(kind)));
+          error(fmt::format("{}: needs a .{} qualifier", name(), isa::qual_kind_name(kind)));
         continue;
       }
       if (v > isa::qual_values(kind).size()) {
-        error(fmt::format("{}: invalid value for qualifier kind {}", name, isa::qual_kind_name(kind)));
+        error(fmt::format("{}: invalid value for qualifier kind {}", name(), isa::qual_kind_name(kind)));
         continue;
       }
       if (!slot || !(slot->allowed & (1u << (v - 1)))) {
-        error(fmt::format("{}: qualifier .{} is not allowed here", name, in.quals.spelling(kind)),
+        error(fmt::format("{}: qualifier .{} is not allowed here", name(), in.quals.spelling(kind)),
               fmt::format("the form is {}", form.pattern));
         continue;
       }
       const auto req = isa::qual_requirement(kind, v);
       if (!req.targets.contains(target))
-        error(fmt::format("{}: qualifier .{} needs {} (target {})", name, in.quals.spelling(kind),
+        error(fmt::format("{}: qualifier .{} needs {} (target {})", name(), in.quals.spelling(kind),
                           req.targets.describe(), target.name()));
     }
     for (const auto& [a, b] : form.exclusive)
       if (in.quals.has(a) && in.quals.has(b))
-        error(fmt::format("{}: .{} and .{} cannot be combined", name, in.quals.spelling(a), in.quals.spelling(b)));
+        error(fmt::format("{}: .{} and .{} cannot be combined", name(), in.quals.spelling(a), in.quals.spelling(b)));
     // Operands.
     std::vector<const isa::OperandSpec*> specs;
     for (const auto& s : form.operands)
       if (operand_present(s, in.quals)) specs.push_back(&s);
     if (specs.size() != in.ops.size()) {
-      error(fmt::format("{}: expects {} operands, got {}", name, specs.size(), in.ops.size()));
+      error(fmt::format("{}: expects {} operands, got {}", name(), specs.size(), in.ops.size()));
       return;
     }
     for (std::size_t i = 0; i < specs.size(); ++i) check_operand(*specs[i], in.ops[i]);
     if (in.guard && (in.guard->kind != OK::reg || reg_type(in.guard->reg) != Type::pred))
-      error(fmt::format("{}: the guard must be a predicate register", name));
+      error(fmt::format("{}: the guard must be a predicate register", name()));
   }
 };
 

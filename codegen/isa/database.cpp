@@ -10,10 +10,17 @@
 
 namespace weft::isa {
 
+std::string_view opcode(const Form& f) {
+  auto p = f.pattern;
+  return p.substr(0, p.find('{'));
+}
+
 namespace {
 struct Db {
   std::vector<Form> rows;
   std::unordered_map<std::string_view, std::size_t> by_id;
+  // Rows per opcode, in table order: resolve() looks at a handful of rows, not all of them.
+  std::unordered_map<std::string_view, std::vector<std::size_t>> by_opcode;
 };
 
 const Db& db() {
@@ -28,6 +35,10 @@ const Db& db() {
       auto& f = d.rows[i];
       f.index = static_cast<std::uint16_t>(i);
       f.segments = parse_pattern(f.id, f.pattern);
+      f.slot_of.fill(-1);
+      for (std::size_t s = 0; s < f.segments.size(); ++s)
+        if (f.segments[s].kind == Segment::Kind::qual)
+          f.slot_of[static_cast<std::size_t>(f.segments[s].qual)] = static_cast<std::int8_t>(s);
       if (!d.by_id.emplace(f.id, i).second)
         throw std::logic_error("weft: instruction form id '" + std::string(f.id) + "' is used twice");
       bool has_t0 = false, has_t1 = false;
@@ -40,6 +51,7 @@ const Db& db() {
                                "': its pattern's {T}/{U} and its type lists disagree");
       if (f.targets.empty())
         throw std::logic_error("weft: instruction form '" + std::string(f.id) + "' has no target");
+      d.by_opcode[opcode(f)].push_back(i);
     }
     return d;
   }();
@@ -64,17 +76,16 @@ const Form& form(std::string_view id) {
 
 namespace weft::isa {
 
-std::string_view opcode(const Form& f) {
-  auto p = f.pattern;
-  return p.substr(0, p.find('{'));
-}
-
 const Form* resolve(std::string_view op, Type t0, Type t1, const Quals& q) {
   auto has = [](const std::vector<Type>& ts, Type t) {
     return ts.empty() ? t == Type::none : std::find(ts.begin(), ts.end(), t) != ts.end();
   };
-  for (const auto& f : forms()) {
-    if (opcode(f) != op || !has(f.types0, t0) || !has(f.types1, t1)) continue;
+  const auto& d = db();
+  auto it = d.by_opcode.find(op);
+  if (it == d.by_opcode.end()) return nullptr;
+  for (auto index : it->second) {
+    const auto& f = d.rows[index];
+    if (!has(f.types0, t0) || !has(f.types1, t1)) continue;
     bool fits = true;
     for (std::size_t k = 0; k < kQualKinds && fits; ++k) {
       const auto kind = static_cast<QualKind>(k);

@@ -75,9 +75,8 @@ std::vector<Segment> parse_pattern(std::string_view id, std::string_view p) {
 bool Form::takes(QualKind k) const { return slot(k) != nullptr; }
 
 const Segment* Form::slot(QualKind k) const {
-  for (const auto& s : segments)
-    if (s.kind == Segment::Kind::qual && s.qual == k) return &s;
-  return nullptr;
+  const auto i = slot_of[static_cast<std::size_t>(k)];
+  return i < 0 ? nullptr : &segments[static_cast<std::size_t>(i)];
 }
 
 PtxVersion Form::min_ptx_for(const Target& t) const {

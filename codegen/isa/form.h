@@ -13,6 +13,7 @@
 //   {T} {U}       the form's first / second type, with its dot (cvt.rn{T}{U} -> cvt.rn.f32.s32)
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -89,6 +90,7 @@ struct Form {
 
   // Filled in by the database when it loads the row.
   std::vector<Segment> segments;
+  std::array<std::int8_t, kQualKinds> slot_of{};  // segment index per qualifier kind, -1 if none
   std::uint16_t index = 0;
 
   bool takes(QualKind k) const;

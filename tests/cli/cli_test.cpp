@@ -54,7 +54,7 @@ TEST_CASE("usage errors exit 2 with one clear line") {
   const auto dir = (weft::test::scratch_dir() / "usage").string();
   for (const auto& c : std::vector<Case>{
            {"", "A subcommand is required"},
-           {"frobnicate", "weft: error: unknown command 'frobnicate' (commands: list, emit, check, info)"},
+           {"frobnicate", "weft: error: unknown command 'frobnicate' (commands: list, emit, check, info, reference)"},
            {"emit nope --arch sm_90a -o " + dir, "weft: error: unknown kernel 'nope' (see `weft list`)"},
            {"emit saxpy --arch sm_99 -o " + dir, "weft: error: unknown target 'sm_99' (known targets: sm_80,"},
            {"emit saxpy --arch sm90 -o " + dir, "weft: error: malformed target 'sm90': write sm_90"},

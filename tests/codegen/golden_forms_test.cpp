@@ -46,3 +46,19 @@ TEST_CASE("every form prints exactly as its golden line") {
   CHECK(n == golden.size());  // no golden line for a form that no longer exists
   MESSAGE(n << " forms match their golden PTX");
 }
+
+#include "codegen/isa/reference.h"
+
+TEST_CASE("docs/reference.md is the database's reference") {
+  const std::string path = std::string(WEFT_SOURCE_DIR) + "/docs/reference.md";
+  if (const char* u = std::getenv("WEFT_UPDATE_GOLDEN"); u && std::string(u) == "1") {
+    std::ofstream(path) << isa::reference_markdown();
+    return;
+  }
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "missing " << path);
+  std::stringstream text;
+  text << in.rdbuf();
+  CHECK_MESSAGE(text.str() == isa::reference_markdown(),
+                "docs/reference.md is stale: regenerate with `build/tools/weft reference > docs/reference.md`");
+}

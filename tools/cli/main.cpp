@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "codegen/isa/reference.h"
 #include "codegen/signature.h"
 #include "tools/cli/commands.h"
 
@@ -87,11 +88,13 @@ int main(int argc, char** argv) {
   // CLI11 would call a stray word an extra argument; name it as the unknown command it is.
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
-    if (cmd != "list" && cmd != "emit" && cmd != "check" && cmd != "info") {
-      fmt::print(stderr, "weft: error: unknown command '{}' (commands: list, emit, check, info)\n", cmd);
+    if (cmd != "list" && cmd != "emit" && cmd != "check" && cmd != "info" && cmd != "reference") {
+      fmt::print(stderr, "weft: error: unknown command '{}' (commands: list, emit, check, info, reference)\n", cmd);
       return kUsage;
     }
   }
+  auto* reference = app.add_subcommand("reference", "print the instruction reference (Markdown) from the database");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -107,6 +110,10 @@ int main(int argc, char** argv) {
 
   try {
     if (*list) return list_kernels();
+    if (*reference) {
+      fmt::print("{}", isa::reference_markdown());
+      return kOk;
+    }
     if (*info_cmd) return info(info_file);
     if (*emit_cmd) {
       EmitRequest r{select_kernels(kernels, all), parse_arch_list(arch), params, out, !no_line_info};
