@@ -38,19 +38,24 @@ struct Maker {
 
   ir::Operand make(const isa::OperandSpec& s, const ir::Instr& in) {
     const Type t = expected_type(s, in.t0, in.t1);
-    if (s.vec && in.quals.has(isa::QualKind::vec)) {
-      std::vector<ir::RegId> rs(in.quals.spelling(isa::QualKind::vec) == "v2" ? 2 : 4);
+    const unsigned n = operand_count(s, in.quals);
+    if (s.cls == isa::OpClass::tensor) {
+      std::vector<ir::RegId> coords(n);
+      for (auto& r : coords) r = fn.new_reg(Type::s32);
+      return ir::Operand::tensor(fn.new_reg(Type::u64), coords);
+    }
+    if (n > 0) {
+      std::vector<ir::RegId> rs(n);
       for (auto& r : rs) r = fn.new_reg(reg_type_for(t));
       return ir::Operand::list(rs);
     }
-    if (s.list) {
-      std::vector<ir::RegId> rs(s.list);
-      for (auto& r : rs) r = fn.new_reg(reg_type_for(t));
-      return ir::Operand::list(rs);
-    }
+    if (!s.imm_values.empty() && (s.cls == isa::OpClass::imm || use_immediates))
+      return ir::Operand::imm(use_immediates ? s.imm_values.back() : s.imm_values.front());
     switch (s.cls) {
       case isa::OpClass::reg: return reg_of(t);
-      case isa::OpClass::sink_or_reg: return ir::Operand::sink();
+      case isa::OpClass::sink_or_reg:
+        if (s.sink_min_sm && sc.module.target.sm < s.sink_min_sm) return reg_of(s.fixed);
+        return ir::Operand::sink();
       case isa::OpClass::reg_or_imm:
         if (use_immediates && isa::info(t).kind != isa::TypeKind::fp8 && isa::bits(t) >= 16 &&
             t != Type::f16 && t != Type::bf16 && t != Type::f16x2 && t != Type::bf16x2 && t != Type::tf32) {
@@ -67,6 +72,7 @@ struct Maker {
         const auto space = in.quals.spelling(isa::QualKind::space);
         if (space == "param")
           return ir::Operand::mem(form.id == "st.param" ? kCallBuf : kParamBuf);
+        if (s.fixed != Type::none) return ir::Operand::mem(fn.new_reg(s.fixed));
         return ir::Operand::mem(fn.new_reg(is_shared_space(space) ? Type::u32 : Type::u64));
       }
       case isa::OpClass::label: return ir::Operand::lab(sc.label);
@@ -91,15 +97,15 @@ struct Maker {
 };
 
 std::uint8_t first_allowed(const isa::Segment& s) {
-  for (std::uint8_t i = 0; i < 32; ++i)
-    if (s.allowed & (1u << i)) return i + 1;
+  for (std::size_t i = 0; i < s.allowed.size(); ++i)
+    if (s.allowed.test(i)) return static_cast<std::uint8_t>(i + 1);
   return 0;
 }
 
 std::vector<std::uint8_t> allowed_values(const isa::Segment& s) {
   std::vector<std::uint8_t> v;
-  for (std::uint8_t i = 0; i < 32; ++i)
-    if (s.allowed & (1u << i)) v.push_back(i + 1);
+  for (std::size_t i = 0; i < s.allowed.size(); ++i)
+    if (s.allowed.test(i)) v.push_back(static_cast<std::uint8_t>(i + 1));
   return v;
 }
 

@@ -33,6 +33,14 @@ isa::Type expected_type(const isa::OperandSpec& spec, isa::Type t0, isa::Type t1
   return isa::Type::none;
 }
 
+unsigned operand_count(const isa::OperandSpec& spec, const isa::Quals& q) {
+  if (spec.list) return spec.list;
+  if (spec.vec) return q.has(isa::QualKind::vec) ? isa::qual_number(isa::QualKind::vec, q.get(isa::QualKind::vec)) : 0;
+  if (spec.count_from != isa::QualKind::count_)
+    return isa::qual_number(spec.count_from, q.get(spec.count_from)) * spec.count_mul / spec.count_div;
+  return 0;
+}
+
 bool operand_present(const isa::OperandSpec& spec, const isa::Quals& q) {
   return spec.present_if == isa::QualKind::count_ || q.has(spec.present_if);
 }

@@ -17,4 +17,8 @@ isa::Type expected_type(const isa::OperandSpec& spec, isa::Type t0, isa::Type t1
 // Whether an operand of `spec` is present for these qualifiers (.L2::cache_hint adds one).
 bool operand_present(const isa::OperandSpec& spec, const isa::Quals& q);
 
+// How many registers (or tensor coordinates) an operand of `spec` holds with these qualifiers:
+// 0 for a single register, else the list length (.v4 -> 4, fixed lists, counts from .x/.shape/.Nd).
+unsigned operand_count(const isa::OperandSpec& spec, const isa::Quals& q);
+
 }  // namespace weft

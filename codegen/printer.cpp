@@ -147,6 +147,12 @@ class FunctionPrinter {
         for (std::size_t i = 0; i < o.regs.size(); ++i) s += (i ? ", " : "") + names_[o.regs[i]];
         return s + "}";
       }
+      case OK::tensor_reg:
+      case OK::tensor_symbol: {
+        std::string s = "[" + (o.kind == OK::tensor_reg ? names_[o.reg] : o.name) + ", {";
+        for (std::size_t i = 0; i < o.regs.size(); ++i) s += (i ? ", " : "") + names_[o.regs[i]];
+        return s + "}]";
+      }
       case OK::symbol_list: {
         std::string s = "(";
         for (std::size_t i = 0; i < o.names.size(); ++i) s += (i ? ", " : "") + o.names[i];

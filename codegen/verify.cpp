@@ -29,6 +29,8 @@ std::string describe_operand(const ir::Function& f, const ir::Operand& o) {
     case OK::sink: return "the sink '_'";
     case OK::reg_list: return fmt::format("a list of {} registers", o.regs.size());
     case OK::symbol_list: return "a list of symbols";
+    case OK::tensor_reg:
+    case OK::tensor_symbol: return fmt::format("a tensor address with {} coordinates", o.regs.size());
   }
   return "?";
 }
@@ -67,6 +69,12 @@ struct Checker {
   }
 
   void check_immediate_range(const isa::OperandSpec& s, const ir::Operand& o) {
+    if (!s.imm_values.empty()) {
+      if (std::find(s.imm_values.begin(), s.imm_values.end(), o.value) != s.imm_values.end()) return;
+      std::string allowed;
+      for (auto v : s.imm_values) allowed += (allowed.empty() ? "" : ", ") + std::to_string(v);
+      return error(fmt::format("{}: immediate {} for operand '{}' must be one of {}", name(), o.value, s.name, allowed));
+    }
     if (o.value < s.imm_min || o.value > s.imm_max)
       return error(fmt::format("{}: immediate {} for operand '{}' is out of range [{}, {}]", name(), o.value, s.name,
                                s.imm_min, s.imm_max));
@@ -80,17 +88,12 @@ struct Checker {
     auto wrong = [&](std::string_view expects) {
       error(fmt::format("{}: operand '{}' expects {}, got {}", name(), s.name, expects, describe_operand(f, o)));
     };
-    if (s.vec && in.quals.has(isa::QualKind::vec)) {
-      const std::size_t n = in.quals.spelling(isa::QualKind::vec) == "v2" ? 2 : 4;
+    const unsigned n = operand_count(s, in.quals);
+    if (n > 0 && s.cls != isa::OpClass::tensor) {
       if (o.kind != OK::reg_list || o.regs.size() != n) return wrong(fmt::format("a list of {} registers", n));
-      if (n * isa::bits(in.t0) > 128)
+      if (s.vec && n * isa::bits(in.t0) > 128)
         error(fmt::format("{}: a vector of {} x {} is wider than 128 bits", name(), n, isa::name(in.t0)),
               "use .v2 for 64-bit elements");
-      for (auto r : o.regs) check_reg(s, r, want, "registers of type");
-      return;
-    }
-    if (s.list) {
-      if (o.kind != OK::reg_list || o.regs.size() != s.list) return wrong(fmt::format("a list of {} registers", s.list));
       for (auto r : o.regs) check_reg(s, r, want, "registers of type");
       return;
     }
@@ -99,7 +102,13 @@ struct Checker {
         if (o.kind != OK::reg) return wrong(fmt::format("a {} register", isa::name(want)));
         return check_reg(s, o.reg, want, "a register of type");
       case isa::OpClass::sink_or_reg:
-        if (o.kind == OK::sink) return;
+        if (o.kind == OK::sink) {
+          if (s.sink_min_sm && target.sm < s.sink_min_sm)
+            error(fmt::format("{}: the sink '_' for operand '{}' needs sm_{}+ (target {})", name(), s.name,
+                              s.sink_min_sm, target.name()),
+                  "give it a register");
+          return;
+        }
         if (o.kind != OK::reg) return wrong("a register or '_'");
         return check_reg(s, o.reg, want, "a register of type");
       case isa::OpClass::reg_or_imm:
@@ -128,6 +137,7 @@ struct Checker {
         if (o.kind == OK::mem_symbol) return;
         if (o.kind != OK::mem_reg) return wrong("a memory address [reg+offset] or [symbol]");
         if (o.reg >= f.regs.size()) return wrong("an address in a declared register");
+        if (s.fixed != Type::none) return check_reg(s, o.reg, s.fixed, "an address register of type");
         if (isa::bits(reg_type(o.reg)) != 32 && isa::bits(reg_type(o.reg)) != 64)
           error(fmt::format("{}: address register of operand '{}' must be 32 or 64 bits, got {}", name(), s.name,
                             isa::name(reg_type(o.reg))));
@@ -139,6 +149,16 @@ struct Checker {
       case isa::OpClass::symbol:
         if (s.paren ? o.kind != OK::symbol_list : o.kind != OK::symbol) return wrong(s.paren ? "a list of symbols" : "a symbol");
         return;
+      case isa::OpClass::tensor: {
+        if (o.kind != OK::tensor_reg && o.kind != OK::tensor_symbol)
+          return wrong(fmt::format("a tensor address [map, {{{} coordinates}}]", n));
+        if (o.kind == OK::tensor_reg && isa::bits(reg_type(o.reg)) != 64)
+          error(fmt::format("{}: the tensor map address of operand '{}' must be a 64-bit register", name(), s.name));
+        if (o.regs.size() != n)
+          return error(fmt::format("{}: operand '{}' needs {} coordinates, got {}", name(), s.name, n, o.regs.size()));
+        for (auto r : o.regs) check_reg(s, r, Type::s32, "coordinates of type");
+        return;
+      }
       case isa::OpClass::sreg: {
         if (o.kind != OK::sreg) return wrong("a special register");
         const auto* sr = isa::find_special_register(o.name);
@@ -183,7 +203,7 @@ struct Checker {
         error(fmt::format("{}: invalid value for qualifier kind {}", name(), isa::qual_kind_name(kind)));
         continue;
       }
-      if (!slot || !(slot->allowed & (1u << (v - 1)))) {
+      if (!slot || !slot->allowed.test(v - 1)) {
         error(fmt::format("{}: qualifier .{} is not allowed here", name(), in.quals.spelling(kind)),
               fmt::format("the form is {}", form.pattern));
         continue;

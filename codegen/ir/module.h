@@ -22,7 +22,8 @@ using LabelId = std::uint32_t;
 
 struct Operand {
   enum class Kind : std::uint8_t {
-    reg, imm_int, imm_float, mem_reg, mem_symbol, label, symbol, sreg, sink, reg_list, symbol_list
+    reg, imm_int, imm_float, mem_reg, mem_symbol, label, symbol, sreg, sink, reg_list, symbol_list,
+    tensor_reg, tensor_symbol  // [base, {coords}]: base in `reg` or `name`, coordinates in `regs`
   };
   Kind kind = Kind::reg;
   RegId reg = 0;               // reg, mem_reg base
@@ -48,6 +49,12 @@ struct Operand {
   static Operand special(std::string s) { Operand o; o.kind = Kind::sreg; o.name = std::move(s); return o; }
   static Operand sink() { Operand o; o.kind = Kind::sink; return o; }
   static Operand list(std::vector<RegId> rs) { Operand o; o.kind = Kind::reg_list; o.regs = std::move(rs); return o; }
+  static Operand tensor(RegId base, std::vector<RegId> coords) {
+    Operand o; o.kind = Kind::tensor_reg; o.reg = base; o.regs = std::move(coords); return o;
+  }
+  static Operand tensor(std::string base, std::vector<RegId> coords) {
+    Operand o; o.kind = Kind::tensor_symbol; o.name = std::move(base); o.regs = std::move(coords); return o;
+  }
   static Operand symbols(std::vector<std::string> ns) {
     Operand o; o.kind = Kind::symbol_list; o.names = std::move(ns); return o;
   }

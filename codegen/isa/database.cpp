@@ -28,7 +28,7 @@ const Db& db() {
     Db d;
     for (auto table : {tables::integer_arith, tables::float_arith, tables::logic, tables::compare,
                        tables::convert, tables::memory, tables::atomic, tables::sync, tables::warp,
-                       tables::control}) {
+                       tables::control, tables::async_copy, tables::matrix, tables::tcgen05}) {
       for (auto& f : table()) d.rows.push_back(std::move(f));
     }
     for (std::size_t i = 0; i < d.rows.size(); ++i) {
@@ -92,7 +92,7 @@ const Form* resolve(std::string_view op, Type t0, Type t1, const Quals& q) {
       const auto* s = f.slot(kind);
       const auto v = q.get(kind);
       if (v == 0) fits = !(s && s->required);
-      else fits = s && (s->allowed & (1u << (v - 1)));
+      else fits = s && s->allowed.test(v - 1);
     }
     if (fits) return &f;
   }

@@ -50,7 +50,7 @@ std::vector<Segment> parse_pattern(std::string_view id, std::string_view p) {
     if (!kind) bad(id, "unknown qualifier kind '" + std::string(kind_name) + "'");
     s.qual = *kind;
     if (values.empty()) {
-      s.allowed = (1u << qual_values(*kind).size()) - 1;
+      for (std::size_t i = 0; i < qual_values(*kind).size(); ++i) s.allowed.set(i);
     } else {
       size_t k = 0;
       while (k <= values.size()) {
@@ -60,7 +60,7 @@ std::vector<Segment> parse_pattern(std::string_view id, std::string_view p) {
         auto idx = qual_value_index(*kind, v);
         if (idx == 0) bad(id, "qualifier kind '" + std::string(kind_name) + "' has no value '" +
                                   std::string(v) + "'");
-        s.allowed |= 1u << (idx - 1);
+        s.allowed.set(idx - 1);
         k = bar + 1;
       }
     }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -36,6 +37,7 @@ enum class OpClass : std::uint8_t {
   symbol,      // a named symbol (a function for `call`)
   sink_or_reg, // a register or the sink `_`
   sreg,        // a special register (%tid.x, %clock64, ...; see special_registers.h)
+  tensor,      // [tensor-map, {c0, c1, ...}] : a TMA descriptor address and its coordinates
 };
 
 enum class Role : std::uint8_t { read, write, read_write };
@@ -57,7 +59,14 @@ struct OperandSpec {
   bool paren = false;      // printed as a (a, b) list (call's parameter lists)
   bool pipe_next = false;  // printed as `this|next` (elect.sync d|p)
   std::uint8_t list = 0;   // a {..} list of exactly this many registers (mov pack/unpack)
+  std::uint16_t sink_min_sm = 0;  // sink_or_reg: the sink `_` needs at least this SM (mbarrier: 90)
   std::uint32_t imm_multiple_of = 0;  // an immediate must be a multiple of this (barrier counts)
+  std::vector<std::int64_t> imm_values;  // when not empty: the only immediates allowed (cp.async sizes)
+  // A register list whose length follows a qualifier's number (qual_number): .x4 -> 4 registers,
+  // .m64n128k16 -> 128 / 2 = 64 accumulators. For tensor operands: the coordinate count (.2d).
+  QualKind count_from = QualKind::count_;
+  std::uint16_t count_mul = 1;
+  std::uint16_t count_div = 1;
   QualKind present_if = QualKind::count_;  // operand exists only when this qualifier is set
   std::int64_t imm_min = std::numeric_limits<std::int64_t>::min();
   std::int64_t imm_max = std::numeric_limits<std::int64_t>::max();
@@ -68,7 +77,7 @@ struct Segment {
   enum class Kind : std::uint8_t { literal, qual, type0, type1 } kind = Kind::literal;
   std::string literal;        // Kind::literal
   QualKind qual{};            // Kind::qual
-  std::uint32_t allowed = 0;  // bit i set: value index i+1 allowed
+  std::bitset<kMaxQualValues> allowed;  // bit i set: value index i+1 allowed
   bool required = false;
 };
 

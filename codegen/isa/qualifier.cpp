@@ -1,5 +1,6 @@
 #include "codegen/isa/qualifier.h"
 
+#include <array>
 #include <stdexcept>
 #include <string>
 
@@ -39,6 +40,34 @@ constexpr SV kUni[] = {"uni"};
 constexpr SV kPolicy[] = {"L2::evict_last", "L2::evict_normal", "L2::evict_first", "L2::evict_unchanged"};
 constexpr SV kFraction[] = {"fractional"};
 constexpr SV kShift[] = {"clamp", "wrap"};
+constexpr SV kNum[] = {"x1", "x2", "x4", "x8", "x16", "x32", "x64", "x128"};
+constexpr SV kTrans[] = {"trans"};
+constexpr SV kDim[] = {"1d", "2d", "3d", "4d", "5d"};
+constexpr SV kMulticast[] = {"multicast::cluster"};
+constexpr SV kRead[] = {"read"};
+constexpr SV kNoinc[] = {"noinc"};
+constexpr SV kCtagroup[] = {"cta_group::1", "cta_group::2"};
+constexpr SV kTckind[] = {"kind::f16", "kind::tf32", "kind::f8f6f4", "kind::i8"};
+constexpr SV kTmshape[] = {"16x64b", "16x128b", "16x256b", "32x32b"};
+constexpr SV kTcshape[] = {"128x256b", "4x256b", "128x128b"};
+
+// wgmma shapes: m64nNkK for N = 8, 16, ..., 256 and K = 16 (f16/bf16), 8 (tf32), 32 (fp8).
+// Built once into static storage; the values are the exact spellings.
+std::span<const SV> wgmma_shapes() {
+  static const auto table = [] {
+    static std::array<std::string, 96> text;
+    std::array<SV, 96> views{};
+    std::size_t i = 0;
+    for (int k : {16, 8, 32})
+      for (int n = 8; n <= 256; n += 8) {
+        text[i] = "m64n" + std::to_string(n) + "k" + std::to_string(k);
+        views[i] = text[i];
+        ++i;
+      }
+    return views;
+  }();
+  return table;
+}
 
 struct KindRow {
   SV name;
@@ -52,12 +81,35 @@ constexpr KindRow kKinds[kQualKinds] = {
     {"prefetch", kPrefetch}, {"vec", kVec},         {"atomop", kAtomop},    {"shfl", kShfl},
     {"vote", kVote},       {"mulmode", kMulmode},   {"prmt", kPrmt},        {"membar", kMembar},
     {"aligned", kAligned}, {"uni", kUni},           {"policy", kPolicy},    {"fraction", kFraction},
-    {"shift", kShift},
+    {"shift", kShift},     {"num", kNum},           {"trans", kTrans},      {"wgshape", {}},
+    {"dim", kDim},         {"multicast", kMulticast}, {"read", kRead},      {"noinc", kNoinc},
+    {"ctagroup", kCtagroup}, {"tckind", kTckind},   {"tmshape", kTmshape},  {"tcshape", kTcshape},
 };
 }  // namespace
 
 std::span<const std::string_view> qual_values(QualKind k) {
+  if (k == QualKind::wgshape) return wgmma_shapes();
   return kKinds[static_cast<std::size_t>(k)].values;
+}
+
+unsigned qual_number(QualKind k, std::uint8_t value) {
+  if (value == 0) return 0;
+  const std::string_view v = qual_values(k)[value - 1];
+  auto digits = [](std::string_view s) {
+    unsigned n = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') break;
+      n = n * 10 + static_cast<unsigned>(c - '0');
+    }
+    return n;
+  };
+  switch (k) {
+    case QualKind::vec: return digits(v.substr(1));      // v2
+    case QualKind::num: return digits(v.substr(1));      // x4
+    case QualKind::dim: return digits(v);                // 3d
+    case QualKind::wgshape: return digits(v.substr(4));  // m64n128k16 -> 128
+    default: return 0;
+  }
 }
 std::string_view qual_kind_name(QualKind k) { return kKinds[static_cast<std::size_t>(k)].name; }
 

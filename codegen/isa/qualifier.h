@@ -41,9 +41,25 @@ enum class QualKind : std::uint8_t {
   policy,    // .L2::evict_last .L2::evict_normal .L2::evict_first .L2::evict_unchanged
   fraction,  // .fractional
   shift,     // .clamp .wrap
+  num,       // .x1 .x2 .x4 ... .x128           (ldmatrix/stmatrix/tcgen05.ld matrix counts)
+  trans,     // .trans
+  wgshape,   // .m64n8k16 ... .m64n256k32        (wgmma shapes: every legal N for K = 16, 8, 32)
+  dim,       // .1d .2d .3d .4d .5d             (tensor copies)
+  multicast, // .multicast::cluster (adds a 16-bit CTA mask operand)
+  read,      // .read                           (bulk wait_group: wait until sources may be reused)
+  noinc,     // .noinc
+  ctagroup,  // .cta_group::1 .cta_group::2
+  tckind,    // .kind::f16 .kind::tf32 .kind::f8f6f4 .kind::i8
+  tmshape,   // .16x64b .16x128b .16x256b .32x32b   (tcgen05.ld/st)
+  tcshape,   // .128x256b .4x256b .128x128b         (tcgen05.cp)
   count_
 };
 inline constexpr std::size_t kQualKinds = static_cast<std::size_t>(QualKind::count_);
+inline constexpr std::size_t kMaxQualValues = 128;  // the wgmma shapes have 96
+
+// The number a value carries, for operand lists whose length follows it: .v4 -> 4, .x2 -> 2,
+// .m64n128k16 -> 128 (N), .3d -> 3. 0 for values that carry none.
+unsigned qual_number(QualKind k, std::uint8_t value);
 
 // Values per kind: index 0 is "absent"; index i>0 spells `values(kind)[i-1]`.
 std::span<const std::string_view> qual_values(QualKind k);

@@ -75,7 +75,7 @@ MatrixCounts run_matrix(const std::string& ptxas, Coverage coverage, bool virtua
       }
       INFO("target " << target.name() << ", .version " << isa::format_ptx_version(version));
       CHECK(ptx.find(".version " + isa::format_ptx_version(version)) != std::string::npos);
-      const auto file = test::write_file("matrix_" + target.name() + "_" + std::to_string(version) + ".ptx", ptx);
+      const auto file = test::write_file(std::string(virtual_arch ? "full_" : "canonical_") + target.name() + "_" + std::to_string(version) + ".ptx", ptx);
       std::string arch = target.name();
       if (virtual_arch) arch.replace(0, 3, "compute_");
       auto r = ptxas::assemble(ptxas, file, arch);

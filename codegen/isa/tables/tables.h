@@ -16,4 +16,7 @@ std::vector<Form> atomic();
 std::vector<Form> sync();
 std::vector<Form> warp();
 std::vector<Form> control();
+std::vector<Form> async_copy();
+std::vector<Form> matrix();
+std::vector<Form> tcgen05();
 }  // namespace weft::isa::tables
