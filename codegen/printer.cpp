@@ -228,6 +228,8 @@ std::string emit_ptx(const ir::Module& m, const PrintOptions& opts) {
                                             isa::format_ptx_version(isa::kMaxPtxVersion))}});
   std::map<std::string, int> files;
   std::string body;
+  for (const auto& g : m.globals)
+    body += fmt::format(".visible .global .align {} .b8 {}[{}];\n", g.align, g.name, g.size);
   for (const auto& fn : m.functions) {
     for (const auto& sh : fn.shared)
       if (sh.dynamic) body += fmt::format(".extern .shared .align {} .b8 {}[];\n", sh.align, sh.name);

@@ -31,7 +31,7 @@ KernelBuilder::KernelBuilder(std::string name, const isa::Target& target, Loc lo
 }
 
 void KernelBuilder::diagnose(SourceLoc loc, std::string message, std::string hint) {
-  diags_.push_back({loc, std::move(message), std::move(hint)});
+  diags_.push_back({line_override_.known() ? line_override_ : loc, std::move(message), std::move(hint)});
 }
 
 void KernelBuilder::check_owner(std::uint32_t fn_index, SourceLoc loc) {
@@ -80,7 +80,7 @@ bool KernelBuilder::emit(std::string_view opcode, isa::Type t0, isa::Type t1, co
   in.t1 = t1;
   in.quals = quals;
   in.ops = std::move(ops);
-  in.loc = loc;
+  in.loc = line_override_.known() ? line_override_ : loc;
   if (guard) in.guard = *guard;
   fn().body.push_back(std::move(in));
   return true;
@@ -94,7 +94,7 @@ bool KernelBuilder::emit_form(std::string_view form_id, isa::Type t0, isa::Type 
   in.t1 = t1;
   in.quals = quals;
   in.ops = std::move(ops);
-  in.loc = loc;
+  in.loc = line_override_.known() ? line_override_ : loc;
   fn().body.push_back(std::move(in));
   return true;
 }
@@ -235,7 +235,7 @@ Label KernelBuilder::label(std::string hint, Loc) { return Label{fn().new_label(
 void KernelBuilder::emit_label(ir::LabelId l, SourceLoc loc) {
   ir::Instr in;
   in.label = l;
-  in.loc = loc;
+  in.loc = line_override_.known() ? line_override_ : loc;
   fn().body.push_back(std::move(in));
 }
 
@@ -355,6 +355,16 @@ void KernelBuilder::instr_if(Pred guard, std::string_view opcode, std::initializ
   const auto before = fn().body.size();
   instr(opcode, types, quals, operands, loc);
   if (fn().body.size() > before) fn().body.back().guard = ir::Operand::r(guard.id(), guard.negated());
+}
+
+Reg<u64> KernelBuilder::global_var(const std::string& name, std::uint32_t size, std::uint32_t align, Loc loc) {
+  bool exists = false;
+  for (const auto& g : module_.globals) exists |= g.name == name;
+  if (!exists) module_.globals.push_back({name, size, align});
+  auto r = fresh<u64>();
+  emit_form("mov.symbol", isa::Type::u64, isa::Type::none, {}, {ir::Operand::r(r.id()), ir::Operand::sym(name)},
+            SourceLoc::from(loc));
+  return r;
 }
 
 // ---- Results ----

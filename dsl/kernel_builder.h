@@ -202,9 +202,49 @@ class KernelBuilder {
   void instr_if(Pred guard, std::string_view opcode, std::initializer_list<isa::Type> types, q::List quals,
                 std::initializer_list<Arg> operands, Loc loc = Loc::current());
 
+  // ---- Module-scope state used by the async layer ----
+  // A .global byte array of the module (created once per name); its address.
+  Reg<u64> global_var(const std::string& name, std::uint32_t size, std::uint32_t align = 8, Loc loc = Loc::current());
+  // The warp role whose body is being built ("" outside WarpRoles); pipelines check it.
+  const std::string& role() const { return role_; }
+  void set_role(std::string r) { role_ = std::move(r); }
+  // While alive, every instruction is attributed to `loc`: layers built on the builder (pipelines,
+  // warp roles, atoms) emit many instructions for one author call, and they all belong to its line.
+  class AtLine {
+   public:
+    AtLine(KernelBuilder& k, Loc loc) : k_(k), saved_(k.line_override_) {
+      if (!saved_.known()) k.line_override_ = SourceLoc::from(loc);
+    }
+    ~AtLine() { k_.line_override_ = saved_; }
+    AtLine(const AtLine&) = delete;
+    AtLine& operator=(const AtLine&) = delete;
+
+   private:
+    KernelBuilder& k_;
+    SourceLoc saved_;
+  };
+  // Inside an AtLine, the author's own code (a role body) gets its own lines back.
+  class AuthorLines {
+   public:
+    explicit AuthorLines(KernelBuilder& k) : k_(k), saved_(k.line_override_) { k.line_override_ = {}; }
+    ~AuthorLines() { k_.line_override_ = saved_; }
+    AuthorLines(const AuthorLines&) = delete;
+    AuthorLines& operator=(const AuthorLines&) = delete;
+
+   private:
+    KernelBuilder& k_;
+    SourceLoc saved_;
+  };
+  // A counter for names the DSL makes up (barrier ids, labels).
+  std::uint32_t next_id() { return id_counter_++; }
+
   // ---- Results ----
   // Records a problem at `loc` (used by the DSL's own checks and by layers built on it).
   void diagnose(SourceLoc loc, std::string message, std::string hint = "");
+  // The same at the caller's line: a kernel's own checks of its parameters.
+  void error(std::string message, std::string hint = "", Loc loc = Loc::current()) {
+    diagnose(SourceLoc::from(loc), std::move(message), std::move(hint));
+  }
   const std::vector<Diagnostic>& diagnostics() const { return diags_; }
   // The module, verified; throws DiagnosticError with every problem found.
   ir::Module build();
@@ -233,7 +273,9 @@ class KernelBuilder {
   std::uint32_t current_ = 0;  // index of the function being built
   std::vector<Diagnostic> diags_;
   std::uint32_t call_count_ = 0;
-  std::size_t last_if_end_ = static_cast<std::size_t>(-1);
+  std::string role_;
+  SourceLoc line_override_;
+  std::uint32_t id_counter_ = 0;
 };
 
 }  // namespace weft

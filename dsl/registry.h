@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "codegen/ir/module.h"
+#include "codegen/isa/target.h"
 
 namespace weft {
 
@@ -38,6 +39,8 @@ struct KernelEntry {
   std::vector<KernelParam> params;
   std::function<ir::Module(const isa::Target&, const KernelParams&)> build;
   std::string file;  // where it is defined
+  // The targets the kernel is written for (an sm_90a-only wgmma kernel claims only sm_90a).
+  isa::TargetSet targets = isa::TargetSet::all();
 };
 
 class Registry {
@@ -68,10 +71,12 @@ struct KernelRegistrar {
 #define WEFT_KERNEL_CAT2(a, b) a##b
 #define WEFT_KERNEL_CAT(a, b) WEFT_KERNEL_CAT2(a, b)
 // Defines and registers a kernel builder `ir::Module fn(const isa::Target& target, const KernelParams& params)`.
-#define WEFT_KERNEL(ident, summary, ...)                                                              \
+#define WEFT_KERNEL(ident, summary, ...) WEFT_KERNEL_FOR(ident, ::weft::isa::TargetSet::all(), summary, __VA_ARGS__)
+// The same, for a kernel written for some targets only (`weft emit --all` skips the others).
+#define WEFT_KERNEL_FOR(ident, target_set, summary, ...)                                              \
   static ::weft::ir::Module WEFT_KERNEL_CAT(weft_build_, ident)(const ::weft::isa::Target& target,  \
                                                                 const ::weft::KernelParams& params); \
   static const ::weft::KernelRegistrar WEFT_KERNEL_CAT(weft_registrar_, ident){::weft::KernelEntry{  \
-      #ident, summary, __VA_ARGS__, &WEFT_KERNEL_CAT(weft_build_, ident), __FILE__}};                 \
+      #ident, summary, __VA_ARGS__, &WEFT_KERNEL_CAT(weft_build_, ident), __FILE__, target_set}};     \
   static ::weft::ir::Module WEFT_KERNEL_CAT(weft_build_, ident)(                                      \
       [[maybe_unused]] const ::weft::isa::Target& target, [[maybe_unused]] const ::weft::KernelParams& params)

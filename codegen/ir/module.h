@@ -122,8 +122,16 @@ struct Function {
   }
 };
 
+// A module-scope .global variable (the debug-wait report slot).
+struct GlobalVar {
+  std::string name;
+  std::uint32_t size = 0;
+  std::uint32_t align = 8;
+};
+
 struct Module {
   isa::Target target;
+  std::vector<GlobalVar> globals;
   std::vector<Function> functions;  // device functions first: PTX needs a .func before its calls
   const Function* find(std::string_view name) const;
 };

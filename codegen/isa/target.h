@@ -25,11 +25,17 @@ enum class Variant : std::uint8_t { base, arch_specific };
 struct Target {
   std::uint16_t sm = 0;
   Variant variant = Variant::base;
+  // Build option carried with the target: every mbarrier wait becomes a bounded wait that records
+  // the barrier, phase and source line in `weft_debug_wait` and traps (weft emit --debug-waits).
+  bool debug_waits = false;
 
   std::string name() const;           // "sm_90a"
   PtxVersion min_ptx_version() const;  // the lowest .version that accepts `.target name()`
   int index() const;                   // position in known_targets()
-  friend bool operator==(const Target&, const Target&) = default;
+  // Targets are equal when they name the same GPU target; build options do not matter.
+  friend bool operator==(const Target& a, const Target& b) { return a.sm == b.sm && a.variant == b.variant; }
+  // Whether setmaxnreg-style arch-specific features exist (an `a` target).
+  bool arch_specific() const { return variant == Variant::arch_specific; }
 };
 
 // Every target weft claims, oldest first.

@@ -11,7 +11,7 @@ WEFT_KERNEL(transpose, "out[x][y] = in[y][x], tiled through conflict-free shared
   const auto tile = static_cast<std::uint32_t>(params["tile"]);
   const auto rows = static_cast<std::uint32_t>(params["rows"]);
   KernelBuilder k{"transpose", target};
-  if (rows > tile) k.diagnose({}, "transpose: rows must not exceed tile");
+  if (rows > tile) k.error("transpose: rows must not exceed tile");
   k.reqntid(tile, rows);
   auto width = k.param<u32>("width");
   auto height = k.param<u32>("height");

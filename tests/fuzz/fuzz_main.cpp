@@ -15,6 +15,7 @@
 // Exit status: 0 when nothing failed, 1 otherwise, 2 for usage errors.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -58,6 +59,7 @@ struct Options {
   unsigned jobs = 2;
   std::string keep;
   bool quiet = false;
+  std::size_t show_rejections = 0;  // print the first N verifier messages of checked programs
 };
 
 struct Stats {
@@ -228,6 +230,8 @@ class Fuzzer {
                 {seeds.begin(), seeds.begin() + static_cast<std::ptrdiff_t>(n_sm)}, false);
         if (opt_.keep.empty())
           for (const auto& f : files) ::unlink(f.c_str());
+        std::sort(bad.begin(), bad.end());
+        bad.erase(std::unique(bad.begin(), bad.end()), bad.end());
         return bad;
       }));
     };
@@ -258,6 +262,9 @@ class Fuzzer {
         case Built::Result::rejected:
           ++stats_.rejected;
           if (unchecked) ++stats_.rejected_unchecked;
+          else if (shown_++ < opt_.show_rejections)
+            fmt::print(stderr, "weft_fuzz: seed {} ({}, {}) refused: {}\n", seed, is_ir(seed) ? "IR" : "DSL", t.name(),
+                       b.error.substr(0, 600));
           break;
         case Built::Result::crashed: report_crash(seed, b.error); break;
         case Built::Result::emitted: {
@@ -404,11 +411,12 @@ class Fuzzer {
   std::string ptxas_;
   fs::path dir_;
   Stats stats_;
+  std::size_t shown_ = 0;
 };
 
 int usage(const std::string& why) {
   fmt::print(stderr, "weft_fuzz: {}\nusage: weft_fuzz [--first N] [--count N] [--mode programs|mutations|all] "
-                     "[--targets sm_80,...] [--batch N] [--sm-every N] [--jobs N] [--keep DIR] [--quiet]\n", why);
+                     "[--targets sm_80,...] [--batch N] [--sm-every N] [--jobs N] [--keep DIR] [--quiet] [--strict]\n", why);
   return 2;
 }
 
@@ -435,6 +443,8 @@ int main(int argc, char** argv) {
       else if (a == "--jobs") o.jobs = std::max(1u, static_cast<unsigned>(std::stoul(value())));
       else if (a == "--keep") o.keep = value();
       else if (a == "--quiet") o.quiet = true;
+      else if (a == "--strict") g_avoid_known_bugs = false;
+      else if (a == "--show-rejections") o.show_rejections = std::stoull(value());
       else if (a == "--targets") {
         std::string list = value();
         for (std::size_t pos = 0; pos <= list.size();) {

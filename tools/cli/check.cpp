@@ -40,11 +40,16 @@ int check_files(const std::vector<std::filesystem::path>& files, const std::vect
         rows.push_back({label, arch, "-", "-", "-", "ptxas: " + r.first_error()});
         continue;
       }
+      // C7508: ptxas dropped setmaxnreg because the launch bounds do not fix the entry allocation.
+      // It exits 0, but the kernel then runs without its register budgets: an error here.
+      const bool dropped_setmaxnreg = r.output.find("C7508") != std::string::npos;
+      if (dropped_setmaxnreg) status = kDiagnostics;
       for (const auto& k : r.kernels) {
         const bool spills = k.spill_stores || k.spill_loads;
         rows.push_back({k.name, arch, std::to_string(k.registers),
                         spills ? fmt::format("{}/{} B", k.spill_stores, k.spill_loads) : "0",
-                        std::to_string(k.smem), spills ? "spills" : "ok"});
+                        std::to_string(k.smem),
+                        dropped_setmaxnreg ? "setmaxnreg ignored by ptxas (C7508)" : spills ? "spills" : "ok"});
       }
     }
   }

@@ -30,6 +30,8 @@ struct EmitRequest {
   std::vector<std::string> params;
   std::filesystem::path out_dir;
   bool line_info = true;
+  bool all = false;          // --all: kernels skip the targets they are not written for
+  bool debug_waits = false;  // --debug-waits
 };
 struct Emitted {
   std::string kernel;

@@ -48,7 +48,14 @@ int emit(const EmitRequest& r, std::vector<Emitted>& written) {
   for (const auto* k : r.kernels) {
     auto params = parse_params(*k, r.params);
     if (!params.params) throw Failure{kUsage, params.error};
-    for (const auto& t : r.targets) {
+    for (auto t : r.targets) {
+      t.debug_waits = r.debug_waits;
+      if (!k->targets.contains(t)) {
+        if (r.all) continue;  // e.g. a wgmma kernel under --all --arch sm_80,sm_90a
+        fmt::print(stderr, "weft: error: kernel '{}' is written for {}, not {}\n", k->name, k->targets.describe(), t.name());
+        status = kDiagnostics;
+        continue;
+      }
       std::string ptx;
       const auto start = std::chrono::steady_clock::now();
       try {

@@ -20,9 +20,9 @@ int list_kernels() {
   for (const auto& e : Registry::global().all()) {
     std::string params;
     for (const auto& p : e.params) params += fmt::format("{}{}={}", params.empty() ? "" : " ", p.name, p.default_value);
-    rows.push_back({e.name, params.empty() ? "-" : params, e.summary});
+    rows.push_back({e.name, e.targets.describe(), params.empty() ? "-" : params, e.summary});
   }
-  print_table({"kernel", "parameters", "what it does"}, rows);
+  print_table({"kernel", "targets", "parameters", "what it does"}, rows);
   return kOk;
 }
 
@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   emit_cmd->add_option("-o,--out", out, "output directory")->capture_default_str();
   emit_cmd->add_option("--param", params, "kernel parameter name=value (repeatable)");
   emit_cmd->add_flag("--no-line-info", no_line_info, "omit .file/.loc directives");
+  bool debug_waits = false;
+  emit_cmd->add_flag("--debug-waits", debug_waits, "bounded mbarrier waits that report the barrier and line, then trap");
 
   std::vector<std::string> inputs;
   std::string check_arch, check_out;
@@ -116,7 +118,7 @@ int main(int argc, char** argv) {
     }
     if (*info_cmd) return info(info_file);
     if (*emit_cmd) {
-      EmitRequest r{select_kernels(kernels, all), parse_arch_list(arch), params, out, !no_line_info};
+      EmitRequest r{select_kernels(kernels, all), parse_arch_list(arch), params, out, !no_line_info, all, debug_waits};
       std::vector<Emitted> written;
       int rc = cli::emit(r, written);
       for (const auto& w : written) fmt::print("{}\n", w.file.string());
@@ -133,11 +135,13 @@ int main(int argc, char** argv) {
         auto dir = check_out.empty() ? std::filesystem::temp_directory_path() / fmt::format("weft-check-{}", ::getpid())
                                      : std::filesystem::path(check_out);
         EmitRequest r{select_kernels(names, check_all),
-                      targets.empty() ? parse_arch_list("sm_80,sm_90a,sm_100a") : targets, check_params, dir, true};
+                      targets.empty() ? parse_arch_list("sm_80,sm_90a,sm_100a") : targets, check_params, dir, true,
+                      check_all};
         std::vector<Emitted> written;
         rc = cli::emit(r, written);
         for (const auto& w : written) files.push_back(w.file);
       }
+      if (files.empty() && rc != kOk) return rc;  // every emission failed; its diagnostics were printed
       if (files.empty()) throw Failure{kUsage, "nothing to check: name .ptx files or kernels, or pass --all"};
       for (const auto& f : files)
         if (!std::filesystem::exists(f)) throw Failure{kUsage, fmt::format("no such file '{}'", f.string())};

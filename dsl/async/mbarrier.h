@@ -1,0 +1,65 @@
+// Typed mbarrier handles (sm_80+; transaction counts sm_90+).
+//
+// An mbarrier is an 8-byte object in shared memory that counts arrivals (and, from sm_90, bytes of
+// asynchronous copies) per phase. weft gives each barrier a name and an id, emits the wait loop
+// (try_wait on sm_90+, test_wait on sm_80/89), and with `Target::debug_waits` turns every wait into a
+// bounded one that records the barrier, phase and source line in the module's `weft_debug_wait`
+// slot and traps, so a protocol bug reports where it hangs instead of hanging.
+#pragma once
+
+#include <string>
+
+#include "dsl/kernel_builder.h"
+
+namespace weft {
+
+// The layout of the debug-wait report slot (a .global array of 4 u32 the runtime reads after a trap).
+struct DebugWaitSlot {
+  static constexpr const char* symbol = "weft_debug_wait";
+  static constexpr std::uint32_t bytes = 16;
+  // [0] 1 once a wait timed out (the first one wins), [1] source line, [2] barrier id, [3] phase parity.
+  static constexpr std::uint32_t spin_limit = 1u << 26;  // try_wait rounds before giving up
+};
+
+class Mbarrier {
+ public:
+  Mbarrier(KernelBuilder* k, Reg<u32> addr, std::uint32_t id, std::string name)
+      : k_(k), addr_(addr), id_(id), name_(std::move(name)) {}
+  Reg<u32> address() const { return addr_; }
+  std::uint32_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+
+  void init(Src<u32> arrivals, Loc loc = Loc::current());
+  void arrive(Loc loc = Loc::current());
+  // Expect `bytes` more bytes of async copies in this phase, then arrive (sm_90+).
+  void arrive_expect_tx(Src<u32> bytes, Loc loc = Loc::current());
+  // Spin until the phase with this parity has completed.
+  void wait(Src<u32> parity, Loc loc = Loc::current());
+  // cp.async.mbarrier.arrive.noinc: arrive when this thread's cp.async complete (sm_80+).
+  void arrive_on_cp_async(Loc loc = Loc::current());
+  void inval(Loc loc = Loc::current());
+
+ private:
+  KernelBuilder* k_;
+  Reg<u32> addr_;
+  std::uint32_t id_;
+  std::string name_;
+};
+
+// `count` mbarriers in one shared array, barrier i at base + 8*i.
+class MbarrierArray {
+ public:
+  MbarrierArray(KernelBuilder& k, const std::string& name, std::uint32_t count, Loc loc = Loc::current());
+  Mbarrier operator[](std::uint32_t i) const;
+  Mbarrier at(Reg<u32> i, Loc loc = Loc::current()) const;
+  std::uint32_t size() const { return count_; }
+
+ private:
+  KernelBuilder* k_;
+  std::string name_;
+  Ptr<u64, Shared> base_;
+  std::uint32_t count_;
+  std::uint32_t first_id_;
+};
+
+}  // namespace weft

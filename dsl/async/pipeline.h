@@ -1,0 +1,82 @@
+// Pipeline: a ring of shared-memory stages between producers (copies in) and consumers (compute).
+//
+// sm_90+: each stage has a `full` mbarrier (the producer's copies complete their bytes on it) and an
+// `empty` one (consumers arrive when done with the stage); weft tracks stage and phase in registers.
+// sm_80/89: the same calls lower to cp.async groups: producer_commit closes a group, consumer_wait
+// waits until at most stages-2 groups are pending and syncs the CTA. The producer commits a group
+// every iteration (an empty one at the tail), so the count stays right.
+//
+//   Pipeline pipe(k, "ab", {.stages = 4, .consumer_arrivals = 2, .tx_bytes = 32768,
+//                           .producer_role = "producer", .consumer_role = "consumer"});
+//   auto st = pipe.state();                      // per role: stage 0, phase 0
+//   pipe.producer_acquire(st);                   // wait until the stage is empty; expect tx_bytes
+//   tma_load(k, a_map, a_tile(st), {x, y}, pipe.full(st));
+//   pipe.producer_commit(st);                    // checks the copies' bytes against tx_bytes
+//   pipe.advance(st);
+//
+// Build-time checks: a call from the wrong role, and (where every copy's size is static) copies
+// whose bytes differ from the stage's expect_tx count, reported with both numbers and both lines.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/async/mbarrier.h"
+
+namespace weft {
+
+struct PipelineConfig {
+  std::uint32_t stages = 2;
+  std::uint32_t consumer_arrivals = 1;  // arrivals that release a stage (e.g. one per consumer warpgroup)
+  std::uint32_t tx_bytes = 0;           // bytes the producer's copies bring per stage (sm_90+)
+  std::string producer_role;            // "" : any role may produce
+  std::string consumer_role;            // "" : any role may consume
+};
+
+class Pipeline {
+ public:
+  enum class Kind { mbarrier_ring, cp_async_groups };
+  struct State {
+    Reg<u32> stage;
+    Reg<u32> phase;
+  };
+
+  // Allocates and initialises the barriers (thread 0, then a CTA barrier): call before warp roles.
+  Pipeline(KernelBuilder& k, std::string name, PipelineConfig cfg, Loc loc = Loc::current());
+
+  Kind kind() const { return kind_; }
+  const PipelineConfig& config() const { return cfg_; }
+  State state(Loc loc = Loc::current());
+
+  // Producer side. acquire waits for the stage to be free and (on sm_90+, from one elected thread
+  // of the caller) expects tx_bytes on its full barrier.
+  void producer_acquire(State& s, Loc loc = Loc::current());
+  // The barrier the producer's copies complete on (sm_90+).
+  Mbarrier full(const State& s, Loc loc = Loc::current());
+  // Records a copy of `bytes` issued against this stage (TMA helpers call it), for the tx check.
+  void note_copy(std::uint32_t bytes, SourceLoc where);
+  void producer_commit(State& s, Loc loc = Loc::current());
+
+  // Consumer side.
+  void consumer_wait(State& s, Loc loc = Loc::current());
+  void consumer_release(State& s, Loc loc = Loc::current());
+
+  // Next stage; the phase flips after the last one.
+  void advance(State& s, Loc loc = Loc::current());
+
+ private:
+  void check_role(const std::string& want, const char* what, Loc loc);
+  KernelBuilder* k_;
+  std::string name_;
+  PipelineConfig cfg_;
+  Kind kind_;
+  std::optional<MbarrierArray> full_, empty_;
+  // The expect_tx of the open producer window and the copies issued in it.
+  SourceLoc expect_at_;
+  std::uint32_t copied_ = 0;
+  bool copies_static_ = true;
+  std::vector<SourceLoc> copies_at_;
+};
+
+}  // namespace weft

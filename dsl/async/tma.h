@@ -1,0 +1,53 @@
+// TMA (the tensor memory accelerator, sm_90+) and bulk copies from the DSL.
+//
+// A TmaTensor is a kernel parameter holding a 128-byte tensor map (`.param .align 64 .b8 name[128]`,
+// the layout of CUDA's __grid_constant__ CUtensorMap), described by the same rt::TmaDesc that the
+// runtime encodes with cuTensorMapEncodeTiled, so the box the kernel copies and the bytes its
+// mbarrier expects come from one description.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+
+#include "dsl/async/mbarrier.h"
+#include "dsl/async/pipeline.h"
+#include "runtime/tma_desc.h"
+
+namespace weft {
+
+struct TmaTensor {
+  std::string name;
+  Reg<u64> map;  // the parameter's address (what the tensor operand takes)
+  rt::TmaDesc desc;
+  std::uint32_t box_bytes() const { return static_cast<std::uint32_t>(desc.box_bytes()); }
+};
+
+// Declares the parameter; the description is checked now (box sizes, swizzle span, strides), and a
+// problem is a diagnostic at this line.
+TmaTensor tma_param(KernelBuilder& k, std::string name, const rt::TmaDesc& desc, Loc loc = Loc::current());
+
+// Loads the box at `coords` (innermost first, one per rank) into shared memory at `dst`,
+// completing its bytes on `bar`. With a pipeline, the bytes are noted for its expect_tx check.
+void tma_load(KernelBuilder& k, const TmaTensor& t, Reg<u32> dst, std::initializer_list<Src<s32>> coords,
+              const Mbarrier& bar, Pipeline* pipe = nullptr, Loc loc = Loc::current());
+// Multicast to the CTAs of the cluster in `cta_mask` (sm_90a/100a...: arch-specific).
+void tma_load_multicast(KernelBuilder& k, const TmaTensor& t, Reg<u32> dst, std::initializer_list<Src<s32>> coords,
+                        const Mbarrier& bar, Src<u32> cta_mask, Pipeline* pipe = nullptr, Loc loc = Loc::current());
+// Stores the box at `coords` from shared memory at `src` (bulk group: commit and wait after).
+void tma_store(KernelBuilder& k, const TmaTensor& t, Reg<u32> src, std::initializer_list<Src<s32>> coords,
+               Loc loc = Loc::current());
+void bulk_commit(KernelBuilder& k, Loc loc = Loc::current());
+void bulk_wait(KernelBuilder& k, std::uint32_t pending = 0, bool read_only = false, Loc loc = Loc::current());
+// Orders this thread's generic-proxy shared-memory writes before async-proxy reads (a TMA store).
+void fence_proxy_async_shared(KernelBuilder& k, Loc loc = Loc::current());
+
+// Bulk copy (no tensor map): `bytes` (a multiple of 16) from global to shared, completing on `bar`.
+void bulk_load(KernelBuilder& k, Reg<u32> dst, Ptr<u8, Global> src, Src<u32> bytes, const Mbarrier& bar,
+               Pipeline* pipe = nullptr, Loc loc = Loc::current());
+void bulk_store(KernelBuilder& k, Ptr<u8, Global> dst, Reg<u32> src, Src<u32> bytes, Loc loc = Loc::current());
+
+// cp.async (sm_80+): 16 bytes global -> shared, bypassing L1; `src_bytes` < 16 zero-fills the rest.
+void cp_async_16(KernelBuilder& k, Reg<u32> dst, Ptr<u8, Global> src, std::optional<Src<u32>> src_bytes = std::nullopt,
+                 Loc loc = Loc::current());
+
+}  // namespace weft

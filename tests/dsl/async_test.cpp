@@ -1,0 +1,236 @@
+// The async / tensor-core layer: every rule is a diagnostic with the author's line; what it emits
+// assembles; the swizzle and descriptor arithmetic matches the hardware definitions.
+#include <doctest/doctest.h>
+
+#include "dsl/async.h"
+#include "dsl/weft.h"
+#include "tests/support/ptxas_env.h"
+
+using namespace weft;
+
+namespace {
+isa::Target target(const char* name) { return *isa::parse_target(name).target; }
+std::vector<Diagnostic> diagnostics_of(KernelBuilder& k) {
+  try {
+    k.build();
+  } catch (const DiagnosticError& e) {
+    return e.diagnostics();
+  }
+  return {};
+}
+bool at_line(const Diagnostic& d, int line) {
+  return d.loc.line == static_cast<std::uint32_t>(line) && std::string(d.loc.file).ends_with("async_test.cpp");
+}
+bool has(const std::string& s, const std::string& t) { return s.find(t) != std::string::npos; }
+void assemble(const std::string& ptx, const char* arch, const char* name) {
+  auto ptxas = test::ptxas_or_skip();
+  if (!ptxas) return;
+  auto r = ptxas::assemble(*ptxas, test::write_file(std::string(name) + ".ptx", ptx), arch);
+  INFO(r.output);
+  CHECK(r.ok());
+  CHECK_FALSE(has(r.output, "C7508"));
+}
+}  // namespace
+
+TEST_CASE("swizzled offsets XOR bits [4, 4+b) with bits [7, 7+b)") {
+  SharedLayout l{.rows = 8, .cols = 64, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
+  CHECK(l.row_bytes() == 128);
+  CHECK(l.alignment() == 1024);
+  CHECK(l.offset(0, 0) == 0);
+  CHECK(l.offset(1, 0) == (128u ^ 16u));        // row 1: chunk 0 moves to chunk 1
+  CHECK(l.offset(7, 8) == ((7u * 128 + 16) ^ (7u << 4)));
+  SharedLayout l64{.rows = 8, .cols = 32, .elem = isa::Type::bf16, .swizzle = Swizzle::b64};
+  CHECK(l64.offset(2, 0) == (128u ^ 16u));      // 64B: bits [7, 9) into [4, 6)
+  SharedLayout none{.rows = 4, .cols = 4, .elem = isa::Type::f32};
+  CHECK(none.offset(3, 2) == 3 * 16 + 8);
+}
+
+TEST_CASE("matrix descriptor fields") {
+  SharedLayout l{.rows = 64, .cols = 64, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
+  const auto w = wgmma_descriptor_bits(0x400, l);
+  CHECK((w & 0x3FFF) == 0x40);                 // start >> 4
+  CHECK(((w >> 16) & 0x3FFF) == 1);            // leading byte offset (unused for swizzled K-major)
+  CHECK(((w >> 32) & 0x3FFF) == 1024 / 16);    // 8 rows of 128 bytes
+  CHECK((w >> 62) == 1);                       // 128B swizzle
+  const auto t = tcgen05_descriptor_bits(0x400, l);
+  CHECK(((t >> 46) & 3) == 1);                 // descriptor version
+  CHECK((t >> 61) == 2);                       // 128B swizzle in the sm_100 encoding
+  CHECK(tcgen05_idesc_bf16(128, 64) == ((1u << 4) | (1u << 7) | (1u << 10) | (8u << 17) | (8u << 24)));
+}
+
+TEST_CASE("a swizzle incompatible with the tile width") {
+  KernelBuilder k{"t", target("sm_90a")};
+  shared_tile(k, "a", {.rows = 64, .cols = 32, .elem = isa::Type::bf16, .swizzle = Swizzle::b128}); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "tile 'a': a 128-byte swizzle needs rows of exactly 128 bytes, but 32 x bf16 is 64 bytes");
+}
+
+TEST_CASE("an illegal wgmma N and a wrong-size accumulator") {
+  KernelBuilder k{"t", target("sm_90a")};
+  auto tile = shared_tile(k, "a", {.rows = 64, .cols = 64, .elem = isa::Type::bf16, .swizzle = Swizzle::b128});
+  auto acc = wgmma_accumulator(k, 64);
+  auto p = k.let_pred(true);
+  wgmma_bf16(k, acc, 100, tile.wgmma_descriptor(), tile.wgmma_descriptor(), p); const int l1 = __LINE__;
+  wgmma_bf16(k, acc, 128, tile.wgmma_descriptor(), tile.wgmma_descriptor(), p); const int l2 = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 2);
+  CHECK(at_line(d[0], l1));
+  CHECK(d[0].message == "wgmma: N = 100 is not a legal shape");
+  CHECK(d[0].hint == "N is a multiple of 8 in [8, 256]");
+  CHECK(at_line(d[1], l2));
+  CHECK(d[1].message == "wgmma m64n128k16: the accumulator needs 64 registers, got 32");
+}
+
+TEST_CASE("wgmma on a target without it") {
+  KernelBuilder k{"t", target("sm_100a")};
+  auto tile = shared_tile(k, "a", {.rows = 64, .cols = 64, .elem = isa::Type::bf16, .swizzle = Swizzle::b128});
+  auto acc = wgmma_accumulator(k, 8);
+  wgmma_bf16(k, acc, 8, tile.wgmma_descriptor(), tile.wgmma_descriptor(), k.let_pred(true)); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE_FALSE(d.empty());
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 needs sm_90a (target sm_100a)");
+}
+
+TEST_CASE("a fragment index out of range") {
+  KernelBuilder k{"t", target("sm_80")};
+  Fragment<f32, 4> f(k);
+  f.at(4); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "fragment index 4 out of range (size 4)");
+}
+
+TEST_CASE("warp roles: budgets, coverage and the register file") {
+  auto body = [](const RoleContext&) {};
+  SUBCASE("budget not a multiple of 8") {
+    KernelBuilder k{"t", target("sm_90a")};
+    warp_roles(k, {{.name = "p", .warpgroups = 1, .registers = 100, .body = body}}); const int line = __LINE__;
+    auto d = diagnostics_of(k);
+    REQUIRE(d.size() == 1);
+    CHECK(at_line(d[0], line));
+    CHECK(d[0].message == "register budget 100 of role 'p' is not a multiple of 8 in [24, 256]");
+  }
+  SUBCASE("roles that do not cover the block") {
+    KernelBuilder k{"t", target("sm_90a")};
+    k.reqntid(256);
+    warp_roles(k, {{.name = "p", .warpgroups = 1, .body = body}, {.name = "c", .warpgroups = 2, .body = body}}); const int line = __LINE__;
+    auto d = diagnostics_of(k);
+    REQUIRE(d.size() == 1);
+    CHECK(at_line(d[0], line));
+    CHECK(d[0].message == "the roles cover 384 threads but the block has 256");
+  }
+  SUBCASE("budgets over the register file") {
+    KernelBuilder k{"t", target("sm_90a")};
+    const int line = __LINE__ + 1;  // a call over two lines reports its first
+    warp_roles(k, {{.name = "p", .warpgroups = 1, .registers = 256, .body = body},
+                   {.name = "c", .warpgroups = 2, .registers = 232, .body = body}});
+    auto d = diagnostics_of(k);
+    REQUIRE(d.size() == 1);
+    CHECK(at_line(d[0], line));
+    CHECK(d[0].message == "the roles' budgets need 92160 registers, over the 65536 of the register file");
+  }
+}
+
+TEST_CASE("warp roles emit setmaxnreg with launch bounds ptxas honours") {
+  KernelBuilder k{"roles", target("sm_90a")};
+  auto out = k.param_ptr<u32>("out");
+  warp_roles(k, {{.name = "producer", .warpgroups = 1, .registers = 40,
+                  .body = [&](const RoleContext& r) { k.if_(r.thread == 0u, [&] { k.st(out, 1u); }); }},
+                 {.name = "consumer", .warpgroups = 2, .registers = 232,
+                  .body = [&](const RoleContext& r) {
+                    r.sync();
+                    k.if_(r.thread == 0u, [&] { k.st(out + 1, 2u); });
+                  }}});
+  const auto ptx = k.ptx();
+  CHECK(has(ptx, ".maxntid 384, 1, 1"));
+  CHECK(has(ptx, ".minnctapersm 1"));
+  CHECK(has(ptx, "setmaxnreg.dec.sync.aligned.u32 40;"));
+  CHECK(has(ptx, "setmaxnreg.inc.sync.aligned.u32 232;"));
+  CHECK(has(ptx, "bar.sync 2, 256;"));  // the consumer role's own barrier
+  assemble(ptx, "sm_90a", "roles");
+  // The same source on sm_90 (no setmaxnreg there): budgets are checked but not emitted.
+  KernelBuilder k90{"roles", target("sm_90")};
+  warp_roles(k90, {{.name = "producer", .warpgroups = 1, .registers = 40, .body = [](const RoleContext&) {}}});
+  CHECK_FALSE(has(k90.ptx(), "setmaxnreg"));
+}
+
+TEST_CASE("a pipeline used from the wrong role, and an expect_tx mismatch") {
+  KernelBuilder k{"t", target("sm_90a")};
+  auto in = k.param_ptr<u8>("in");
+  auto ring = k.shared<u8>("ring", 2 * 4096, 128);
+  Pipeline pipe(k, "p", {.stages = 2, .consumer_arrivals = 128, .tx_bytes = 4096, .producer_role = "producer",
+                         .consumer_role = "consumer"});
+  int wrong_role = 0, commit_line = 0;
+  warp_roles(k, {{.name = "producer", .warpgroups = 1, .body = [&](const RoleContext&) {
+                    auto st = pipe.state();
+                    pipe.producer_acquire(st);
+                    bulk_load(k, ring.base(), in, 2048u, pipe.full(st), &pipe);
+                    pipe.producer_commit(st); commit_line = __LINE__;
+                  }},
+                 {.name = "consumer", .warpgroups = 1, .body = [&](const RoleContext&) {
+                    auto st = pipe.state();
+                    pipe.producer_acquire(st); wrong_role = __LINE__;
+                  }}});
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 2);
+  CHECK(at_line(d[0], commit_line));
+  CHECK(has(d[0].message, "pipeline 'p': the stage expects 4096 bytes (expect_tx at line "));
+  CHECK(has(d[0].message, "but the copies issued on it move 2048 bytes (line "));
+  CHECK(at_line(d[1], wrong_role));
+  CHECK(d[1].message == "pipeline 'p': producer_acquire called from role 'consumer', but the producer role is 'producer'");
+}
+
+TEST_CASE("a tensor map with a box over 256 elements") {
+  KernelBuilder k{"t", target("sm_90a")};
+  rt::TmaDesc desc;
+  desc.dtype = rt::TmaDtype::f32;
+  desc.rank = 2;
+  desc.box_dims = {512, 8, 1, 1, 1};
+  tma_param(k, "m", desc); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(has(d[0].message, "tensor map 'm':"));
+  CHECK(has(d[0].message, "256"));
+}
+
+TEST_CASE("mbarrier waits: try_wait on sm_90, test_wait on sm_80, bounded with debug waits") {
+  auto build = [](isa::Target t) {
+    KernelBuilder k{"waits", t};
+    MbarrierArray bars(k, "b", 2);
+    k.if_(k.tid_x() == 0u, [&] { bars[0].init(1u); });
+    k.bar_sync();
+    bars[0].arrive();
+    bars[0].wait(0u);
+    return k.ptx();
+  };
+  const auto sm80 = build(target("sm_80"));
+  CHECK(has(sm80, "mbarrier.test_wait.parity.shared.b64"));
+  CHECK(has(sm80, "mbarrier.arrive.shared.b64 %rd"));  // no sink before sm_90
+  assemble(sm80, "sm_80", "waits80");
+  const auto sm90 = build(target("sm_90"));
+  CHECK(has(sm90, "mbarrier.try_wait.parity.shared.b64"));
+  CHECK(has(sm90, "mbarrier.arrive.shared.b64 _, [%r"));
+  auto debug = target("sm_90");
+  debug.debug_waits = true;
+  const auto dbg = build(debug);
+  CHECK(has(dbg, ".visible .global .align 16 .b8 weft_debug_wait[16];"));
+  CHECK(has(dbg, "atom.global.cas.b32"));
+  CHECK(has(dbg, "trap;"));
+  assemble(dbg, "sm_90", "waits_debug");
+}
+
+TEST_CASE("every instruction of an async call carries the author's line") {
+  KernelBuilder k{"lines", target("sm_90")};
+  MbarrierArray bars(k, "b", 1);
+  bars[0].wait(0u); const int line = __LINE__;
+  const auto ptx = k.ptx();
+  const auto at = ptx.find("mbarrier.try_wait");
+  REQUIRE(at != std::string::npos);
+  const auto loc = ptx.rfind(".loc", at);
+  CHECK(ptx.substr(loc, ptx.find('\n', loc) - loc).find(" " + std::to_string(line) + " ") != std::string::npos);
+}
