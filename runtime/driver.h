@@ -44,6 +44,8 @@ namespace weft::rt {
   X(cuModuleLoadDataEx, 2010)                         \
   X(cuModuleUnload, 2000)                             \
   X(cuModuleGetFunction, 2000)                        \
+  X(cuModuleGetGlobal, 3020)                          \
+  X(cuMemHostGetDevicePointer, 3020)                  \
   X(cuModuleGetFunctionCount, 12040)                  \
   X(cuModuleEnumerateFunctions, 12040)                \
   X(cuFuncLoad, 12040)                                \

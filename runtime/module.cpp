@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <cstring>
 #include <sstream>
 
 #include "runtime/device.h"
@@ -71,12 +72,35 @@ struct Module::Impl {
   std::optional<sig::Signature> signature;
   LoadInfo info;
   std::vector<std::unique_ptr<Kernel>> kernels;
+  volatile std::uint32_t* debug_report = nullptr;  // host-mapped, for modules with debug waits
 
   ~Impl() {
     kernels.clear();
     if (module && driver_available()) driver().cuModuleUnload(module);
+    if (debug_report && driver_available()) driver().cuMemFreeHost(const_cast<std::uint32_t*>(debug_report));
   }
 };
+
+namespace {
+// The module global that debug waits read the report address from (dsl/async/mbarrier.h).
+constexpr const char* kDebugWaitSymbol = "weft_debug_wait";
+
+void install_debug_report(Module::Impl& impl) {
+  const auto& d = driver();
+  CUdeviceptr holder = 0;
+  std::size_t bytes = 0;
+  if (d.cuModuleGetGlobal(&holder, &bytes, impl.module, kDebugWaitSymbol) != CUDA_SUCCESS || bytes != 8) return;
+  void* host = nullptr;
+  check(d.cuMemHostAlloc(&host, 16, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE), "cuMemHostAlloc",
+        "debug-wait report");
+  std::memset(host, 0, 16);
+  CUdeviceptr device_view = 0;
+  check(d.cuMemHostGetDevicePointer(&device_view, host, 0), "cuMemHostGetDevicePointer", "debug-wait report");
+  const std::uint64_t address = device_view;
+  check(d.cuMemcpyHtoD(holder, &address, sizeof address), "cuMemcpyHtoD", "debug-wait report address");
+  impl.debug_report = static_cast<volatile std::uint32_t*>(host);
+}
+}  // namespace
 
 std::string read_text_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -108,6 +132,8 @@ static std::unique_ptr<Module::Impl> load_cubin(std::span<const std::byte> cubin
     if (!log.empty()) context += "\nloader log:\n" + log;
     throw_driver_error(r, "cuModuleLoadDataEx", context);
   }
+
+  install_debug_report(*impl);
 
   // Kernel names: the PTX's entries; for a bare cubin, whatever the module enumerates.
   std::vector<CUfunction> fns;
@@ -283,6 +309,17 @@ std::vector<std::string> Module::kernel_names() const {
 const std::optional<sig::Signature>& Module::signature() const { return impl_->signature; }
 const LoadInfo& Module::info() const { return impl_->info; }
 CUmodule Module::handle() const { return impl_->module; }
+
+std::optional<Module::DebugWaitReport> Module::debug_wait_report() const {
+  const auto* r = impl_->debug_report;
+  if (!r || r[0] != 1) return std::nullopt;
+  return DebugWaitReport{r[1], r[2], r[3]};
+}
+
+std::string Module::DebugWaitReport::describe() const {
+  return "mbarrier " + std::to_string(barrier_id) + " (parity " + std::to_string(parity) + ") waited at line " +
+         std::to_string(line) + " never completed";
+}
 
 // ---- Kernel ---------------------------------------------------------------------------------
 

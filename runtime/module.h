@@ -127,6 +127,18 @@ class Module {
   const LoadInfo& info() const;
   CUmodule handle() const;
 
+  // Kernels emitted with --debug-waits (Target::debug_waits) record the first mbarrier wait that
+  // timed out before they trap. Loading such a module installs a host-mapped report for them (the
+  // trap leaves the context unusable; host memory stays readable). After a launch fails, this says
+  // which wait it was; nullopt when no wait timed out or the module has no debug waits.
+  struct DebugWaitReport {
+    std::uint32_t line = 0;        // the author's source line of the wait
+    std::uint32_t barrier_id = 0;  // the barrier's id (MbarrierArray order)
+    std::uint32_t parity = 0;      // the phase parity it waited for
+    std::string describe() const;  // "mbarrier 3 (parity 1) at line 42 never completed"
+  };
+  std::optional<DebugWaitReport> debug_wait_report() const;
+
   struct Impl;
 
  private:

@@ -13,12 +13,15 @@
 
 namespace weft {
 
-// The layout of the debug-wait report slot (a .global array of 4 u32 the runtime reads after a trap).
+// The debug-wait report. The module's .global `weft_debug_wait` (8 bytes) holds the address of a
+// 16-byte report in host-mapped memory that weft::rt installs when it loads the module; a trap leaves
+// the context unusable, so the report must live where the host can read it without the driver.
+// Report words: [0] 1 once a wait timed out (the first one wins), [1] source line, [2] barrier id,
+// [3] phase parity. Without an installed report (a null pointer), the wait still traps.
 struct DebugWaitSlot {
   static constexpr const char* symbol = "weft_debug_wait";
-  static constexpr std::uint32_t bytes = 16;
-  // [0] 1 once a wait timed out (the first one wins), [1] source line, [2] barrier id, [3] phase parity.
-  static constexpr std::uint32_t spin_limit = 1u << 26;  // try_wait rounds before giving up
+  static constexpr std::uint32_t report_bytes = 16;
+  static constexpr std::uint32_t spin_limit = 1u << 26;  // wait rounds before giving up
 };
 
 class Mbarrier {

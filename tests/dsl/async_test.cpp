@@ -218,8 +218,8 @@ TEST_CASE("mbarrier waits: try_wait on sm_90, test_wait on sm_80, bounded with d
   auto debug = target("sm_90");
   debug.debug_waits = true;
   const auto dbg = build(debug);
-  CHECK(has(dbg, ".visible .global .align 16 .b8 weft_debug_wait[16];"));
-  CHECK(has(dbg, "atom.global.cas.b32"));
+  CHECK(has(dbg, ".visible .global .align 8 .b8 weft_debug_wait[8];"));
+  CHECK(has(dbg, "atom.relaxed.sys.cas.b32"));
   CHECK(has(dbg, "trap;"));
   assemble(dbg, "sm_90", "waits_debug");
 }

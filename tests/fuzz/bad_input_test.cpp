@@ -224,7 +224,7 @@ TEST_CASE("cache entries that cannot be read are dropped and rebuilt, never retu
 }
 
 TEST_CASE("runtime: a PTX file that cannot be read names the file (no driver needed)") {
-  for (const std::string f : {"/nonexistent/k.ptx", weft::test::scratch_dir().string()}) {
+  for (const std::string& f : std::vector<std::string>{"/nonexistent/k.ptx", weft::test::scratch_dir().string()}) {
     INFO(f);
     try {
       weft::rt::Module::from_ptx_file(f);
