@@ -3,6 +3,8 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +44,11 @@ struct Emitted {
 // Builds and writes one .ptx per (kernel, target): <out>/<kernel>.<target>.ptx. Diagnostics go to
 // stderr as file:line: error lines and make the result kDiagnostics.
 int emit(const EmitRequest& r, std::vector<Emitted>& written);
+
+// --fatbin: one <kernel>.fatbin per kernel with every target's PTX and, where ptxas is present, its
+// cubin, made with the toolkit's fatbinary. `made` receives the paths.
+int write_fatbins(const std::vector<Emitted>& written, const std::filesystem::path& out_dir,
+                  std::vector<std::string>& made);
 
 // Assembles files with ptxas and prints the table. `targets` empty: the file's signature target.
 int check_files(const std::vector<std::filesystem::path>& files, const std::vector<isa::Target>& targets,

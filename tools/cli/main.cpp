@@ -71,6 +71,8 @@ int main(int argc, char** argv) {
   emit_cmd->add_flag("--no-line-info", no_line_info, "omit .file/.loc directives");
   bool debug_waits = false;
   emit_cmd->add_flag("--debug-waits", debug_waits, "bounded mbarrier waits that report the barrier and line, then trap");
+  bool fatbin = false;
+  emit_cmd->add_flag("--fatbin", fatbin, "also bundle each kernel's targets (PTX, and cubins via ptxas) into <kernel>.fatbin");
 
   std::vector<std::string> inputs;
   std::string check_arch, check_out;
@@ -122,6 +124,12 @@ int main(int argc, char** argv) {
       std::vector<Emitted> written;
       int rc = cli::emit(r, written);
       for (const auto& w : written) fmt::print("{}\n", w.file.string());
+      if (fatbin && !written.empty()) {
+        std::vector<std::string> made;
+        const int frc = write_fatbins(written, out, made);
+        for (const auto& f : made) fmt::print("{}\n", f);
+        rc = rc ? rc : frc;
+      }
       return rc;
     }
     if (*check) {
