@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   for (const auto& e : Registry::global().all()) {
     const auto params = *parse_params(e, {}).params;
     for (const auto& t : targets) {
+      if (!e.targets.contains(t)) continue;  // e.g. wgmma_tile is written for sm_90a only
       std::vector<double> us;
       std::size_t bytes = 0;
       for (int i = 0; i < runs + 10; ++i) {

@@ -28,6 +28,13 @@ if ! ninja -C "$BUILD" -j"$JOBS"; then
   ninja -C "$BUILD" -j"$JOBS" -k 0 "${targets[@]}" || echo "build.sh: some GPU targets failed to build" >&2
 fi
 
+# PTX for the Python example, emitted by this machine's CLI (the GPU build has no CLI).
+if [ -x build/tools/weft ]; then
+  build/tools/weft emit saxpy --arch sm_80,sm_90a -o "$BUILD/ptx" >/dev/null || echo "build.sh: could not emit the Python example's PTX" >&2
+else
+  echo "build.sh: build/tools/weft is missing (run tools/test.sh first): no PTX for the Python example" >&2
+fi
+
 # The device tool carries at most 64 MiB: linked executables do not need their objects.
 if [ "$KEEP_OBJECTS" = 0 ]; then
   find "$BUILD" \( -name '*.o' -o -name '*.a' \) -delete

@@ -65,6 +65,39 @@ for p in "${programs[@]}"; do
   fi
   names+=("$name"); results+=("$r"); times+=("$(awk "BEGIN{printf \"%.1f\", $t1-$t0}")")
 done
+
+# Python: a weft .ptx (emitted on the CPU machine by tools/gpu/build.sh into $BUILD/ptx) launched
+# through CuPy, where the machine has it.
+run_extra() {  # name, command...
+  local name="$1"; shift
+  local log="$LOGS/$(echo "$name" | tr '/ ' '__').log"
+  echo "== $name"
+  local t0=$(date +%s.%N)
+  timeout "$PER_TIMEOUT" "$@" >"$log" 2>&1
+  local rc=$? t1=$(date +%s.%N)
+  tail -n 20 "$log"
+  local r="pass"
+  if [ $rc -eq 124 ]; then r="TIMEOUT (${PER_TIMEOUT}s)"; failed=1
+  elif [ $rc -ne 0 ]; then r="FAIL (exit $rc)"; failed=1
+  elif grep -q '^not launching' "$log"; then r="not run: $(grep -m1 '^not launching' "$log" | cut -c15-60)"; fi
+  names+=("$name"); results+=("$r"); times+=("$(awk "BEGIN{printf \"%.1f\", $t1-$t0}")")
+}
+if [ -f "$BUILD/ptx/saxpy.sm_90a.ptx" ] && command -v python3 >/dev/null; then
+  run_extra "python: samples/python/launch_saxpy.py" python3 samples/python/launch_saxpy.py "$BUILD/ptx/saxpy.sm_90a.ptx"
+fi
+
+# compute-sanitizer over the sample kernels (memcheck, racecheck, synccheck, initcheck): any report
+# fails the run. WEFT_GPU_SANITIZE=0 skips it.
+SANITIZER="${WEFT_SANITIZER:-$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)}"
+if [ "${WEFT_GPU_SANITIZE:-1}" != 0 ] && [ -x "$SANITIZER" ] && [ -x "$BUILD/tests/runtime/test_gpu_async" ]; then
+  for tool in memcheck racecheck synccheck initcheck; do
+    if [ $(( $(date +%s) - start )) -ge $(( BUDGET + 120 )) ]; then
+      names+=("compute-sanitizer $tool"); results+=("not run (time budget)"); times+=("-"); continue
+    fi
+    run_extra "compute-sanitizer $tool test_gpu_async" "$SANITIZER" --tool "$tool" --error-exitcode 3 \
+      "$BUILD/tests/runtime/test_gpu_async"
+  done
+fi
 rm -rf "$WEFT_CACHE_DIR"
 
 echo
