@@ -54,3 +54,24 @@ TEST_CASE("bad --param values are refused with the cause") {
   CHECK(parse_params(*e, {"tile=8"}).error == "kernel 'reduce_sum' has no parameter 'tile' (it takes: block)");
   CHECK(parse_params(*e, {"block"}).error == "--param 'block': expected name=value");
 }
+
+TEST_CASE("the Hopper GEMM assembles with zero spills in each tile configuration") {
+  const auto* e = Registry::global().find("gemm_bf16_sm90");
+  REQUIRE(e);
+  auto ptxas = test::ptxas_or_skip();
+  for (const char* bn : {"bn=64", "bn=128", "bn=256"})
+    for (const char* stages : {"stages=3", "stages=4"}) {
+      INFO(bn << " " << stages);
+      auto p = parse_params(*e, {bn, stages});
+      REQUIRE(p.params);
+      const auto ptx = emit_ptx(e->build(*isa::parse_target("sm_90a").target, *p.params));
+      if (!ptxas) continue;
+      auto r = ptxas::assemble(*ptxas, test::write_file(std::string("gemm_") + bn + stages + ".ptx", ptx), "sm_90a");
+      INFO(r.output);
+      REQUIRE(r.ok());
+      CHECK(r.output.find("C7508") == std::string::npos);
+      REQUIRE(r.kernels.size() == 1);
+      CHECK(r.kernels[0].spill_stores == 0);
+      CHECK(r.kernels[0].spill_loads == 0);
+    }
+}

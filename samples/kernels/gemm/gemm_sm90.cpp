@@ -1,0 +1,152 @@
+// bf16 GEMM for Hopper (sm_90a): D = alpha * A * B^T + beta * C, fp32 accumulation, bf16 output.
+// A is M x K row-major, B is N x K row-major ("TN": both K-major), C and D are M x N row-major.
+//
+// Warp-specialised and persistent: a producer warpgroup (40 registers) streams A and B tiles with
+// TMA into a multi-stage mbarrier pipeline in dynamic shared memory (128-byte swizzle); two consumer
+// warpgroups (232 registers) each own 64 rows of the 128 x BN tile and run wgmma m64nBNk16 over the
+// stages; the epilogue scales, adds beta * C, converts to bf16 and stores with bounds checks, so any
+// M, N, K works (TMA fills out-of-bounds reads with zeros). Tiles are visited in grouped order
+// (GROUP_M tile rows at a time) so that consecutive CTAs share A and B tiles in L2.
+#include "dsl/async.h"
+#include "dsl/registry.h"
+#include "dsl/weft.h"
+
+namespace weft::samples {
+
+WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
+                "D = alpha*A*B^T + beta*C, bf16 in/out, fp32 accumulate: TMA + wgmma, warp-specialised, persistent",
+                {{"bn", 128, "tile N (multiple of 16, at most 256)", 16, 256},
+                 {"stages", 4, "pipeline stages", 2, 8},
+                 {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64}}) {
+  constexpr std::uint32_t kBM = 128, kBK = 64, kConsumers = 2;
+  const auto bn = static_cast<std::uint32_t>(params["bn"]);
+  const auto stages = static_cast<std::uint32_t>(params["stages"]);
+  const auto group_m = static_cast<std::uint32_t>(params["group_m"]);
+  KernelBuilder k{"gemm_bf16_sm90", target};
+  if (bn % 16) k.error("gemm: bn must be a multiple of 16");
+
+  // Shared memory: per stage an A tile (128 x 64 bf16) and a B tile (bn x 64 bf16), 128B-swizzled.
+  const SharedLayout a_layout{.rows = kBM, .cols = kBK, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
+  const SharedLayout b_layout{.rows = bn, .cols = kBK, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
+  const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
+  const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
+
+  rt::TmaDesc a_desc, b_desc;
+  a_desc.dtype = b_desc.dtype = rt::TmaDtype::bf16;
+  a_desc.rank = b_desc.rank = 2;
+  a_desc.box_dims = {kBK, kBM, 1, 1, 1};
+  b_desc.box_dims = {kBK, bn, 1, 1, 1};
+  a_desc.swizzle = b_desc.swizzle = rt::TmaSwizzle::b128;
+
+  auto m = k.param<u32>("m");
+  auto n = k.param<u32>("n");
+  auto kdim = k.param<u32>("k");
+  auto alpha = k.param<f32>("alpha");
+  auto beta = k.param<f32>("beta");
+  auto a_map = tma_param(k, "a", a_desc);
+  auto b_map = tma_param(k, "b", b_desc);
+  auto c = k.param_ptr<u16>("c");  // bf16 bits; read only when beta != 0
+  auto d = k.param_ptr<u16>("d");  // bf16 bits
+  auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes);
+
+  Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = kConsumers * 128,
+                          .tx_bytes = a_bytes + b_bytes, .producer_role = "producer", .consumer_role = "consumer"});
+
+  auto tiles_m = (m + (kBM - 1)) / kBM;
+  auto tiles_n = (n + (bn - 1)) / bn;
+  auto tiles = tiles_m * tiles_n;
+  auto k_tiles = (kdim + (kBK - 1)) / kBK;
+  // Grouped rasterisation: tile t -> (tile_m, tile_n), walking group_m tile rows column by column.
+  auto tile_coords = [&](Reg<u32> t) {
+    auto per_group = tiles_n * group_m;
+    auto group = t / per_group;
+    auto first_m = group * group_m;
+    auto rows_here = min(tiles_m - first_m, Src<u32>(group_m));
+    auto in_group = t - group * per_group;
+    auto tm = first_m + in_group % rows_here;
+    auto tn = in_group / rows_here;
+    return std::pair{tm, tn};
+  };
+  auto stage_a = [&](Reg<u32> stage) { return smem.base() + stage * stage_bytes; };
+  auto stage_b = [&](Reg<u32> stage) { return smem.base() + (stage * stage_bytes + a_bytes); };
+
+  warp_roles(k, {
+      {.name = "producer", .warpgroups = 1, .registers = 40, .body = [&](const RoleContext& r) {
+         k.if_(r.thread < 32u, [&] {
+           auto st = pipe.state();
+           k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
+             auto [tm, tn] = tile_coords(t);
+             auto row_a = bitcast<s32>(tm * kBM);
+             auto row_b = bitcast<s32>(tn * bn);
+             k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
+               pipe.producer_acquire(st);
+               k.if_(k.elect_sync(), [&] {
+                 auto kx = bitcast<s32>(kt * kBK);
+                 tma_load(k, a_map, stage_a(st.stage), {kx, row_a}, pipe.full(st), &pipe);
+                 tma_load(k, b_map, stage_b(st.stage), {kx, row_b}, pipe.full(st), &pipe);
+               });
+               pipe.producer_commit(st);
+               pipe.advance(st);
+             });
+           });
+         });
+       }},
+      {.name = "consumer", .warpgroups = kConsumers, .registers = 232, .body = [&](const RoleContext& r) {
+         auto st = pipe.state();
+         auto warp = (r.thread >> 5u) & 3u;  // warp within this consumer warpgroup
+         auto lane = r.thread & 31u;
+         auto a_offset = r.warpgroup * (64u * 128u);  // this warpgroup's 64 rows of the A tile
+         k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
+           auto [tm, tn] = tile_coords(t);
+           auto acc = wgmma_accumulator(k, bn);
+           k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
+             pipe.consumer_wait(st);
+             auto a_tile = shared_tile_at(k, stage_a(st.stage) + a_offset, a_layout);
+             auto b_tile = shared_tile_at(k, stage_b(st.stage), b_layout);
+             auto accumulate = kt != 0u;
+             wgmma_fence(k);
+             for (std::uint32_t kk = 0; kk < kBK / 16; ++kk)
+               wgmma_bf16(k, acc, bn, a_tile.wgmma_descriptor(kk * 32), b_tile.wgmma_descriptor(kk * 32),
+                          kk == 0 ? accumulate : k.let_pred(true));
+             wgmma_commit(k);
+             wgmma_wait(k, 0);
+             pipe.consumer_release(st);
+             pipe.advance(st);
+           });
+           // Epilogue: the accumulator map of dsl/async/mma.h; two adjacent columns per store.
+           auto row0 = tm * kBM + r.warpgroup * 64u + warp * 16u + (lane >> 2u);
+           auto col0 = tn * bn + (lane & 3u) * 2u;
+           auto use_c = beta != 0.0f;
+           for (std::uint32_t j = 0; j < bn / 2; j += 2) {
+             auto row = row0 + 8u * ((j / 2) % 2);
+             auto col = col0 + 8u * (j / 4);
+             k.if_(row < m && col < n, [&] {
+               auto idx = row * n + col;
+               auto v0 = acc[j] * alpha;
+               auto v1 = acc[j + 1] * alpha;
+               k.if_(use_c, [&] {
+                 auto c0 = k.ld(c + idx);
+                 k.assign(v0, fma(beta, bitcast<f32>(convert<u32>(c0) << 16u), v0));
+                 k.if_(col + 1u < n, [&] {
+                   auto c1 = k.ld(c + (idx + 1u));
+                   k.assign(v1, fma(beta, bitcast<f32>(convert<u32>(c1) << 16u), v1));
+                 });
+               });
+               auto packed = k.reg<b32>();
+               k.instr("cvt", {isa::Type::bf16x2, isa::Type::f32}, {q::rn}, {packed, v1, v0});
+               k.if_(col + 1u < n && (n & 1u) == 0u, [&] {  // aligned pair: one 32-bit store
+                 k.st((d + idx).template as<u32>(), bitcast<u32>(packed));
+               }).else_([&] {
+                 auto lo = convert<u16>(bitcast<u32>(packed) & 0xffffu);
+                 k.st(d + idx, lo);
+                 k.if_(col + 1u < n, [&] { k.st(d + (idx + 1u), convert<u16>(bitcast<u32>(packed) >> 16u)); });
+               });
+             });
+           }
+         });
+       }},
+  });
+  return k.build();
+}
+
+}  // namespace weft::samples
