@@ -182,7 +182,11 @@ class FunctionPrinter {
   std::map<std::string, std::uint32_t> counts_;
 };
 
+ExternalPtxProvider g_external_ptx = nullptr;
+
 }  // namespace
+
+void set_external_ptx_provider(ExternalPtxProvider provider) { g_external_ptx = provider; }
 
 std::string print_instruction(const ir::Function& f, const ir::Instr& in) {
   std::map<std::string, int> files;
@@ -235,7 +239,22 @@ std::string emit_ptx(const ir::Module& m, const PrintOptions& opts) {
       if (sh.dynamic) body += fmt::format(".extern .shared .align {} .b8 {}[];\n", sh.align, sh.name);
   }
   if (!body.empty()) body += "\n";
+  // Libdevice functions first (all of them at once, from the LLVM backend): they call nothing of
+  // the module, and device functions that use them must follow their definitions.
   for (const auto& fn : m.functions) {
+    if (fn.libdevice.empty()) continue;
+    if (!g_external_ptx)
+      throw DiagnosticError({{fn.loc, fmt::format("'{}' needs libdevice ({}), which the direct printer gets from "
+                                                  "the LLVM backend",
+                                                  fn.name, fn.libdevice),
+                              "link weft_llvm (build with WEFT_WITH_LLVM=ON) and write math calls with "
+                              "codegen/llvm/math.h"}});
+    body += g_external_ptx(m);
+    body += "\n";
+    break;
+  }
+  for (const auto& fn : m.functions) {
+    if (!fn.libdevice.empty()) continue;
     FunctionPrinter(fn, files, opts).print(body);
     body += "\n";
   }

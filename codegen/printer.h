@@ -15,6 +15,13 @@ struct PrintOptions {
 // Verifies the module and prints it; throws DiagnosticError listing every problem.
 std::string emit_ptx(const ir::Module& m, const PrintOptions& opts = {});
 
+// Device functions with a libdevice body (ir::Function::libdevice) are compiled by the LLVM backend
+// at emit time: it installs a provider that returns PTX text (their .func definitions and whatever
+// module-scope data they use) for a module. Without a provider, printing such a module is a
+// diagnostic. Modules that call no libdevice function never reach the provider.
+using ExternalPtxProvider = std::string (*)(const ir::Module& m);
+void set_external_ptx_provider(ExternalPtxProvider provider);
+
 // One instruction as the printer writes it, with `f`'s register names ("add.s32 %r2, %r0, %r1;").
 std::string print_instruction(const ir::Function& f, const ir::Instr& in);
 

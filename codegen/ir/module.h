@@ -111,6 +111,10 @@ struct Function {
   std::vector<Instr> body;
   Directives directives;
   SourceLoc loc;
+  // Non-empty: this device function is a libdevice routine ("__nv_expf", see codegen/llvm/math.h).
+  // `body` is a placeholder that only passes the verifier; both printers take the real body from
+  // LLVM (the direct printer through set_external_ptx_provider in codegen/printer.h).
+  std::string libdevice;
 
   RegId new_reg(isa::Type t) {
     regs.push_back(t);

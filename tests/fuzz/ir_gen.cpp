@@ -90,6 +90,7 @@ struct Maker {
   IrProgram& p;
   const Pool& pool;
   std::map<Type, std::vector<ir::RegId>> by_type;
+  std::uint8_t cta_group = 0;  // the program's .cta_group value, once one is used
 
   ir::RegId reg(Type t, bool fresh = false) {
     auto& v = by_type[t];
@@ -187,6 +188,12 @@ struct Maker {
           break;
         default: break;
       }
+    }
+    // Known bug 6: ptxas refuses a function that uses both .cta_group::1 and .cta_group::2
+    // (tcgen05); the verifier checks instructions one at a time. Keep the program's first choice.
+    if (g_avoid_known_bugs && in.quals.has(isa::QualKind::ctagroup)) {
+      if (!cta_group) cta_group = in.quals.get(isa::QualKind::ctagroup);
+      in.quals.set(isa::QualKind::ctagroup, cta_group);
     }
     const auto space = in.quals.spelling(isa::QualKind::space);
     if (g_avoid_known_bugs) {

@@ -34,12 +34,16 @@ struct EmitRequest {
   bool line_info = true;
   bool all = false;          // --all: kernels skip the targets they are not written for
   bool debug_waits = false;  // --debug-waits
+  // --backend: "direct" (weft's printer), "llvm" (LLVM 19's NVPTX backend, sm_80..sm_90a) or
+  // "both" (<kernel>.<target>.ptx and <kernel>.<target>.llvm.ptx).
+  std::string backend = "direct";
 };
 struct Emitted {
   std::string kernel;
   isa::Target target;
   std::filesystem::path file;
   double micros = 0;  // time to build and print the module
+  std::string backend = "direct";
 };
 // Builds and writes one .ptx per (kernel, target): <out>/<kernel>.<target>.ptx. Diagnostics go to
 // stderr as file:line: error lines and make the result kDiagnostics.

@@ -5,6 +5,9 @@
 
 #include "codegen/printer.h"
 #include "tools/cli/commands.h"
+#ifdef WEFT_HAVE_LLVM
+#include "codegen/llvm/backend.h"
+#endif
 
 namespace weft::cli {
 
@@ -56,23 +59,57 @@ int emit(const EmitRequest& r, std::vector<Emitted>& written) {
         status = kDiagnostics;
         continue;
       }
-      std::string ptx;
+      const bool direct = r.backend != "llvm", llvm = r.backend == "llvm" || r.backend == "both";
+      ir::Module m;
       const auto start = std::chrono::steady_clock::now();
       try {
-        ptx = emit_ptx(k->build(t, *params.params), {.line_info = r.line_info});
+        m = k->build(t, *params.params);
       } catch (const DiagnosticError& e) {
         for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", d.format());
         fmt::print(stderr, "weft: {} for {}: {} error(s)\n", k->name, t.name(), e.diagnostics().size());
         status = kDiagnostics;
         continue;
       }
-      const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
-      auto file = r.out_dir / fmt::format("{}.{}.ptx", k->name, t.name());
-      std::ofstream out(file, std::ios::binary);
-      out << ptx;
-      out.close();
-      if (!out) throw Failure{kDiagnostics, fmt::format("cannot write '{}'", file.string())};
-      written.push_back({k->name, t, file, us});
+      const double build_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+      for (const bool use_llvm : {false, true}) {
+        if (use_llvm ? !llvm : !direct) continue;
+        std::string ptx;
+        const auto t0 = std::chrono::steady_clock::now();
+        try {
+          if (!use_llvm) {
+            ptx = emit_ptx(m, {.line_info = r.line_info});
+          } else {
+#ifdef WEFT_HAVE_LLVM
+            std::string why;
+            if (!llvm_backend::supports(t, &why)) {
+              if (r.backend == "both") {  // the direct file is written; say why there is no second one
+                fmt::print(stderr, "weft: note: {} for {}: no .llvm.ptx: {}\n", k->name, t.name(), why);
+                continue;
+              }
+              fmt::print(stderr, "weft: error: {}\n", why);
+              status = kDiagnostics;
+              continue;
+            }
+            ptx = llvm_backend::emit_ptx(m, {.line_info = r.line_info});
+#else
+            throw Failure{kUsage, "this weft was built without the LLVM backend (WEFT_WITH_LLVM=OFF)"};
+#endif
+          }
+        } catch (const DiagnosticError& e) {
+          for (const auto& d : e.diagnostics()) fmt::print(stderr, "{}\n", d.format());
+          fmt::print(stderr, "weft: {} for {}: {} error(s)\n", k->name, t.name(), e.diagnostics().size());
+          status = kDiagnostics;
+          continue;
+        }
+        const double us =
+            build_us + std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+        auto file = r.out_dir / fmt::format("{}.{}{}.ptx", k->name, t.name(), use_llvm && r.backend == "both" ? ".llvm" : "");
+        std::ofstream out(file, std::ios::binary);
+        out << ptx;
+        out.close();
+        if (!out) throw Failure{kDiagnostics, fmt::format("cannot write '{}'", file.string())};
+        written.push_back({k->name, t, file, us, use_llvm ? "llvm" : "direct"});
+      }
     }
   }
   return status;

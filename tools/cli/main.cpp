@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
   emit_cmd->add_flag("--no-line-info", no_line_info, "omit .file/.loc directives");
   bool debug_waits = false;
   emit_cmd->add_flag("--debug-waits", debug_waits, "bounded mbarrier waits that report the barrier and line, then trap");
+  std::string backend = "direct";
+  emit_cmd->add_option("--backend", backend, "direct (weft's printer), llvm (LLVM 19's NVPTX backend, sm_80..sm_90a), "
+                                             "or both (<kernel>.<target>.ptx and .llvm.ptx)")
+      ->check(CLI::IsMember({"direct", "llvm", "both"}))
+      ->capture_default_str();
   bool fatbin = false;
   emit_cmd->add_flag("--fatbin", fatbin, "also bundle each kernel's targets (PTX, and cubins via ptxas) into <kernel>.fatbin");
 
@@ -120,7 +125,12 @@ int main(int argc, char** argv) {
     }
     if (*info_cmd) return info(info_file);
     if (*emit_cmd) {
-      EmitRequest r{select_kernels(kernels, all), parse_arch_list(arch), params, out, !no_line_info, all, debug_waits};
+      EmitRequest r{select_kernels(kernels, all), parse_arch_list(arch), params, out, !no_line_info, all, debug_waits,
+                    backend};
+#ifndef WEFT_HAVE_LLVM
+      if (backend != "direct")
+        throw Failure{kUsage, "--backend " + backend + ": this weft was built without the LLVM backend (WEFT_WITH_LLVM=OFF)"};
+#endif
       std::vector<Emitted> written;
       int rc = cli::emit(r, written);
       for (const auto& w : written) fmt::print("{}\n", w.file.string());

@@ -1,0 +1,42 @@
+// Accurate math for DSL kernels, from NVIDIA's libdevice (CUDA's own math library).
+//
+//   #include "codegen/llvm/math.h"
+//   auto y = weft::math::expf(k, x);        // Reg<f32>; a call to libdevice's __nv_expf
+//   auto z = weft::math::powf(k, x, 2.5f);
+//
+// Each call is a call of a device function whose body is libdevice's (ir::Function::libdevice).
+// The LLVM backend links the needed libdevice functions and inlines them; the direct printer gets
+// them as .func bodies that LLVM compiles at emit time. Either way the program links weft_llvm
+// (WEFT_WITH_LLVM=ON); kernels without math calls need no LLVM. Accuracy: `functions()` below.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "dsl/kernel_builder.h"
+
+namespace weft::math {
+
+Reg<f32> expf(KernelBuilder& k, Src<f32> x, Loc loc = Loc::current());
+Reg<f32> logf(KernelBuilder& k, Src<f32> x, Loc loc = Loc::current());
+Reg<f32> erff(KernelBuilder& k, Src<f32> x, Loc loc = Loc::current());
+Reg<f32> tanhf(KernelBuilder& k, Src<f32> x, Loc loc = Loc::current());
+Reg<f32> sinf(KernelBuilder& k, Src<f32> x, Loc loc = Loc::current());
+Reg<f32> cosf(KernelBuilder& k, Src<f32> x, Loc loc = Loc::current());
+Reg<f32> rsqrtf(KernelBuilder& k, Src<f32> x, Loc loc = Loc::current());
+Reg<f32> powf(KernelBuilder& k, Src<f32> x, Src<f32> y, Loc loc = Loc::current());
+Reg<f64> exp(KernelBuilder& k, Src<f64> x, Loc loc = Loc::current());
+Reg<f64> log(KernelBuilder& k, Src<f64> x, Loc loc = Loc::current());
+
+// The functions, their libdevice names and the largest error CUDA documents for them (ulp of the
+// result, full range, no flush-to-zero). tests/llvm/gpu_test.cpp holds the GPU to these bounds.
+struct Function {
+  std::string_view name;       // "expf"
+  std::string_view libdevice;  // "__nv_expf"
+  unsigned args;               // 1 or 2
+  bool f64;                    // double precision
+  double max_ulp;
+};
+std::span<const Function> functions();
+
+}  // namespace weft::math
