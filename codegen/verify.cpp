@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "codegen/isa/special_registers.h"
@@ -95,6 +96,14 @@ struct Checker {
         error(fmt::format("{}: a vector of {} x {} is wider than 128 bits", name(), n, isa::name(in.t0)),
               "use .v2 for 64-bit elements");
       for (auto r : o.regs) check_reg(s, r, want, "registers of type");
+      // One register written twice by one instruction is ill-defined (ptxas C7308 on tcgen05.ld).
+      if (s.role != isa::Role::read) {
+        std::set<ir::RegId> seen;
+        for (auto r : o.regs)
+          if (!seen.insert(r).second)
+            return error(fmt::format("{}: operand '{}' lists a register twice", name(), s.name),
+                         "give each element its own register");
+      }
       return;
     }
     switch (s.cls) {
@@ -138,7 +147,16 @@ struct Checker {
         if (o.kind != OK::mem_reg) return wrong("a memory address [reg+offset] or [symbol]");
         if (o.reg >= f.regs.size()) return wrong("an address in a declared register");
         if (s.fixed != Type::none) return check_reg(s, o.reg, s.fixed, "an address register of type");
-        if (isa::bits(reg_type(o.reg)) != 32 && isa::bits(reg_type(o.reg)) != 64)
+        if (isa::bits(reg_type(o.reg)) == 32) {
+          // 32-bit addresses are shared-memory window offsets; anywhere else the 64-bit ABI needs
+          // 64-bit addresses (ptxas: "32-Bit ABI ... not supported" on sm_90+).
+          const bool shared = s.shared_address || in.quals.spelling(isa::QualKind::space).starts_with("shared");
+          if (!shared)
+            error(fmt::format("{}: a 32-bit address for operand '{}' outside shared memory", name(), s.name),
+                  "use a 64-bit address (Ptr<T, Global> / Generic)");
+          return;
+        }
+        if (isa::bits(reg_type(o.reg)) != 64)
           error(fmt::format("{}: address register of operand '{}' must be 32 or 64 bits, got {}", name(), s.name,
                             isa::name(reg_type(o.reg))));
         return;
@@ -225,8 +243,17 @@ struct Checker {
       return;
     }
     for (std::size_t i = 0; i < specs.size(); ++i) check_operand(*specs[i], in.ops[i]);
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i]->imm_at_most.empty() || in.ops[i].kind != OK::imm_int) continue;
+      for (std::size_t j = 0; j < specs.size(); ++j)
+        if (specs[j]->name == specs[i]->imm_at_most && in.ops[j].kind == OK::imm_int && in.ops[i].value > in.ops[j].value)
+          error(fmt::format("{}: {} {} is more than {} {}", name(), specs[i]->name, in.ops[i].value, specs[j]->name,
+                            in.ops[j].value));
+    }
     if (in.guard && (in.guard->kind != OK::reg || reg_type(in.guard->reg) != Type::pred))
       error(fmt::format("{}: the guard must be a predicate register", name()));
+    if (in.guard && !form.guardable)
+      error(fmt::format("{} cannot be predicated", name()), "branch around it instead");
   }
 };
 
@@ -288,6 +315,8 @@ std::vector<Diagnostic> verify(const ir::Module& m) {
     if (!fnames.insert(fn.name).second)
       out.push_back({fn.loc, fmt::format("two functions are named '{}'", fn.name)});
     check_directives(m, fn, out);
+    // Qualifiers that must agree across the function (tcgen05 .cta_group).
+    std::map<isa::QualKind, std::pair<std::uint8_t, SourceLoc>> uniform;
     std::vector<int> defined(fn.labels.size(), 0);
     std::vector<SourceLoc> used_at(fn.labels.size());
     std::vector<bool> used(fn.labels.size(), false);
@@ -298,6 +327,15 @@ std::vector<Diagnostic> verify(const ir::Module& m) {
         continue;
       }
       Checker{fn, in, m.target, out, {}}.run();
+      if (const auto k = in.form->uniform_in_function; k != isa::QualKind::count_ && in.quals.has(k)) {
+        auto [it, first] = uniform.try_emplace(k, in.quals.get(k), in.loc);
+        if (!first && it->second.first != in.quals.get(k))
+          out.push_back({in.loc,
+                         fmt::format("{}: .{} here, but line {} uses .{}; one function must use one", mnemonic(in),
+                                     in.quals.spelling(k), it->second.second.line,
+                                     isa::qual_values(k)[it->second.first - 1]),
+                         "split the work into functions per CTA group"});
+      }
       for (const auto& o : in.ops)
         if (o.kind == OK::label && o.label < used.size() && !used[o.label]) {
           used[o.label] = true;

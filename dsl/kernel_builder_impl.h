@@ -1,7 +1,10 @@
 // Template members of KernelBuilder (included at the end of kernel_builder.h).
 #pragma once
 
+#include <algorithm>
 #include <tuple>
+
+#include "codegen/isa/database.h"
 
 namespace weft {
 
@@ -78,7 +81,11 @@ Reg<T> KernelBuilder::let(std::type_identity_t<Src<T>> v, Loc loc) {
 template <DataType T>
 void KernelBuilder::assign(Reg<T> dst, std::type_identity_t<Src<T>> v, Loc loc) {
   check_owner(dst.function(), SourceLoc::from(loc));
-  emit_form("mov", T::type, isa::Type::none, {}, {ir::Operand::r(dst.id()), v.operand()}, SourceLoc::from(loc));
+  // mov has no half-precision or packed types: those copy as bits (mov.b16 / mov.b32).
+  const auto& movs = isa::form("mov").types0;
+  const bool direct = std::find(movs.begin(), movs.end(), T::type) != movs.end();
+  emit_form("mov", direct ? T::type : detail::bits_type(T::type), isa::Type::none, {},
+            {ir::Operand::r(dst.id()), v.operand()}, SourceLoc::from(loc));
 }
 
 template <DataType T>

@@ -60,8 +60,12 @@ struct OperandSpec {
   bool pipe_next = false;  // printed as `this|next` (elect.sync d|p)
   std::uint8_t list = 0;   // a {..} list of exactly this many registers (mov pack/unpack)
   std::uint16_t sink_min_sm = 0;  // sink_or_reg: the sink `_` needs at least this SM (mbarrier: 90)
+  bool shared_address = false;    // mem: a shared-memory operand (the pattern says .shared), so a 32-bit address is fine
   std::uint32_t imm_multiple_of = 0;  // an immediate must be a multiple of this (barrier counts)
   std::vector<std::int64_t> imm_values;  // when not empty: the only immediates allowed (cp.async sizes)
+  // An immediate here may not exceed the immediate of the operand with this name (cp.async's
+  // src-size <= cp-size).
+  std::string_view imm_at_most;
   // A register list whose length follows a qualifier's number (qual_number): .x4 -> 4 registers,
   // .m64n128k16 -> 128 / 2 = 64 accumulators. For tensor operands: the coordinate count (.2d).
   QualKind count_from = QualKind::count_;
@@ -96,6 +100,11 @@ struct Form {
   std::vector<std::pair<std::string_view, PtxVersion>> ptx_on_target;
   // Qualifiers that raise the version on this form only (cvt.bf16.f32's .satfinite needs 8.1).
   std::vector<std::pair<QualKind, PtxVersion>> qual_min_ptx;
+  // False for forms ptxas refuses to predicate ("Illegal to predicate instruction 'st.param'").
+  bool guardable = true;
+  // A qualifier whose value must be the same on every such instruction of a function (tcgen05's
+  // .cta_group: ptxas refuses a function that mixes ::1 and ::2).
+  QualKind uniform_in_function = QualKind::count_;
 
   // Filled in by the database when it loads the row.
   std::vector<Segment> segments;

@@ -46,7 +46,9 @@ MatrixCounts run_matrix(const std::string& ptxas, Coverage coverage, bool virtua
   MatrixCounts c;
   auto& [assembled, skipped_by_verifier, files] = c;
   for (const auto& target : isa::known_targets()) {
-    std::map<isa::PtxVersion, std::unique_ptr<Batch>> batches;
+    // Batches by .version, and by the value of a qualifier that must be uniform in a function
+    // (tcgen05 .cta_group): each batch is one kernel.
+    std::map<std::pair<isa::PtxVersion, std::uint8_t>, std::unique_ptr<Batch>> batches;
     FormScratch probe(target);  // where instances are made before being moved to their batch
     for (const auto& form : isa::forms()) {
       if (!form.targets.contains(target)) continue;
@@ -56,13 +58,15 @@ MatrixCounts run_matrix(const std::string& ptxas, Coverage coverage, bool virtua
           continue;
         }
         const auto v = version_for(in, target);
-        auto& b = batches[v];
+        const auto u = form.uniform_in_function;
+        auto& b = batches[{v, u == isa::QualKind::count_ ? std::uint8_t{0} : in.quals.get(u)}];
         if (!b) b = std::make_unique<Batch>(target);
         b->scratch.kernel->body.push_back(in);
         b->what.push_back(std::string(form.id) + ": " + mnemonic(in));
       }
     }
-    for (auto& [version, b] : batches) {
+    for (auto& [key, b] : batches) {
+      const auto version = key.first;
       // The instances' registers live in `probe`; give each batch the same register table.
       b->scratch.kernel->regs = probe.kernel->regs;
       b->scratch.finish();
@@ -70,12 +74,14 @@ MatrixCounts run_matrix(const std::string& ptxas, Coverage coverage, bool virtua
       try {
         ptx = emit_ptx(b->scratch.module, {.line_info = false});
       } catch (const DiagnosticError& e) {
-        FAIL_CHECK("weft rejected its own instances for " << target.name() << ": " << e.what());
+        FAIL_CHECK("weft rejected its own instances for " << target.name() << ": " << std::string(e.what()));
         continue;
       }
       INFO("target " << target.name() << ", .version " << isa::format_ptx_version(version));
       CHECK(ptx.find(".version " + isa::format_ptx_version(version)) != std::string::npos);
-      const auto file = test::write_file(std::string(virtual_arch ? "full_" : "canonical_") + target.name() + "_" + std::to_string(version) + ".ptx", ptx);
+      const auto file = test::write_file(std::string(virtual_arch ? "full_" : "canonical_") + target.name() + "_" +
+                                             std::to_string(version) + "_" + std::to_string(key.second) + ".ptx",
+                                         ptx);
       std::string arch = target.name();
       if (virtual_arch) arch.replace(0, 3, "compute_");
       auto r = ptxas::assemble(ptxas, file, arch);

@@ -234,3 +234,14 @@ TEST_CASE("every instruction of an async call carries the author's line") {
   const auto loc = ptx.rfind(".loc", at);
   CHECK(ptx.substr(loc, ptx.find('\n', loc) - loc).find(" " + std::to_string(line) + " ") != std::string::npos);
 }
+
+TEST_CASE("one function mixing tcgen05 CTA groups is refused") {
+  KernelBuilder k{"t", target("sm_100a")};
+  auto slot = k.shared<u32>("slot", 1);
+  k.instr("tcgen05.alloc", {}, {q::make(isa::QualKind::ctagroup, "cta_group::1")}, {slot, 32});
+  k.instr("tcgen05.relinquish_alloc_permit", {}, {q::make(isa::QualKind::ctagroup, "cta_group::2")}, {}); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message.find(".cta_group::2 here, but line") != std::string::npos);
+}

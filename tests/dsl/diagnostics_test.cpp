@@ -191,3 +191,51 @@ TEST_CASE("every qualifier constant names a value of the table") {
   CHECK(isa::qual_values(q::shared_cluster.kind)[q::shared_cluster.value - 1] == "shared::cluster");
   CHECK_THROWS_AS(q::make(isa::QualKind::rnd, "rq"), std::logic_error);
 }
+
+// Rules the program fuzzer found (docs/reliability.md): each is refused by weft, not by ptxas.
+TEST_CASE("a predicated st.param is refused") {
+  KernelBuilder k{"t", target("sm_90")};
+  auto p = k.tid_x() == 0u;
+  auto v = k.let<u32>(1u);
+  k.fn().call_params.push_back({"arg", sig::ParamKind::scalar, isa::Type::u32, 4, 4});
+  k.instr_if(p, "st", {isa::Type::u32}, {q::param}, {Arg(ir::Operand::mem(std::string("arg"))), v}); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "st.param.u32 cannot be predicated");
+}
+
+TEST_CASE("a 32-bit address outside shared memory is refused") {
+  KernelBuilder k{"t", target("sm_90")};
+  auto smem = k.shared<u32>("s", 4);
+  auto d32 = k.reg<u32>();
+  k.instr("ld", {isa::Type::u32}, {q::global}, {d32, smem}); const int line = __LINE__;
+  k.instr("ld", {isa::Type::u32}, {q::shared}, {d32, smem});  // fine: a shared window offset
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "ld.global.u32: a 32-bit address for operand 'a' outside shared memory");
+}
+
+TEST_CASE("bit-field positions over 255 are refused") {
+  KernelBuilder k{"t", target("sm_80")};
+  auto a = k.let<u32>(1u);
+  auto r = k.reg<u32>();
+  k.instr("bfe", {isa::Type::u32}, {}, {r, a, std::int64_t{4294967295}, 3}); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE_FALSE(d.empty());
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message.find("out of range [0, 255]") != std::string::npos);
+}
+
+TEST_CASE("half-precision copies are bit moves") {
+  KernelBuilder k{"t", target("sm_90")};
+  auto h = k.reg<f16>();
+  auto h2 = k.let<f16>(h);
+  auto p = k.reg<bf16x2>();
+  k.assign(k.reg<bf16x2>(), p);
+  (void)h2;
+  const auto ptx = k.ptx();
+  CHECK(ptx.find("mov.b16 %rs") != std::string::npos);
+  CHECK(ptx.find("mov.b32 %r") != std::string::npos);
+}

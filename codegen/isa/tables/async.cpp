@@ -10,7 +10,12 @@ namespace weft::isa::tables {
 using namespace rows;
 
 namespace {
-OperandSpec smem(std::string_view n) { return address(n); }
+// A shared-memory operand of a form whose pattern names the space: a 32-bit address is fine.
+OperandSpec smem(std::string_view n) {
+  auto o = address(n);
+  o.shared_address = true;
+  return o;
+}
 // The phase token of an arrive; ptxas takes the sink `_` for it from sm_90 ("Result discard mode
 // is not allowed" before).
 OperandSpec b64_sink(std::string_view n) {
@@ -35,7 +40,20 @@ OperandSpec cta_mask() {
 OperandSpec bytes_operand() {
   auto o = u32_src("size");
   o.imm_min = 16;
+  o.imm_max = 1048560;     // ptxas: at most 2^20 - 16
   o.imm_multiple_of = 16;  // bulk copies move multiples of 16 bytes
+  return o;
+}
+// An mbarrier operand of a form whose space qualifier is optional: without `.shared` the address
+// is generic and must be 64-bit; the verifier decides from the qualifier.
+OperandSpec generic_or_shared(std::string_view n) { return address(n); }
+
+// cp.async's src-size: bytes actually read (the rest zero-filled), 0..cp-size.
+OperandSpec src_size(std::int64_t max) {
+  auto o = u32_src("src-size");
+  o.imm_min = 0;
+  o.imm_max = max;
+  o.imm_at_most = "cp-size";
   return o;
 }
 std::string_view keep(std::string s) {
@@ -71,11 +89,11 @@ std::vector<Form> async_copy() {
        .operands = {smem("dst"), address("src"), cp_size16, policy_operand()}, .targets = all(), .min_ptx = 70,
        .family = f, .summary = "copy 16 bytes global -> shared asynchronously, bypassing L1"},
       {.id = "cp.async.ca.zfill", .pattern = "cp.async{!cop:ca}.shared.global{l2hint}{prefetch}",
-       .operands = {smem("dst"), address("src"), cp_size, u32_src("src-size"), policy_operand()},
+       .operands = {smem("dst"), address("src"), cp_size, src_size(16), policy_operand()},
        .targets = all(), .min_ptx = 70, .family = f,
        .summary = "cp.async.ca reading src-size bytes and zero-filling the rest (src-size 0: all zeros)"},
       {.id = "cp.async.cg.zfill", .pattern = "cp.async{!cop:cg}.shared.global{l2hint}{prefetch}",
-       .operands = {smem("dst"), address("src"), cp_size16, u32_src("src-size"), policy_operand()},
+       .operands = {smem("dst"), address("src"), cp_size16, src_size(16), policy_operand()},
        .targets = all(), .min_ptx = 70, .family = f, .summary = "cp.async.cg with zero fill"},
       {.id = "cp.async.commit_group", .pattern = "cp.async.commit_group", .targets = all(), .min_ptx = 70,
        .family = f, .summary = "close the group of cp.async issued so far by this thread"},
@@ -84,45 +102,45 @@ std::vector<Form> async_copy() {
       {.id = "cp.async.wait_all", .pattern = "cp.async.wait_all", .targets = all(), .min_ptx = 70, .family = f,
        .summary = "wait for all of this thread's cp.async"},
       {.id = "cp.async.mbarrier.arrive", .pattern = mb("cp.async.mbarrier.arrive{noinc}"),
-       .operands = {smem("mbar")}, .targets = all(), .min_ptx = 70, .family = f,
+       .operands = {generic_or_shared("mbar")}, .targets = all(), .min_ptx = 70, .family = f,
        .summary = "arrive on the mbarrier when this thread's prior cp.async complete"},
       // mbarrier (sm_80; try_wait and transaction counts from sm_90).
-      {.id = "mbarrier.init", .pattern = mb("mbarrier.init"), .operands = {smem("mbar"), count},
+      {.id = "mbarrier.init", .pattern = mb("mbarrier.init"), .operands = {generic_or_shared("mbar"), count},
        .targets = all(), .min_ptx = 70, .family = f, .summary = "initialise an mbarrier expecting count arrivals per phase"},
-      {.id = "mbarrier.inval", .pattern = mb("mbarrier.inval"), .operands = {smem("mbar")}, .targets = all(),
+      {.id = "mbarrier.inval", .pattern = mb("mbarrier.inval"), .operands = {generic_or_shared("mbar")}, .targets = all(),
        .min_ptx = 70, .family = f, .summary = "invalidate an mbarrier before reusing its memory"},
-      {.id = "mbarrier.arrive", .pattern = mb("mbarrier.arrive"), .operands = {b64_sink("state"), smem("mbar")},
+      {.id = "mbarrier.arrive", .pattern = mb("mbarrier.arrive"), .operands = {b64_sink("state"), generic_or_shared("mbar")},
        .targets = all(), .min_ptx = 70, .family = f, .summary = "arrive once; state = the phase token (or _)"},
       {.id = "mbarrier.arrive.count", .pattern = mb("mbarrier.arrive"),
-       .operands = {b64_sink("state"), smem("mbar"), count}, .targets = hopper, .min_ptx = 78, .family = f,
+       .operands = {b64_sink("state"), generic_or_shared("mbar"), count}, .targets = hopper, .min_ptx = 78, .family = f,
        .summary = "arrive count times"},
       {.id = "mbarrier.arrive_drop", .pattern = mb("mbarrier.arrive_drop"),
-       .operands = {b64_sink("state"), smem("mbar")}, .targets = all(), .min_ptx = 70, .family = f,
+       .operands = {b64_sink("state"), generic_or_shared("mbar")}, .targets = all(), .min_ptx = 70, .family = f,
        .summary = "arrive and leave: later phases expect one arrival fewer"},
       {.id = "mbarrier.test_wait", .pattern = mb("mbarrier.test_wait"),
-       .operands = {pred_dst("waitComplete"), smem("mbar"), src_fixed(T::b64, "state")}, .targets = all(),
+       .operands = {pred_dst("waitComplete"), generic_or_shared("mbar"), src_fixed(T::b64, "state")}, .targets = all(),
        .min_ptx = 70, .family = f, .summary = "p = whether the phase of state has completed (no wait)"},
       {.id = "mbarrier.test_wait.parity", .pattern = mb("mbarrier.test_wait.parity"),
-       .operands = {pred_dst("waitComplete"), smem("mbar"), parity()}, .targets = all(),
+       .operands = {pred_dst("waitComplete"), generic_or_shared("mbar"), parity()}, .targets = all(),
        .min_ptx = 71, .family = f, .summary = "p = whether the phase with this parity has completed"},
       {.id = "mbarrier.try_wait", .pattern = mb("mbarrier.try_wait"),
-       .operands = {pred_dst("waitComplete"), smem("mbar"), src_fixed(T::b64, "state")}, .targets = hopper,
+       .operands = {pred_dst("waitComplete"), generic_or_shared("mbar"), src_fixed(T::b64, "state")}, .targets = hopper,
        .min_ptx = 78, .family = f, .summary = "wait a bounded time for the phase of state; p = completed"},
       {.id = "mbarrier.try_wait.parity", .pattern = mb("mbarrier.try_wait.parity"),
-       .operands = {pred_dst("waitComplete"), smem("mbar"), parity()}, .targets = hopper,
+       .operands = {pred_dst("waitComplete"), generic_or_shared("mbar"), parity()}, .targets = hopper,
        .min_ptx = 78, .family = f, .summary = "wait a bounded time for the phase with this parity; p = completed"},
       {.id = "mbarrier.pending_count", .pattern = "mbarrier.pending_count.b64",
        .operands = {dst_fixed(T::u32, "count"),
                     {.name = "state", .cls = OpClass::reg, .role = Role::read, .tref = TypeRef::fixed, .fixed = T::b64}}, .targets = all(),
        .min_ptx = 70, .family = f, .summary = "count = arrivals still pending in the phase of state"},
       {.id = "mbarrier.arrive.expect_tx", .pattern = mb("mbarrier.arrive.expect_tx"),
-       .operands = {b64_sink("state"), smem("mbar"), tx}, .targets = hopper, .min_ptx = 80, .family = f,
+       .operands = {b64_sink("state"), generic_or_shared("mbar"), tx}, .targets = hopper, .min_ptx = 80, .family = f,
        .summary = "expect txCount more bytes in this phase, then arrive"},
       {.id = "mbarrier.expect_tx", .pattern = keep("mbarrier.expect_tx.relaxed.cta" + mb_space + ".b64"),
-       .operands = {smem("mbar"), tx}, .targets = hopper, .min_ptx = 80, .family = f,
+       .operands = {generic_or_shared("mbar"), tx}, .targets = hopper, .min_ptx = 80, .family = f,
        .summary = "expect txCount more bytes in this phase (no arrival)"},
       {.id = "mbarrier.complete_tx", .pattern = keep("mbarrier.complete_tx.relaxed.cta" + mb_space + ".b64"),
-       .operands = {smem("mbar"), tx}, .targets = hopper, .min_ptx = 80, .family = f,
+       .operands = {generic_or_shared("mbar"), tx}, .targets = hopper, .min_ptx = 80, .family = f,
        .summary = "count txCount bytes as arrived in this phase"},
       // Bulk copies (sm_90): one thread moves a contiguous block; completion through an mbarrier
       // (global -> shared) or a bulk group (shared -> global).

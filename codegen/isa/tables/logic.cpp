@@ -5,6 +5,16 @@
 namespace weft::isa::tables {
 using namespace rows;
 
+namespace {
+// bfe/bfi take a bit position and length in 0..255 (ptxas refuses larger immediates).
+OperandSpec bit_field(std::string_view n) {
+  auto o = src_fixed(T::u32, n);
+  o.imm_min = 0;
+  o.imm_max = 255;
+  return o;
+}
+}  // namespace
+
 std::vector<Form> logic() {
   const auto f = "logic";
   const std::vector<Type> kLogicTypes = {T::pred, T::b16, T::b32, T::b64};
@@ -40,10 +50,10 @@ std::vector<Form> logic() {
        .operands = {dst(), src_reg("a"), src("b"), src("c")}, .targets = all(), .min_ptx = 20,
        .family = f, .summary = "d = bytes of (b:a) selected by c (or a fixed mode)"},
       {.id = "bfe", .pattern = "bfe{T}", .types0 = {T::u32, T::u64, T::s32, T::s64},
-       .operands = {dst(), src_reg("a"), src_fixed(T::u32, "pos"), src_fixed(T::u32, "len")},
+       .operands = {dst(), src_reg("a"), bit_field("pos"), bit_field("len")},
        .targets = all(), .min_ptx = 20, .family = f, .summary = "d = bit field of a at pos, len bits"},
       {.id = "bfi", .pattern = "bfi{T}", .types0 = {T::b32, T::b64},
-       .operands = {dst(), src_reg("f"), src("b"), src_fixed(T::u32, "pos"), src_fixed(T::u32, "len")},
+       .operands = {dst(), src_reg("f"), src("b"), bit_field("pos"), bit_field("len")},
        .targets = all(), .min_ptx = 20, .family = f, .summary = "d = b with bits [pos, pos+len) from f"},
       {.id = "popc", .pattern = "popc{T}", .types0 = {T::b32, T::b64}, .operands = count,
        .targets = all(), .min_ptx = 20, .family = f, .summary = "d = number of set bits in a"},

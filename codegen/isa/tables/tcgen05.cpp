@@ -18,6 +18,11 @@ OperandSpec taddr_reg() {
 OperandSpec b64(std::string_view n) {
   return {.name = n, .cls = OpClass::reg, .role = Role::read, .tref = TypeRef::fixed, .fixed = T::b64};
 }
+OperandSpec shared_dst() {
+  auto o = address("dst");
+  o.shared_address = true;
+  return o;
+}
 OperandSpec cols() {
   auto o = imm(T::u32, "nCols", 32, 512);
   o.imm_values = {32, 64, 128, 256, 512};
@@ -34,9 +39,9 @@ std::vector<Form> tcgen05() {
   const auto bw = TargetSet::only({"sm_100a", "sm_103a", "sm_110a"});
   auto mbar = address("mbar");
   mbar.fixed = T::u32;  // a 32-bit shared::cluster address
-  return {
+  std::vector<Form> v = {
       {.id = "tcgen05.alloc", .pattern = "tcgen05.alloc{!ctagroup}.sync.aligned.shared::cta.b32",
-       .operands = {address("dst"), cols()}, .targets = bw, .min_ptx = 86, .family = f,
+       .operands = {shared_dst(), cols()}, .targets = bw, .min_ptx = 86, .family = f,
        .summary = "allocate nCols tensor-memory columns; the address is written to shared memory at dst"},
       {.id = "tcgen05.dealloc", .pattern = "tcgen05.dealloc{!ctagroup}.sync.aligned.b32",
        .operands = {taddr_reg(), cols()}, .targets = bw, .min_ptx = 86, .family = f,
@@ -76,6 +81,11 @@ std::vector<Form> tcgen05() {
       {.id = "tcgen05.fence::after_thread_sync", .pattern = "tcgen05.fence::after_thread_sync", .targets = bw,
        .min_ptx = 86, .family = f, .summary = "order following tcgen05 operations after a preceding thread sync"},
   };
+  // One function uses one CTA group: ptxas refuses a function that mixes .cta_group::1 and ::2.
+  for (auto& form : v)
+    if (std::string_view(form.pattern).find("{!ctagroup}") != std::string_view::npos)
+      form.uniform_in_function = QualKind::ctagroup;
+  return v;
 }
 
 }  // namespace weft::isa::tables
