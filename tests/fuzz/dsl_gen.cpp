@@ -65,12 +65,6 @@ constexpr Ty ty_of() {
   else return Ty::bf16x2;
 }
 
-Type isa_type(Ty t) {
-  Type r = Type::none;
-  with_type(t, [&](auto tag) { r = decltype(tag)::type; });
-  return r;
-}
-
 template <class T>
 constexpr bool has_imm = !std::is_same_v<typename T::host, weft::detail::NoImmediate>;
 
