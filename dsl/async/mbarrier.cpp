@@ -1,5 +1,6 @@
 #include "dsl/async/mbarrier.h"
 
+#include "codegen/isa/database.h"
 #include "dsl/ops.h"
 
 namespace weft {
@@ -22,7 +23,9 @@ void Mbarrier::init(Src<u32> arrivals, Loc loc) {
 void Mbarrier::arrive(Loc loc) {
   KernelBuilder::AtLine at_line(*k_, loc);
   // The phase token is not needed (waits use parities); sm_90+ discards it with `_`.
-  const ir::Operand token = k_->target().sm >= 90 ? ir::Operand::sink() : ir::Operand::r(k_->fresh<b64>().id());
+  const auto& token_spec = isa::form("mbarrier.arrive").operands.front();
+  const bool sink_ok = k_->target().sm >= token_spec.sink_min_sm;
+  const ir::Operand token = sink_ok ? ir::Operand::sink() : ir::Operand::r(k_->fresh<b64>().id());
   k_->emit("mbarrier.arrive", isa::Type::none, isa::Type::none, shared_space(), {token, at(addr_)}, SourceLoc::from(loc));
 }
 
@@ -48,7 +51,8 @@ void Mbarrier::wait(Src<u32> parity, Loc loc) {
   KernelBuilder::AtLine at_line(*k_, loc);
   const auto l = SourceLoc::from(loc);
   // try_wait suspends in hardware for a while (sm_90+); test_wait only polls (sm_80/89).
-  const char* opcode = k_->target().sm >= 90 ? "mbarrier.try_wait.parity" : "mbarrier.test_wait.parity";
+  const bool can_try = isa::form("mbarrier.try_wait.parity").targets.contains(k_->target());
+  const char* opcode = can_try ? "mbarrier.try_wait.parity" : "mbarrier.test_wait.parity";
   auto done = k_->fresh_pred();
   auto retry = k_->label("mbar_wait", loc);
   auto finished = k_->label("mbar_done", loc);

@@ -2,13 +2,16 @@
 
 #include <fmt/format.h>
 
+#include "codegen/isa/database.h"
 #include "dsl/ops.h"
 
 namespace weft {
 
 Pipeline::Pipeline(KernelBuilder& k, std::string name, PipelineConfig cfg, Loc loc)
     : k_(&k), name_(std::move(name)), cfg_(std::move(cfg)),
-      kind_(k.target().sm >= 90 ? Kind::mbarrier_ring : Kind::cp_async_groups) {
+      // The ring needs transaction counts (mbarrier.arrive.expect_tx); without them, cp.async groups.
+      kind_(isa::form("mbarrier.arrive.expect_tx").targets.contains(k.target()) ? Kind::mbarrier_ring
+                                                                                : Kind::cp_async_groups) {
   KernelBuilder::AtLine at_line(k, loc);
   const auto l = SourceLoc::from(loc);
   if (cfg_.stages < 1 || cfg_.stages > 16) k.diagnose(l, fmt::format("pipeline '{}': {} stages (1..16)", name_, cfg_.stages));
