@@ -69,6 +69,9 @@ struct Stats {
   std::uint64_t mutations = 0, mutations_ok = 0;
   std::map<std::string, std::uint64_t> per_target, per_misuse;
   std::vector<std::string> failures;
+  // Programs on which ptxas itself crashed (killed by a signal): a toolchain bug, not a refusal of
+  // weft's PTX. Reported with the seed, not counted as failures.
+  std::vector<std::string> ptxas_crashes;
 };
 
 // ---- programs: one seed, either generator -------------------------------------------------------
@@ -108,13 +111,14 @@ std::string arch_of(const isa::Target& t, bool virtual_arch) {
 
 struct Assembled {
   bool ok = true;
+  bool crashed = false;  // ptxas died from a signal (ptxas::Result::exit_code -1)
   std::string output;
 };
 
 Assembled run_ptxas(const std::string& ptxas, const std::vector<std::string>& files, const std::string& arch) {
   std::vector<std::string> rest(files.begin() + 1, files.end());
   auto r = ptxas::assemble(ptxas, files[0], arch, "", rest);
-  return {r.ok(), r.output};
+  return {r.ok(), r.exit_code == -1, r.output};
 }
 
 std::string write_ptx(const fs::path& dir, const std::string& name, const std::string& ptx) {
@@ -397,6 +401,13 @@ class Fuzzer {
       log = assemble(ptx, virt).output;
       text = describe(p);
     }
+    if (assemble(ptx, false).crashed || assemble(ptx, true).crashed) {
+      const auto note = fmt::format("program seed {} ({}, target {}): ptxas crashed (a toolchain bug)\n{}", seed,
+                                    is_ir(seed) ? "IR" : "DSL", t.name(), text);
+      fmt::print(stderr, "\nweft_fuzz: PTXAS CRASH {}\n", note);
+      stats_.ptxas_crashes.push_back(note);
+      return;
+    }
     fail(fmt::format("program seed {} ({}, target {}): ptxas rejects what weft's verifier accepted\nptxas: {}\n"
                      "minimised program:\n{}\nits PTX:\n{}",
                      seed, is_ir(seed) ? "IR" : "DSL", t.name(), log, text, ptx));
@@ -488,6 +499,9 @@ int main(int argc, char** argv) {
     for (const auto& [k, n] : s.per_misuse) fmt::print(" {}: {};", k, n);
     fmt::print("\n");
   }
+  if (!s.ptxas_crashes.empty())
+    fmt::print("{} programs crashed ptxas itself (a toolchain bug, reported above with their seeds)\n",
+               s.ptxas_crashes.size());
   fmt::print("{} failures in {:.1f} s\n", s.failures.size(), secs);
   return s.failures.empty() ? 0 : 1;
 }
