@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 
+#include "bench/bench_common.h"
 #include "codegen/printer.h"
 #include "dsl/registry.h"
 #include "runtime/driver.h"
@@ -20,18 +21,7 @@ using namespace weft::rt;
 namespace {
 
 double median_ms(const std::function<void()>& run) {
-  for (int i = 0; i < 2; ++i) run();
-  std::vector<double> ms;
-  Event start, stop;
-  for (int i = 0; i < 10; ++i) {
-    start.record();
-    run();
-    stop.record();
-    stop.synchronize();
-    ms.push_back(elapsed_ms(start, stop));
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return weft::bench::median_ms([&](int) { run(); }, 2, 10);
 }
 
 Module load(const char* name, const weft::isa::Target& t, std::vector<std::string> params = {}) {
@@ -48,14 +38,11 @@ int main(int argc, char** argv) {
     std::printf("skipped: %s\n", why.c_str());
     return 0;
   }
-  const char* out_dir = std::getenv("OUT");
-  const std::string csv_path = argc > 1 ? argv[1] : (out_dir ? std::string(out_dir) + "/bench_copy.csv" : "bench_copy.csv");
+  const std::string csv_path = weft::bench::csv_path(argc, argv, "bench_copy.csv");
   try {
     const auto props = device_props(0);
-    char date[32];
-    const std::time_t now = std::time(nullptr);
-    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-    std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count, date);
+    const std::string date = weft::bench::today_utc();
+    std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count, date.c_str());
     const auto base = *weft::isa::parse_target(props.sm() >= 90 ? "sm_90" : "sm_80").target;
     constexpr std::size_t bytes = std::size_t{1} << 30;
     constexpr std::uint32_t chunk = 32768;
@@ -97,7 +84,8 @@ int main(int argc, char** argv) {
       }
     }
     std::ofstream(csv_path) << csv;
-    std::printf("\n== device copy, %s, %s (GB/s read + write; CSV: %s)\n", props.name.c_str(), date, csv_path.c_str());
+    std::printf("\n== device copy, %s, %s (GB/s read + write; CSV: %s)\n", props.name.c_str(), date.c_str(),
+                csv_path.c_str());
     std::printf("%5s  %-26s %9s\n", "SMs", "method", "GB/s");
     for (const auto& r : rows) std::printf("%s\n", r.c_str());
     return 0;

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <fstream>
 
+#include "bench/bench_common.h"
 #include "samples/apps/gemm/gemm_common.h"
 
 using namespace gemm;
@@ -20,21 +21,7 @@ struct Shape {
   std::uint32_t m, n, k;
 };
 
-template <class F>
-double median_ms(F&& run, int warmup = 3, int timed = 20) {
-  for (int i = 0; i < warmup; ++i) run(i);
-  std::vector<double> ms;
-  Event start, stop;
-  for (int i = 0; i < timed; ++i) {
-    start.record();
-    run(warmup + i);
-    stop.record();
-    stop.synchronize();
-    ms.push_back(elapsed_ms(start, stop));
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
+double median_ms(const std::function<void(int)>& run) { return weft::bench::median_ms(run, 3, 20); }
 
 }  // namespace
 
@@ -44,8 +31,7 @@ int main(int argc, char** argv) {
     std::printf("skipped: %s\n", why.c_str());
     return 0;
   }
-  const char* out_dir = std::getenv("OUT");
-  const std::string csv_path = argc > 1 ? argv[1] : (out_dir ? std::string(out_dir) + "/bench_gemm.csv" : "bench_gemm.csv");
+  const std::string csv_path = weft::bench::csv_path(argc, argv, "bench_gemm.csv");
   try {
     const auto props = device_props(0);
     if (props.sm() != 90) {
@@ -54,10 +40,8 @@ int main(int argc, char** argv) {
     }
     auto g = WeftGemm::load();
     Cublas cublas;
-    char date[32];
-    const std::time_t now = std::time(nullptr);
-    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-    std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count, date);
+    const std::string date = weft::bench::today_utc();
+    std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count, date.c_str());
     const std::vector<Shape> shapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4000, 4000, 4000},
                                        {1000, 1536, 4032}, {64, 7168, 7168},    {128, 7168, 7168},  {256, 7168, 7168}};
     std::string csv = "card,date,dtype,m,n,k,weft_tflops,cublas_tflops,ratio,weft_ms,cublas_ms\n";
@@ -91,7 +75,7 @@ int main(int argc, char** argv) {
              "," + std::to_string(weft_ms) + "," + std::to_string(cublas_ms) + "\n";
     }
     std::ofstream(csv_path) << csv;
-    std::printf("\n== gemm bf16, %s, %s (CSV: %s)\n", props.name.c_str(), date, csv_path.c_str());
+    std::printf("\n== gemm bf16, %s, %s (CSV: %s)\n", props.name.c_str(), date.c_str(), csv_path.c_str());
     for (const auto& r : rows) std::printf("%s\n", r.c_str());
     return 0;
   } catch (const std::exception& e) {

@@ -93,6 +93,16 @@ MbarrierArray::MbarrierArray(KernelBuilder& k, const std::string& name, std::uin
   for (std::uint32_t i = 1; i < count; ++i) k.next_id();
 }
 
+void MbarrierArray::init_all(std::uint32_t arrivals, Loc loc) {
+  KernelBuilder::AtLine at_line(*k_, loc);
+  k_->if_(k_->tid_x(loc) == 0u, [&] {
+    for (std::uint32_t i = 0; i < count_; ++i) (*this)[i].init(arrivals, loc);
+    if (isa::form("fence.mbarrier_init").targets.contains(k_->target()))
+      k_->instr("fence.mbarrier_init.release.cluster", {}, {}, {}, loc);
+  }, loc);
+  k_->bar_sync(0, 0, loc);
+}
+
 Mbarrier MbarrierArray::operator[](std::uint32_t i) const {
   auto p = base_ + static_cast<std::int64_t>(i);
   auto a = p.offset() ? k_->let<u32>(p.base() + static_cast<std::uint32_t>(p.offset())) : p.base();

@@ -53,6 +53,9 @@ class Mbarrier {
 class MbarrierArray {
  public:
   MbarrierArray(KernelBuilder& k, const std::string& name, std::uint32_t count, Loc loc = Loc::current());
+  // Thread 0 of the CTA initialises every barrier of the array to `arrivals`, makes the
+  // initialisation visible to the async proxy (fence.mbarrier_init, sm_90+), then the CTA syncs.
+  void init_all(std::uint32_t arrivals, Loc loc = Loc::current());
   Mbarrier operator[](std::uint32_t i) const;
   Mbarrier at(Reg<u32> i, Loc loc = Loc::current()) const;
   std::uint32_t size() const { return count_; }

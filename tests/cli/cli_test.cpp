@@ -9,27 +9,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/support/ptxas_env.h"
+#include "tests/support/run_cli.h"
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out;  // stdout and stderr
-};
-
-Run run_weft(const std::string& args, const std::string& env = "") {
-  const auto log = weft::test::scratch_dir() / "cli.log";
-  const std::string cmd = env + " " + WEFT_CLI + " " + args + " > " + log.string() + " 2>&1";
-  Run r;
-  const int status = std::system(cmd.c_str());
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(log);
-  std::stringstream s;
-  s << in.rdbuf();
-  r.out = s.str();
-  return r;
-}
+using weft::test::run_weft;
+using Run = weft::test::CliRun;
 
 bool has(const Run& r, const std::string& text) { return r.out.find(text) != std::string::npos; }
 

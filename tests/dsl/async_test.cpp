@@ -4,23 +4,15 @@
 
 #include "dsl/async.h"
 #include "dsl/weft.h"
+#include "tests/support/dsl_diagnostics.h"
 #include "tests/support/ptxas_env.h"
 
 using namespace weft;
 
 namespace {
-isa::Target target(const char* name) { return *isa::parse_target(name).target; }
-std::vector<Diagnostic> diagnostics_of(KernelBuilder& k) {
-  try {
-    k.build();
-  } catch (const DiagnosticError& e) {
-    return e.diagnostics();
-  }
-  return {};
-}
-bool at_line(const Diagnostic& d, int line) {
-  return d.loc.line == static_cast<std::uint32_t>(line) && std::string(d.loc.file).ends_with("async_test.cpp");
-}
+bool at_line(const Diagnostic& d, int line) { return test::at_line(d, line, "async_test.cpp"); }
+using test::diagnostics_of;
+using test::target;
 bool has(const std::string& s, const std::string& t) { return s.find(t) != std::string::npos; }
 void assemble(const std::string& ptx, const char* arch, const char* name) {
   auto ptxas = test::ptxas_or_skip();

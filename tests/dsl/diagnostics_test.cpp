@@ -3,25 +3,15 @@
 #include <doctest/doctest.h>
 
 #include "dsl/weft.h"
+#include "tests/support/dsl_diagnostics.h"
 
 using namespace weft;
 
 namespace {
-isa::Target target(const char* name) { return *isa::parse_target(name).target; }
 
-// Builds and returns the diagnostics (empty when the build succeeds).
-std::vector<Diagnostic> diagnostics_of(KernelBuilder& k) {
-  try {
-    k.build();
-  } catch (const DiagnosticError& e) {
-    return e.diagnostics();
-  }
-  return {};
-}
-
-bool at_line(const Diagnostic& d, int line) {
-  return d.loc.line == static_cast<std::uint32_t>(line) && std::string(d.loc.file).ends_with("diagnostics_test.cpp");
-}
+bool at_line(const Diagnostic& d, int line) { return test::at_line(d, line, "diagnostics_test.cpp"); }
+using test::diagnostics_of;
+using test::target;
 }  // namespace
 
 TEST_CASE("an instruction illegal on the target names the target, the file and the line") {

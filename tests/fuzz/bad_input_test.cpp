@@ -16,29 +16,14 @@
 #include "runtime/error.h"
 #include "runtime/module.h"
 #include "runtime/sha256.h"
-#include "tests/support/ptxas_env.h"
+#include "tests/support/run_cli.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-Run run_weft(const std::string& args, const std::string& env = "") {
-  const auto log = weft::test::scratch_dir() / "bad_input.log";
-  const std::string cmd = env + " " + WEFT_CLI + " " + args + " > " + log.string() + " 2>&1";
-  Run r;
-  const int status = std::system(cmd.c_str());
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(log);
-  std::stringstream s;
-  s << in.rdbuf();
-  r.out = s.str();
-  return r;
-}
+using weft::test::run_weft;
+using Run = weft::test::CliRun;
 
 int lines(const std::string& s) {
   int n = 0;

@@ -27,11 +27,7 @@ TEST_CASE("a wrong expect_tx under debug waits traps and reports the wait's sour
   auto buf = k.shared<u8>("buf", 1024, 128);
   MbarrierArray bar(k, "bar", 1);
   auto tid = k.tid_x();
-  k.if_(tid == 0u, [&] {
-    bar[0].init(1u);
-    k.instr("fence.mbarrier_init.release.cluster", {}, {}, {});
-  });
-  k.bar_sync();
+  bar.init_all(1);
   k.if_(tid == 0u, [&] {
     bar[0].arrive_expect_tx(bytes);  // expects more than the copy brings
     bulk_load(k, buf.base(), src, 1024u, bar[0]);

@@ -36,13 +36,8 @@ WEFT_KERNEL_FOR(tcgen05_tile, isa::TargetSet::only({"sm_100a", "sm_103a", "sm_11
             {tmem_slot, static_cast<std::int64_t>(kN)});
     k.instr("tcgen05.relinquish_alloc_permit", {}, {q::make(isa::QualKind::ctagroup, "cta_group::1")}, {});
   });
-  k.if_(tid == 0u, [&] {
-    bars[0].init(1u);
-    bars[1].init(1u);
-    k.instr("fence.mbarrier_init.release.cluster", {}, {}, {});
-  });
   k.instr("tcgen05.fence::before_thread_sync", {}, {}, {});
-  k.bar_sync();
+  bars.init_all(1);  // thread 0 initialises, then the CTA syncs (also publishing the allocation)
   k.instr("tcgen05.fence::after_thread_sync", {}, {}, {});
   auto tmem = k.ld(tmem_slot);
 

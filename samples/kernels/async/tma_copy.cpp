@@ -24,11 +24,7 @@ WEFT_KERNEL_FOR(tma_copy, isa::TargetSet::from_sm(90),
   auto tid = k.tid_x();
   auto x = bitcast<s32>(k.ctaid_x() * box);
   auto y = bitcast<s32>(k.ctaid_y() * box);
-  k.if_(tid == 0u, [&] {
-    bar[0].init(1u);
-    k.instr("fence.mbarrier_init.release.cluster", {}, {}, {});
-  });
-  k.bar_sync();
+  bar.init_all(1);
   k.if_(tid == 0u, [&] {
     bar[0].arrive_expect_tx(src.box_bytes());
     tma_load(k, src, tile.base(), {x, y}, bar[0]);

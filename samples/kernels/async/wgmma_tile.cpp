@@ -30,11 +30,7 @@ WEFT_KERNEL_FOR(wgmma_tile, isa::TargetSet::only({"sm_90a"}),
   MbarrierArray bar(k, "loaded", 1);
 
   auto tid = k.tid_x();
-  k.if_(tid == 0u, [&] {
-    bar[0].init(1u);
-    k.instr("fence.mbarrier_init.release.cluster", {}, {}, {});
-  });
-  k.bar_sync();
+  bar.init_all(1);
   k.if_(tid == 0u, [&] {
     bar[0].arrive_expect_tx(a_map.box_bytes() + b_map.box_bytes());
     tma_load(k, a_map, a_tile.base(), {0, 0}, bar[0]);

@@ -1,0 +1,45 @@
+// Shared by the GPU benchmarks: event-timed medians and the card/date header every result carries.
+#pragma once
+
+#include <algorithm>
+#include <ctime>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runtime/weft_rt.h"
+
+namespace weft::bench {
+
+// Median milliseconds of `timed` runs (CUDA events on the default stream) after `warmup` runs.
+// `run(i)` gets the run's index, so callers can rotate inputs.
+inline double median_ms(const std::function<void(int)>& run, int warmup, int timed) {
+  for (int i = 0; i < warmup; ++i) run(i);
+  std::vector<double> ms;
+  rt::Event start, stop;
+  for (int i = 0; i < timed; ++i) {
+    start.record();
+    run(warmup + i);
+    stop.record();
+    stop.synchronize();
+    ms.push_back(rt::elapsed_ms(start, stop));
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+inline std::string today_utc() {
+  char date[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+  return date;
+}
+
+// Where a benchmark writes its CSV: the argument, else $OUT/<name> (the GPU machine), else <name>.
+inline std::string csv_path(int argc, char** argv, const std::string& name) {
+  if (argc > 1) return argv[1];
+  if (const char* out = std::getenv("OUT")) return std::string(out) + "/" + name;
+  return name;
+}
+
+}  // namespace weft::bench
