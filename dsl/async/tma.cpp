@@ -45,6 +45,27 @@ TmaTensor tma_param(KernelBuilder& k, std::string name, const rt::TmaDesc& desc,
   return TmaTensor{std::move(name), map, desc};
 }
 
+TmaTensor tma_param(KernelBuilder& k, std::string name, const SharedLayout& tile, Loc loc) {
+  rt::TmaDesc d;
+  switch (tile.elem) {
+    case isa::Type::bf16: d.dtype = rt::TmaDtype::bf16; break;
+    case isa::Type::f16: d.dtype = rt::TmaDtype::f16; break;
+    case isa::Type::f32: d.dtype = rt::TmaDtype::f32; break;
+    case isa::Type::f64: d.dtype = rt::TmaDtype::f64; break;
+    case isa::Type::u8: case isa::Type::s8: case isa::Type::b8: case isa::Type::e4m3: case isa::Type::e5m2:
+      d.dtype = rt::TmaDtype::u8; break;
+    case isa::Type::u16: case isa::Type::b16: d.dtype = rt::TmaDtype::u16; break;
+    case isa::Type::u32: case isa::Type::b32: d.dtype = rt::TmaDtype::u32; break;
+    case isa::Type::s32: d.dtype = rt::TmaDtype::s32; break;
+    default:
+      k.diagnose(SourceLoc::from(loc), fmt::format("tensor map '{}': no TMA element type for .{}", name, isa::name(tile.elem)));
+  }
+  d.rank = 2;
+  d.box_dims = {tile.cols, tile.rows, 1, 1, 1};
+  d.swizzle = tile.tma_swizzle();
+  return tma_param(k, std::move(name), d, loc);
+}
+
 void tma_load(KernelBuilder& k, const TmaTensor& t, Reg<u32> dst, std::initializer_list<Src<s32>> coords,
               const Mbarrier& bar, Pipeline* pipe, Loc loc) {
   KernelBuilder::AtLine at_line(k, loc);

@@ -11,6 +11,7 @@
 
 #include "dsl/async/mbarrier.h"
 #include "dsl/async/pipeline.h"
+#include "dsl/async/shared_layout.h"
 #include "runtime/tma_desc.h"
 
 namespace weft {
@@ -25,6 +26,10 @@ struct TmaTensor {
 // Declares the parameter; the description is checked now (box sizes, swizzle span, strides), and a
 // problem is a diagnostic at this line.
 TmaTensor tma_param(KernelBuilder& k, std::string name, const rt::TmaDesc& desc, Loc loc = Loc::current());
+
+// A 2D tensor map whose box is exactly `tile` (rows x cols of its element type, its swizzle): the
+// map to fill that shared tile with one tma_load.
+TmaTensor tma_param(KernelBuilder& k, std::string name, const SharedLayout& tile, Loc loc = Loc::current());
 
 // Loads the box at `coords` (innermost first, one per rank) into shared memory at `dst`,
 // completing its bytes on `bar`. With a pipeline, the bytes are noted for its expect_tx check.

@@ -15,14 +15,8 @@ WEFT_KERNEL_FOR(tcgen05_tile, isa::TargetSet::only({"sm_100a", "sm_103a", "sm_11
   k.reqntid(128);
   const SharedLayout a_layout{.rows = kM, .cols = kK, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
   const SharedLayout b_layout{.rows = kN, .cols = kK, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
-  rt::TmaDesc a_desc, b_desc;
-  a_desc.dtype = b_desc.dtype = rt::TmaDtype::bf16;
-  a_desc.rank = b_desc.rank = 2;
-  a_desc.box_dims = {kK, kM, 1, 1, 1};
-  b_desc.box_dims = {kK, kN, 1, 1, 1};
-  a_desc.swizzle = b_desc.swizzle = a_layout.tma_swizzle();
-  auto a_map = tma_param(k, "a", a_desc);
-  auto b_map = tma_param(k, "b", b_desc);
+  auto a_map = tma_param(k, "a", a_layout);  // one box fills one tile
+  auto b_map = tma_param(k, "b", b_layout);
   auto d = k.param_ptr<f32>("d");  // 128 x 64, row-major
   auto a_tile = shared_tile(k, "a_tile", a_layout);
   auto b_tile = shared_tile(k, "b_tile", b_layout);

@@ -31,20 +31,13 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
   const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
   const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
 
-  rt::TmaDesc a_desc, b_desc;
-  a_desc.dtype = b_desc.dtype = rt::TmaDtype::bf16;
-  a_desc.rank = b_desc.rank = 2;
-  a_desc.box_dims = {kBK, kBM, 1, 1, 1};
-  b_desc.box_dims = {kBK, bn, 1, 1, 1};
-  a_desc.swizzle = b_desc.swizzle = rt::TmaSwizzle::b128;
-
   auto m = k.param<u32>("m");
   auto n = k.param<u32>("n");
   auto kdim = k.param<u32>("k");
   auto alpha = k.param<f32>("alpha");
   auto beta = k.param<f32>("beta");
-  auto a_map = tma_param(k, "a", a_desc);
-  auto b_map = tma_param(k, "b", b_desc);
+  auto a_map = tma_param(k, "a", a_layout);  // one box fills one stage's tile
+  auto b_map = tma_param(k, "b", b_layout);
   auto c = k.param_ptr<u16>("c");  // bf16 bits; read only when beta != 0
   auto d = k.param_ptr<u16>("d");  // bf16 bits
   auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes);
