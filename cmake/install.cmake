@@ -15,6 +15,10 @@ endif()
 foreach(t IN LISTS weft_exported)
   string(REPLACE "weft_" "" short ${t})
   set_target_properties(${t} PROPERTIES EXPORT_NAME ${short})
+  # A sanitizer build's libraries need the sanitizer runtimes wherever they are linked.
+  if(WEFT_SANITIZE)
+    target_link_options(${t} INTERFACE -fsanitize=address,undefined)
+  endif()
 endforeach()
 
 install(TARGETS ${weft_exported} EXPORT weftTargets

@@ -77,8 +77,14 @@ Result assemble(const std::string& ptxas, const std::string& ptx_file, const std
   }
   std::vector<std::string> args = {ptxas, "-v", "-arch", arch, ptx_file, "-o", out_file};
   args.insert(args.end(), extra.begin(), extra.end());
+  // Everything the child needs is built before fork(): between fork and exec a child of a
+  // multithreaded process may only make async-signal-safe calls (no allocation: another thread may
+  // have held the allocator's lock at the fork, and the child would wait for it forever).
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   int pipefd[2];
-  if (::pipe(pipefd) != 0) {
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) {  // not inherited by ptxas runs other threads start
     r.output = "could not create a pipe to run ptxas";
     return r;
   }
@@ -88,10 +94,7 @@ Result assemble(const std::string& ptxas, const std::string& ptx_file, const std
     ::dup2(pipefd[1], 2);
     ::close(pipefd[0]);
     ::close(pipefd[1]);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(ptxas.c_str(), argv.data());
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   ::close(pipefd[1]);
