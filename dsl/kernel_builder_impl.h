@@ -24,6 +24,18 @@ inline void set_space(isa::Quals& q) {
   if constexpr (S == Space::local) q.set(isa::QualKind::space, "local");
   if constexpr (S == Space::constant) q.set(isa::QualKind::space, "const");
 }
+// The qualifiers of a memory instruction on a pointer into space S: its space, then the author's.
+template <Space S>
+inline isa::Quals space_quals(q::List quals) {
+  isa::Quals q;
+  set_space<S>(q);
+  return q::apply(q, quals);
+}
+// atom/red: bitwise operations and exchange are typed .bN in PTX, the others by the value's type.
+inline isa::Type atomic_type(isa::Type t, const isa::Quals& q) {
+  const auto op = q.spelling(isa::QualKind::atomop);
+  return op == "and" || op == "or" || op == "xor" || op == "exch" ? bits_type(t) : t;
+}
 // Memory instructions on 8-bit types use 16-bit registers; the DSL's Reg<u8> is such a register.
 template <DataType T>
 constexpr isa::Type reg_type() {
@@ -135,9 +147,7 @@ template <DataType T, class S>
 Reg<T> KernelBuilder::ld(Ptr<T, S> p, q::List quals, Loc loc) {
   const auto l = SourceLoc::from(loc);
   check_owner(p.base().function(), l);
-  isa::Quals q;
-  detail::set_space<S::space>(q);
-  q = q::apply(q, quals);
+  auto q = detail::space_quals<S::space>(quals);
   Reg<T> r(this, fn().new_reg(detail::reg_type<T>()), current_);
   emit("ld", T::type, isa::Type::none, q, {ir::Operand::r(r.id()), p.operand()}, l);
   return r;
@@ -147,9 +157,7 @@ template <DataType T, class S>
 void KernelBuilder::st(Ptr<T, S> p, std::type_identity_t<Src<T>> v, q::List quals, Loc loc) {
   const auto l = SourceLoc::from(loc);
   check_owner(p.base().function(), l);
-  isa::Quals q;
-  detail::set_space<S::space>(q);
-  q = q::apply(q, quals);
+  auto q = detail::space_quals<S::space>(quals);
   // st takes registers only: an immediate goes through a mov first.
   const ir::Operand value = v.is_reg() ? v.operand() : ir::Operand::r(let<T>(v, loc).id());
   emit("st", T::type, isa::Type::none, q, {p.operand(), value}, l);
@@ -159,9 +167,7 @@ template <DataType T, class S, std::size_t N>
 std::array<Reg<T>, N> KernelBuilder::ld_vec(Ptr<T, S> p, q::List quals, Loc loc) {
   static_assert(N == 2 || N == 4, "PTX vectors have 2 or 4 elements");
   const auto l = SourceLoc::from(loc);
-  isa::Quals q;
-  detail::set_space<S::space>(q);
-  q = q::apply(q, quals);
+  auto q = detail::space_quals<S::space>(quals);
   q.set(isa::QualKind::vec, N == 2 ? "v2" : "v4");
   std::array<Reg<T>, N> out;
   std::vector<ir::RegId> ids;
@@ -177,9 +183,7 @@ template <DataType T, class S, std::size_t N>
 void KernelBuilder::st_vec(Ptr<T, S> p, const std::array<Reg<T>, N>& v, q::List quals, Loc loc) {
   static_assert(N == 2 || N == 4, "PTX vectors have 2 or 4 elements");
   const auto l = SourceLoc::from(loc);
-  isa::Quals q;
-  detail::set_space<S::space>(q);
-  q = q::apply(q, quals);
+  auto q = detail::space_quals<S::space>(quals);
   q.set(isa::QualKind::vec, N == 2 ? "v2" : "v4");
   std::vector<ir::RegId> ids;
   for (const auto& r : v) ids.push_back(r.id());
@@ -189,16 +193,10 @@ void KernelBuilder::st_vec(Ptr<T, S> p, const std::array<Reg<T>, N>& v, q::List 
 template <DataType T, class S>
 Reg<T> KernelBuilder::atom(q::Q op, Ptr<T, S> p, std::type_identity_t<Src<T>> v, q::List quals, Loc loc) {
   const auto l = SourceLoc::from(loc);
-  isa::Quals q;
-  detail::set_space<S::space>(q);
-  q = q::apply(q, quals);
+  auto q = detail::space_quals<S::space>(quals);
   q.set(op.kind, op.value);
-  // Bitwise operations and exchange are typed .bN in PTX.
-  const bool bitwise = op.kind == isa::QualKind::atomop &&
-                       (q.spelling(isa::QualKind::atomop) == "and" || q.spelling(isa::QualKind::atomop) == "or" ||
-                        q.spelling(isa::QualKind::atomop) == "xor" || q.spelling(isa::QualKind::atomop) == "exch");
   auto r = fresh<T>();
-  emit("atom", bitwise ? detail::bits_type(T::type) : T::type, isa::Type::none, q,
+  emit("atom", detail::atomic_type(T::type, q), isa::Type::none, q,
        {ir::Operand::r(r.id()), p.operand(), v.operand()}, l);
   return r;
 }
@@ -206,9 +204,7 @@ Reg<T> KernelBuilder::atom(q::Q op, Ptr<T, S> p, std::type_identity_t<Src<T>> v,
 template <DataType T, class S>
 Reg<T> KernelBuilder::atom_cas(Ptr<T, S> p, std::type_identity_t<Src<T>> compare, std::type_identity_t<Src<T>> value, q::List quals, Loc loc) {
   const auto l = SourceLoc::from(loc);
-  isa::Quals q;
-  detail::set_space<S::space>(q);
-  q = q::apply(q, quals);
+  auto q = detail::space_quals<S::space>(quals);
   auto r = fresh<T>();
   emit_form("atom.cas", detail::bits_type(T::type), isa::Type::none, q,
             {ir::Operand::r(r.id()), p.operand(), compare.operand(), value.operand()}, l);
@@ -218,13 +214,9 @@ Reg<T> KernelBuilder::atom_cas(Ptr<T, S> p, std::type_identity_t<Src<T>> compare
 template <DataType T, class S>
 void KernelBuilder::red(q::Q op, Ptr<T, S> p, std::type_identity_t<Src<T>> v, q::List quals, Loc loc) {
   const auto l = SourceLoc::from(loc);
-  isa::Quals q;
-  detail::set_space<S::space>(q);
-  q = q::apply(q, quals);
+  auto q = detail::space_quals<S::space>(quals);
   q.set(op.kind, op.value);
-  const auto s = q.spelling(isa::QualKind::atomop);
-  const bool bitwise = s == "and" || s == "or" || s == "xor";
-  emit("red", bitwise ? detail::bits_type(T::type) : T::type, isa::Type::none, q, {p.operand(), v.operand()}, l);
+  emit("red", detail::atomic_type(T::type, q), isa::Type::none, q, {p.operand(), v.operand()}, l);
 }
 
 template <DataType T>
@@ -254,10 +246,8 @@ template <DataType T>
 Reg<T> KernelBuilder::redux(q::Q op, Reg<T> v, std::uint32_t mask, Loc loc) {
   isa::Quals q;
   q.set(op.kind, op.value);
-  const auto s = q.spelling(isa::QualKind::atomop);
-  const bool bitwise = s == "and" || s == "or" || s == "xor";
   auto r = fresh<T>();
-  emit("redux.sync", bitwise ? detail::bits_type(T::type) : T::type, isa::Type::none, q,
+  emit("redux.sync", detail::atomic_type(T::type, q), isa::Type::none, q,
        {ir::Operand::r(r.id()), ir::Operand::r(v.id()), ir::Operand::imm(static_cast<std::int64_t>(mask))},
        SourceLoc::from(loc));
   return r;

@@ -14,6 +14,7 @@
 #include "codegen/printer.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
+#include "tests/llvm/math_kernel.h"
 #include "tests/runtime/gpu_common.h"
 
 using namespace weft;
@@ -121,39 +122,7 @@ TEST_CASE("samples: the direct and the LLVM backend compute the same results") {
 
 namespace {
 
-// y = f(x[, z]) for one math function, as tests/llvm/math_test.cpp builds it.
-ir::Module math_kernel(const math::Function& fn, const isa::Target& t) {
-  KernelBuilder k{fmt::format("math_{}", fn.name), t};
-  k.reqntid(128);
-  auto n = k.param<u32>("n");
-  auto i = k.global_index_x();
-  if (fn.f64) {
-    auto x = k.param_ptr<f64>("x");
-    auto y = k.param_ptr<f64>("y");
-    k.if_(i < n, [&] {
-      auto v = k.ld(x + i);
-      k.st(y + i, fn.name == "exp" ? math::exp(k, v) : math::log(k, v));
-    });
-  } else {
-    auto x = k.param_ptr<f32>("x");
-    auto z = k.param_ptr<f32>("z");
-    auto y = k.param_ptr<f32>("y");
-    k.if_(i < n, [&] {
-      auto v = k.ld(x + i);
-      Reg<f32> r;
-      if (fn.name == "expf") r = math::expf(k, v);
-      else if (fn.name == "logf") r = math::logf(k, v);
-      else if (fn.name == "erff") r = math::erff(k, v);
-      else if (fn.name == "tanhf") r = math::tanhf(k, v);
-      else if (fn.name == "sinf") r = math::sinf(k, v);
-      else if (fn.name == "cosf") r = math::cosf(k, v);
-      else if (fn.name == "rsqrtf") r = math::rsqrtf(k, v);
-      else r = math::powf(k, v, k.ld(z + i));
-      k.st(y + i, r);
-    });
-  }
-  return k.build();
-}
+using weft::test::math_kernel;
 
 long double reference(std::string_view f, long double x, long double z) {
   if (f == "expf" || f == "exp") return std::exp(x);
