@@ -8,6 +8,7 @@
 
 #include "codegen/isa/special_registers.h"
 #include "codegen/mnemonic.h"
+#include "codegen/verify_peer.h"
 
 namespace weft {
 
@@ -348,6 +349,7 @@ std::vector<Diagnostic> verify(const ir::Module& m) {
                          "define the device function in the same module before calling it"});
       }
     }
+    check_peer_accesses(fn, out);
     for (std::size_t l = 0; l < used.size(); ++l)
       if (used[l] && defined[l] == 0)
         out.push_back({used_at[l], fmt::format("branch to label '{}', which is never placed", fn.labels[l]),

@@ -205,6 +205,9 @@ class KernelBuilder {
   // ---- Module-scope state used by the async layer ----
   // A .global byte array of the module (created once per name); its address.
   Reg<u64> global_var(const std::string& name, std::uint32_t size, std::uint32_t align = 8, Loc loc = Loc::current());
+  // Declares that `address` holds an address in another GPU's memory (a peer table entry): the
+  // verifier then requires .sys scope on every ld/st/atom/red through it (dsl/comm/context.h).
+  void mark_peer(Reg<u64> address) { fn().peer_roots.push_back(address.id()); }
   // The warp role whose body is being built ("" outside WarpRoles); pipelines check it.
   const std::string& role() const { return role_; }
   void set_role(std::string r) { role_ = std::move(r); }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "runtime/debug_wait_layout.h"
 #include "runtime/device.h"
 #include "runtime/disk_cache.h"
 #include "runtime/driver.h"
@@ -82,18 +83,16 @@ struct Module::Impl {
 };
 
 namespace {
-// The module global that debug waits read the report address from (dsl/async/mbarrier.h).
-constexpr const char* kDebugWaitSymbol = "weft_debug_wait";
 
 void install_debug_report(Module::Impl& impl) {
   const auto& d = driver();
   CUdeviceptr holder = 0;
   std::size_t bytes = 0;
-  if (d.cuModuleGetGlobal(&holder, &bytes, impl.module, kDebugWaitSymbol) != CUDA_SUCCESS || bytes != 8) return;
+  if (d.cuModuleGetGlobal(&holder, &bytes, impl.module, debug_wait::kSymbol) != CUDA_SUCCESS || bytes != 8) return;
   void* host = nullptr;
-  check(d.cuMemHostAlloc(&host, 16, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE), "cuMemHostAlloc",
+  check(d.cuMemHostAlloc(&host, debug_wait::kReportBytes, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE), "cuMemHostAlloc",
         "debug-wait report");
-  std::memset(host, 0, 16);
+  std::memset(host, 0, debug_wait::kReportBytes);
   CUdeviceptr device_view = 0;
   check(d.cuMemHostGetDevicePointer(&device_view, host, 0), "cuMemHostGetDevicePointer", "debug-wait report");
   const std::uint64_t address = device_view;
@@ -312,12 +311,23 @@ CUmodule Module::handle() const { return impl_->module; }
 
 std::optional<Module::DebugWaitReport> Module::debug_wait_report() const {
   const auto* r = impl_->debug_report;
-  if (!r || r[0] != 1) return std::nullopt;
-  return DebugWaitReport{r[1], r[2], r[3]};
+  using namespace debug_wait;
+  if (!r || r[taken] != 1) return std::nullopt;
+  DebugWaitReport out;
+  out.line = r[line];
+  out.id = r[id];
+  out.expected = r[expected];
+  out.kind = r[kind] == static_cast<std::uint32_t>(Kind::flag) ? DebugWaitReport::Kind::flag
+                                                               : DebugWaitReport::Kind::mbarrier;
+  out.observed = r[observed];
+  return out;
 }
 
 std::string Module::DebugWaitReport::describe() const {
-  return "mbarrier " + std::to_string(barrier_id) + " (parity " + std::to_string(parity) + ") waited at line " +
+  if (kind == Kind::flag)
+    return "flag " + std::to_string(id) + " waited at line " + std::to_string(line) + " never reached epoch " +
+           std::to_string(expected) + " (last value read: " + std::to_string(observed) + ")";
+  return "mbarrier " + std::to_string(id) + " (parity " + std::to_string(expected) + ") waited at line " +
          std::to_string(line) + " never completed";
 }
 

@@ -127,15 +127,19 @@ class Module {
   const LoadInfo& info() const;
   CUmodule handle() const;
 
-  // Kernels emitted with --debug-waits (Target::debug_waits) record the first mbarrier wait that
-  // timed out before they trap. Loading such a module installs a host-mapped report for them (the
-  // trap leaves the context unusable; host memory stays readable). After a launch fails, this says
-  // which wait it was; nullopt when no wait timed out or the module has no debug waits.
+  // Kernels emitted with --debug-waits (Target::debug_waits) record the first wait (an mbarrier
+  // phase, or a communication flag's epoch) that timed out before they trap. Loading such a module
+  // installs a host-mapped report for them (the trap leaves the context unusable; host memory stays
+  // readable). After a launch fails, this says which wait it was; nullopt when no wait timed out or
+  // the module has no debug waits. Layout: runtime/debug_wait_layout.h.
   struct DebugWaitReport {
-    std::uint32_t line = 0;        // the author's source line of the wait
-    std::uint32_t barrier_id = 0;  // the barrier's id (MbarrierArray order)
-    std::uint32_t parity = 0;      // the phase parity it waited for
-    std::string describe() const;  // "mbarrier 3 (parity 1) at line 42 never completed"
+    enum class Kind { mbarrier, flag };
+    Kind kind = Kind::mbarrier;
+    std::uint32_t line = 0;      // the author's source line of the wait
+    std::uint32_t id = 0;        // mbarrier: its id (MbarrierArray order); flag: the id given (peer rank)
+    std::uint32_t expected = 0;  // mbarrier: the phase parity; flag: the epoch waited for
+    std::uint32_t observed = 0;  // flag: the last value read
+    std::string describe() const;  // "flag 3 waited at line 42 never reached epoch 7 (last value read: 6)"
   };
   std::optional<DebugWaitReport> debug_wait_report() const;
 

@@ -115,6 +115,10 @@ struct Function {
   // `body` is a placeholder that only passes the verifier; both printers take the real body from
   // LLVM (the direct printer through set_external_ptx_provider in codegen/printer.h).
   std::string libdevice;
+  // Registers the author declared as holding an address in another GPU's memory (a peer table
+  // entry, dsl/comm/peer.h). The verifier follows them through address arithmetic and requires
+  // .sys scope on every ld/st/atom/red through them (codegen/verify_peer.cpp).
+  std::vector<RegId> peer_roots;
 
   RegId new_reg(isa::Type t) {
     regs.push_back(t);

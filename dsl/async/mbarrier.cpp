@@ -1,6 +1,7 @@
 #include "dsl/async/mbarrier.h"
 
 #include "codegen/isa/database.h"
+#include "dsl/debug_wait.h"
 #include "dsl/ops.h"
 
 namespace weft {
@@ -71,20 +72,8 @@ void Mbarrier::wait(Src<u32> parity, Loc loc) {
            {ir::Operand::r(done.id()), at(addr_), parity.operand()}, l);
   k_->bra_if(done, finished, loc);
   k_->assign(spins, spins + 1u, loc);
-  k_->bra_if(spins < DebugWaitSlot::spin_limit, retry, loc);
-  auto holder = Ptr<u64, Global>(k_->global_var(DebugWaitSlot::symbol, 8, 8, loc));
-  auto report_addr = k_->ld(holder, {}, loc);
-  k_->if_(report_addr != std::uint64_t{0}, [&] {
-    auto report = Ptr<u32, Generic>(report_addr);
-    auto first = k_->atom_cas(report, 0u, 1u, {q::relaxed, q::sys}, loc);
-    k_->if_(first == 0u, [&] {
-      k_->st(report + 1, l.line, {q::volatile_}, loc);
-      k_->st(report + 2, id_, {q::volatile_}, loc);
-      k_->st(report + 3, parity.is_reg() ? parity : Src<u32>(k_->let<u32>(parity, loc)), {q::volatile_}, loc);
-      k_->fence({q::sc, q::sys}, loc);
-    }, loc);
-  }, loc);
-  k_->trap(loc);
+  k_->bra_if(spins < debug_wait::kSpinLimit, retry, loc);
+  detail::report_wait_timeout(*k_, debug_wait::Kind::mbarrier, id_, parity, 0u, l, loc);
   k_->place(finished, loc);
 }
 

@@ -4,7 +4,7 @@
 // asynchronous copies) per phase. weft gives each barrier a name and an id, emits the wait loop
 // (try_wait on sm_90+, test_wait on sm_80/89), and with `Target::debug_waits` turns every wait into a
 // bounded one that records the barrier, phase and source line in the module's `weft_debug_wait`
-// slot and traps, so a protocol bug reports where it hangs instead of hanging.
+// report and traps (dsl/debug_wait.h), so a protocol bug reports where it hangs instead of hanging.
 #pragma once
 
 #include <string>
@@ -12,17 +12,6 @@
 #include "dsl/kernel_builder.h"
 
 namespace weft {
-
-// The debug-wait report. The module's .global `weft_debug_wait` (8 bytes) holds the address of a
-// 16-byte report in host-mapped memory that weft::rt installs when it loads the module; a trap leaves
-// the context unusable, so the report must live where the host can read it without the driver.
-// Report words: [0] 1 once a wait timed out (the first one wins), [1] source line, [2] barrier id,
-// [3] phase parity. Without an installed report (a null pointer), the wait still traps.
-struct DebugWaitSlot {
-  static constexpr const char* symbol = "weft_debug_wait";
-  static constexpr std::uint32_t report_bytes = 16;
-  static constexpr std::uint32_t spin_limit = 1u << 26;  // wait rounds before giving up
-};
 
 class Mbarrier {
  public:

@@ -1,0 +1,33 @@
+// The debug-wait report shared by the kernels that write it (dsl/debug_wait.h) and the runtime that
+// reads it (weft::rt::Module::debug_wait_report). Header-only and standard-library only, so both
+// sides include the one definition.
+//
+// A module emitted with debug waits (Target::debug_waits, `weft emit --debug-waits`) has an 8-byte
+// .global `weft_debug_wait` holding the address of a report in host-mapped memory, installed by the
+// runtime when it loads the module (a trap leaves the context unusable; host memory stays readable).
+#pragma once
+
+#include <cstdint>
+
+namespace weft::debug_wait {
+
+inline constexpr const char* kSymbol = "weft_debug_wait";
+inline constexpr std::uint32_t kSpinLimit = 1u << 26;  // wait rounds before a bounded wait gives up
+
+// What was waited for.
+enum class Kind : std::uint32_t { mbarrier = 0, flag = 1 };
+
+// Report words (u32). The first wait that times out claims word `taken` with a CAS; later ones
+// only trap.
+enum Word : std::uint32_t {
+  taken = 0,     // 1 once a wait timed out
+  line = 1,      // the author's source line of the wait
+  id = 2,        // mbarrier: its id (MbarrierArray order); flag: the id the author gave (the peer rank)
+  expected = 3,  // mbarrier: the phase parity; flag: the epoch waited for
+  kind = 4,      // Kind
+  observed = 5,  // flag: the last value read; mbarrier: 0
+  word_count = 8,
+};
+inline constexpr std::uint32_t kReportBytes = word_count * 4;
+
+}  // namespace weft::debug_wait
