@@ -20,6 +20,10 @@ PacketSum::PacketSum(KernelBuilder& k, Elem e, const Packet& first, Loc loc) : k
   for (auto& r : unpack(first, loc)) acc_.push_back(k.let<f32>(r, loc));
 }
 
+PacketSum::PacketSum(KernelBuilder& k, Elem e, Loc loc) : k_(&k), e_(e) {
+  for (std::uint32_t i = 0; i < elems_per_packet(e); ++i) acc_.push_back(k.let<f32>(0.0f, loc));
+}
+
 std::vector<Reg<f32>> PacketSum::unpack(const Packet& v, Loc loc) const {
   std::vector<Reg<f32>> out;
   for (const auto& w : v) {
@@ -37,6 +41,12 @@ std::vector<Reg<f32>> PacketSum::unpack(const Packet& v, Loc loc) const {
 void PacketSum::add(const Packet& v, Loc loc) {
   auto lanes = unpack(v, loc);
   for (std::size_t i = 0; i < acc_.size(); ++i) k_->assign(acc_[i], acc_[i] + Src<f32>(lanes[i], loc), loc);
+}
+
+void PacketSum::add(const Packet& v, Reg<f32> weight, Loc loc) {
+  auto lanes = unpack(v, loc);
+  for (std::size_t i = 0; i < acc_.size(); ++i)
+    k_->assign(acc_[i], fma(lanes[i], Src<f32>(weight, loc), Src<f32>(acc_[i], loc)), loc);
 }
 
 Packet PacketSum::result(Loc loc) const {

@@ -24,7 +24,11 @@ void store_packet(KernelBuilder& k, Ptr<u32, Global> p, const Packet& v, bool pe
 class PacketSum {
  public:
   PacketSum(KernelBuilder& k, Elem e, const Packet& first, Loc loc = Loc::current());
+  // Starts at zero (for weighted sums).
+  PacketSum(KernelBuilder& k, Elem e, Loc loc = Loc::current());
   void add(const Packet& v, Loc loc = Loc::current());
+  // sum += weight * v (one fma per lane).
+  void add(const Packet& v, Reg<f32> weight, Loc loc = Loc::current());
   // Rounds back to the element type (bf16: round to nearest even).
   Packet result(Loc loc = Loc::current()) const;
 

@@ -1,0 +1,75 @@
+// MoE combine: after the experts have written their outputs in place in `recv`, every token gathers
+// its top-k results from the ranks that own the experts (ld.relaxed.sys through the peer pointers,
+// at the slots dispatch recorded) and sums them with its weights in f32. A rendezvous first says
+// every rank's expert outputs are ready; a second one says every rank has finished reading, so the
+// next dispatch may overwrite `recv`. One warp per token, lanes over its 16-byte packets.
+#include "samples/kernels/comm/moe_layout.h"
+
+namespace weft::samples {
+
+WEFT_KERNEL_FOR(moe_combine, isa::TargetSet::from_sm(80),
+                "MoE all-to-all combine: weighted sum of each token's expert outputs, pulled from their owners",
+                {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}}) {
+  const auto warps = static_cast<std::uint32_t>(params["warps"]);
+  KernelBuilder k{"moe_combine", target};
+  k.reqntid(32 * warps);
+  comm::CommContext ctx(k);
+  auto topk_idx = ctx.table("topk_idx").local<s32>();
+  auto topk_w = ctx.table("topk_w").local<f32>();
+  auto slot_map = ctx.table("slot_map").local<u32>();
+  auto recv = ctx.table("recv");
+  auto out = ctx.table("out").local<u32>();
+  auto flags = ctx.table("flags");  // 2 phases (comm::Rendezvous)
+  auto tokens = k.param<u32>("tokens");
+  auto topk = k.param<u32>("topk");
+  auto local_experts = k.param<u32>("local_experts");
+  auto capacity = k.param<u32>("capacity");
+  auto h16 = k.param<u32>("h16");
+  auto epoch = k.param<u32>("epoch");
+  auto lane = k.laneid();
+  comm::Rendezvous rendezvous(k, ctx, flags);
+  rendezvous.arrive_and_wait(0, epoch);  // every rank's expert outputs are in its recv
+
+  auto token = k.let<u32>(k.ctaid_x() * warps + k.tid_x() / 32u);
+  auto warps_in_grid = k.nctaid_x() * warps;
+  k.while_([&] { return token < tokens; }, [&] {
+    // Lane kk < topk reads the token's k-th choice once; the packet loop takes it by shuffle.
+    auto expert = k.let<s32>(-1);
+    auto row = k.let<u32>(0u);
+    auto weight = k.let<f32>(0.0f);
+    k.if_(lane < topk, [&] {
+      auto pair = token * topk + lane;
+      k.assign(expert, k.ld(topk_idx + pair));
+      k.if_(expert >= 0, [&] {
+        auto e = bitcast<u32>(expert);
+        k.assign(row, recv_row(e % local_experts, ctx.rank(), k.ld(slot_map + pair), ctx.nranks(), capacity, h16));
+        k.assign(expert, bitcast<s32>(e / local_experts));  // from here on: the owner rank
+        k.assign(weight, k.ld(topk_w + pair));
+      });
+    });
+    // The packet loop runs warp-uniform trips (shfl.sync needs every lane); lanes past the row's
+    // end only skip the loads and the store.
+    auto first = k.let<u32>(0u);
+    k.while_([&] { return first < h16; }, [&] {
+      auto j = first + lane;
+      auto active = j < h16;
+      comm::PacketSum sum(k, comm::Elem::bf16);
+      k.for_(0u, topk, 1u, [&](Reg<u32> kk) {
+        auto owner = k.shfl(q::idx, expert, kk);
+        auto at = k.shfl(q::idx, row, kk);
+        auto w = k.shfl(q::idx, weight, kk);
+        k.if_(active && owner >= 0, [&] {
+          auto from = recv.peer<u32>(bitcast<u32>(owner)) + (at + j * 4u);
+          sum.add(comm::load_packet(k, from, /*peer=*/true), w);
+        });
+      });
+      k.if_(active, [&] { comm::store_packet(k, out + (token * h16 + j) * 4u, sum.result(), /*peer=*/false); });
+      k.assign(first, first + 32u);
+    });
+    k.assign(token, token + warps_in_grid);
+  });
+  rendezvous.arrive_and_wait(1, epoch);  // nobody reads this rank's recv any more
+  return k.build();
+}
+
+}  // namespace weft::samples

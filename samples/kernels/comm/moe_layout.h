@@ -1,0 +1,31 @@
+// The buffers of the MoE all-to-all samples (moe_dispatch, moe_combine). Rank r owns experts
+// [r * local_experts, (r + 1) * local_experts). Every token row is h16 packets (16 bytes each).
+//
+//   x          [tokens][h16]                 this rank's tokens (dispatch input)
+//   topk_idx   [tokens][topk]  s32           chosen experts, -1 for none; distinct per token
+//   topk_w     [tokens][topk]  f32           combine weights
+//   slot_map   [tokens][topk]  u32           where dispatch put each copy (combine reads it)
+//   counters   [experts + 1]   u32           dispatch scratch: per-expert fill counts, then the
+//                                            finished-CTA count; zero between launches
+//   recv       [local_experts][nranks][capacity][h16]  tokens received, grouped by expert and
+//                                            source rank; the experts write their outputs in place
+//   recv_count [local_experts][nranks] u32   tokens per (expert, source), written by the source
+//   out        [tokens][h16]                 combine output: sum over k of topk_w * expert output
+//
+// capacity = tokens suffices when each token picks an expert at most once. All of them are
+// symmetric buffers (peer tables), so one launch serves LocalSim's virtual ranks too.
+#pragma once
+
+#include "dsl/comm.h"
+#include "dsl/registry.h"
+#include "dsl/weft.h"
+
+namespace weft::samples {
+
+// Word offset (u32) of packet 0 of slot `slot` for local expert `le` from source rank `src`.
+inline Reg<u32> recv_row(Reg<u32> le, Reg<u32> src, Reg<u32> slot, Reg<u32> nranks, Reg<u32> capacity,
+                         Reg<u32> h16) {
+  return ((le * nranks + src) * capacity + slot) * h16 * 4u;
+}
+
+}  // namespace weft::samples
