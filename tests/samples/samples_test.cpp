@@ -75,3 +75,40 @@ TEST_CASE("the Hopper GEMM assembles with zero spills in each tile configuration
       CHECK(r.kernels[0].spill_loads == 0);
     }
 }
+
+TEST_CASE("the communication samples assemble with zero spills in every variant, with and without debug waits") {
+  auto ptxas = test::ptxas_or_skip();
+  struct Variant {
+    const char* kernel;
+    std::vector<std::string> params;
+  };
+  const std::vector<Variant> variants = {
+      {"all_gather", {}},          {"all_gather", {"block=1024"}},
+      {"reduce_scatter", {}},      {"reduce_scatter", {"bf16=1"}},
+      {"all_reduce", {}},          {"all_reduce", {"bf16=1"}},
+      {"all_reduce", {"shots=2"}}, {"all_reduce", {"shots=2", "bf16=1"}},
+      {"moe_dispatch", {}},        {"moe_combine", {}},
+      {"moe_combine", {"warps=32"}},
+  };
+  for (const auto& v : variants)
+    for (const char* arch : {"sm_80", "sm_90a", "sm_100a"})
+      for (bool debug : {false, true}) {
+        const auto* e = Registry::global().find(v.kernel);
+        REQUIRE(e);
+        auto p = parse_params(*e, v.params);
+        REQUIRE(p.params);
+        auto t = *isa::parse_target(arch).target;
+        t.debug_waits = debug;
+        std::string label = std::string(v.kernel) + "." + arch + (debug ? ".debug" : "");
+        for (const auto& s : v.params) label += "." + s;
+        INFO(label);
+        const auto ptx = emit_ptx(e->build(t, *p.params));
+        if (!ptxas) continue;
+        auto r = ptxas::assemble(*ptxas, test::write_file(label + ".ptx", ptx), arch);
+        INFO(r.output);
+        REQUIRE(r.ok());
+        REQUIRE(r.kernels.size() == 1);
+        CHECK(r.kernels[0].spill_stores == 0);
+        CHECK(r.kernels[0].spill_loads == 0);
+      }
+}

@@ -12,6 +12,7 @@ WEFT_KERNEL_FOR(all_gather, isa::TargetSet::from_sm(80),
   const auto block = static_cast<std::uint32_t>(params["block"]);
   KernelBuilder k{"all_gather", target};
   k.reqntid(block);
+  k.minnctapersm(1);  // one CTA per SM of the budget: without it ptxas aims at full occupancy and spills
   comm::CommContext ctx(k);
   auto in = ctx.table("in");        // n16 packets per rank
   auto out = ctx.table("out");      // nranks * n16 packets per rank

@@ -14,6 +14,7 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
   const auto warps = static_cast<std::uint32_t>(params["warps"]);
   KernelBuilder k{"moe_dispatch", target};
   k.reqntid(32 * warps);
+  k.minnctapersm(1);  // one CTA per SM of the budget: without it ptxas aims at full occupancy and spills
   comm::CommContext ctx(k);
   auto x = ctx.table("x").local<u32>();
   auto topk_idx = ctx.table("topk_idx").local<s32>();
