@@ -1,9 +1,9 @@
 # `cmake --install`: headers, libraries, the weft CLI, and a CMake package (find_package(weft CONFIG))
-# with targets weft::dsl, weft::codegen, weft::runtime (and weft::llvm where built), plus the
+# with targets weft::dsl, weft::codegen, weft::runtime, weft::comm (and weft::llvm where built), plus the
 # functions of weftFunctions.cmake for user projects.
 include(CMakePackageConfigHelpers)
 
-set(weft_exported weft_signature weft_codegen weft_tma_desc weft_dsl weft_runtime)
+set(weft_exported weft_signature weft_codegen weft_tma_desc weft_dsl weft_runtime weft_comm)
 if(TARGET weft_cli_main)
   list(APPEND weft_exported weft_cli_main)
 endif()

@@ -80,7 +80,17 @@ namespace weft::rt {
   X(cuEventRecord, 2000)                              \
   X(cuEventSynchronize, 2000)                         \
   X(cuEventElapsedTime, 12080)                        \
-  X(cuTensorMapEncodeTiled, 12000)
+  X(cuTensorMapEncodeTiled, 12000)                    \
+  X(cuMemGetAllocationGranularity, 10020)             \
+  X(cuMemCreate, 10020)                               \
+  X(cuMemRelease, 10020)                              \
+  X(cuMemExportToShareableHandle, 10020)              \
+  X(cuMemImportFromShareableHandle, 10020)            \
+  X(cuMemAddressReserve, 10020)                       \
+  X(cuMemAddressFree, 10020)                          \
+  X(cuMemMap, 10020)                                  \
+  X(cuMemUnmap, 10020)                                \
+  X(cuMemSetAccess, 10020)
 
 // Member names go through cuda.h's macros (cuMemAlloc -> cuMemAlloc_v2) exactly like call sites do,
 // so `driver().cuMemAlloc(...)` names the member declared here.
