@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
       csv += props.name + "," + date + "," + std::to_string(sms) + "," + method + "," + std::to_string(g) + "\n";
     };
     add(props.sm_count, "driver memcpy (all SMs)", gbps(memcpy_ms));
-    std::vector<int> budgets = {1, 2, 4, 8, 16, 20, 32, 64};
-    budgets.push_back(props.sm_count);
+    // The SM budgets of the communication issue; 66 and 132 are half and all of an H100/H200.
+    std::vector<int> budgets = {1, 2, 4, 8, 16, 20, 24, 32, 66, 132};
+    if (std::find(budgets.begin(), budgets.end(), props.sm_count) == budgets.end()) budgets.push_back(props.sm_count);
     for (int sms : budgets) {
       if (sms > props.sm_count) continue;
       const auto n16 = static_cast<std::uint32_t>(bytes / 16);

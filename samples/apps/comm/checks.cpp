@@ -1,0 +1,306 @@
+#include "samples/apps/comm/checks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "runtime/device.h"
+#include "runtime/memory.h"
+
+namespace weft::samples {
+
+namespace {
+
+using rt::comm::SymmetricBuffer;
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+std::uint64_t draw(std::uint32_t seed, std::uint32_t rank, std::uint64_t index, std::uint32_t stream) {
+  return mix(mix(mix(seed * 0x100000001ull + stream) ^ rank) ^ index);
+}
+
+// Element i of rank r's input, as stored (f32, or a bf16 value) and as a float.
+float stored_value(Elem e, std::uint32_t seed, std::uint32_t rank, std::uint64_t i) {
+  const float v = input_value(seed, rank, i);
+  return e == Elem::f32 ? v : bf16_to_float(float_to_bf16(v));
+}
+
+std::vector<std::uint8_t> encode(Elem e, const std::vector<float>& values) {
+  std::vector<std::uint8_t> out(values.size() * elem_bytes(e));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (e == Elem::f32) {
+      std::memcpy(&out[i * 4], &values[i], 4);
+    } else {
+      const auto b = float_to_bf16(values[i]);
+      std::memcpy(&out[i * 2], &b, 2);
+    }
+  }
+  return out;
+}
+float decode(Elem e, const std::vector<std::uint8_t>& bytes, std::size_t i) {
+  if (e == Elem::f32) {
+    float f;
+    std::memcpy(&f, &bytes[i * 4], 4);
+    return f;
+  }
+  std::uint16_t b;
+  std::memcpy(&b, &bytes[i * 2], 2);
+  return bf16_to_float(b);
+}
+
+void upload(const SymmetricBuffer& b, std::uint32_t row, const void* data, std::size_t bytes) {
+  rt::mem::copy_to_device(b.local(row), data, bytes);
+}
+std::vector<std::uint8_t> download(const SymmetricBuffer& b, std::uint32_t row, std::size_t bytes) {
+  std::vector<std::uint8_t> out(bytes);
+  rt::mem::copy_to_host(out.data(), b.local(row), bytes);
+  return out;
+}
+void poison(const SymmetricBuffer& b, std::uint32_t row, std::size_t bytes) { rt::mem::set_bytes(b.local(row), 0xff, bytes); }
+
+// Compares got[i] (decoded) with want(i) for i < n; tolerance relative to max(|want|, 1).
+template <class Want>
+void compare(CheckReport& r, Elem e, const std::vector<std::uint8_t>& got, std::size_t n, double tolerance,
+             const std::string& where, Want want) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const double w = want(i);
+    const double g = decode(e, got, i);
+    const double err = std::isfinite(g) ? std::abs(g - w) / std::max(std::abs(w), 1.0) : INFINITY;
+    r.max_error = std::max(r.max_error, err);
+    if (!(err <= tolerance) && r.ok) {
+      r.ok = false;
+      r.detail = where + " element " + std::to_string(i) + ": got " + std::to_string(g) + ", want " + std::to_string(w);
+    }
+  }
+}
+
+// bf16 results are rounded once from an f32 sum: half an ulp (2^-8 relative) plus the f32 sum's error.
+double tolerance(Elem e, std::uint32_t nranks) { return e == Elem::f32 ? 1e-6 * nranks : 8e-3; }
+
+std::string ranks_text(Collectives& c) { return std::to_string(c.heap().nranks()) + " ranks"; }
+
+}  // namespace
+
+float bf16_to_float(std::uint16_t b) {
+  const std::uint32_t bits = std::uint32_t{b} << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+std::uint16_t float_to_bf16(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return 0x7fc0;  // NaN stays NaN
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<std::uint16_t>(bits >> 16);
+}
+
+float input_value(std::uint32_t seed, std::uint32_t rank, std::uint64_t index) {
+  return static_cast<float>(static_cast<double>(draw(seed, rank, index, 0) >> 11) * 0x1.0p-52 - 1.0);
+}
+
+CheckReport check_all_gather(Collectives& c, std::size_t bytes_per_rank, std::uint32_t seed) {
+  auto& heap = c.heap();
+  const auto n = heap.nranks();
+  CheckReport r{"all_gather, " + ranks_text(c) + ", " + std::to_string(bytes_per_rank) + " bytes per rank", true, 0, ""};
+  const std::size_t count = bytes_per_rank / 4;
+  auto in = heap.alloc(bytes_per_rank), out = heap.alloc(bytes_per_rank * n);
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    std::vector<float> v(count);
+    for (std::size_t i = 0; i < count; ++i) v[i] = input_value(seed, heap.rank_base() + row, i);
+    upload(in, row, v.data(), bytes_per_rank);
+    poison(out, row, bytes_per_rank * n);
+  }
+  c.all_gather(in, out, bytes_per_rank);
+  rt::synchronize();
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    auto got = download(out, row, bytes_per_rank * n);
+    compare(r, Elem::f32, got, count * n, 0.0, "rank " + std::to_string(heap.rank_base() + row), [&](std::size_t i) {
+      return input_value(seed, static_cast<std::uint32_t>(i / count), i % count);
+    });
+  }
+  return r;
+}
+
+CheckReport check_reduce_scatter(Collectives& c, std::size_t count, Elem elem, std::uint32_t seed) {
+  auto& heap = c.heap();
+  const auto n = heap.nranks();
+  CheckReport r{std::string("reduce_scatter ") + (elem == Elem::f32 ? "f32" : "bf16") + ", " + ranks_text(c) + ", " +
+                    std::to_string(count) + " elements per segment",
+                true, 0, ""};
+  const auto eb = elem_bytes(elem);
+  auto in = heap.alloc(count * n * eb), out = heap.alloc(count * eb);
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    std::vector<float> v(count * n);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = stored_value(elem, seed, heap.rank_base() + row, i);
+    auto bytes = encode(elem, v);
+    upload(in, row, bytes.data(), bytes.size());
+    poison(out, row, count * eb);
+  }
+  c.reduce_scatter(in, out, count, elem);
+  rt::synchronize();
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    const auto rank = heap.rank_base() + row;
+    auto got = download(out, row, count * eb);
+    compare(r, elem, got, count, tolerance(elem, n), "rank " + std::to_string(rank), [&](std::size_t i) {
+      double s = 0;
+      for (std::uint32_t p = 0; p < n; ++p) s += stored_value(elem, seed, p, rank * count + i);
+      return s;
+    });
+  }
+  return r;
+}
+
+CheckReport check_all_reduce(Collectives& c, std::size_t count, Elem elem, int shots, std::uint32_t seed) {
+  auto& heap = c.heap();
+  const auto n = heap.nranks();
+  CheckReport r{std::string("all_reduce ") + (elem == Elem::f32 ? "f32 " : "bf16 ") + (shots == 1 ? "one-shot" : "two-shot") +
+                    ", " + ranks_text(c) + ", " + std::to_string(count) + " elements",
+                true, 0, ""};
+  const auto eb = elem_bytes(elem);
+  auto in = heap.alloc(count * eb), out = heap.alloc(count * eb);
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    std::vector<float> v(count);
+    for (std::size_t i = 0; i < count; ++i) v[i] = stored_value(elem, seed, heap.rank_base() + row, i);
+    auto bytes = encode(elem, v);
+    upload(in, row, bytes.data(), bytes.size());
+    poison(out, row, count * eb);
+  }
+  c.all_reduce(in, out, count, elem, shots);
+  rt::synchronize();
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    auto got = download(out, row, count * eb);
+    compare(r, elem, got, count, tolerance(elem, n), "rank " + std::to_string(heap.rank_base() + row),
+            [&](std::size_t i) {
+              double s = 0;
+              for (std::uint32_t p = 0; p < n; ++p) s += stored_value(elem, seed, p, i);
+              return s;
+            });
+  }
+  return r;
+}
+
+namespace {
+
+// Token t's k-th expert on rank `rank` (-1: none): distinct per token; every fifth token leaves its
+// last choice empty, so the kernels' "no expert" path runs.
+std::vector<std::int32_t> moe_choices(const MoeShape& s, std::uint32_t seed, std::uint32_t rank) {
+  std::vector<std::int32_t> idx(std::size_t{s.tokens} * s.topk, -1);
+  for (std::uint32_t t = 0; t < s.tokens; ++t) {
+    std::set<std::int32_t> taken;
+    const std::uint32_t used = (t % 5 == 4 && s.topk > 1) ? s.topk - 1 : s.topk;
+    for (std::uint32_t k = 0, attempt = 0; k < used && k < s.experts; ++attempt) {
+      const auto e = static_cast<std::int32_t>(draw(seed, rank, std::uint64_t{t} * 64 + attempt, 1) % s.experts);
+      if (taken.insert(e).second) idx[std::size_t{t} * s.topk + k++] = e;
+    }
+  }
+  return idx;
+}
+float moe_weight(std::uint32_t seed, std::uint32_t rank, std::uint64_t pair) {
+  return static_cast<float>(static_cast<double>(draw(seed, rank, pair, 2) >> 40) * 0x1.0p-24);
+}
+std::uint16_t moe_x(std::uint32_t seed, std::uint32_t rank, std::uint64_t i) {
+  return float_to_bf16(input_value(seed, rank, i));
+}
+// The host "expert": output = bf16(x * (global expert + 1)).
+std::uint16_t expert_apply(std::uint16_t x, std::uint32_t expert) {
+  return float_to_bf16(bf16_to_float(x) * static_cast<float>(expert + 1));
+}
+
+}  // namespace
+
+CheckReport check_moe(Collectives& c, const MoeShape& s, std::uint32_t seed) {
+  auto& heap = c.heap();
+  const auto n = heap.nranks();
+  CheckReport r{"moe dispatch+combine, " + ranks_text(c) + ", " + std::to_string(s.tokens) + " tokens x " +
+                    std::to_string(s.hidden) + ", top-" + std::to_string(s.topk) + " of " + std::to_string(s.experts),
+                true, 0, ""};
+  MoeAllToAll moe(c, s);
+  const std::size_t h = s.hidden, pairs = std::size_t{s.tokens} * s.topk, le_count = moe.local_experts();
+  std::vector<std::vector<std::int32_t>> choices(n);
+  for (std::uint32_t p = 0; p < n; ++p) choices[p] = moe_choices(s, seed, p);
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    const auto rank = heap.rank_base() + row;
+    std::vector<std::uint16_t> x(s.tokens * h);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = moe_x(seed, rank, i);
+    std::vector<float> w(pairs);
+    for (std::size_t i = 0; i < pairs; ++i) w[i] = moe_weight(seed, rank, i);
+    upload(moe.x, row, x.data(), x.size() * 2);
+    upload(moe.topk_idx, row, choices[rank].data(), pairs * 4);
+    upload(moe.topk_w, row, w.data(), pairs * 4);
+    poison(moe.recv, row, moe.recv.bytes());
+    poison(moe.recv_count, row, moe.recv_count.bytes());
+    poison(moe.out, row, moe.out.bytes());
+  }
+  moe.dispatch();
+  rt::synchronize();
+  // Check what arrived and apply the experts in place.
+  for (std::uint32_t row = 0; row < heap.rows() && r.ok; ++row) {
+    const auto rank = heap.rank_base() + row;
+    auto counts = download(moe.recv_count, row, moe.recv_count.bytes());
+    auto recv = download(moe.recv, row, moe.recv.bytes());
+    for (std::uint32_t le = 0; le < le_count && r.ok; ++le)
+      for (std::uint32_t src = 0; src < n && r.ok; ++src) {
+        const auto expert = static_cast<std::int32_t>(rank * le_count + le);
+        std::multiset<std::vector<std::uint16_t>> sent;  // the rows src sent to this expert
+        for (std::uint32_t t = 0; t < s.tokens; ++t)
+          for (std::uint32_t k = 0; k < s.topk; ++k)
+            if (choices[src][std::size_t{t} * s.topk + k] == expert) {
+              std::vector<std::uint16_t> rowv(h);
+              for (std::size_t j = 0; j < h; ++j) rowv[j] = moe_x(seed, src, std::size_t{t} * h + j);
+              sent.insert(std::move(rowv));
+            }
+        std::uint32_t count;
+        std::memcpy(&count, &counts[(std::size_t{le} * n + src) * 4], 4);
+        if (count != sent.size()) {
+          r.ok = false;
+          r.detail = "rank " + std::to_string(rank) + " expert " + std::to_string(expert) + " from rank " +
+                     std::to_string(src) + ": count " + std::to_string(count) + ", want " + std::to_string(sent.size());
+          break;
+        }
+        for (std::uint32_t slot = 0; slot < count; ++slot) {
+          auto* p = reinterpret_cast<std::uint16_t*>(&recv[moe.recv_offset(le, src, slot)]);
+          std::vector<std::uint16_t> got(p, p + h);
+          auto it = sent.find(got);
+          if (it == sent.end()) {
+            r.ok = false;
+            r.detail = "rank " + std::to_string(rank) + " expert " + std::to_string(expert) + " slot " +
+                       std::to_string(slot) + " from rank " + std::to_string(src) + ": a row that rank never sent there";
+            break;
+          }
+          sent.erase(it);
+          for (std::size_t j = 0; j < h; ++j) p[j] = expert_apply(p[j], static_cast<std::uint32_t>(expert));
+        }
+      }
+    upload(moe.recv, row, recv.data(), recv.size());
+  }
+  if (!r.ok) return r;
+  moe.combine();
+  rt::synchronize();
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    const auto rank = heap.rank_base() + row;
+    auto got = download(moe.out, row, moe.out.bytes());
+    compare(r, Elem::bf16, got, s.tokens * h, 1.6e-2, "rank " + std::to_string(rank) + " out", [&](std::size_t i) {
+      const std::size_t t = i / h, j = i % h;
+      double sum = 0;
+      for (std::uint32_t k = 0; k < s.topk; ++k) {
+        const auto e = choices[rank][t * s.topk + k];
+        if (e < 0) continue;
+        sum += double(moe_weight(seed, rank, t * s.topk + k)) *
+               bf16_to_float(expert_apply(moe_x(seed, rank, t * h + j), static_cast<std::uint32_t>(e)));
+      }
+      return sum;
+    });
+  }
+  return r;
+}
+
+}  // namespace weft::samples

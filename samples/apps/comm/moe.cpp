@@ -1,0 +1,57 @@
+#include "samples/apps/comm/moe.h"
+
+#include "runtime/error.h"
+
+namespace weft::samples {
+
+MoeAllToAll::MoeAllToAll(Collectives& c, MoeShape shape, std::uint32_t warps) : c_(c), shape_(shape), warps_(warps) {
+  auto& heap = c.heap();
+  const auto n = heap.nranks();
+  if (shape.experts == 0 || shape.experts % n)
+    throw rt::Error("MoeAllToAll: " + std::to_string(shape.experts) + " experts do not split evenly over " +
+                    std::to_string(n) + " ranks");
+  if ((std::size_t{shape.hidden} * 2) % 16)
+    throw rt::Error("MoeAllToAll: a token of " + std::to_string(shape.hidden) +
+                    " bf16 elements is not a multiple of 16 bytes (the kernels move 16-byte packets)");
+  if (shape.topk == 0 || shape.topk > 32)
+    throw rt::Error("MoeAllToAll: topk " + std::to_string(shape.topk) + " is outside [1, 32]");
+  if (shape.tokens == 0) throw rt::Error("MoeAllToAll: no tokens");
+  if (n > 32 * warps)
+    throw rt::Error("MoeAllToAll: " + std::to_string(n) + " ranks need at least as many threads per CTA (" +
+                    std::to_string(warps) + " warps)");
+  local_experts_ = shape.experts / n;
+  const std::size_t pairs = std::size_t{shape.tokens} * shape.topk;
+  x = heap.alloc(shape.tokens * row_bytes());
+  topk_idx = heap.alloc(pairs * 4);
+  topk_w = heap.alloc(pairs * 4);
+  slot_map = heap.alloc(pairs * 4);
+  counters = heap.alloc((std::size_t{shape.experts} + 1) * 4);  // zeroed by alloc; the kernel re-zeroes them
+  recv = heap.alloc(std::size_t{local_experts_} * n * capacity() * row_bytes());
+  recv_count = heap.alloc(std::size_t{local_experts_} * n * 4);
+  out = heap.alloc(shape.tokens * row_bytes());
+  dispatch_flags_ = heap.alloc(std::size_t{n} * 4);
+}
+
+std::size_t MoeAllToAll::recv_offset(std::uint32_t le, std::uint32_t src, std::uint32_t slot) const {
+  return ((std::size_t{le} * c_.heap().nranks() + src) * capacity() + slot) * row_bytes();
+}
+
+void MoeAllToAll::dispatch() {
+  auto& heap = c_.heap();
+  auto& k = c_.kernel("moe_dispatch", {"warps=" + std::to_string(warps_)});
+  c_.launch_with_block(k, 32 * warps_, heap.rank_base(), heap.nranks(), x.peer_table(), topk_idx.peer_table(),
+                       slot_map.peer_table(), counters.peer_table(), recv.peer_table(), recv_count.peer_table(),
+                       dispatch_flags_.peer_table(), shape_.tokens, shape_.topk, shape_.experts, local_experts_,
+                       capacity(), static_cast<std::uint32_t>(row_bytes() / 16), c_.next_epoch());
+}
+
+void MoeAllToAll::combine() {
+  auto& heap = c_.heap();
+  auto& k = c_.kernel("moe_combine", {"warps=" + std::to_string(warps_)});
+  c_.launch_with_block(k, 32 * warps_, heap.rank_base(), heap.nranks(), topk_idx.peer_table(), topk_w.peer_table(),
+                       slot_map.peer_table(), recv.peer_table(), out.peer_table(), c_.flags().peer_table(),
+                       shape_.tokens, shape_.topk, local_experts_, capacity(),
+                       static_cast<std::uint32_t>(row_bytes() / 16), c_.next_epoch());
+}
+
+}  // namespace weft::samples

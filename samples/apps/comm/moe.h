@@ -1,0 +1,46 @@
+// Host side of the MoE all-to-all samples (moe_dispatch, moe_combine): the buffers of
+// samples/kernels/comm/moe_layout.h, allocated from a SymmetricHeap, and the two launches.
+//
+//   MoeAllToAll moe(collectives, {.tokens = 128, .hidden = 7168, .topk = 8, .experts = 256});
+//   ... write x, topk_idx, topk_w of each row (rank) ...
+//   moe.dispatch();   // recv / recv_count complete on every rank afterwards
+//   ... experts transform recv in place (recv_count[le][src] valid rows per region) ...
+//   moe.combine();    // out = sum_k topk_w * expert output
+#pragma once
+
+#include "samples/apps/comm/collectives.h"
+
+namespace weft::samples {
+
+struct MoeShape {
+  std::uint32_t tokens = 128;   // per rank
+  std::uint32_t hidden = 7168;  // bf16 elements per token (hidden * 2 a multiple of 16)
+  std::uint32_t topk = 8;       // at most 32 (one lane per choice in combine)
+  std::uint32_t experts = 64;   // a multiple of nranks
+};
+
+class MoeAllToAll {
+ public:
+  MoeAllToAll(Collectives& c, MoeShape shape, std::uint32_t warps = 8);
+
+  void dispatch();
+  void combine();
+
+  const MoeShape& shape() const { return shape_; }
+  std::uint32_t local_experts() const { return local_experts_; }
+  std::uint32_t capacity() const { return shape_.tokens; }
+  std::size_t row_bytes() const { return std::size_t{shape_.hidden} * 2; }
+  // recv row (le, src, slot)'s byte offset in `recv`.
+  std::size_t recv_offset(std::uint32_t le, std::uint32_t src, std::uint32_t slot) const;
+
+  rt::comm::SymmetricBuffer x, topk_idx, topk_w, slot_map, counters, recv, recv_count, out;
+
+ private:
+  Collectives& c_;
+  MoeShape shape_;
+  std::uint32_t warps_;
+  std::uint32_t local_experts_;
+  rt::comm::SymmetricBuffer dispatch_flags_;  // nranks words; not shared with rendezvous flags
+};
+
+}  // namespace weft::samples
