@@ -5,3 +5,4 @@
 #include "dsl/comm/flags.h"
 #include "dsl/comm/rendezvous.h"
 #include "dsl/comm/packet.h"
+#include "dsl/comm/bulk_copy.h"

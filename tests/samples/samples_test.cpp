@@ -112,3 +112,25 @@ TEST_CASE("the communication samples assemble with zero spills in every variant,
         CHECK(r.kernels[0].spill_loads == 0);
       }
 }
+
+TEST_CASE("the Hopper GEMM with a bulk-copy warp role assembles with zero spills and setmaxnreg honoured") {
+  const auto* e = Registry::global().find("gemm_bf16_sm90");
+  REQUIRE(e);
+  auto ptxas = test::ptxas_or_skip();
+  for (const char* bn : {"bn=128", "bn=256"}) {
+    INFO(bn);
+    auto p = parse_params(*e, {bn, "stages=3", "copy=1"});
+    REQUIRE(p.params);
+    const auto ptx = emit_ptx(e->build(*isa::parse_target("sm_90a").target, *p.params));
+    CHECK(ptx.find("cp.async.bulk.shared::cluster.global") != std::string::npos);
+    CHECK(ptx.find(".param .u64 copy_dst") != std::string::npos);
+    if (!ptxas) continue;
+    auto r = ptxas::assemble(*ptxas, test::write_file(std::string("gemm_copy_") + bn + ".ptx", ptx), "sm_90a");
+    INFO(r.output);
+    REQUIRE(r.ok());
+    CHECK(r.output.find("C7508") == std::string::npos);
+    REQUIRE(r.kernels.size() == 1);
+    CHECK(r.kernels[0].spill_stores == 0);
+    CHECK(r.kernels[0].spill_loads == 0);
+  }
+}

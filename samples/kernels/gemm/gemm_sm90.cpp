@@ -7,7 +7,13 @@
 // stages; the epilogue scales, adds beta * C, converts to bf16 and stores with bounds checks, so any
 // M, N, K works (TMA fills out-of-bounds reads with zeros). Tiles are visited in grouped order
 // (GROUP_M tile rows at a time) so that consecutive CTAs share A and B tiles in L2.
+//
+// With copy=1, the producer warpgroup's second warp becomes a communication role: its lane 0 moves
+// `copy_chunks` chunks of copy_src to copy_dst with bulk async copies through a small ring of its own
+// (dsl/comm/bulk_copy.h), chunk c on CTA c mod grid. The destination may be a peer's buffer. The copy
+// takes no SM from the GEMM: one warp that was idle, some shared memory, and memory bandwidth.
 #include "dsl/async.h"
+#include "dsl/comm/bulk_copy.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
 
@@ -17,11 +23,17 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
                 "D = alpha*A*B^T + beta*C, bf16 in/out, fp32 accumulate: TMA + wgmma, warp-specialised, persistent",
                 {{"bn", 128, "tile N (multiple of 16, at most 256)", 16, 256},
                  {"stages", 4, "pipeline stages", 2, 8},
-                 {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64}}) {
+                 {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
+                 {"copy", 0, "1: a producer-side warp also copies copy_src to copy_dst with bulk copies", 0, 1},
+                 {"copy_chunk", 16384, "copy role: bytes per chunk (a multiple of 16)", 1024, 65536},
+                 {"copy_stages", 2, "copy role: chunks in flight per CTA", 1, 8}}) {
   constexpr std::uint32_t kBM = 128, kBK = 64, kConsumers = 2;
   const auto bn = static_cast<std::uint32_t>(params["bn"]);
   const auto stages = static_cast<std::uint32_t>(params["stages"]);
   const auto group_m = static_cast<std::uint32_t>(params["group_m"]);
+  const bool copy = params["copy"] != 0;
+  const auto copy_chunk = static_cast<std::uint32_t>(params["copy_chunk"]);
+  const auto copy_stages = static_cast<std::uint32_t>(params["copy_stages"]);
   KernelBuilder k{"gemm_bf16_sm90", target};
   if (bn % 16) k.error("gemm: bn must be a multiple of 16");
 
@@ -40,7 +52,15 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
   auto b_map = tma_param(k, "b", b_layout);
   auto c = k.param_ptr<u16>("c");  // bf16 bits; read only when beta != 0
   auto d = k.param_ptr<u16>("d");  // bf16 bits
-  auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes);
+  Ptr<u8, Global> copy_src, copy_dst;
+  Reg<u32> copy_chunks;
+  if (copy) {
+    copy_src = k.param_ptr<u8>("copy_src");
+    copy_dst = k.param_ptr<u8>("copy_dst");
+    copy_chunks = k.param<u32>("copy_chunks");
+  }
+  const std::uint32_t ring_bytes = copy ? copy_stages * copy_chunk : 0;  // after the GEMM's stages
+  auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes + ring_bytes);
 
   Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = kConsumers * 128,
                           .tx_bytes = a_bytes + b_bytes, .producer_role = "producer", .consumer_role = "consumer"});
@@ -83,6 +103,12 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
              });
            });
          });
+         if (copy)
+           k.if_(r.thread == 32u, [&] {
+             comm::bulk_copy_chunks(k, {.name = "copy", .base = smem.base() + stages * stage_bytes,
+                                        .stages = copy_stages, .chunk = copy_chunk},
+                                    copy_src, copy_dst, copy_chunks, k.ctaid_x(), k.nctaid_x());
+           });
        }},
       {.name = "consumer", .warpgroups = kConsumers, .registers = 232, .body = [&](const RoleContext& r) {
          auto st = pipe.state();
