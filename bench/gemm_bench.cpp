@@ -1,4 +1,6 @@
-// bf16 GEMM: weft (gemm_bf16_sm90) against cuBLAS in the same process and run, on the same inputs.
+// GEMM: weft against cuBLAS in the same process and run, on the same inputs.
+//   - gemm_bf16_sm90 (sm_90 GPUs) and gemm_bf16_sm80 (sm_80+, TN) against cuBLAS bf16 (cublasGemmEx);
+//   - gemm_e4m3_sm89 (sm_89+, TN, scales in alpha) against cuBLASLt fp8 (e4m3 in, bf16 out).
 // Median of 20 timed runs (CUDA events) after 3 warm-up runs; inputs rotate over enough copies that
 // L2 does not hold them. Prints the card, a table, and writes a CSV:
 //   gemm_bench [csv path]     (default bench_gemm.csv, or $OUT/bench_gemm.csv on the GPU machine)
@@ -8,6 +10,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <memory>
+#include <optional>
 
 #include "bench/bench_common.h"
 #include "samples/apps/gemm/gemm_common.h"
@@ -23,6 +27,27 @@ struct Shape {
 
 double median_ms(const std::function<void(int)>& run) { return weft::bench::median_ms(run, 3, 20); }
 
+// One table row per shape: weft's kernel and the cuBLAS call, each timed on rotating input copies.
+struct Rows {
+  std::string card, date, csv = "card,date,dtype,m,n,k,weft_tflops,cublas_tflops,ratio,weft_ms,cublas_ms,kernel\n";
+  std::vector<std::string> lines;
+  void add(const std::string& kernel, const std::string& dtype, const Shape& s, double weft_ms, double cublas_ms) {
+    const double flops = 2.0 * s.m * s.n * s.k;
+    const double wt = flops / weft_ms / 1e9, ct = flops / cublas_ms / 1e9;
+    char line[256];
+    std::snprintf(line, sizeof line, "%-15s %-5s %6u %6u %6u %12.1f %14.1f %7.2f", kernel.c_str(), dtype.c_str(), s.m,
+                  s.n, s.k, wt, ct, wt / ct);
+    lines.emplace_back(line);
+    std::printf("%s\n", line);
+    csv += card + "," + date + "," + dtype + "," + std::to_string(s.m) + "," + std::to_string(s.n) + "," +
+           std::to_string(s.k) + "," + std::to_string(wt) + "," + std::to_string(ct) + "," + std::to_string(wt / ct) +
+           "," + std::to_string(weft_ms) + "," + std::to_string(cublas_ms) + "," + kernel + "\n";
+  }
+};
+
+// How many copies of the inputs (bytes per copy) keep L2 from holding them.
+int copies_for(std::size_t bytes) { return static_cast<int>(std::clamp<std::size_t>((256u << 20) / bytes + 1, 1, 16)); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,49 +59,86 @@ int main(int argc, char** argv) {
   const std::string csv_path = weft::bench::csv_path(argc, argv, "bench_gemm.csv");
   try {
     const auto props = device_props(0);
-    if (props.sm() != 90) {
-      std::printf("skipped: the weft GEMM needs sm_90 (this is %s)\n", props.target().c_str());
+    const int sm = props.sm();
+    if (sm < 80) {
+      std::printf("skipped: the weft GEMMs need sm_80 or later (this is %s)\n", props.target().c_str());
       return 0;
     }
-    auto g = WeftGemm::load();
     Cublas cublas;
-    const std::string date = weft::bench::today_utc();
-    std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count, date.c_str());
+    Rows rows{props.name, weft::bench::today_utc()};
+    std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count,
+                rows.date.c_str());
+    std::printf("%-15s %-5s %6s %6s %6s %12s %14s %7s\n", "kernel", "dtype", "m", "n", "k", "weft TFLOP/s",
+                "cuBLAS TFLOP/s", "ratio");
+    // bf16 (TN): every weft kernel this GPU runs, on one set of inputs per shape.
+    std::optional<WeftGemm> g90;
+    if (sm == 90) g90 = WeftGemm::load();
+    auto g80 = WeftGemmSm80::load(WeftGemmSm80::Dtype::bf16);
     const std::vector<Shape> shapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4000, 4000, 4000},
                                        {1000, 1536, 4032}, {64, 7168, 7168},    {128, 7168, 7168},  {256, 7168, 7168}};
-    std::string csv = "card,date,dtype,m,n,k,weft_tflops,cublas_tflops,ratio,weft_ms,cublas_ms\n";
-    std::printf("%-6s %6s %6s %6s %12s %14s %7s\n", "dtype", "m", "n", "k", "weft TFLOP/s", "cuBLAS TFLOP/s", "ratio");
-    std::vector<std::string> rows;
     for (const auto& s : shapes) {
       const std::size_t a_n = std::size_t{s.m} * s.k, b_n = std::size_t{s.n} * s.k, d_n = std::size_t{s.m} * s.n;
-      const std::size_t bytes = (a_n + b_n) * 2;
-      const int copies = static_cast<int>(std::clamp<std::size_t>((256u << 20) / bytes + 1, 1, 16));
+      const int copies = copies_for((a_n + b_n) * 2);
       std::vector<DeviceBuffer<bf16>> as, bs;
       for (int i = 0; i < copies; ++i) {
         as.emplace_back(random_bf16(a_n, 10 + i));
         bs.emplace_back(random_bf16(b_n, 100 + i));
       }
       DeviceBuffer<bf16> d(d_n), dref(d_n);
-      const double weft_ms = median_ms([&](int i) {
-        g.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].ptr(), bs[i % copies].ptr(), d.ptr(), d.ptr());
-      });
       const double cublas_ms = median_ms([&](int i) {
         cublas.run(s.m, s.n, s.k, 1.0f, 0.0f, reinterpret_cast<const bf16*>(as[i % copies].ptr().raw()),
                    reinterpret_cast<const bf16*>(bs[i % copies].ptr().raw()), reinterpret_cast<bf16*>(dref.ptr().raw()));
       });
-      const double flops = 2.0 * s.m * s.n * s.k;
-      const double wt = flops / weft_ms / 1e9, ct = flops / cublas_ms / 1e9;
-      char line[256];
-      std::snprintf(line, sizeof line, "%-6s %6u %6u %6u %12.1f %14.1f %7.2f", "bf16", s.m, s.n, s.k, wt, ct, wt / ct);
-      rows.emplace_back(line);
-      std::printf("%s\n", line);
-      csv += props.name + "," + date + ",bf16," + std::to_string(s.m) + "," + std::to_string(s.n) + "," +
-             std::to_string(s.k) + "," + std::to_string(wt) + "," + std::to_string(ct) + "," + std::to_string(wt / ct) +
-             "," + std::to_string(weft_ms) + "," + std::to_string(cublas_ms) + "\n";
+      if (g90) {
+        const double ms = median_ms([&](int i) {
+          g90->run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].ptr(), bs[i % copies].ptr(), d.ptr(), d.ptr());
+        });
+        rows.add("gemm_bf16_sm90", "bf16", s, ms, cublas_ms);
+      }
+      const double ms = median_ms([&](int i) {
+        g80.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());
+      });
+      rows.add("gemm_bf16_sm80", "bf16", s, ms, cublas_ms);
     }
-    std::ofstream(csv_path) << csv;
-    std::printf("\n== gemm bf16, %s, %s (CSV: %s)\n", props.name.c_str(), date.c_str(), csv_path.c_str());
-    for (const auto& r : rows) std::printf("%s\n", r.c_str());
+    // e4m3 (TN) against cuBLASLt fp8, where the GPU has fp8 mma.
+    if (sm >= 89) {
+      std::unique_ptr<CublasLtFp8> lt;
+      try {
+        lt = std::make_unique<CublasLtFp8>();
+      } catch (const std::exception& e) {
+        std::printf("note: no fp8 rows: %s\n", e.what());
+      }
+      auto g8 = WeftGemmSm80::load(WeftGemmSm80::Dtype::e4m3);
+      const std::vector<Shape> fp8_shapes = {{4096, 4096, 4096}, {8192, 8192, 8192}, {1024, 7168, 7168}};
+      for (const auto& s : fp8_shapes) {
+        if (!lt) break;
+        const std::size_t a_n = std::size_t{s.m} * s.k, b_n = std::size_t{s.n} * s.k, d_n = std::size_t{s.m} * s.n;
+        const int copies = copies_for(a_n + b_n);
+        std::vector<DeviceBuffer<e4m3>> as, bs;
+        for (int i = 0; i < copies; ++i) {
+          as.emplace_back(random_e4m3(a_n, 10 + i));
+          bs.emplace_back(random_e4m3(b_n, 100 + i));
+        }
+        DeviceBuffer<bf16> d(d_n), dref(d_n);
+        double cublas_ms = 0;
+        try {
+          cublas_ms = median_ms([&](int i) {
+            lt->run(s.m, s.n, s.k, 1.0f, reinterpret_cast<const e4m3*>(as[i % copies].raw()),
+                    reinterpret_cast<const e4m3*>(bs[i % copies].raw()), reinterpret_cast<bf16*>(dref.raw()));
+          });
+        } catch (const std::exception& e) {
+          std::printf("note: no fp8 rows: %s\n", e.what());
+          break;
+        }
+        const double ms = median_ms([&](int i) {
+          g8.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());
+        });
+        rows.add("gemm_e4m3_sm89", "e4m3", s, ms, cublas_ms);
+      }
+    }
+    std::ofstream(csv_path) << rows.csv;
+    std::printf("\n== gemm, %s, %s (CSV: %s)\n", props.name.c_str(), rows.date.c_str(), csv_path.c_str());
+    for (const auto& r : rows.lines) std::printf("%s\n", r.c_str());
     return 0;
   } catch (const std::exception& e) {
     std::printf("error: %s\n", e.what());

@@ -39,8 +39,9 @@ def plot_emit(plt, rows, out, name):
 def plot_gemm(plt, rows, out, name):
     card, date = rows[0].get("card", "?"), rows[0].get("date", "?")
     paths = []
-    for dtype in sorted({r["dtype"] for r in rows}):
-        sel = [r for r in rows if r["dtype"] == dtype]
+    # One chart per (kernel, dtype); CSVs from before the kernel column have one kernel per dtype.
+    for kernel, dtype in sorted({(r.get("kernel") or "", r["dtype"]) for r in rows}):
+        sel = [r for r in rows if r["dtype"] == dtype and (r.get("kernel") or "") == kernel]
         labels = [f"{r['m']}x{r['n']}x{r['k']}" for r in sel]
         fig, ax = plt.subplots(figsize=(max(6, len(sel) * 0.8), 4))
         xs = range(len(sel))
@@ -49,10 +50,10 @@ def plot_gemm(plt, rows, out, name):
         ax.set_xticks(list(xs))
         ax.set_xticklabels(labels, rotation=45, fontsize=8)
         ax.set_ylabel("TFLOP/s")
-        ax.set_title(f"{dtype} GEMM, {card}, {date}")
+        ax.set_title(f"{kernel or dtype} GEMM ({dtype}), {card}, {date}")
         ax.legend()
         fig.tight_layout()
-        path = os.path.join(out, f"{name}_{dtype}.png")
+        path = os.path.join(out, f"{name}_{kernel + '_' if kernel else ''}{dtype}.png")
         fig.savefig(path, dpi=120)
         paths.append(path)
     return paths

@@ -14,6 +14,12 @@ void mma_m16n8k16_bf16(KernelBuilder& k, Fragment<f32, 4>& d, const Fragment<b32
               {list(d.ids()), list(a.ids()), list(b.ids()), list(c.ids())}, SourceLoc::from(loc));
 }
 
+void mma_m16n8k32_e4m3(KernelBuilder& k, Fragment<f32, 4>& d, const Fragment<b32, 4>& a, const Fragment<b32, 2>& b,
+                       const Fragment<f32, 4>& c, Loc loc) {
+  k.emit_form("mma.m16n8k32.e4m3", isa::Type::none, isa::Type::none, {},
+              {list(d.ids()), list(a.ids()), list(b.ids()), list(c.ids())}, SourceLoc::from(loc));
+}
+
 void ldmatrix_x4(KernelBuilder& k, Fragment<b32, 4>& d, Reg<u32> addr, bool trans, Loc loc) {
   isa::Quals q;
   q.set(isa::QualKind::num, "x4");

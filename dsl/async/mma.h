@@ -29,6 +29,8 @@ class Fragment {
   explicit Fragment(KernelBuilder& k) {
     for (auto& r : regs_) r = k.reg<T>();
   }
+  // A fragment over registers that already hold its elements (part of an ldmatrix result, say).
+  explicit Fragment(const std::array<Reg<T>, N>& regs) : regs_(regs) {}
   template <std::size_t I>
   Reg<T> get() const {
     static_assert(I < N, "fragment index out of range");
@@ -60,6 +62,12 @@ class Fragment {
 
 // mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32: d = a * b + c, per warp (sm_80+).
 void mma_m16n8k16_bf16(KernelBuilder& k, Fragment<f32, 4>& d, const Fragment<b32, 4>& a, const Fragment<b32, 2>& b,
+                       const Fragment<f32, 4>& c, Loc loc = Loc::current());
+// mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32: d = a * b + c, per warp (sm_89+, PTX 8.4).
+// Each b32 register holds four e4m3 values; the fragments cover the same bytes as m16n8k16 bf16:
+//   a[j]: row (lane / 4) + 8 * (j % 2), columns 4 * (lane % 4) + 16 * (j / 2) + {0..3};
+//   b[j]: column lane / 4, rows 4 * (lane % 4) + 16 * j + {0..3}; d as for m16n8k16.
+void mma_m16n8k32_e4m3(KernelBuilder& k, Fragment<f32, 4>& d, const Fragment<b32, 4>& a, const Fragment<b32, 2>& b,
                        const Fragment<f32, 4>& c, Loc loc = Loc::current());
 // ldmatrix .x4 (optionally .trans) from shared memory into a fragment.
 void ldmatrix_x4(KernelBuilder& k, Fragment<b32, 4>& d, Reg<u32> addr, bool trans = false, Loc loc = Loc::current());

@@ -10,8 +10,9 @@ namespace weft {
 Pipeline::Pipeline(KernelBuilder& k, std::string name, PipelineConfig cfg, Loc loc)
     : k_(&k), name_(std::move(name)), cfg_(std::move(cfg)),
       // The ring needs transaction counts (mbarrier.arrive.expect_tx); without them, cp.async groups.
-      kind_(isa::form("mbarrier.arrive.expect_tx").targets.contains(k.target()) ? Kind::mbarrier_ring
-                                                                                : Kind::cp_async_groups) {
+      kind_(!cfg_.cp_async_groups && isa::form("mbarrier.arrive.expect_tx").targets.contains(k.target())
+                ? Kind::mbarrier_ring
+                : Kind::cp_async_groups) {
   KernelBuilder::AtLine at_line(k, loc);
   const auto l = SourceLoc::from(loc);
   if (cfg_.stages < 1 || cfg_.stages > 16) k.diagnose(l, fmt::format("pipeline '{}': {} stages (1..16)", name_, cfg_.stages));

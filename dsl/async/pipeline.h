@@ -32,6 +32,9 @@ struct PipelineConfig {
   std::uint32_t tx_bytes = 0;           // bytes the producer's copies bring per stage (sm_90+)
   std::string producer_role;            // "" : any role may produce
   std::string consumer_role;            // "" : any role may consume
+  // cp.async groups on every target, also where mbarrier transactions exist: a kernel whose copies
+  // are cp.async (the sm_80 path, run as is on sm_90+) completes its stages through groups.
+  bool cp_async_groups = false;
 };
 
 class Pipeline {

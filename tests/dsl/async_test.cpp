@@ -237,3 +237,51 @@ TEST_CASE("one function mixing tcgen05 CTA groups is refused") {
   CHECK(at_line(d[0], line));
   CHECK(d[0].message.find(".cta_group::2 here, but line") != std::string::npos);
 }
+
+TEST_CASE("a pipeline forced to cp.async groups on sm_90, and the e4m3 mma.sync atom") {
+  auto build = [](isa::Target t) {
+    KernelBuilder k{"groups", t};
+    k.reqntid(32);
+    auto in = k.param_ptr<u8>("in");
+    auto out = k.param_ptr<f32>("out");
+    auto tile = k.shared<u8>("tile", 2 * 512, 128);
+    Pipeline pipe(k, "p", {.stages = 2, .cp_async_groups = true});
+    CHECK(pipe.kind() == Pipeline::Kind::cp_async_groups);
+    auto st = pipe.state();
+    auto lane = k.laneid();
+    cp_async_16(k, tile.base() + lane * 16u, in + lane * 16u, Src<u32>(16u));
+    pipe.producer_commit(st);
+    pipe.consumer_wait(st);
+    Fragment<b32, 4> a(k);
+    ldmatrix_x4(k, a, tile.base() + lane * 16u);
+    Fragment<b32, 2> b(std::array{a.get<0>(), a.get<1>()});
+    Fragment<f32, 4> acc(k);
+    acc.fill(k, 0.0f);
+    mma_m16n8k32_e4m3(k, acc, a, b, acc);
+    k.st(out + lane, acc.get<0>());
+    return k.ptx();
+  };
+  for (const char* arch : {"sm_89", "sm_90a"}) {
+    const auto ptx = build(target(arch));
+    CHECK(has(ptx, "cp.async.commit_group;"));
+    CHECK(has(ptx, "cp.async.wait_group 0;"));
+    CHECK_FALSE(has(ptx, "mbarrier"));  // no ring, although sm_90 has transaction counts
+    CHECK(has(ptx, "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32"));
+    CHECK(has(ptx, ".version 8.4"));
+    assemble(ptx, arch, arch == std::string("sm_89") ? "groups89" : "groups90a");
+  }
+  // Without the flag, sm_90 gets the mbarrier ring.
+  KernelBuilder k{"ring", target("sm_90")};
+  Pipeline ring(k, "r", {.stages = 2});
+  CHECK(ring.kind() == Pipeline::Kind::mbarrier_ring);
+  // e4m3 mma.sync needs sm_89.
+  KernelBuilder k80{"fp8_on_80", target("sm_80")};
+  Fragment<b32, 4> a(k80);
+  Fragment<b32, 2> b(k80);
+  Fragment<f32, 4> acc(k80);
+  mma_m16n8k32_e4m3(k80, acc, a, b, acc); const int line = __LINE__;
+  auto d = diagnostics_of(k80);
+  REQUIRE(d.size() >= 1);
+  CHECK(at_line(d[0], line));
+  CHECK(has(d[0].message, "sm_89"));
+}

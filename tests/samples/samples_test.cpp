@@ -3,6 +3,7 @@
 // with non-default parameters.
 #include <doctest/doctest.h>
 
+#include "codegen/diagnostic.h"
 #include "codegen/printer.h"
 #include "dsl/registry.h"
 #include "tests/support/ptxas_env.h"
@@ -74,6 +75,70 @@ TEST_CASE("the Hopper GEMM assembles with zero spills in each tile configuration
       CHECK(r.kernels[0].spill_stores == 0);
       CHECK(r.kernels[0].spill_loads == 0);
     }
+}
+
+TEST_CASE("the sm_80 GEMMs assemble with zero spills on sm_80, sm_89, sm_90a and sm_100a in each configuration") {
+  auto ptxas = test::ptxas_or_skip();
+  struct Combo {
+    const char* kernel;
+    std::vector<std::string> params;
+    int max_registers;  // 128: two CTAs of 256 threads per SM (the .minnctapersm 2 default)
+  };
+  const std::vector<Combo> combos = {
+      {"gemm_bf16_sm80", {}, 128},
+      {"gemm_bf16_sm80", {"nn=1"}, 128},
+      {"gemm_bf16_sm80", {"bias=1", "stages=3"}, 128},
+      {"gemm_bf16_sm80", {"bk=64", "nn=1", "bias=1"}, 255},  // 4 x 32 KB stages: one CTA per SM
+      {"gemm_bf16_sm80", {"bm=64", "bn=64", "warps_m=2", "warps_n=2", "stages=6"}, 128},
+      {"gemm_bf16_sm80", {"bm=128", "bn=256", "stages=3"}, 255},  // 64 x 64 warp tiles: one CTA per SM
+      {"gemm_bf16_sm80", {"bm=256", "bn=128", "warps_m=4", "warps_n=2", "nn=1", "stages=3"}, 255},
+      {"gemm_e4m3_sm89", {}, 255},  // no .minnctapersm for e4m3: m16n8k32 needs > 128 registers on sm_90+
+      {"gemm_e4m3_sm89", {"bk=128", "stages=3", "bias=1"}, 255},
+      {"gemm_e4m3_sm89", {"bm=64", "bn=128", "warps_m=2", "warps_n=2", "stages=5"}, 255},
+  };
+  std::size_t assembled = 0;
+  for (const auto& c : combos) {
+    const auto* e = Registry::global().find(c.kernel);
+    REQUIRE(e);
+    auto p = parse_params(*e, c.params);
+    REQUIRE(p.params);
+    for (const char* arch : {"sm_80", "sm_89", "sm_90a", "sm_100a"}) {
+      const auto t = *isa::parse_target(arch).target;
+      if (!e->targets.contains(t)) continue;
+      std::string label = std::string(c.kernel) + "." + arch;
+      for (const auto& s : c.params) label += "." + s;
+      INFO(label);
+      const auto ptx = emit_ptx(e->build(t, *p.params));
+      if (!ptxas) continue;
+      auto r = ptxas::assemble(*ptxas, test::write_file(label + ".ptx", ptx), arch);
+      INFO(r.output);
+      REQUIRE(r.ok());
+      REQUIRE(r.kernels.size() == 1);
+      CHECK(r.kernels[0].spill_stores == 0);
+      CHECK(r.kernels[0].spill_loads == 0);
+      CHECK(r.kernels[0].registers <= c.max_registers);
+      ++assembled;
+    }
+  }
+  MESSAGE(assembled << " sm_80-path GEMM configurations assembled with zero spills");
+}
+
+TEST_CASE("the sm_80 GEMM refuses tiles it cannot cover") {
+  const auto* e = Registry::global().find("gemm_bf16_sm80");
+  REQUIRE(e);
+  auto build_error = [&](std::vector<std::string> settings) -> std::string {
+    auto p = parse_params(*e, settings);
+    REQUIRE(p.params);
+    try {
+      e->build(*isa::parse_target("sm_80").target, *p.params);
+    } catch (const DiagnosticError& err) {
+      return err.what();
+    }
+    return "";
+  };
+  CHECK(build_error({"bn=32", "nn=1"}).find("NN needs bn a multiple of 64") != std::string::npos);
+  CHECK(build_error({"bm=256", "bn=256", "warps_m=2", "warps_n=2"}).find("accumulator registers") != std::string::npos);
+  CHECK(build_error({"bm=32", "warps_m=4"}).find("multiple of 16 x 16") != std::string::npos);
 }
 
 TEST_CASE("the communication samples assemble with zero spills in every variant, with and without debug waits") {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <cublasLt.h>
 #include <cublas_api.h>
 
 #include "codegen/printer.h"
@@ -41,6 +42,90 @@ inline std::vector<bf16> random_bf16(std::size_t n, unsigned seed) {
   for (auto& x : v) x = to_bf16(d(g));
   return v;
 }
+
+// e4m3 (fp8): 1 sign, 4 exponent (bias 7), 3 mantissa bits; 0x7F / 0xFF are NaN, no infinities.
+using e4m3 = std::uint8_t;
+inline float from_e4m3(e4m3 v) {
+  const int e = (v >> 3) & 0xF, m = v & 7;
+  const float mag = e == 0 ? std::ldexp(float(m) / 8.0f, -6) : std::ldexp(1.0f + float(m) / 8.0f, e - 7);
+  return (v & 0x80) ? -mag : mag;
+}
+// Random e4m3 values of magnitude 1/8 .. 3.75 (exponent field 4..8), either sign: every one is exact
+// in bf16 as well, so a bf16 GEMM on the widened inputs is an exact-input reference.
+inline std::vector<e4m3> random_e4m3(std::size_t n, unsigned seed) {
+  std::mt19937 g(seed);
+  std::uniform_int_distribution<int> exp(4, 8), man(0, 7), sign(0, 1);
+  std::vector<e4m3> v(n);
+  for (auto& x : v) x = static_cast<e4m3>((sign(g) << 7) | (exp(g) << 3) | man(g));
+  return v;
+}
+inline std::vector<bf16> widen_e4m3(const std::vector<e4m3>& v) {
+  std::vector<bf16> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = to_bf16(from_e4m3(v[i]));
+  return out;
+}
+
+// The sm_80 path (samples/kernels/gemm/gemm_sm80.cpp): gemm_bf16_sm80 (TN or NN) and gemm_e4m3_sm89
+// (TN), emitted in-process for this device's own target, with their launch shape (one CTA per tile).
+struct WeftGemmSm80 {
+  enum class Dtype { bf16, e4m3 };
+  weft::rt::Module module;
+  std::string name;
+  Dtype dtype = Dtype::bf16;
+  bool nn = false, bias = false;
+  std::uint32_t bm = 128, bn = 128, threads = 256;
+
+  // `settings`: more --param values (bm=..., stages=...); bm, bn and the warps are read back from them.
+  static WeftGemmSm80 load(Dtype dtype, bool nn = false, bool bias = false, std::vector<std::string> settings = {}) {
+    const char* name = dtype == Dtype::bf16 ? "gemm_bf16_sm80" : "gemm_e4m3_sm89";
+    const auto* e = weft::Registry::global().find(name);
+    if (!e) throw std::runtime_error(std::string(name) + " is not registered");
+    const auto props = weft::rt::device_props(0);
+    const int need = dtype == Dtype::bf16 ? 80 : 89;
+    if (props.sm() < need)
+      throw std::runtime_error(std::string(name) + " needs an sm_" + std::to_string(need) + " GPU (this is " +
+                               props.target() + ")");
+    if (nn) settings.push_back("nn=1");
+    if (bias) settings.push_back("bias=1");
+    auto p = weft::parse_params(*e, settings);
+    if (!p.params) throw std::runtime_error(p.error);
+    const auto target = weft::isa::parse_target(props.target());
+    if (!target.target) throw std::runtime_error(target.error);
+    const auto ptx = weft::emit_ptx(e->build(*target.target, *p.params));
+    WeftGemmSm80 g{weft::rt::Module::from_ptx(ptx), name, dtype, nn, bias};
+    g.bm = static_cast<std::uint32_t>((*p.params)["bm"]);
+    g.bn = static_cast<std::uint32_t>((*p.params)["bn"]);
+    g.threads = static_cast<std::uint32_t>((*p.params)["warps_m"] * (*p.params)["warps_n"] * 32);
+    return g;
+  }
+  // D = alpha * A * B + beta * C (+ bias): A m x k; B n x k (TN) or k x n (NN); C, D m x n; all
+  // row-major. a and b hold bf16 or e4m3 by dtype; c, d and bias bf16. k must be a multiple of 16
+  // bytes (8 bf16, 16 e4m3) and, for NN, n a multiple of 8.
+  void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, CUdeviceptr a, CUdeviceptr b,
+           weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d, weft::rt::DevicePtr<bf16> bias_ptr = {},
+           CUstream stream = nullptr) {
+    using namespace weft::rt;
+    const std::uint32_t chunk = dtype == Dtype::bf16 ? 8 : 16;
+    if (k % chunk) throw std::runtime_error(name + ": k must be a multiple of " + std::to_string(chunk));
+    if (nn && n % 8) throw std::runtime_error(name + ": NN needs n a multiple of 8");
+    if (bias && !bias_ptr) throw std::runtime_error(name + ": this build adds a bias; pass one");
+    const std::uint32_t tiles = ((m + bm - 1) / bm) * ((n + bn - 1) / bn);
+    if (tiles == 0) return;  // an empty D: nothing to launch
+    LaunchConfig cfg{{tiles}, {threads}};
+    cfg.stream = stream;
+    auto& kern = module.kernel(name);
+    const DevicePtr<std::uint16_t> c16(c.raw()), d16(d.raw());
+    if (dtype == Dtype::bf16) {
+      const DevicePtr<std::uint16_t> a16(a), b16(b);
+      if (bias) kern.launch(cfg, m, n, k, alpha, beta, a16, b16, c16, d16, DevicePtr<std::uint16_t>(bias_ptr.raw()));
+      else kern.launch(cfg, m, n, k, alpha, beta, a16, b16, c16, d16);
+    } else {
+      const DevicePtr<std::uint8_t> a8(a), b8(b);
+      if (bias) kern.launch(cfg, m, n, k, alpha, beta, a8, b8, c16, d16, DevicePtr<std::uint16_t>(bias_ptr.raw()));
+      else kern.launch(cfg, m, n, k, alpha, beta, a8, b8, c16, d16);
+    }
+  }
+};
 
 // The weft kernel, emitted in-process for this device (sm_90a), with its launch shape.
 struct WeftGemm {
@@ -102,6 +187,15 @@ class Cublas {
                    CUDA_R_16BF, static_cast<int>(n), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
     if (s != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("cublasGemmEx failed: status " + std::to_string(s));
   }
+  // The NN layout: B is k x n row-major. Column-major, D^T (n x m) = B^T (the n x k view, op N) * A^T.
+  void run_nn(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, const bf16* a, const bf16* b,
+              bf16* d, cudaStream_t stream = nullptr) {
+    set_stream_(handle_, stream);
+    auto s = gemm_(handle_, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(m), static_cast<int>(k),
+                   &alpha, b, CUDA_R_16BF, static_cast<int>(n), a, CUDA_R_16BF, static_cast<int>(k), &beta, d,
+                   CUDA_R_16BF, static_cast<int>(n), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    if (s != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("cublasGemmEx (NN) failed: status " + std::to_string(s));
+  }
 
  private:
   template <class F>
@@ -118,6 +212,116 @@ class Cublas {
   cublasStatus_t (*gemm_)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*, const void*,
                           cudaDataType, int, const void*, cudaDataType, int, const void*, void*, cudaDataType, int,
                           cublasComputeType_t, cublasGemmAlgo_t) = nullptr;
+};
+
+// cuBLASLt's fp8 GEMM through dlopen, for the benchmark: D (bf16) = alpha * A * B^T, A m x k and
+// B n x k row-major e4m3 (the TN layout, the one cuBLASLt takes for fp8), fp32 compute, the scales
+// folded into alpha (no scale pointers). Column-major, D^T (n x m) = B (op T of the k x n view) * A.
+class CublasLtFp8 {
+ public:
+  CublasLtFp8() {
+    lib_ = ::dlopen("libcublasLt.so.13", RTLD_NOW | RTLD_LOCAL);
+    if (!lib_) lib_ = ::dlopen("/usr/local/cuda/lib64/libcublasLt.so.13", RTLD_NOW | RTLD_LOCAL);
+    if (!lib_) throw std::runtime_error(std::string("cuBLASLt not found: libcublasLt.so.13 (") + ::dlerror() + ")");
+    create_ = sym<decltype(create_)>("cublasLtCreate");
+    destroy_ = sym<decltype(destroy_)>("cublasLtDestroy");
+    desc_create_ = sym<decltype(desc_create_)>("cublasLtMatmulDescCreate");
+    desc_destroy_ = sym<decltype(desc_destroy_)>("cublasLtMatmulDescDestroy");
+    desc_set_ = sym<decltype(desc_set_)>("cublasLtMatmulDescSetAttribute");
+    layout_create_ = sym<decltype(layout_create_)>("cublasLtMatrixLayoutCreate");
+    layout_destroy_ = sym<decltype(layout_destroy_)>("cublasLtMatrixLayoutDestroy");
+    pref_create_ = sym<decltype(pref_create_)>("cublasLtMatmulPreferenceCreate");
+    pref_destroy_ = sym<decltype(pref_destroy_)>("cublasLtMatmulPreferenceDestroy");
+    pref_set_ = sym<decltype(pref_set_)>("cublasLtMatmulPreferenceSetAttribute");
+    heuristic_ = sym<decltype(heuristic_)>("cublasLtMatmulAlgoGetHeuristic");
+    matmul_ = sym<decltype(matmul_)>("cublasLtMatmul");
+    check(create_(&handle_), "cublasLtCreate");
+    workspace_ = weft::rt::DeviceBuffer<std::uint8_t>(kWorkspace);
+  }
+  ~CublasLtFp8() {
+    release_plan();
+    if (handle_) destroy_(handle_);
+  }
+  CublasLtFp8(const CublasLtFp8&) = delete;
+  CublasLtFp8& operator=(const CublasLtFp8&) = delete;
+
+  void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, const e4m3* a, const e4m3* b, bf16* d,
+           cudaStream_t stream = nullptr) {
+    plan(m, n, k);
+    const float beta = 0.0f;
+    check(matmul_(handle_, desc_, &alpha, b, a_layout_, a, b_layout_, &beta, d, d_layout_, d, d_layout_, &algo_,
+                  reinterpret_cast<void*>(workspace_.raw()), kWorkspace, stream),
+          "cublasLtMatmul (fp8)");
+  }
+
+ private:
+  static constexpr std::size_t kWorkspace = 32u << 20;
+  static void check(cublasStatus_t s, const char* what) {
+    if (s != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string(what) + " failed: status " + std::to_string(s));
+  }
+  // Descriptors and the heuristic's algorithm for one shape, kept until the shape changes.
+  void plan(std::uint32_t m, std::uint32_t n, std::uint32_t k) {
+    if (desc_ && m == m_ && n == n_ && k == k_) return;
+    release_plan();
+    check(desc_create_(&desc_, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+    const cublasOperation_t t = CUBLAS_OP_T, nop = CUBLAS_OP_N;
+    check(desc_set_(desc_, CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t), "TRANSA");
+    check(desc_set_(desc_, CUBLASLT_MATMUL_DESC_TRANSB, &nop, sizeof nop), "TRANSB");
+    check(layout_create_(&a_layout_, CUDA_R_8F_E4M3, k, n, k), "layout A");  // our B: k x n column-major
+    check(layout_create_(&b_layout_, CUDA_R_8F_E4M3, k, m, k), "layout B");  // our A: k x m column-major
+    check(layout_create_(&d_layout_, CUDA_R_16BF, n, m, n), "layout D");
+    cublasLtMatmulPreference_t pref = nullptr;
+    check(pref_create_(&pref), "cublasLtMatmulPreferenceCreate");
+    const std::uint64_t ws = kWorkspace;
+    pref_set_(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
+    cublasLtMatmulHeuristicResult_t result{};
+    int found = 0;
+    const auto s = heuristic_(handle_, desc_, a_layout_, b_layout_, d_layout_, d_layout_, pref, 1, &result, &found);
+    pref_destroy_(pref);
+    check(s, "cublasLtMatmulAlgoGetHeuristic");
+    if (found == 0) throw std::runtime_error("cuBLASLt has no fp8 algorithm for this shape");
+    algo_ = result.algo;
+    m_ = m, n_ = n, k_ = k;
+  }
+  void release_plan() {
+    if (desc_) desc_destroy_(desc_);
+    for (auto* l : {a_layout_, b_layout_, d_layout_})
+      if (l) layout_destroy_(l);
+    desc_ = nullptr;
+    a_layout_ = b_layout_ = d_layout_ = nullptr;
+  }
+  template <class F>
+  F sym(const char* name) {
+    auto* f = reinterpret_cast<F>(::dlsym(lib_, name));
+    if (!f) throw std::runtime_error(std::string("cuBLASLt lacks ") + name);
+    return f;
+  }
+  void* lib_ = nullptr;
+  cublasLtHandle_t handle_ = nullptr;
+  cublasLtMatmulDesc_t desc_ = nullptr;
+  cublasLtMatrixLayout_t a_layout_ = nullptr, b_layout_ = nullptr, d_layout_ = nullptr;
+  cublasLtMatmulAlgo_t algo_{};
+  std::uint32_t m_ = 0, n_ = 0, k_ = 0;
+  weft::rt::DeviceBuffer<std::uint8_t> workspace_;
+  cublasStatus_t (*create_)(cublasLtHandle_t*) = nullptr;
+  cublasStatus_t (*destroy_)(cublasLtHandle_t) = nullptr;
+  cublasStatus_t (*desc_create_)(cublasLtMatmulDesc_t*, cublasComputeType_t, cudaDataType_t) = nullptr;
+  cublasStatus_t (*desc_destroy_)(cublasLtMatmulDesc_t) = nullptr;
+  cublasStatus_t (*desc_set_)(cublasLtMatmulDesc_t, cublasLtMatmulDescAttributes_t, const void*, std::size_t) = nullptr;
+  cublasStatus_t (*layout_create_)(cublasLtMatrixLayout_t*, cudaDataType, std::uint64_t, std::uint64_t,
+                                   std::int64_t) = nullptr;
+  cublasStatus_t (*layout_destroy_)(cublasLtMatrixLayout_t) = nullptr;
+  cublasStatus_t (*pref_create_)(cublasLtMatmulPreference_t*) = nullptr;
+  cublasStatus_t (*pref_destroy_)(cublasLtMatmulPreference_t) = nullptr;
+  cublasStatus_t (*pref_set_)(cublasLtMatmulPreference_t, cublasLtMatmulPreferenceAttributes_t, const void*,
+                              std::size_t) = nullptr;
+  cublasStatus_t (*heuristic_)(cublasLtHandle_t, cublasLtMatmulDesc_t, cublasLtMatrixLayout_t, cublasLtMatrixLayout_t,
+                               cublasLtMatrixLayout_t, cublasLtMatrixLayout_t, cublasLtMatmulPreference_t, int,
+                               cublasLtMatmulHeuristicResult_t*, int*) = nullptr;
+  cublasStatus_t (*matmul_)(cublasLtHandle_t, cublasLtMatmulDesc_t, const void*, const void*, cublasLtMatrixLayout_t,
+                            const void*, cublasLtMatrixLayout_t, const void*, const void*, cublasLtMatrixLayout_t,
+                            void*, cublasLtMatrixLayout_t, const cublasLtMatmulAlgo_t*, void*, std::size_t,
+                            cudaStream_t) = nullptr;
 };
 
 // Relative Frobenius error of got (bf16) against want.
