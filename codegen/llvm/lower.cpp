@@ -400,9 +400,19 @@ unsigned FunctionLowering::space_of(const ir::Instr& in) const {
   throw Unsupported{fmt::format("the .{} state space", s)};
 }
 
+// LLVM is built without assertions: an overloaded intrinsic asked for without its overload types, or
+// called with arguments of the wrong number or type, crashes it. Checked here, as a diagnostic.
 llvm::CallInst* FunctionLowering::intrinsic(llvm::Intrinsic::ID id, llvm::ArrayRef<llvm::Value*> args,
                                             llvm::ArrayRef<llvm::Type*> types) {
-  return b.CreateCall(llvm::Intrinsic::getDeclaration(ml_.M, id, types), args);
+  if (types.empty() && llvm::Intrinsic::isOverloaded(id))
+    throw Unsupported{fmt::format("intrinsic {} asked for without its overload types (a weft bug)",
+                                  llvm::Intrinsic::getBaseName(id).str())};
+  auto* fn = llvm::Intrinsic::getDeclaration(ml_.M, id, types);
+  auto* fty = fn->getFunctionType();
+  bool ok = fty->getNumParams() == args.size();
+  for (unsigned i = 0; ok && i < args.size(); ++i) ok = args[i]->getType() == fty->getParamType(i);
+  if (!ok) throw Unsupported{fmt::format("intrinsic {} called with mismatched arguments (a weft bug)", fn->getName().str())};
+  return b.CreateCall(fn, args);
 }
 
 llvm::BasicBlock* FunctionLowering::block_for(ir::LabelId l) {
@@ -682,7 +692,8 @@ bool FunctionLowering::memory(const ir::Instr& in, std::string_view op) {
     return true;
   }
   if (id == "ldmatrix" && q(in, QualKind::num) == "x4" && !in.quals.has(QualKind::trans)) {
-    auto* r = intrinsic(llvm::Intrinsic::nvvm_ldmatrix_sync_aligned_m8n8_x4_b16, {address(in.ops.at(1), kShared)});
+    auto* p = address(in.ops.at(1), kShared);  // the intrinsic is overloaded on its pointer's type
+    auto* r = intrinsic(llvm::Intrinsic::nvvm_ldmatrix_sync_aligned_m8n8_x4_b16, {p}, {p->getType()});
     for (unsigned i = 0; i < 4; ++i) write_reg(in.ops[0].regs.at(i), b.CreateExtractValue(r, i));
     return true;
   }

@@ -2,21 +2,11 @@
 // backends take from libdevice. No LLVM headers here.
 #include "codegen/llvm/math.h"
 
-#include <array>
-
 #include "codegen/llvm/backend.h"
 
 namespace weft::math {
 
 namespace {
-
-constexpr std::array kFunctions = {
-    Function{"expf", "__nv_expf", 1, false, 2},   Function{"logf", "__nv_logf", 1, false, 1},
-    Function{"erff", "__nv_erff", 1, false, 2},   Function{"tanhf", "__nv_tanhf", 1, false, 2},
-    Function{"sinf", "__nv_sinf", 1, false, 2},   Function{"cosf", "__nv_cosf", 1, false, 2},
-    Function{"rsqrtf", "__nv_rsqrtf", 1, false, 2}, Function{"powf", "__nv_powf", 2, false, 4},
-    Function{"exp", "__nv_exp", 1, true, 1},      Function{"log", "__nv_log", 1, true, 1},
-};
 
 // The device function standing for `libdevice` in the function being built: one per calling
 // function (the builder gives no view of the whole module, and names must be unique in it).
@@ -49,8 +39,6 @@ Reg<f64> unary64(KernelBuilder& k, std::string_view name, std::string_view lib, 
 }
 
 }  // namespace
-
-std::span<const Function> functions() { return kFunctions; }
 
 Reg<f32> expf(KernelBuilder& k, Src<f32> x, Loc loc) { return unary(k, "expf", "__nv_expf", x, loc); }
 Reg<f32> logf(KernelBuilder& k, Src<f32> x, Loc loc) { return unary(k, "logf", "__nv_logf", x, loc); }

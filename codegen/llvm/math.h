@@ -10,6 +10,7 @@
 // (WEFT_WITH_LLVM=ON); kernels without math calls need no LLVM. Accuracy: `functions()` below.
 #pragma once
 
+#include <array>
 #include <span>
 #include <string_view>
 
@@ -29,7 +30,9 @@ Reg<f64> exp(KernelBuilder& k, Src<f64> x, Loc loc = Loc::current());
 Reg<f64> log(KernelBuilder& k, Src<f64> x, Loc loc = Loc::current());
 
 // The functions, their libdevice names and the largest error CUDA documents for them (ulp of the
-// result, full range, no flush-to-zero). tests/llvm/gpu_test.cpp holds the GPU to these bounds.
+// result, full range, no flush-to-zero). tests/llvm/gpu_llvm_test.cpp holds the GPU to these bounds.
+// Header-only, so that a build without LLVM (the GPU build, which loads PTX emitted elsewhere) can
+// read the table too; the calls above need weft_llvm.
 struct Function {
   std::string_view name;       // "expf"
   std::string_view libdevice;  // "__nv_expf"
@@ -37,6 +40,13 @@ struct Function {
   bool f64;                    // double precision
   double max_ulp;
 };
-std::span<const Function> functions();
+inline constexpr std::array kFunctions = {
+    Function{"expf", "__nv_expf", 1, false, 2},     Function{"logf", "__nv_logf", 1, false, 1},
+    Function{"erff", "__nv_erff", 1, false, 2},     Function{"tanhf", "__nv_tanhf", 1, false, 2},
+    Function{"sinf", "__nv_sinf", 1, false, 2},     Function{"cosf", "__nv_cosf", 1, false, 2},
+    Function{"rsqrtf", "__nv_rsqrtf", 1, false, 2}, Function{"powf", "__nv_powf", 2, false, 4},
+    Function{"exp", "__nv_exp", 1, true, 1},        Function{"log", "__nv_log", 1, true, 1},
+};
+inline std::span<const Function> functions() { return kFunctions; }
 
 }  // namespace weft::math

@@ -1,16 +1,19 @@
 // Differential emission: every registered sample that LLVM 19's targets allow is emitted by both
-// backends for sm_80, sm_90 and sm_90a; both assemble with ptxas with zero spills. Plus the
-// backend's own promises: signature block, version cap, metadata, line info, clear errors.
+// backends for sm_80, sm_90 and sm_90a (and for its first target when that is none of those: sm_89
+// for a kernel written for sm_89+); both assemble with ptxas with zero spills. Plus the backend's
+// own promises: signature block, version cap, metadata, line info, clear errors.
 #include <doctest/doctest.h>
 
 #include <fmt/format.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "codegen/llvm/backend.h"
 #include "codegen/printer.h"
 #include "codegen/signature.h"
+#include "dsl/async/mma.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
 #include "tests/support/ptxas_env.h"
@@ -31,10 +34,19 @@ TEST_CASE("every sample: both backends emit and assemble with zero spills (sm_80
   for (const auto& e : Registry::global().all()) {
     auto params = parse_params(e, {});
     REQUIRE(params.params);
-    for (const char* tn : {"sm_80", "sm_90", "sm_90a"}) {
-      const auto t = target(tn);
+    // sm_80, sm_90, sm_90a, and the sample's first target when LLVM 19 has it and it is none of
+    // those (sm_89 for a kernel written for sm_89+).
+    std::vector<std::string> targets = {"sm_80", "sm_90", "sm_90a"};
+    for (const auto& t : isa::known_targets()) {
       if (!e.targets.contains(t)) continue;
-      INFO(e.name << " for " << std::string(tn));
+      if (llvm_backend::supports(t) && std::find(targets.begin(), targets.end(), t.name()) == targets.end())
+        targets.push_back(t.name());
+      break;
+    }
+    for (const auto& tn : targets) {
+      const auto t = target(tn.c_str());
+      if (!e.targets.contains(t)) continue;
+      INFO(e.name << " for " << tn);
       const auto m = e.build(t, *params.params);
       const auto direct = emit_ptx(m);
       std::string llvm;
@@ -150,6 +162,27 @@ TEST_CASE("common forms lower to LLVM instructions and intrinsics, not inline as
   CHECK(ll.find("atomicrmw") != std::string::npos);
   CHECK(ll.find("asm sideeffect") == std::string::npos);
   CHECK(ll.find("nvvm.annotations") != std::string::npos);
+}
+
+TEST_CASE("ldmatrix .x4 lowers to its intrinsic, which LLVM overloads on the pointer type") {
+  // Regression: asked for without the pointer type, LLVM 19 (no assertions) crashed in
+  // Intrinsic::getType; the first sample to use ldmatrix (gemm_bf16_sm80) found it.
+  KernelBuilder k{"ldm", target("sm_80")};
+  auto out = k.param_ptr<b32>("out");
+  auto tile = k.shared<u32>("tile", 1024);
+  Fragment<b32, 4> f(k);
+  ldmatrix_x4(k, f, tile.base() + k.laneid() * 16u);
+  k.st(out + k.laneid(), f.get<0>() ^ f.get<3>());
+  const auto m = k.build();
+  const auto ll = llvm_backend::emit_llvm_ir(m);
+  CHECK(ll.find("llvm.nvvm.ldmatrix.sync.aligned.m8n8.x4.b16.p3") != std::string::npos);
+  const auto ptx = llvm_backend::emit_ptx(m);
+  CHECK(ptx.find("ldmatrix.sync.aligned.m8n8.x4.shared.b16") != std::string::npos);
+  if (auto ptxas = test::ptxas_or_skip()) {
+    auto r = assemble(*ptxas, "ldm.llvm.ptx", ptx, m.target);
+    INFO(r.output);
+    CHECK(r.ok());
+  }
 }
 
 #ifdef WEFT_CLI

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds build-gpu/ on this (CPU) machine: the binaries tools/gpu/check.sh runs on the lent GPU
 # machine, carried there with the tree. That machine has no LLVM, fmt, CLI11 or doctest, so this build
-# has no LLVM and no CLI and links fmt header-only; the binaries need only libc and libstdc++.
+# has no LLVM and no CLI and links fmt header-only; the binaries need only libc and libstdc++. The
+# PTX test_gpu_llvm needs from the LLVM backend is emitted here, into build-gpu/ptx-llvm/.
 #
 #   tools/gpu/build.sh            # configure + build everything that builds
 #   tools/gpu/build.sh --keep-objects   # keep object files (faster rebuilds; bigger carry)
+#   WEFT_LLVM_BUILD=build-llvm tools/gpu/build.sh   # take weft_gpu_ptx from another LLVM build
 #
 # If the full build fails (another part of the tree is mid-change), it falls back to the GPU test
 # binaries, host apps and benchmarks alone, and says so.
@@ -26,6 +28,26 @@ if ! ninja -C "$BUILD" -j"$JOBS"; then
     grep -E '(^|/)(test_gpu_[^/]*|test_runtime[^/]*)$|^samples/apps/|^bench/')
   [ ${#targets[@]} -gt 0 ] || { echo "build.sh: no GPU targets found" >&2; exit 1; }
   ninja -C "$BUILD" -j"$JOBS" -k 0 "${targets[@]}" || echo "build.sh: some GPU targets failed to build" >&2
+fi
+
+# PTX from both backends for test_gpu_llvm, which this build (no LLVM) compiles without the LLVM
+# backend: weft_gpu_ptx from an LLVM-enabled build ($WEFT_LLVM_BUILD, default build/, tools/test.sh's;
+# brought up to date here) writes every kernel the test runs into $BUILD/ptx-llvm, the directory the
+# test looks in. Without them the test prints "skipped: ..." (a failure on the GPU machine).
+LLVM_BUILD="${WEFT_LLVM_BUILD:-build}"
+if [ -f "$LLVM_BUILD/build.ninja" ] && ninja -C "$LLVM_BUILD" -j"$JOBS" weft_gpu_ptx >/dev/null &&
+   [ -x "$LLVM_BUILD/tests/llvm/weft_gpu_ptx" ]; then
+  rm -rf "$BUILD/ptx-llvm" "$BUILD/ptx-llvm.tmp"
+  if "$LLVM_BUILD/tests/llvm/weft_gpu_ptx" "$BUILD/ptx-llvm.tmp" >/dev/null; then
+    mv "$BUILD/ptx-llvm.tmp" "$BUILD/ptx-llvm"
+    echo "build.sh: PTX for test_gpu_llvm: $(ls "$BUILD/ptx-llvm" | wc -l) files in $BUILD/ptx-llvm (from $LLVM_BUILD/tests/llvm/weft_gpu_ptx)"
+  else
+    rm -rf "$BUILD/ptx-llvm.tmp"
+    echo "build.sh: weft_gpu_ptx failed: no PTX for test_gpu_llvm (it will skip)" >&2
+  fi
+else
+  echo "build.sh: could not build weft_gpu_ptx in $LLVM_BUILD (an LLVM-enabled build: run tools/test.sh, or set WEFT_LLVM_BUILD):" \
+    "no PTX for test_gpu_llvm (it will skip)" >&2
 fi
 
 # PTX for the Python example, emitted by this machine's CLI (the GPU build has no CLI).

@@ -5,6 +5,8 @@
 # unless WEFT_GPU_BENCH=0, every benchmark under bench/. It prints `nvidia-smi -L` first and a table
 # (test, result, seconds) last, and exits non-zero if anything failed. Whole run: under 4 minutes
 # (each program gets WEFT_GPU_TIMEOUT seconds, default 90; nothing new starts after 200 s).
+# tests/llvm/test_gpu_llvm (both backends, libdevice math) reads the PTX build.sh emitted into
+# $BUILD/ptx-llvm (found from the binary's path; this machine has no LLVM).
 #
 #   tools/gpu/check.sh [build-dir]      # default build-gpu
 # Logs go to $OUT/gpu-check/ when $OUT is set (the device tool brings that folder back).
