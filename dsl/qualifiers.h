@@ -61,6 +61,7 @@ inline const Q L2_evict_last = make(K::policy, "L2::evict_last"), L2_evict_norma
                L2_evict_unchanged = make(K::policy, "L2::evict_unchanged"),
                fractional = make(K::fraction, "fractional");
 inline const Q v2 = make(K::vec, "v2"), v4 = make(K::vec, "v4");
+inline const Q acc_f32 = make(K::acc, "acc::f32");  // multimem: half-precision sums accumulated in f32
 // Atomic and reduction operations
 inline const Q op_and = make(K::atomop, "and"), op_or = make(K::atomop, "or"), op_xor = make(K::atomop, "xor"),
                exch = make(K::atomop, "exch"), add = make(K::atomop, "add"), inc = make(K::atomop, "inc"),

@@ -50,6 +50,7 @@ constexpr SV kCtagroup[] = {"cta_group::1", "cta_group::2"};
 constexpr SV kTckind[] = {"kind::f16", "kind::tf32", "kind::f8f6f4", "kind::i8"};
 constexpr SV kTmshape[] = {"16x64b", "16x128b", "16x256b", "32x32b"};
 constexpr SV kTcshape[] = {"128x256b", "4x256b", "128x128b"};
+constexpr SV kAcc[] = {"acc::f32"};
 
 // wgmma shapes: m64nNkK for N = 8, 16, ..., 256 and K = 16 (f16/bf16), 8 (tf32), 32 (fp8).
 // Built once into static storage; the values are the exact spellings.
@@ -84,6 +85,7 @@ constexpr KindRow kKinds[kQualKinds] = {
     {"shift", kShift},     {"num", kNum},           {"trans", kTrans},      {"wgshape", {}},
     {"dim", kDim},         {"multicast", kMulticast}, {"read", kRead},      {"noinc", kNoinc},
     {"ctagroup", kCtagroup}, {"tckind", kTckind},   {"tmshape", kTmshape},  {"tcshape", kTcshape},
+    {"acc", kAcc},
 };
 }  // namespace
 

@@ -52,6 +52,7 @@ enum class QualKind : std::uint8_t {
   tckind,    // .kind::f16 .kind::tf32 .kind::f8f6f4 .kind::i8
   tmshape,   // .16x64b .16x128b .16x256b .32x32b   (tcgen05.ld/st)
   tcshape,   // .128x256b .4x256b .128x128b         (tcgen05.cp)
+  acc,       // .acc::f32                           (multimem half-precision reductions in f32)
   count_
 };
 inline constexpr std::size_t kQualKinds = static_cast<std::size_t>(QualKind::count_);

@@ -222,6 +222,30 @@ std::vector<Form> async_copy() {
                .types0 = {T::b32, T::b64, T::u32, T::s32, T::u64, T::s64, T::f32, T::f64},
                .operands = {address(), src_reg("b")}, .targets = hopper, .min_ptx = 81, .family = f,
                .summary = "store b to every GPU's copy at a multimem address"});
+  // Vector and half-precision forms (floating point only; 64 or 128 bits per access). f16x2/bf16x2
+  // sums can accumulate in f32 across the GPUs (.acc::f32), as NCCL's NVLS all-reduce does.
+  const OperandSpec vec_dst = {.name = "d", .cls = OpClass::reg, .role = Role::write, .tref = TypeRef::t0, .vec = true};
+  const OperandSpec vec_src = {.name = "b", .cls = OpClass::reg, .role = Role::read, .tref = TypeRef::t0, .vec = true};
+  v.push_back({.id = "multimem.ld_reduce.f32.vec",
+               .pattern = "multimem.ld_reduce{!sem:relaxed|acquire}{!scope:cta|cluster|gpu|sys}.global{!atomop:add}{!vec:v2|v4}{T}",
+               .types0 = {T::f32}, .operands = {vec_dst, address()}, .targets = hopper, .min_ptx = 81, .family = f,
+               .summary = "{d..} = the sum over every GPU's copy of 2 or 4 f32 at a multimem address (f32: add only)"});
+  v.push_back({.id = "multimem.ld_reduce.half2",
+               .pattern = "multimem.ld_reduce{!sem:relaxed|acquire}{!scope:cta|cluster|gpu|sys}.global{!atomop:add|min|max}{vec:v2|v4}{T}",
+               .types0 = {T::f16x2, T::bf16x2}, .operands = {vec_dst, address()}, .targets = hopper, .min_ptx = 81,
+               .family = f, .summary = "the reduction of packed f16x2/bf16x2 pairs over every GPU's copy"});
+  v.push_back({.id = "multimem.ld_reduce.half2.acc",
+               .pattern = "multimem.ld_reduce{!sem:relaxed|acquire}{!scope:cta|cluster|gpu|sys}.global{!atomop:add}{!acc}{vec:v2|v4}{T}",
+               .types0 = {T::f16x2, T::bf16x2}, .operands = {vec_dst, address()}, .targets = hopper, .min_ptx = 82,
+               .family = f, .summary = "the sum of packed f16x2/bf16x2 pairs over every GPU's copy, accumulated in f32"});
+  v.push_back({.id = "multimem.st.vec",
+               .pattern = "multimem.st{!sem:relaxed|release}{!scope:cta|cluster|gpu|sys}.global{!vec:v2|v4}{T}",
+               .types0 = {T::f32, T::f16x2, T::bf16x2}, .operands = {address(), vec_src}, .targets = hopper,
+               .min_ptx = 81, .family = f, .summary = "store 2 or 4 values to every GPU's copy at a multimem address"});
+  v.push_back({.id = "multimem.red.vec",
+               .pattern = "multimem.red{!sem:relaxed|release}{!scope:cta|cluster|gpu|sys}.global{!atomop:add}{!vec:v2|v4}{T}",
+               .types0 = {T::f32, T::f16x2, T::bf16x2}, .operands = {address(), vec_src}, .targets = hopper,
+               .min_ptx = 81, .family = f, .summary = "add 2 or 4 values into every GPU's copy at a multimem address"});
   return v;
 }
 

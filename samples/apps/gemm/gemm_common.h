@@ -127,19 +127,24 @@ struct WeftGemmSm80 {
   }
 };
 
-// The weft kernel, emitted in-process for this device (sm_90a), with its launch shape.
+// A buffer copy that the GEMM's copy role (gemm_bf16_sm90 with copy=1) performs while it runs.
+struct GemmCopyJob {
+  CUdeviceptr src = 0, dst = 0;
+  std::uint32_t chunks = 0;  // of the kernel's copy_chunk bytes each
+};
+
+// The weft kernel, emitted in-process for this device (sm_90a), with its launch shape. `extra`
+// settings go to the kernel as --param values (e.g. {"copy=1", "copy_chunk=16384"}).
 struct WeftGemm {
   weft::rt::Module module;
   std::uint32_t bn = 128, stages = 4;
-  static WeftGemm load(std::uint32_t bn = 128, std::uint32_t stages = 4) {
+  bool copy = false;
+  static WeftGemm load(std::uint32_t bn = 128, std::uint32_t stages = 4, std::vector<std::string> extra = {}) {
     const auto* e = weft::Registry::global().find("gemm_bf16_sm90");
     if (!e) throw std::runtime_error("gemm_bf16_sm90 is not registered");
     const auto props = weft::rt::device_props(0);
     if (props.sm() != 90) throw std::runtime_error("gemm_bf16_sm90 needs an sm_90 GPU (this is " + props.target() + ")");
-    auto p = weft::parse_params(*e, {"bn=" + std::to_string(bn), "stages=" + std::to_string(stages)});
-    if (!p.params) throw std::runtime_error(p.error);
-    const auto ptx = weft::emit_ptx(e->build(*weft::isa::parse_target("sm_90a").target, *p.params));
-    return WeftGemm{weft::rt::Module::from_ptx(ptx), bn, stages};
+    std::vector<std::string> settings = {"bn=" + std::to_string(bn), "stages=" + std::to_string(stages)};
   }
   // D = alpha * A * B^T + beta * C (A: m x k, B: n x k, C/D: m x n, all row-major bf16).
   void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, weft::rt::DevicePtr<bf16> a,

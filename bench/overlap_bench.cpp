@@ -1,0 +1,164 @@
+// GEMM and communication at once, the two designs side by side (H100/H200, sm_90):
+//  (a) dedicated SMs: the weft GEMM runs persistent on (SMs - B) SMs while a copy kernel with a
+//      budget of B SMs (bulk copies, one warp per CTA) moves a buffer on its own stream;
+//  (b) a copy warp role: the weft GEMM with copy=1 on every SM, one producer-side warp per CTA moving
+//      the buffer with bulk copies inside the GEMM's own CTAs.
+// Reference rows: the GEMM alone, the copies alone, and cuBLAS beside a 16-byte copy kernel of B
+// blocks x 1024 threads (what DEVICE_FACTS.md measured). GEMM 8192^3 bf16; the copy moves 512 MiB
+// (GB/s counts read + write) on this GPU, a stand-in for a peer's memory over NVLink. Median of 20
+// timed runs after 3 warm-ups, events per stream. Prints the card, writes bench_overlap.csv (or
+// $OUT/bench_overlap.csv) and prints the table last.
+//   overlap_bench [csv path]
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bench/bench_common.h"
+#include "runtime/driver.h"
+#include "samples/apps/gemm/gemm_common.h"
+
+using namespace gemm;
+using namespace weft::rt;
+
+namespace {
+
+struct Timing {
+  double gemm_ms = 0, copy_ms = 0;
+};
+
+// Median over runs of each stream's own time, both queued back to back and started together.
+Timing concurrent(const std::function<void(CUstream)>& gemm, const std::function<void(CUstream)>& copy, Stream& s1,
+                  Stream& s2) {
+  std::vector<double> g, c;
+  for (int i = 0; i < 23; ++i) {
+    Event g0, g1, c0, c1;
+    g0.record(s1);
+    c0.record(s2);
+    if (gemm) gemm(s1);
+    if (copy) copy(s2);
+    g1.record(s1);
+    c1.record(s2);
+    g1.synchronize();
+    c1.synchronize();
+    if (i < 3) continue;  // warm-up
+    g.push_back(elapsed_ms(g0, g1));
+    c.push_back(elapsed_ms(c0, c1));
+  }
+  std::sort(g.begin(), g.end());
+  std::sort(c.begin(), c.end());
+  return {g[g.size() / 2], c[c.size() / 2]};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string why;
+  if (!driver_available(&why)) {
+    std::printf("skipped: %s\n", why.c_str());
+    return 0;
+  }
+  const auto props = device_props(0);
+  if (props.sm() != 90) {
+    std::printf("skipped: the overlap sample uses the sm_90a GEMM (this GPU is %s)\n", props.target().c_str());
+    return 0;
+  }
+  const std::string csv_path = weft::bench::csv_path(argc, argv, "bench_overlap.csv");
+  try {
+    const std::string date = weft::bench::today_utc();
+    std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count, date.c_str());
+    const auto sms = static_cast<std::uint32_t>(props.sm_count);
+    constexpr std::uint32_t m = 8192, n = 8192, k = 8192;
+    constexpr std::size_t copy_bytes = std::size_t{512} << 20;
+    constexpr std::uint32_t bulk_chunk = 32768, role_chunk = 16384;
+    const double flops = 2.0 * m * n * k;
+    DeviceBuffer<bf16> a(std::size_t{m} * k), b(std::size_t{n} * k), d(std::size_t{m} * n);
+    a.fill_bytes(0x3c);  // bf16 0x3c3c = 0.0115: finite values, contents do not matter here
+    b.fill_bytes(0x3c);
+    DeviceBuffer<std::uint8_t> src(copy_bytes), dst(copy_bytes);
+    src.fill_bytes(1);
+
+    auto gemm = WeftGemm::load(128, 4);
+    auto gemm_role = WeftGemm::load(128, 4, {"copy=1", "copy_chunk=" + std::to_string(role_chunk), "copy_stages=2"});
+    const auto target = *weft::isa::parse_target("sm_90").target;
+    auto load = [&](const char* name, std::vector<std::string> settings) {
+      const auto* e = weft::Registry::global().find(name);
+      auto p = weft::parse_params(*e, settings);
+      if (!p.params) throw std::runtime_error(p.error);
+      return Module::from_ptx(weft::emit_ptx(e->build(target, *p.params)));
+    };
+    auto bulk = load("copy_bulk", {"chunk=" + std::to_string(bulk_chunk)});
+    auto vec = load("copy_vec16", {});
+    Cublas cublas;
+    Stream s1, s2;
+
+    auto run_gemm = [&](std::uint32_t ctas) {
+      return [&, ctas](CUstream s) { gemm.run(m, n, k, 1.0f, 0.0f, a.ptr(), b.ptr(), d.ptr(), d.ptr(), s, ctas); };
+    };
+    auto run_bulk = [&](std::uint32_t ctas) {
+      return [&, ctas](CUstream s) {
+        bulk.kernel("copy_bulk").launch(LaunchConfig{{ctas}, {32}, 0, {}, s},
+                                        static_cast<std::uint32_t>(copy_bytes / bulk_chunk), src, dst);
+      };
+    };
+    auto run_vec = [&](std::uint32_t blocks) {
+      return [&, blocks](CUstream s) {
+        vec.kernel("copy_vec16").launch(LaunchConfig{{blocks}, {1024}, 0, {}, s},
+                                        static_cast<std::uint32_t>(copy_bytes / 16),
+                                        DevicePtr<std::uint32_t>(src.raw()), DevicePtr<std::uint32_t>(dst.raw()));
+      };
+    };
+    auto run_cublas = [&](CUstream s) {
+      cublas.run(m, n, k, 1.0f, 0.0f, reinterpret_cast<const bf16*>(a.raw()), reinterpret_cast<const bf16*>(b.raw()),
+                 reinterpret_cast<bf16*>(d.raw()), reinterpret_cast<cudaStream_t>(s));
+    };
+    auto tflops = [&](double ms) { return flops / (ms * 1e-3) / 1e12; };
+    auto gbps = [&](double ms) { return 2.0 * copy_bytes / (ms * 1e-3) / 1e9; };
+
+    std::string csv = "card,date,design,budget_sms,gemm_sms,gemm_tflops,gemm_ratio,copy_gbps\n";
+    std::vector<std::string> rows;
+    auto add = [&](const std::string& design, int budget, std::uint32_t gemm_sms, double tf, double ratio, double gb) {
+      char line[200];
+      std::snprintf(line, sizeof line, "%-44s %6d %6u %9.1f %7.2f %9.1f", design.c_str(), budget, gemm_sms, tf, ratio, gb);
+      rows.emplace_back(line);
+      std::printf("%s\n", line);
+      csv += props.name + "," + date + "," + design + "," + std::to_string(budget) + "," + std::to_string(gemm_sms) + "," +
+             std::to_string(tf) + "," + std::to_string(ratio) + "," + std::to_string(gb) + "\n";
+    };
+
+    const double weft_alone = concurrent(run_gemm(0), nullptr, s1, s2).gemm_ms;
+    const double cublas_alone = concurrent(run_cublas, nullptr, s1, s2).gemm_ms;
+    add("weft GEMM alone", 0, sms, tflops(weft_alone), 1.0, 0);
+    add("cuBLAS alone", 0, sms, tflops(cublas_alone), 1.0, 0);
+    for (std::uint32_t budget : {10u, 20u, 32u}) {
+      add("bulk copy alone (1 warp/SM)", static_cast<int>(budget), 0, 0, 0,
+          gbps(concurrent(nullptr, run_bulk(budget), s1, s2).copy_ms));
+      const auto t = concurrent(run_gemm(sms - budget), run_bulk(budget), s1, s2);
+      add("(a) weft GEMM on the rest + bulk copy", static_cast<int>(budget), sms - budget, tflops(t.gemm_ms),
+          weft_alone / t.gemm_ms, gbps(t.copy_ms));
+      const auto c = concurrent(run_cublas, run_vec(budget), s1, s2);
+      add("cuBLAS + vec16 copy (B x 1024 threads)", static_cast<int>(budget), sms, tflops(c.gemm_ms),
+          cublas_alone / c.gemm_ms, gbps(c.copy_ms));
+    }
+    // (b): the copy rides inside the GEMM; its rate is at least the bytes over the kernel's time.
+    const GemmCopyJob job{src.raw(), dst.raw(), static_cast<std::uint32_t>(copy_bytes / role_chunk)};
+    const auto role = concurrent(
+        [&](CUstream s) { gemm_role.run(m, n, k, 1.0f, 0.0f, a.ptr(), b.ptr(), d.ptr(), d.ptr(), s, 0, job); }, nullptr,
+        s1, s2);
+    add("(b) weft GEMM with a copy warp role", 0, sms, tflops(role.gemm_ms), weft_alone / role.gemm_ms,
+        gbps(role.gemm_ms));
+
+    std::ofstream(csv_path) << csv;
+    std::printf("\n== GEMM %ux%ux%u bf16 with a %zu MiB copy, %s, %s (CSV: %s)\n", m, n, k, copy_bytes >> 20,
+                props.name.c_str(), date.c_str(), csv_path.c_str());
+    std::printf("%-44s %6s %6s %9s %7s %9s\n", "design", "copySM", "gemmSM", "TFLOP/s", "vs alone", "copy GB/s");
+    for (const auto& r : rows) std::printf("%s\n", r.c_str());
+    std::printf("(b): copy GB/s is a lower bound (bytes over the whole GEMM kernel's time)\n");
+    return 0;
+  } catch (const std::exception& e) {
+    std::printf("error: %s\n", e.what());
+    return 1;
+  }
+}
