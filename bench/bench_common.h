@@ -11,6 +11,11 @@
 
 namespace weft::bench {
 
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
 // Median milliseconds of `timed` runs (CUDA events on the default stream) after `warmup` runs.
 // `run(i)` gets the run's index, so callers can rotate inputs.
 inline double median_ms(const std::function<void(int)>& run, int warmup, int timed) {
@@ -24,8 +29,7 @@ inline double median_ms(const std::function<void(int)>& run, int warmup, int tim
     stop.synchronize();
     ms.push_back(rt::elapsed_ms(start, stop));
   }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return median(std::move(ms));
 }
 
 inline std::string today_utc() {

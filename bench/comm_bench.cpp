@@ -15,16 +15,13 @@
 #include "runtime/comm/local_sim.h"
 #include "runtime/driver.h"
 #include "samples/apps/comm/collectives.h"
+#include "samples/apps/gpu_or_skip.h"
 
 using namespace weft;
 using namespace weft::samples;
 
 int main(int argc, char** argv) {
-  std::string why;
-  if (!rt::driver_available(&why)) {
-    std::printf("skipped: %s\n", why.c_str());
-    return 0;
-  }
+  if (!weft::samples::gpu_or_skip()) return 0;
   const std::string csv_path = bench::csv_path(argc, argv, "bench_comm.csv");
   try {
     const auto props = rt::device_props(0);

@@ -15,6 +15,7 @@
 #include "dsl/registry.h"
 #include "runtime/driver.h"
 #include "runtime/weft_rt.h"
+#include "samples/apps/gpu_or_skip.h"
 
 using namespace weft::rt;
 
@@ -33,11 +34,7 @@ Module load(const char* name, const weft::isa::Target& t, std::vector<std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string why;
-  if (!driver_available(&why)) {
-    std::printf("skipped: %s\n", why.c_str());
-    return 0;
-  }
+  if (!weft::samples::gpu_or_skip()) return 0;
   const std::string csv_path = weft::bench::csv_path(argc, argv, "bench_copy.csv");
   try {
     const auto props = device_props(0);

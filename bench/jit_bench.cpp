@@ -32,6 +32,7 @@
 
 #include "bench/bench_common.h"
 #include "samples/apps/basics/basics_common.h"
+#include "samples/apps/gpu_or_skip.h"
 
 using namespace weft::rt;
 namespace fs = std::filesystem;
@@ -137,11 +138,7 @@ std::vector<basics::Emitted> large_modules(int device_sm, const std::vector<std:
 int main(int argc, char** argv) {
   // Before the driver is loaded: the driver's own JIT cache would make repeated "cold" loads hits.
   ::setenv("CUDA_CACHE_DISABLE", "1", 1);
-  std::string why;
-  if (!driver_available(&why)) {
-    std::printf("skipped: %s\n", why.c_str());
-    return 0;
-  }
+  if (!weft::samples::gpu_or_skip()) return 0;
   const std::string csv_path = weft::bench::csv_path(argc, argv, "bench_jit.csv");
   const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 7;
   fs::path root;

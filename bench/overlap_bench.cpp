@@ -19,6 +19,7 @@
 #include "bench/bench_common.h"
 #include "runtime/driver.h"
 #include "samples/apps/gemm/gemm_common.h"
+#include "samples/apps/gpu_or_skip.h"
 
 using namespace gemm;
 using namespace weft::rt;
@@ -47,19 +48,13 @@ Timing concurrent(const std::function<void(CUstream)>& gemm, const std::function
     g.push_back(elapsed_ms(g0, g1));
     c.push_back(elapsed_ms(c0, c1));
   }
-  std::sort(g.begin(), g.end());
-  std::sort(c.begin(), c.end());
-  return {g[g.size() / 2], c[c.size() / 2]};
+  return {weft::bench::median(g), weft::bench::median(c)};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string why;
-  if (!driver_available(&why)) {
-    std::printf("skipped: %s\n", why.c_str());
-    return 0;
-  }
+  if (!weft::samples::gpu_or_skip()) return 0;
   const auto props = device_props(0);
   if (props.sm() != 90) {
     std::printf("skipped: the overlap sample uses the sm_90a GEMM (this GPU is %s)\n", props.target().c_str());

@@ -63,4 +63,12 @@ class CommContext {
   Reg<u32> row_first_;
 };
 
+// A communication kernel runs one CTA of `threads` threads per SM of its budget: .reqntid, and
+// .minnctapersm 1, without which ptxas aims at full occupancy (two 1024-thread CTAs per SM, 32
+// registers) and spills.
+inline void one_cta_per_sm(KernelBuilder& k, std::uint32_t threads, Loc loc = Loc::current()) {
+  k.reqntid(threads, 1, 1, loc);
+  k.minnctapersm(1, loc);
+}
+
 }  // namespace weft::comm

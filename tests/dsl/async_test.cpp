@@ -13,15 +13,8 @@ namespace {
 bool at_line(const Diagnostic& d, int line) { return test::at_line(d, line, "async_test.cpp"); }
 using test::diagnostics_of;
 using test::target;
-bool has(const std::string& s, const std::string& t) { return s.find(t) != std::string::npos; }
-void assemble(const std::string& ptx, const char* arch, const char* name) {
-  auto ptxas = test::ptxas_or_skip();
-  if (!ptxas) return;
-  auto r = ptxas::assemble(*ptxas, test::write_file(std::string(name) + ".ptx", ptx), arch);
-  INFO(r.output);
-  CHECK(r.ok());
-  CHECK_FALSE(has(r.output, "C7508"));
-}
+using test::check_assembles;
+using test::contains;
 }  // namespace
 
 TEST_CASE("swizzled offsets XOR bits [4, 4+b) with bits [7, 7+b)") {
@@ -138,16 +131,16 @@ TEST_CASE("warp roles emit setmaxnreg with launch bounds ptxas honours") {
                     k.if_(r.thread == 0u, [&] { k.st(out + 1, 2u); });
                   }}});
   const auto ptx = k.ptx();
-  CHECK(has(ptx, ".maxntid 384, 1, 1"));
-  CHECK(has(ptx, ".minnctapersm 1"));
-  CHECK(has(ptx, "setmaxnreg.dec.sync.aligned.u32 40;"));
-  CHECK(has(ptx, "setmaxnreg.inc.sync.aligned.u32 232;"));
-  CHECK(has(ptx, "bar.sync 2, 256;"));  // the consumer role's own barrier
-  assemble(ptx, "sm_90a", "roles");
+  CHECK(contains(ptx, ".maxntid 384, 1, 1"));
+  CHECK(contains(ptx, ".minnctapersm 1"));
+  CHECK(contains(ptx, "setmaxnreg.dec.sync.aligned.u32 40;"));
+  CHECK(contains(ptx, "setmaxnreg.inc.sync.aligned.u32 232;"));
+  CHECK(contains(ptx, "bar.sync 2, 256;"));  // the consumer role's own barrier
+  check_assembles(ptx, "sm_90a", "roles");
   // The same source on sm_90 (no setmaxnreg there): budgets are checked but not emitted.
   KernelBuilder k90{"roles", target("sm_90")};
   warp_roles(k90, {{.name = "producer", .warpgroups = 1, .registers = 40, .body = [](const RoleContext&) {}}});
-  CHECK_FALSE(has(k90.ptx(), "setmaxnreg"));
+  CHECK_FALSE(contains(k90.ptx(), "setmaxnreg"));
 }
 
 TEST_CASE("a pipeline used from the wrong role, and an expect_tx mismatch") {
@@ -170,8 +163,8 @@ TEST_CASE("a pipeline used from the wrong role, and an expect_tx mismatch") {
   auto d = diagnostics_of(k);
   REQUIRE(d.size() == 2);
   CHECK(at_line(d[0], commit_line));
-  CHECK(has(d[0].message, "pipeline 'p': the stage expects 4096 bytes (expect_tx at line "));
-  CHECK(has(d[0].message, "but the copies issued on it move 2048 bytes (line "));
+  CHECK(contains(d[0].message, "pipeline 'p': the stage expects 4096 bytes (expect_tx at line "));
+  CHECK(contains(d[0].message, "but the copies issued on it move 2048 bytes (line "));
   CHECK(at_line(d[1], wrong_role));
   CHECK(d[1].message == "pipeline 'p': producer_acquire called from role 'consumer', but the producer role is 'producer'");
 }
@@ -186,8 +179,8 @@ TEST_CASE("a tensor map with a box over 256 elements") {
   auto d = diagnostics_of(k);
   REQUIRE(d.size() == 1);
   CHECK(at_line(d[0], line));
-  CHECK(has(d[0].message, "tensor map 'm':"));
-  CHECK(has(d[0].message, "256"));
+  CHECK(contains(d[0].message, "tensor map 'm':"));
+  CHECK(contains(d[0].message, "256"));
 }
 
 TEST_CASE("mbarrier waits: try_wait on sm_90, test_wait on sm_80, bounded with debug waits") {
@@ -201,19 +194,19 @@ TEST_CASE("mbarrier waits: try_wait on sm_90, test_wait on sm_80, bounded with d
     return k.ptx();
   };
   const auto sm80 = build(target("sm_80"));
-  CHECK(has(sm80, "mbarrier.test_wait.parity.shared.b64"));
-  CHECK(has(sm80, "mbarrier.arrive.shared.b64 %rd"));  // no sink before sm_90
-  assemble(sm80, "sm_80", "waits80");
+  CHECK(contains(sm80, "mbarrier.test_wait.parity.shared.b64"));
+  CHECK(contains(sm80, "mbarrier.arrive.shared.b64 %rd"));  // no sink before sm_90
+  check_assembles(sm80, "sm_80", "waits80");
   const auto sm90 = build(target("sm_90"));
-  CHECK(has(sm90, "mbarrier.try_wait.parity.shared.b64"));
-  CHECK(has(sm90, "mbarrier.arrive.shared.b64 _, [%r"));
+  CHECK(contains(sm90, "mbarrier.try_wait.parity.shared.b64"));
+  CHECK(contains(sm90, "mbarrier.arrive.shared.b64 _, [%r"));
   auto debug = target("sm_90");
   debug.debug_waits = true;
   const auto dbg = build(debug);
-  CHECK(has(dbg, ".visible .global .align 8 .b8 weft_debug_wait[8];"));
-  CHECK(has(dbg, "atom.relaxed.sys.cas.b32"));
-  CHECK(has(dbg, "trap;"));
-  assemble(dbg, "sm_90", "waits_debug");
+  CHECK(contains(dbg, ".visible .global .align 8 .b8 weft_debug_wait[8];"));
+  CHECK(contains(dbg, "atom.relaxed.sys.cas.b32"));
+  CHECK(contains(dbg, "trap;"));
+  check_assembles(dbg, "sm_90", "waits_debug");
 }
 
 TEST_CASE("every instruction of an async call carries the author's line") {
@@ -263,12 +256,12 @@ TEST_CASE("a pipeline forced to cp.async groups on sm_90, and the e4m3 mma.sync 
   };
   for (const char* arch : {"sm_89", "sm_90a"}) {
     const auto ptx = build(target(arch));
-    CHECK(has(ptx, "cp.async.commit_group;"));
-    CHECK(has(ptx, "cp.async.wait_group 0;"));
-    CHECK_FALSE(has(ptx, "mbarrier"));  // no ring, although sm_90 has transaction counts
-    CHECK(has(ptx, "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32"));
-    CHECK(has(ptx, ".version 8.4"));
-    assemble(ptx, arch, arch == std::string("sm_89") ? "groups89" : "groups90a");
+    CHECK(contains(ptx, "cp.async.commit_group;"));
+    CHECK(contains(ptx, "cp.async.wait_group 0;"));
+    CHECK_FALSE(contains(ptx, "mbarrier"));  // no ring, although sm_90 has transaction counts
+    CHECK(contains(ptx, "mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32"));
+    CHECK(contains(ptx, ".version 8.4"));
+    check_assembles(ptx, arch, arch == std::string("sm_89") ? "groups89" : "groups90a");
   }
   // Without the flag, sm_90 gets the mbarrier ring.
   KernelBuilder k{"ring", target("sm_90")};
@@ -283,5 +276,5 @@ TEST_CASE("a pipeline forced to cp.async groups on sm_90, and the e4m3 mma.sync 
   auto d = diagnostics_of(k80);
   REQUIRE(d.size() >= 1);
   CHECK(at_line(d[0], line));
-  CHECK(has(d[0].message, "sm_89"));
+  CHECK(contains(d[0].message, "sm_89"));
 }

@@ -14,14 +14,8 @@ namespace {
 bool at_line(const Diagnostic& d, int line) { return test::at_line(d, line, "comm_test.cpp"); }
 using test::diagnostics_of;
 using test::target;
-bool has(const std::string& s, const std::string& t) { return s.find(t) != std::string::npos; }
-void assemble(const std::string& ptx, const char* arch, const char* name) {
-  auto ptxas = test::ptxas_or_skip();
-  if (!ptxas) return;
-  auto r = ptxas::assemble(*ptxas, test::write_file(std::string(name) + ".ptx", ptx), arch);
-  INFO(r.output);
-  CHECK(r.ok());
-}
+using test::check_assembles;
+using test::contains;
 }  // namespace
 
 TEST_CASE("a weak load through a peer pointer is refused at the author's line") {
@@ -33,8 +27,8 @@ TEST_CASE("a weak load through a peer pointer is refused at the author's line") 
   auto d = diagnostics_of(k);
   REQUIRE(d.size() == 1);
   CHECK(at_line(d[0], line));
-  CHECK(has(d[0].message, "another GPU's memory"));
-  CHECK(has(d[0].message, ".sys scope"));
+  CHECK(contains(d[0].message, "another GPU's memory"));
+  CHECK(contains(d[0].message, ".sys scope"));
   CHECK_FALSE(d[0].hint.empty());
 }
 
@@ -68,9 +62,9 @@ TEST_CASE("peer accesses at .sys scope, local accesses and bulk copies pass") {
   k.st(mine, v);  // own memory: a weak store is fine
   const auto ptx = k.ptx();
   CHECK(diagnostics_of(k).empty());
-  CHECK(has(ptx, "ld.relaxed.sys.global.u32"));
-  CHECK(has(ptx, "ld.global.nc.u64"));  // the peer table itself is read-only
-  assemble(ptx, "sm_90a", "peer_ok");
+  CHECK(contains(ptx, "ld.relaxed.sys.global.u32"));
+  CHECK(contains(ptx, "ld.global.nc.u64"));  // the peer table itself is read-only
+  check_assembles(ptx, "sm_90a", "peer_ok");
 }
 
 TEST_CASE("flags: release/acquire at system scope with back-off; debug waits record id and epoch") {
@@ -84,17 +78,17 @@ TEST_CASE("flags: release/acquire at system scope with back-off; debug waits rec
     return k.ptx();
   };
   const auto plain = build(target("sm_80"));
-  CHECK(has(plain, "st.release.sys.global.u32"));
-  CHECK(has(plain, "ld.acquire.sys.global.u32"));
-  CHECK(has(plain, "nanosleep.u32"));
-  CHECK_FALSE(has(plain, "trap;"));
-  assemble(plain, "sm_80", "flags80");
+  CHECK(contains(plain, "st.release.sys.global.u32"));
+  CHECK(contains(plain, "ld.acquire.sys.global.u32"));
+  CHECK(contains(plain, "nanosleep.u32"));
+  CHECK_FALSE(contains(plain, "trap;"));
+  check_assembles(plain, "sm_80", "flags80");
   auto debug = target("sm_90a");
   debug.debug_waits = true;
   const auto dbg = build(debug);
-  CHECK(has(dbg, "weft_debug_wait"));
-  CHECK(has(dbg, "trap;"));
-  assemble(dbg, "sm_90a", "flags_debug");
+  CHECK(contains(dbg, "weft_debug_wait"));
+  CHECK(contains(dbg, "trap;"));
+  check_assembles(dbg, "sm_90a", "flags_debug");
 }
 
 TEST_CASE("a rendezvous assembles on every communication target") {
@@ -106,7 +100,7 @@ TEST_CASE("a rendezvous assembles on every communication target") {
     rz.arrive_and_wait(0, k.param<u32>("epoch"));
     const auto ptx = k.ptx();
     CHECK(diagnostics_of(k).empty());
-    CHECK(has(ptx, "fence.acq_rel.sys"));
-    assemble(ptx, arch, (std::string("rz_") + arch).c_str());
+    CHECK(contains(ptx, "fence.acq_rel.sys"));
+    check_assembles(ptx, arch, (std::string("rz_") + arch).c_str());
   }
 }

@@ -6,16 +6,8 @@
 
 using namespace weft;
 
-namespace {
-void assemble(const std::string& ptx, const char* target) {
-  auto ptxas = test::ptxas_or_skip();
-  if (!ptxas) return;
-  auto r = ptxas::assemble(*ptxas, test::write_file(std::string("doc_") + target + ".ptx", ptx), target);
-  INFO(r.output);
-  CHECK(r.ok());
-}
-bool has(const std::string& ptx, const std::string& text) { return ptx.find(text) != std::string::npos; }
-}  // namespace
+using weft::test::check_assembles;
+using weft::test::contains;
 
 TEST_CASE("docs/dsl.md: memory, synchronisation and warp operations") {
   KernelBuilder k{"doc_memory", *isa::parse_target("sm_90a").target};
@@ -48,20 +40,20 @@ TEST_CASE("docs/dsl.md: memory, synchronisation and warp operations") {
   k.if_(k.elect_sync(), [&] { k.st(counter, total); });
   k.st(p + 1, lane_sum);
   const auto ptx = k.ptx();
-  CHECK(has(ptx, "ld.global.nc.L1::no_allocate.f32"));
-  CHECK(has(ptx, "ld.acquire.gpu.global.u32"));
-  CHECK(has(ptx, "st.release.sys.global.f32"));
-  CHECK(has(ptx, "ld.global.v4.f32 {"));
-  CHECK(has(ptx, "atom.global.add.u32"));
-  CHECK(has(ptx, "red.relaxed.gpu.global.add.f32"));
-  CHECK(has(ptx, "atom.global.cas.b32"));
-  CHECK(has(ptx, ".extern .shared .align 16 .b8 smem[];"));
-  CHECK(has(ptx, "fence.acq_rel.gpu;"));
-  CHECK(has(ptx, "shfl.sync.bfly.b32"));
-  CHECK(has(ptx, "vote.sync.ballot.b32"));
-  CHECK(has(ptx, "redux.sync.add.u32"));
-  CHECK(has(ptx, "elect.sync _|%p"));
-  assemble(ptx, "sm_90a");
+  CHECK(contains(ptx, "ld.global.nc.L1::no_allocate.f32"));
+  CHECK(contains(ptx, "ld.acquire.gpu.global.u32"));
+  CHECK(contains(ptx, "st.release.sys.global.f32"));
+  CHECK(contains(ptx, "ld.global.v4.f32 {"));
+  CHECK(contains(ptx, "atom.global.add.u32"));
+  CHECK(contains(ptx, "red.relaxed.gpu.global.add.f32"));
+  CHECK(contains(ptx, "atom.global.cas.b32"));
+  CHECK(contains(ptx, ".extern .shared .align 16 .b8 smem[];"));
+  CHECK(contains(ptx, "fence.acq_rel.gpu;"));
+  CHECK(contains(ptx, "shfl.sync.bfly.b32"));
+  CHECK(contains(ptx, "vote.sync.ballot.b32"));
+  CHECK(contains(ptx, "redux.sync.add.u32"));
+  CHECK(contains(ptx, "elect.sync _|%p"));
+  check_assembles(ptx, "sm_90a", "doc_sm_90a");
 }
 
 TEST_CASE("docs/dsl.md: the raw instruction layer") {
@@ -77,9 +69,9 @@ TEST_CASE("docs/dsl.md: the raw instruction layer") {
   auto one = k.let<u32>(1u);
   k.instr_if(p, "red", {isa::Type::u32}, {q::release, q::sys, q::global, q::add}, {ptr, one});
   const auto ptx = k.ptx();
-  CHECK(has(ptx, "lop3.b32 %r"));
-  CHECK(has(ptx, ", 150;"));
-  CHECK(has(ptx, "cvt.rn.satfinite.e4m3x2.f32 %rs"));
-  CHECK(has(ptx, "red.release.sys.global.add.u32 [%rd"));
-  assemble(ptx, "sm_90");
+  CHECK(contains(ptx, "lop3.b32 %r"));
+  CHECK(contains(ptx, ", 150;"));
+  CHECK(contains(ptx, "cvt.rn.satfinite.e4m3x2.f32 %rs"));
+  CHECK(contains(ptx, "red.release.sys.global.add.u32 [%rd"));
+  check_assembles(ptx, "sm_90", "doc_sm_90");
 }

@@ -10,8 +10,8 @@
 using namespace weft;
 
 namespace {
+using weft::test::contains;
 isa::Target target(const char* name) { return *isa::parse_target(name).target; }
-bool has(const std::string& ptx, const std::string& text) { return ptx.find(text) != std::string::npos; }
 }  // namespace
 
 TEST_CASE("operators pick the instruction form for their type") {
@@ -32,16 +32,16 @@ TEST_CASE("operators pick the instruction form for their type") {
   k.st(out, r1 + bitcast<u32>(r2) + bitcast<u32>(r4) + r6 + r8);
   k.st(out + 1, bitcast<u32>(r3 + r5));
   const auto ptx = k.ptx();
-  CHECK(has(ptx, "mul.lo.u32 %r"));
-  CHECK(has(ptx, "shr.s32 %r"));
-  CHECK(has(ptx, "div.rn.f32 %f"));
-  CHECK(has(ptx, "cvt.rzi.s32.f32 %r"));
-  CHECK(has(ptx, "cvt.rn.f32.f64 %f"));
-  CHECK(has(ptx, "and.b32 %r"));
-  CHECK(has(ptx, "fma.rn.f32 %f"));
-  CHECK(has(ptx, "0f40000000"));  // 2.0f as PTX writes floats
-  CHECK(has(ptx, "st.global.u32 [%rd"));
-  CHECK(has(ptx, "+4], "));  // out + 1 folded into the address
+  CHECK(contains(ptx, "mul.lo.u32 %r"));
+  CHECK(contains(ptx, "shr.s32 %r"));
+  CHECK(contains(ptx, "div.rn.f32 %f"));
+  CHECK(contains(ptx, "cvt.rzi.s32.f32 %r"));
+  CHECK(contains(ptx, "cvt.rn.f32.f64 %f"));
+  CHECK(contains(ptx, "and.b32 %r"));
+  CHECK(contains(ptx, "fma.rn.f32 %f"));
+  CHECK(contains(ptx, "0f40000000"));  // 2.0f as PTX writes floats
+  CHECK(contains(ptx, "st.global.u32 [%rd"));
+  CHECK(contains(ptx, "+4], "));  // out + 1 folded into the address
 }
 
 TEST_CASE("the .version is the lowest the target and the instructions need") {
@@ -102,9 +102,9 @@ TEST_CASE(".loc directives point at the author's lines") {
   auto x = k.tid_x(); const int line = __LINE__;
   (void)x;
   const auto ptx = k.ptx();
-  CHECK(has(ptx, ".file 1 \""));
-  CHECK(has(ptx, "lowering_test.cpp\""));
-  CHECK(has(ptx, ".loc 1 " + std::to_string(line) + " "));
+  CHECK(contains(ptx, ".file 1 \""));
+  CHECK(contains(ptx, "lowering_test.cpp\""));
+  CHECK(contains(ptx, ".loc 1 " + std::to_string(line) + " "));
 }
 
 TEST_CASE("control flow lowers to guarded branches and labels, and assembles") {
@@ -118,10 +118,10 @@ TEST_CASE("control flow lowers to guarded branches and labels, and assembles") {
   k.if_(acc > 100u, [&] { k.st(out, acc); }).else_([&] { k.st(out, j); });
   k.for_(0u, 4u, 1u, [&](Reg<u32> i) { k.st(out + 1, i); }, Unroll::full);
   const auto ptx = k.ptx();
-  CHECK(has(ptx, "bra.uni $L_"));
-  CHECK(has(ptx, "@!%p"));
-  CHECK(has(ptx, "$L_0_for:"));
-  CHECK(has(ptx, "_endelse:"));
+  CHECK(contains(ptx, "bra.uni $L_"));
+  CHECK(contains(ptx, "@!%p"));
+  CHECK(contains(ptx, "$L_0_for:"));
+  CHECK(contains(ptx, "_endelse:"));
   auto ptxas = test::ptxas_or_skip();
   if (!ptxas) return;
   auto file = test::write_file("flow.ptx", ptx);
@@ -142,7 +142,7 @@ TEST_CASE("device functions are printed before the kernel and called through .pa
   REQUIRE(f != std::string::npos);
   REQUIRE(e != std::string::npos);
   CHECK(f < e);
-  CHECK(has(ptx, "call.uni (weft_call0_ret), square_plus, (weft_call0_arg0, weft_call0_arg1);"));
+  CHECK(contains(ptx, "call.uni (weft_call0_ret), square_plus, (weft_call0_arg0, weft_call0_arg1);"));
   auto ptxas = test::ptxas_or_skip();
   if (!ptxas) return;
   auto r = ptxas::assemble(*ptxas, test::write_file("call.ptx", ptx), "sm_90");

@@ -70,14 +70,7 @@ bool have_ptx() {
                        "weft_gpu_ptx; WEFT_LLVM_PTX_DIR names another directory)",
                        dir.string());
   }();
-  static bool printed = false;
-  if (!why.empty()) {
-    if (!printed) std::printf("skipped: %s\n", why.c_str());
-    printed = true;
-    MESSAGE("skipped: " << why);
-    return false;
-  }
-  return true;
+  return weft::rt::test::proceed_unless(why);
 }
 #define WEFT_REQUIRE_PTX() \
   do {                     \

@@ -13,6 +13,17 @@
 
 namespace weft::rt::test {
 
+// The skip protocol of the GPU tests: with a reason, prints "skipped: <why>" once on stdout (what
+// tools/gpu/check.sh looks for) and a doctest MESSAGE in each test that asks, and returns false.
+inline bool proceed_unless(const std::string& why) {
+  static bool printed = false;
+  if (why.empty()) return true;
+  if (!printed) std::printf("skipped: %s\n", why.c_str());
+  printed = true;
+  MESSAGE("skipped: " << why);
+  return false;
+}
+
 // True when a driver and a device are present. Otherwise prints "skipped: no CUDA driver (...)"
 // once on stdout, and a doctest MESSAGE in each test that asks, so the test passes as skipped.
 inline bool have_gpu() {
@@ -26,14 +37,7 @@ inline bool have_gpu() {
     }
     return std::string();
   }();
-  static bool printed = false;
-  if (!why.empty()) {
-    if (!printed) std::printf("skipped: %s\n", why.c_str());
-    printed = true;
-    MESSAGE("skipped: " << why);
-    return false;
-  }
-  return true;
+  return proceed_unless(why);
 }
 
 // The message of the Error that f() throws ("" when it throws none), for checks on several parts.

@@ -33,4 +33,17 @@ inline std::string write_file(const std::string& name, const std::string& text) 
   return p.string();
 }
 
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Assembles `ptx` for `arch` (written as <name>.ptx in the scratch directory) and CHECKs that ptxas
+// accepts it without C7508 (setmaxnreg ignored). Skips, with a MESSAGE, where there is no ptxas.
+inline void check_assembles(const std::string& ptx, const std::string& arch, const std::string& name) {
+  auto ptxas = ptxas_or_skip();
+  if (!ptxas) return;
+  auto r = ptxas::assemble(*ptxas, write_file(name + ".ptx", ptx), arch);
+  INFO(r.output);
+  CHECK(r.ok());
+  CHECK_FALSE(contains(r.output, "C7508"));
+}
+
 }  // namespace weft::test

@@ -33,6 +33,7 @@
 #include "codegen/printer.h"
 #include "dsl/registry.h"
 #include "runtime/weft_rt.h"
+#include "samples/apps/gpu_or_skip.h"
 
 namespace basics {
 
@@ -183,11 +184,7 @@ void expect_exact(const std::string& what, std::span<const T> got, std::span<con
 //   <app> [seed]     a seed given reproduces an earlier run
 template <class Body>
 int run_app(int argc, char** argv, const std::string& kernel, Body&& body) {
-  std::string why;
-  if (!rt::driver_available(&why)) {
-    std::printf("skipped: %s\n", why.c_str());
-    return 0;
-  }
+  if (!weft::samples::gpu_or_skip()) return 0;
   App app;
   app.kernel = kernel;
   if (argc > 1) {

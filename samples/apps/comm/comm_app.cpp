@@ -12,16 +12,13 @@
 #include "runtime/device.h"
 #include "runtime/driver.h"
 #include "samples/apps/comm/checks.h"
+#include "samples/apps/gpu_or_skip.h"
 
 using namespace weft;
 using namespace weft::samples;
 
 int main(int argc, char** argv) {
-  std::string why;
-  if (!rt::driver_available(&why)) {
-    std::printf("skipped: %s\n", why.c_str());
-    return 0;
-  }
+  if (!weft::samples::gpu_or_skip()) return 0;
   std::vector<std::uint32_t> rank_counts;
   for (int i = 1; i < argc; ++i) rank_counts.push_back(static_cast<std::uint32_t>(std::atoi(argv[i])));
   if (rank_counts.empty()) rank_counts = {2, 4, 8};

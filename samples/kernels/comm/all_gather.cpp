@@ -13,8 +13,7 @@ WEFT_KERNEL_FOR(all_gather, isa::TargetSet::from_sm(80),
                 {{"block", 512, "threads per CTA (the launch must match)", 64, 1024}}) {
   const auto block = static_cast<std::uint32_t>(params["block"]);
   KernelBuilder k{"all_gather", target};
-  k.reqntid(block);
-  k.minnctapersm(1);  // one CTA per SM of the budget: without it ptxas aims at full occupancy and spills
+  comm::one_cta_per_sm(k, block);
   comm::CommContext ctx(k);
   auto in = ctx.table("in");        // n16 packets per rank
   auto out = ctx.table("out");      // nranks * n16 packets per rank

@@ -18,8 +18,7 @@ WEFT_KERNEL_FOR(all_reduce, isa::TargetSet::from_sm(80),
   const auto elem = params["bf16"] ? comm::Elem::bf16 : comm::Elem::f32;
   const bool two_shot = params["shots"] == 2;
   KernelBuilder k{"all_reduce", target};
-  k.reqntid(block);
-  k.minnctapersm(1);  // one CTA per SM of the budget: without it ptxas aims at full occupancy and spills
+  comm::one_cta_per_sm(k, block);
   comm::CommContext ctx(k);
   auto in = ctx.table("in");        // nranks * n16 packets per rank
   auto out = ctx.table("out");      // nranks * n16 packets per rank

@@ -19,8 +19,7 @@ WEFT_KERNEL_FOR(all_reduce_multimem, isa::TargetSet::from_sm(90),
   const auto block = static_cast<std::uint32_t>(params["block"]);
   const bool bf16 = params["bf16"] != 0;
   KernelBuilder k{"all_reduce_multimem", target};
-  k.reqntid(block);
-  k.minnctapersm(1);
+  comm::one_cta_per_sm(k, block);
   comm::CommContext ctx(k);
   auto mc_table = k.param_ptr<u64>("mc");  // rows entries: this row's multicast address
   auto flags = ctx.table("flags");         // 2 phases

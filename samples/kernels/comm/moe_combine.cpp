@@ -12,8 +12,7 @@ WEFT_KERNEL_FOR(moe_combine, isa::TargetSet::from_sm(80),
                 {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}}) {
   const auto warps = static_cast<std::uint32_t>(params["warps"]);
   KernelBuilder k{"moe_combine", target};
-  k.reqntid(32 * warps);
-  k.minnctapersm(1);  // one CTA per SM of the budget: without it ptxas aims at full occupancy and spills
+  comm::one_cta_per_sm(k, 32 * warps);
   comm::CommContext ctx(k);
   auto topk_idx = ctx.table("topk_idx").local<s32>();
   auto topk_w = ctx.table("topk_w").local<f32>();
@@ -21,12 +20,7 @@ WEFT_KERNEL_FOR(moe_combine, isa::TargetSet::from_sm(80),
   auto recv = ctx.table("recv");
   auto out = ctx.table("out").local<u32>();
   auto flags = ctx.table("flags");  // 2 phases (comm::Rendezvous)
-  auto tokens = k.param<u32>("tokens");
-  auto topk = k.param<u32>("topk");
-  auto local_experts = k.param<u32>("local_experts");
-  auto capacity = k.param<u32>("capacity");
-  auto h16 = k.param<u32>("h16");
-  auto epoch = k.param<u32>("epoch");
+  const auto [tokens, topk, local_experts, capacity, h16, epoch] = moe_scalars(k);
   auto lane = k.laneid();
   comm::Rendezvous rendezvous(k, ctx, flags);
   rendezvous.arrive_and_wait(0, epoch);  // every rank's expert outputs are in its recv

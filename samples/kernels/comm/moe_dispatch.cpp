@@ -13,8 +13,7 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
                 {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}}) {
   const auto warps = static_cast<std::uint32_t>(params["warps"]);
   KernelBuilder k{"moe_dispatch", target};
-  k.reqntid(32 * warps);
-  k.minnctapersm(1);  // one CTA per SM of the budget: without it ptxas aims at full occupancy and spills
+  comm::one_cta_per_sm(k, 32 * warps);
   comm::CommContext ctx(k);
   auto x = ctx.table("x").local<u32>();
   auto topk_idx = ctx.table("topk_idx").local<s32>();
@@ -23,13 +22,8 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
   auto recv = ctx.table("recv");
   auto recv_count = ctx.table("recv_count");
   auto flags = ctx.table("flags");  // nranks words: flag s is set by source rank s
-  auto tokens = k.param<u32>("tokens");
-  auto topk = k.param<u32>("topk");
-  auto experts = k.param<u32>("experts");
-  auto local_experts = k.param<u32>("local_experts");
-  auto capacity = k.param<u32>("capacity");
-  auto h16 = k.param<u32>("h16");
-  auto epoch = k.param<u32>("epoch");
+  const auto [tokens, topk, local_experts, capacity, h16, epoch] = moe_scalars(k);
+  auto experts = k.param<u32>("experts");  // `counters` holds experts + 1 words
   auto lane = k.laneid();
   auto nranks = ctx.nranks();
 

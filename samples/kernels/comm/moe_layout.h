@@ -22,6 +22,21 @@
 
 namespace weft::samples {
 
+// The scalar parameters both kernels take, declared in the order the host passes them.
+struct MoeScalars {
+  Reg<u32> tokens, topk, local_experts, capacity, h16, epoch;
+};
+inline MoeScalars moe_scalars(KernelBuilder& k) {
+  MoeScalars m;
+  m.tokens = k.param<u32>("tokens");
+  m.topk = k.param<u32>("topk");
+  m.local_experts = k.param<u32>("local_experts");
+  m.capacity = k.param<u32>("capacity");
+  m.h16 = k.param<u32>("h16");  // 16-byte packets per token row
+  m.epoch = k.param<u32>("epoch");
+  return m;
+}
+
 // Word offset (u32) of packet 0 of slot `slot` for local expert `le` from source rank `src`.
 inline Reg<u32> recv_row(Reg<u32> le, Reg<u32> src, Reg<u32> slot, Reg<u32> nranks, Reg<u32> capacity,
                          Reg<u32> h16) {

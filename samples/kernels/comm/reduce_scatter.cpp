@@ -13,8 +13,7 @@ WEFT_KERNEL_FOR(reduce_scatter, isa::TargetSet::from_sm(80),
   const auto block = static_cast<std::uint32_t>(params["block"]);
   const auto elem = params["bf16"] ? comm::Elem::bf16 : comm::Elem::f32;
   KernelBuilder k{"reduce_scatter", target};
-  k.reqntid(block);
-  k.minnctapersm(1);  // one CTA per SM of the budget: without it ptxas aims at full occupancy and spills
+  comm::one_cta_per_sm(k, block);
   comm::CommContext ctx(k);
   auto in = ctx.table("in");        // nranks * n16 packets per rank
   auto out = ctx.table("out");      // n16 packets per rank
