@@ -145,21 +145,32 @@ struct WeftGemm {
     const auto props = weft::rt::device_props(0);
     if (props.sm() != 90) throw std::runtime_error("gemm_bf16_sm90 needs an sm_90 GPU (this is " + props.target() + ")");
     std::vector<std::string> settings = {"bn=" + std::to_string(bn), "stages=" + std::to_string(stages)};
+    settings.insert(settings.end(), extra.begin(), extra.end());
+    auto p = weft::parse_params(*e, settings);
+    if (!p.params) throw std::runtime_error(p.error);
+    const auto ptx = weft::emit_ptx(e->build(*weft::isa::parse_target("sm_90a").target, *p.params));
+    return WeftGemm{weft::rt::Module::from_ptx(ptx), bn, stages, (*p.params)["copy"] != 0};
   }
-  // D = alpha * A * B^T + beta * C (A: m x k, B: n x k, C/D: m x n, all row-major bf16).
+  // D = alpha * A * B^T + beta * C (A: m x k, B: n x k, C/D: m x n, all row-major bf16). `ctas`: the
+  // persistent grid (0: one CTA per SM, at most one per tile). `job`: the copy role's work (copy=1).
   void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, weft::rt::DevicePtr<bf16> a,
            weft::rt::DevicePtr<bf16> b, weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d,
-           CUstream stream = nullptr) {
+           CUstream stream = nullptr, std::uint32_t ctas = 0, const GemmCopyJob& job = {}) {
     using namespace weft::rt;
     auto ad = TmaDesc::packed(TmaDtype::bf16, {k, m}, {64, 128});
     auto bd = TmaDesc::packed(TmaDtype::bf16, {k, n}, {64, bn});
     ad.swizzle = bd.swizzle = TmaSwizzle::b128;
     const std::uint32_t tiles = ((m + 127) / 128) * ((n + bn - 1) / bn);
-    const std::uint32_t sms = static_cast<std::uint32_t>(device_props(0).sm_count);
+    const std::uint32_t sms = ctas ? ctas : static_cast<std::uint32_t>(device_props(0).sm_count);
     LaunchConfig cfg{{std::min(tiles, sms)}, {384}};
     cfg.stream = stream;
-    module.kernel("gemm_bf16_sm90").launch(cfg, m, n, k, alpha, beta, encode_tma(ad, a.raw()), encode_tma(bd, b.raw()),
-                                           DevicePtr<std::uint16_t>(c.raw()), DevicePtr<std::uint16_t>(d.raw()));
+    auto& kern = module.kernel("gemm_bf16_sm90");
+    const auto ta = encode_tma(ad, a.raw()), tb = encode_tma(bd, b.raw());
+    if (copy)
+      kern.launch(cfg, m, n, k, alpha, beta, ta, tb, DevicePtr<std::uint16_t>(c.raw()), DevicePtr<std::uint16_t>(d.raw()),
+                  DevicePtr<std::uint8_t>(job.src), DevicePtr<std::uint8_t>(job.dst), job.chunks);
+    else
+      kern.launch(cfg, m, n, k, alpha, beta, ta, tb, DevicePtr<std::uint16_t>(c.raw()), DevicePtr<std::uint16_t>(d.raw()));
   }
 };
 
