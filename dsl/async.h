@@ -7,3 +7,4 @@
 #include "dsl/async/shared_layout.h"
 #include "dsl/async/tma.h"
 #include "dsl/async/warp_roles.h"
+#include "dsl/async/tcgen05.h"

@@ -118,6 +118,17 @@ void Pipeline::consumer_release(State& s, Loc loc) {
   empty_->at(s.stage, loc).arrive(loc);
 }
 
+Mbarrier Pipeline::empty(const State& s, Loc loc) {
+  check_role(cfg_.consumer_role, "empty", loc);
+  if (kind_ == Kind::cp_async_groups) {
+    k_->diagnose(SourceLoc::from(loc), fmt::format("pipeline '{}': mbarrier stages need sm_90 (target {})", name_,
+                                                   k_->target().name()),
+                 "on sm_80/89 release the stage with consumer_release");
+    return Mbarrier(k_, k_->let<u32>(0u, loc), 0, "none");
+  }
+  return empty_->at(s.stage, loc);
+}
+
 void Pipeline::advance(State& s, Loc loc) {
   KernelBuilder::AtLine at_line(*k_, loc);
   auto next = s.stage + 1u;

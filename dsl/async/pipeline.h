@@ -64,6 +64,10 @@ class Pipeline {
   // Consumer side.
   void consumer_wait(State& s, Loc loc = Loc::current());
   void consumer_release(State& s, Loc loc = Loc::current());
+  // The barrier that releases the stage (sm_90+), for a release that is not the calling thread's
+  // own arrive: `tcgen05_commit(k, pipe.empty(st))` frees the stage once the MMAs reading it have
+  // completed (dsl/async/tcgen05.h). Count such releases in consumer_arrivals (one per commit).
+  Mbarrier empty(const State& s, Loc loc = Loc::current());
 
   // Next stage; the phase flips after the last one.
   void advance(State& s, Loc loc = Loc::current());

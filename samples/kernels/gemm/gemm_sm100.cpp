@@ -1,0 +1,260 @@
+// bf16 GEMM for Blackwell (tcgen05: sm_100a, sm_103a, sm_110a): D = alpha * A * B^T + beta * C,
+// fp32 accumulation in tensor memory, bf16 output. A is M x K row-major, B is N x K row-major
+// ("TN": both K-major), C and D are M x N row-major. Any M, N, K (TMA zero-fills out-of-bounds
+// reads; the epilogue checks bounds).
+//
+// Warp-specialised and persistent, 256 threads:
+//   warp 0      TMA producer: A (128 x 64) and B (BN x 64) tiles, 128B-swizzled, into a multi-stage
+//               mbarrier Pipeline in dynamic shared memory.
+//   warp 1      MMA issuer: one elected thread issues tcgen05.mma kind::f16 (cta_group::1,
+//               M = 128, N = BN, K = 16; four per stage) into an fp32 accumulator in tensor memory,
+//               and tcgen05.commit releases each stage (the pipeline's empty barrier) and, after the
+//               last k-tile, hands the accumulator to the epilogue. This warp owns the tensor memory.
+//   warps 2-3   idle.
+//   warps 4-7   epilogue: warp w reads rows 32w..32w+31 of the accumulator (tcgen05.ld 32x32b, one
+//               row per lane, 32 columns at a time), scales by alpha, adds beta * C, converts to bf16
+//               and stores with bounds checks.
+// Two accumulators (2 x BN columns of tensor memory) form a second Pipeline between the MMA warp and
+// the epilogue, so the epilogue of one tile overlaps the main loop of the next.
+//
+// Assembled by ptxas only: no sm_100 GPU exists for this project, nothing here has run.
+#include <fmt/format.h>
+
+#include "dsl/async.h"
+#include "dsl/registry.h"
+#include "dsl/weft.h"
+
+namespace weft::samples {
+
+// The targets of the tcgen05 rows (codegen/isa/tables/tcgen05.cpp; tests/samples check that they agree).
+// Spelled out: the instruction database must not be consulted during static initialisation.
+WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm_110a"}),
+                "D = alpha*A*B^T + beta*C, bf16 in/out, fp32 accumulate in tensor memory: TMA + tcgen05.mma, "
+                "warp-specialised, persistent",
+                {{"bn", 256, "tile N (multiple of 16, at most 256)", 16, 256},
+                 {"stages", 4, "pipeline stages", 2, 8},
+                 {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64}}) {
+  constexpr std::uint32_t kBM = 128, kBK = 64, kAccumulators = 2, kEpilogueThreads = 128;
+  constexpr std::uint32_t kSharedLimit = 227 * 1024;  // dynamic shared memory per CTA on sm_100
+  const auto bn = static_cast<std::uint32_t>(params["bn"]);
+  const auto stages = static_cast<std::uint32_t>(params["stages"]);
+  const auto group_m = static_cast<std::uint32_t>(params["group_m"]);
+  KernelBuilder k{"gemm_bf16_sm100", target};
+  const Tcgen05F16Desc mma{.m = kBM, .n = bn, .ab = isa::Type::bf16, .d = isa::Type::f32};
+  if (auto p = tcgen05_f16_problem(mma); !p.empty()) k.error("gemm: tcgen05.mma " + p);
+  const std::uint32_t chunk = bn % 32 == 0 ? 32 : 16;  // accumulator columns per tcgen05.ld
+
+  // Shared memory: per stage an A tile (128 x 64 bf16) and a B tile (bn x 64 bf16), 128B-swizzled.
+  const SharedLayout a_layout{.rows = kBM, .cols = kBK, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
+  const SharedLayout b_layout{.rows = bn, .cols = kBK, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
+  const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
+  const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
+  // 1 KB of static shared memory (barriers, the tensor-memory slot) sits next to the stages.
+  if (stages * stage_bytes + 1024 > kSharedLimit)
+    k.error(fmt::format("gemm: {} stages of {} bytes need {} bytes of shared memory, over the {} of a CTA", stages,
+                        stage_bytes, stages * stage_bytes + 1024, kSharedLimit),
+            "use fewer stages or a smaller bn");
+  // Tensor memory: two accumulators of bn fp32 columns each (lane = row of the tile, column = column),
+  // in an allocation rounded up to a power of two; accumulator s starts at column s * acc_stride.
+  std::uint32_t tmem_columns = 32;
+  while (tmem_columns < kAccumulators * bn) tmem_columns *= 2;
+  const std::uint32_t acc_stride = tmem_columns / kAccumulators;
+
+  auto m = k.param<u32>("m");
+  auto n = k.param<u32>("n");
+  auto kdim = k.param<u32>("k");
+  auto alpha = k.param<f32>("alpha");
+  auto beta = k.param<f32>("beta");
+  auto a_map = tma_param(k, "a", a_layout);  // one box fills one stage's tile
+  auto b_map = tma_param(k, "b", b_layout);
+  auto c = k.param_ptr<u16>("c");  // bf16 bits; read only when beta != 0
+  auto d = k.param_ptr<u16>("d");  // bf16 bits
+  auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes);
+
+  // Stage ring: the producer's TMA completes bytes on `full`; one tcgen05.commit releases `empty`.
+  Pipeline ab(k, "ab", {.stages = stages, .consumer_arrivals = 1, .tx_bytes = a_bytes + b_bytes,
+                        .producer_role = "tma", .consumer_role = "mma"});
+  // Accumulator ring: the MMA warp commits `full`; every epilogue thread arrives on `empty`.
+  Pipeline accum(k, "acc", {.stages = kAccumulators, .consumer_arrivals = kEpilogueThreads,
+                            .producer_role = "mma", .consumer_role = "epilogue"});
+  auto tid = k.tid_x();
+  auto warp = tid >> 5u;
+  TensorMemory tmem(k, "tmem", tmem_columns);
+  auto tmem_base = tmem.allocate(warp == 1u);  // the MMA warp owns the tensor memory
+
+  auto tiles_m = (m + (kBM - 1)) / kBM;
+  auto tiles_n = (n + (bn - 1)) / bn;
+  auto tiles = tiles_m * tiles_n;
+  auto k_tiles = (kdim + (kBK - 1)) / kBK;
+  // Grouped rasterisation: tile t -> (tile_m, tile_n), walking group_m tile rows column by column.
+  auto tile_coords = [&](Reg<u32> t) {
+    auto per_group = tiles_n * group_m;
+    auto group = t / per_group;
+    auto first_m = group * group_m;
+    auto rows_here = min(tiles_m - first_m, Src<u32>(group_m));
+    auto in_group = t - group * per_group;
+    auto tm = first_m + in_group % rows_here;
+    auto tn = in_group / rows_here;
+    return std::pair{tm, tn};
+  };
+  auto stage_a = [&](Reg<u32> stage) { return smem.base() + stage * stage_bytes; };
+  auto stage_b = [&](Reg<u32> stage) { return smem.base() + (stage * stage_bytes + a_bytes); };
+  // A warp of the main-loop warpgroup acting as its own role (the pipelines check who calls them).
+  auto as_role = [&](const char* name, const std::function<void()>& body) {
+    const auto saved = k.role();
+    k.set_role(name);
+    body();
+    k.set_role(saved);
+  };
+
+  warp_roles(k, {
+      {.name = "mainloop", .warpgroups = 1, .body = [&](const RoleContext& r) {
+         auto w = r.thread >> 5u;
+         k.if_(w == 0u, [&] {
+           as_role("tma", [&] {
+             auto st = ab.state();
+             k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
+               auto [tm, tn] = tile_coords(t);
+               auto row_a = bitcast<s32>(tm * kBM);
+               auto row_b = bitcast<s32>(tn * bn);
+               k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
+                 ab.producer_acquire(st);
+                 k.if_(k.elect_sync(), [&] {
+                   auto kx = bitcast<s32>(kt * kBK);
+                   tma_load(k, a_map, stage_a(st.stage), {kx, row_a}, ab.full(st), &ab);
+                   tma_load(k, b_map, stage_b(st.stage), {kx, row_b}, ab.full(st), &ab);
+                 });
+                 ab.producer_commit(st);
+                 ab.advance(st);
+               });
+             });
+           });
+         });
+         k.if_(w == 1u, [&] {
+           as_role("mma", [&] {
+             // One lane issues every MMA and every commit: a commit tracks its own thread's MMAs.
+             auto leader = k.elect_sync();
+             auto idesc = k.let<u32>(tcgen05_idesc_f16(mma));
+             auto st = ab.state();
+             auto acc = accum.state();
+             k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32>) {
+               accum.producer_acquire(acc);  // the epilogue has drained this accumulator
+               tcgen05_fence_after_sync(k);
+               auto d_tmem = tmem_base + acc.stage * acc_stride;
+               k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
+                 ab.consumer_wait(st);
+                 tcgen05_fence_after_sync(k);
+                 k.if_(leader, [&] {
+                   auto a_tile = shared_tile_at(k, stage_a(st.stage), a_layout);
+                   auto b_tile = shared_tile_at(k, stage_b(st.stage), b_layout);
+                   auto accumulate = kt != 0u;
+                   // K = 16 per MMA: the descriptors advance 32 bytes along the swizzled 128-byte rows.
+                   for (std::uint32_t kk = 0; kk < kBK / 16; ++kk)
+                     tcgen05_mma_f16(k, d_tmem, a_tile.tcgen05_descriptor(kk * 32), b_tile.tcgen05_descriptor(kk * 32),
+                                     idesc, kk == 0 ? accumulate : k.let_pred(true));
+                   tcgen05_commit(k, ab.empty(st));  // the stage is free once these MMAs complete
+                 });
+                 ab.advance(st);
+               });
+               k.if_(leader, [&] { tcgen05_commit(k, accum.full(acc)); });  // the accumulator is final
+               accum.producer_commit(acc);
+               accum.advance(acc);
+             });
+           });
+         });
+       }},
+      {.name = "epilogue", .warpgroups = 1, .body = [&](const RoleContext& r) {
+         auto w = r.thread >> 5u;  // warp w of this warpgroup may read tensor-memory lanes 32w..32w+31
+         auto lane = r.thread & 31u;
+         auto use_c = beta != 0.0f;
+         auto empty_k = k_tiles == 0u;  // no MMA ran: the accumulator is zero, not what tensor memory holds
+         // 16-byte stores (and C loads) need every row to start 16-byte aligned.
+         auto vec_ok = (n & 7u) == 0u && (convert<u32>((c.base() | d.base()) & 15ull)) == 0u;
+         auto acc = accum.state();
+         k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
+           auto [tm, tn] = tile_coords(t);
+           accum.consumer_wait(acc);
+           tcgen05_fence_after_sync(k);
+           auto row = tm * kBM + w * 32u + lane;
+           auto lane_addr = tmem_base + ((w * 32u) << 16u) + acc.stage * acc_stride;
+           // Chunk c + 1 is loaded while chunk c is converted and stored (wait::ld waits for every
+           // earlier load, so each chunk is waited for before the next one is issued).
+           auto load = [&](std::uint32_t c0) {
+             std::vector<Reg<b32>> v(chunk);
+             std::vector<ir::RegId> ids;
+             for (auto& x : v) {
+               x = k.reg<b32>();
+               ids.push_back(x.id());
+             }
+             tcgen05_ld_32x32b(k, ids, lane_addr + c0);
+             return v;
+           };
+           auto next = load(0);
+           for (std::uint32_t c0 = 0; c0 < bn; c0 += chunk) {
+             auto v = next;
+             tcgen05_wait_ld(k);
+             if (c0 + chunk == bn) {  // the last read of this accumulator: hand it back to the MMA warp
+               tcgen05_fence_before_sync(k);
+               accum.consumer_release(acc);
+             } else {
+               next = load(c0 + chunk);
+             }
+             k.if_(empty_k, [&] {
+               for (auto& x : v) k.assign(x, 0u);
+             });
+             auto col = tn * bn + c0;
+             auto value = [&](std::uint32_t j) { return bitcast<f32>(v[j]) * alpha; };
+             auto bf16_to_f32 = [&](Reg<u32> bits, bool high) {
+               return bitcast<f32>(high ? bits & 0xffff0000u : bits << 16u);
+             };
+             auto pack = [&](Reg<f32> lo, Reg<f32> hi) {
+               auto packed = k.reg<b32>();
+               k.instr("cvt", {isa::Type::bf16x2, isa::Type::f32}, {q::rn}, {packed, hi, lo});
+               return bitcast<u32>(packed);
+             };
+             k.if_(row < m, [&] {
+               auto row_idx = row * n;
+               k.if_(vec_ok && col + chunk <= n, [&] {  // the whole chunk in range: 16-byte accesses
+                 for (std::uint32_t g = 0; g < chunk; g += 8) {
+                   auto idx = row_idx + (col + g);
+                   std::array<Reg<f32>, 8> x;
+                   for (std::uint32_t j = 0; j < 8; ++j) x[j] = value(g + j);
+                   k.if_(use_c, [&] {
+                     auto cv = k.ld_vec<u32, Global, 4>((c + idx).template as<u32>());
+                     for (std::uint32_t j = 0; j < 8; ++j)
+                       k.assign(x[j], fma(beta, bf16_to_f32(cv[j / 2], j % 2 == 1), x[j]));
+                   });
+                   std::array<Reg<u32>, 4> out;
+                   for (std::uint32_t j = 0; j < 4; ++j) out[j] = pack(x[2 * j], x[2 * j + 1]);
+                   k.st_vec((d + idx).template as<u32>(), out);
+                 }
+               }).else_([&] {  // the tile's right edge (or unaligned rows): one element at a time
+                 for (std::uint32_t j = 0; j < chunk; j += 2) {
+                   auto cj = col + j;
+                   k.if_(cj < n, [&] {
+                     auto idx = row_idx + cj;
+                     auto v0 = value(j);
+                     auto v1 = value(j + 1);
+                     k.if_(use_c, [&] {
+                       k.assign(v0, fma(beta, bf16_to_f32(convert<u32>(k.ld(c + idx)), false), v0));
+                       k.if_(cj + 1u < n, [&] {
+                         k.assign(v1, fma(beta, bf16_to_f32(convert<u32>(k.ld(c + (idx + 1u))), false), v1));
+                       });
+                     });
+                     auto packed = pack(v0, v1);
+                     k.st(d + idx, convert<u16>(packed & 0xffffu));
+                     k.if_(cj + 1u < n, [&] { k.st(d + (idx + 1u), convert<u16>(packed >> 16u)); });
+                   });
+                 }
+               });
+             });
+           }
+           accum.advance(acc);
+         });
+       }},
+  });
+  tmem.deallocate(warp == 1u);  // every thread: after the epilogue's last tcgen05.ld
+  return k.build();
+}
+
+}  // namespace weft::samples
