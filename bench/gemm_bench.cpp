@@ -1,6 +1,7 @@
 // GEMM: weft against cuBLAS in the same process and run, on the same inputs.
 //   - gemm_bf16_sm90 (sm_90 GPUs) and gemm_bf16_sm80 (sm_80+, TN) against cuBLAS bf16 (cublasGemmEx);
 //   - gemm_e4m3_sm89 (sm_89+, TN, scales in alpha) against cuBLASLt fp8 (e4m3 in, bf16 out).
+//   - gemm_e4m3_sm90 (sm_90 GPUs; bn 128 and 256, and with block scales) against cuBLASLt fp8.
 // Median of 20 timed runs (CUDA events) after 3 warm-up runs; inputs rotate over enough copies that
 // L2 does not hold them. Prints the card, a table, and writes a CSV:
 //   gemm_bench [csv path]     (default bench_gemm.csv, or $OUT/bench_gemm.csv on the GPU machine)
@@ -15,6 +16,7 @@
 
 #include "bench/bench_common.h"
 #include "samples/apps/gemm/gemm_common.h"
+#include "samples/apps/gpu_or_skip.h"
 
 using namespace gemm;
 using namespace weft::rt;
@@ -48,14 +50,60 @@ struct Rows {
 // How many copies of the inputs (bytes per copy) keep L2 from holding them.
 int copies_for(std::size_t bytes) { return static_cast<int>(std::clamp<std::size_t>((256u << 20) / bytes + 1, 1, 16)); }
 
+// gemm_e4m3_sm90 (sm_90) against cuBLASLt fp8 at the sizes: the per-tensor kernel with bn = 128
+// and 256, and the block-scaled one (1 x 128 / 128 x 128 scales; cuBLASLt runs per-tensor, so its
+// ratio is against the plain fp8 GEMM).
+void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt) {
+  struct Variant {
+    std::string label;
+    WeftGemmE4m3Sm90 g;
+  };
+  std::vector<Variant> variants;
+  variants.push_back({"gemm_e4m3_sm90", WeftGemmE4m3Sm90::load()});
+  variants.push_back({"e4m3_sm90/bn256", WeftGemmE4m3Sm90::load(false, 256)});
+  variants.push_back({"e4m3_sm90/block", WeftGemmE4m3Sm90::load(true)});
+  const std::vector<Shape> shapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4000, 4000, 4000},
+                                     {1000, 1536, 4032}, {64, 7168, 7168},    {128, 7168, 7168},  {256, 7168, 7168}};
+  for (const auto& s : shapes) {
+    const std::size_t a_n = std::size_t{s.m} * s.k, b_n = std::size_t{s.n} * s.k, d_n = std::size_t{s.m} * s.n;
+    const int copies = copies_for(a_n + b_n);
+    // One random matrix each, uploaded `copies` times: the addresses rotate past L2, and generating
+    // every copy on the CPU would cost more than the timed runs.
+    const auto a_host = random_e4m3(a_n, 10), b_host = random_e4m3(b_n, 100);
+    std::vector<DeviceBuffer<e4m3>> as, bs;
+    for (int i = 0; i < copies; ++i) {
+      as.emplace_back(a_host);
+      bs.emplace_back(b_host);
+    }
+    const std::uint32_t kb = WeftGemmE4m3Sm90::k_blocks(s.k);
+    DeviceBuffer<float> sa(random_scales(std::size_t{kb} * s.m, 7, true)),
+        sb(random_scales(std::size_t{(s.n + 127) / 128} * kb, 8, true));
+    DeviceBuffer<bf16> d(d_n), dref(d_n);
+    double cublas_ms = 0;
+    try {
+      cublas_ms = median_ms([&](int i) {
+        lt.run(s.m, s.n, s.k, 1.0f, reinterpret_cast<const e4m3*>(as[i % copies].raw()),
+               reinterpret_cast<const e4m3*>(bs[i % copies].raw()), reinterpret_cast<bf16*>(dref.raw()));
+      });
+    } catch (const std::exception& e) {
+      std::printf("note: no fp8 row for %ux%ux%u: %s\n", s.m, s.n, s.k, e.what());
+      continue;
+    }
+    for (auto& v : variants) {
+      const bool blk = v.g.block_scales;
+      const double ms = median_ms([&](int i) {
+        v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr(),
+                blk ? sa.ptr() : DevicePtr<float>{}, blk ? sb.ptr() : DevicePtr<float>{});
+      });
+      rows.add(v.label, blk ? "e4m3b" : "e4m3", s, ms, cublas_ms);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string why;
-  if (!driver_available(&why)) {
-    std::printf("skipped: %s\n", why.c_str());
-    return 0;
-  }
+  if (!weft::samples::gpu_or_skip()) return 0;
   const std::string csv_path = weft::bench::csv_path(argc, argv, "bench_gemm.csv");
   try {
     const auto props = device_props(0);
@@ -134,6 +182,14 @@ int main(int argc, char** argv) {
           g8.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());
         });
         rows.add("gemm_e4m3_sm89", "e4m3", s, ms, cublas_ms);
+      }
+    }
+    if (sm == 90) {
+      try {
+        CublasLtFp8 lt;
+        bench_e4m3_sm90(rows, lt);
+      } catch (const std::exception& e) {
+        std::printf("note: no gemm_e4m3_sm90 rows: %s\n", e.what());
       }
     }
     std::ofstream(csv_path) << rows.csv;

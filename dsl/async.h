@@ -5,6 +5,7 @@
 #include "dsl/async/mma.h"
 #include "dsl/async/pipeline.h"
 #include "dsl/async/shared_layout.h"
+#include "dsl/async/tcgen05.h"
 #include "dsl/async/tma.h"
 #include "dsl/async/warp_roles.h"
-#include "dsl/async/tcgen05.h"
+#include "dsl/async/wgmma_fp8.h"

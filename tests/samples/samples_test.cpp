@@ -10,6 +10,22 @@
 
 using namespace weft;
 
+namespace {
+// Assembles `ptx` for `arch` as <label>.ptx and checks what every sample must satisfy: ptxas accepts
+// it, setmaxnreg is honoured (no C7508), one kernel, zero spills. Returns the result for more checks.
+ptxas::Result assemble_clean(const std::string& ptxas, const std::string& ptx, const std::string& arch,
+                             const std::string& label) {
+  auto r = ptxas::assemble(ptxas, test::write_file(label + ".ptx", ptx), arch);
+  INFO(r.output);
+  REQUIRE(r.ok());
+  CHECK(r.output.find("C7508") == std::string::npos);
+  REQUIRE(r.kernels.size() == 1);
+  CHECK(r.kernels[0].spill_stores == 0);
+  CHECK(r.kernels[0].spill_loads == 0);
+  return r;
+}
+}  // namespace
+
 TEST_CASE("every sample assembles on every target with zero spills") {
   const auto& all = Registry::global().all();
   REQUIRE(all.size() >= 6);
@@ -23,13 +39,7 @@ TEST_CASE("every sample assembles on every target with zero spills") {
       INFO(e.name << " for " << t.name());
       const auto ptx = emit_ptx(e.build(t, *params.params));
       if (!ptxas) continue;
-      auto r = ptxas::assemble(*ptxas, test::write_file(e.name + "." + t.name() + ".ptx", ptx), t.name());
-      INFO(r.output);
-      REQUIRE(r.ok());
-      CHECK(r.output.find("C7508") == std::string::npos);  // setmaxnreg honoured
-      REQUIRE(r.kernels.size() == 1);
-      CHECK(r.kernels[0].spill_stores == 0);
-      CHECK(r.kernels[0].spill_loads == 0);
+      assemble_clean(*ptxas, ptx, t.name(), e.name + "." + t.name());
       ++assembled;
     }
   }
@@ -67,13 +77,7 @@ TEST_CASE("the Hopper GEMM assembles with zero spills in each tile configuration
       REQUIRE(p.params);
       const auto ptx = emit_ptx(e->build(*isa::parse_target("sm_90a").target, *p.params));
       if (!ptxas) continue;
-      auto r = ptxas::assemble(*ptxas, test::write_file(std::string("gemm_") + bn + stages + ".ptx", ptx), "sm_90a");
-      INFO(r.output);
-      REQUIRE(r.ok());
-      CHECK(r.output.find("C7508") == std::string::npos);
-      REQUIRE(r.kernels.size() == 1);
-      CHECK(r.kernels[0].spill_stores == 0);
-      CHECK(r.kernels[0].spill_loads == 0);
+      assemble_clean(*ptxas, ptx, "sm_90a", std::string("gemm_") + bn + stages);
     }
 }
 
@@ -110,12 +114,7 @@ TEST_CASE("the sm_80 GEMMs assemble with zero spills on sm_80, sm_89, sm_90a and
       INFO(label);
       const auto ptx = emit_ptx(e->build(t, *p.params));
       if (!ptxas) continue;
-      auto r = ptxas::assemble(*ptxas, test::write_file(label + ".ptx", ptx), arch);
-      INFO(r.output);
-      REQUIRE(r.ok());
-      REQUIRE(r.kernels.size() == 1);
-      CHECK(r.kernels[0].spill_stores == 0);
-      CHECK(r.kernels[0].spill_loads == 0);
+      auto r = assemble_clean(*ptxas, ptx, arch, label);
       CHECK(r.kernels[0].registers <= c.max_registers);
       ++assembled;
     }
@@ -169,12 +168,7 @@ TEST_CASE("the communication samples assemble with zero spills in every variant,
         INFO(label);
         const auto ptx = emit_ptx(e->build(t, *p.params));
         if (!ptxas) continue;
-        auto r = ptxas::assemble(*ptxas, test::write_file(label + ".ptx", ptx), arch);
-        INFO(r.output);
-        REQUIRE(r.ok());
-        REQUIRE(r.kernels.size() == 1);
-        CHECK(r.kernels[0].spill_stores == 0);
-        CHECK(r.kernels[0].spill_loads == 0);
+        assemble_clean(*ptxas, ptx, arch, label);
       }
 }
 
@@ -190,12 +184,116 @@ TEST_CASE("the Hopper GEMM with a bulk-copy warp role assembles with zero spills
     CHECK(ptx.find("cp.async.bulk.shared::cluster.global") != std::string::npos);
     CHECK(ptx.find(".param .u64 copy_dst") != std::string::npos);
     if (!ptxas) continue;
-    auto r = ptxas::assemble(*ptxas, test::write_file(std::string("gemm_copy_") + bn + ".ptx", ptx), "sm_90a");
-    INFO(r.output);
-    REQUIRE(r.ok());
-    CHECK(r.output.find("C7508") == std::string::npos);
-    REQUIRE(r.kernels.size() == 1);
-    CHECK(r.kernels[0].spill_stores == 0);
-    CHECK(r.kernels[0].spill_loads == 0);
+    assemble_clean(*ptxas, ptx, "sm_90a", std::string("gemm_copy_") + bn);
   }
+}
+
+TEST_CASE("the fp8 Hopper GEMM assembles with zero spills and setmaxnreg honoured in each configuration") {
+  const auto* e = Registry::global().find("gemm_e4m3_sm90");
+  REQUIRE(e);
+  auto ptxas = test::ptxas_or_skip();
+  const std::vector<std::vector<std::string>> combos = {
+      {},
+      {"bn=256"},
+      {"bn=64", "stages=4"},
+      {"bn=128", "stages=3", "group_m=4"},
+      {"bn=192", "stages=5"},
+      {"block_scales=1"},
+      {"block_scales=1", "bn=64", "stages=8"},
+      {"block_scales=1", "bn=128", "stages=3"},
+      {"block_scales=1", "bn=32"},
+  };
+  for (const auto& c : combos) {
+    std::string label = "gemm_e4m3_sm90";
+    for (const auto& s : c) label += "." + s;
+    INFO(label);
+    auto p = parse_params(*e, c);
+    REQUIRE(p.params);
+    const auto ptx = emit_ptx(e->build(*isa::parse_target("sm_90a").target, *p.params));
+    const auto bn = (*p.params)["bn"];
+    CHECK(ptx.find("wgmma.mma_async.sync.aligned.m64n" + std::to_string(bn) + "k32.f32.e4m3.e4m3") != std::string::npos);
+    const bool block = (*p.params)["block_scales"] != 0;
+    CHECK((ptx.find(".param .u64 a_scales") != std::string::npos) == block);
+    if (!ptxas) continue;
+    auto r = assemble_clean(*ptxas, ptx, "sm_90a", label);
+    INFO(r.output);
+    CHECK(r.output.find("wgmma") == std::string::npos);  // no "wgmma serialized" performance warning
+  }
+}
+
+TEST_CASE("the fp8 Hopper GEMM refuses tiles it cannot cover") {
+  const auto* e = Registry::global().find("gemm_e4m3_sm90");
+  REQUIRE(e);
+  auto build_error = [&](std::vector<std::string> settings) -> std::string {
+    auto p = parse_params(*e, settings);
+    REQUIRE(p.params);
+    try {
+      e->build(*isa::parse_target("sm_90a").target, *p.params);
+    } catch (const DiagnosticError& err) {
+      return err.what();
+    }
+    return "";
+  };
+  CHECK(build_error({"block_scales=1", "bn=256"}).find("block_scales needs bn dividing 128") != std::string::npos);
+  CHECK(build_error({"bn=256", "stages=8"}).find("bytes of shared memory") != std::string::npos);
+  CHECK(build_error({"bn=24"}).find("multiple of 16") != std::string::npos);
+  CHECK(build_error({}).empty());
+}
+
+// The Blackwell GEMM (samples/kernels/gemm/gemm_sm100.cpp): tcgen05 rows' targets, several tiles,
+// zero spills, the instruction descriptor it embeds, and the configurations it refuses.
+#include "codegen/isa/database.h"
+#include "dsl/async/tcgen05.h"
+
+TEST_CASE("the Blackwell GEMM assembles with zero spills on every tcgen05 target in each tile configuration") {
+  const auto* e = Registry::global().find("gemm_bf16_sm100");
+  REQUIRE(e);
+  const auto& tc = isa::form("tcgen05.mma").targets;
+  for (const auto& t : isa::known_targets()) {
+    INFO(t.name());
+    CHECK(e->targets.contains(t) == tc.contains(t));  // exactly the targets with tcgen05
+  }
+  auto ptxas = test::ptxas_or_skip();
+  const std::vector<std::vector<std::string>> configs = {
+      {}, {"bn=128", "stages=6"}, {"bn=64", "stages=8"}, {"bn=48"}, {"bn=144", "stages=3", "group_m=4"}, {"bn=16", "stages=2"},
+  };
+  std::size_t assembled = 0;
+  for (const auto& cfg : configs) {
+    auto p = parse_params(*e, cfg);
+    REQUIRE(p.params);
+    const auto bn = static_cast<std::uint32_t>((*p.params)["bn"]);
+    for (const auto& t : isa::known_targets()) {
+      if (!e->targets.contains(t)) continue;
+      for (bool debug : {false, true}) {
+        if (debug && !cfg.empty()) continue;  // bounded waits: the default configuration only
+        auto target = t;
+        target.debug_waits = debug;
+        std::string label = "gemm_bf16_sm100." + t.name() + (debug ? ".debug" : "");
+        for (const auto& s : cfg) label += "." + s;
+        INFO(label);
+        const auto ptx = emit_ptx(e->build(target, *p.params));
+        CHECK(ptx.find("tcgen05.mma.cta_group::1.kind::f16") != std::string::npos);
+        CHECK(ptx.find("tcgen05.relinquish_alloc_permit.cta_group::1") != std::string::npos);
+        CHECK(ptx.find(std::to_string(tcgen05_idesc_f16({.m = 128, .n = bn}))) != std::string::npos);
+        if (!ptxas) continue;
+        auto r = assemble_clean(*ptxas, ptx, t.name(), label);
+        CHECK(r.kernels[0].registers <= 128);
+        ++assembled;
+      }
+    }
+  }
+  MESSAGE(assembled << " Blackwell GEMM (configuration, target) pairs assembled with zero spills");
+
+  auto build_error = [&](std::vector<std::string> settings) -> std::string {
+    auto p = parse_params(*e, settings);
+    REQUIRE(p.params);
+    try {
+      e->build(*isa::parse_target("sm_100a").target, *p.params);
+    } catch (const DiagnosticError& err) {
+      return err.what();
+    }
+    return "";
+  };
+  CHECK(build_error({"bn=24"}).find("N = 24 with M = 128 (N is a multiple of 16 in [16, 256])") != std::string::npos);
+  CHECK(build_error({"bn=256", "stages=5"}).find("over the 232448 of a CTA") != std::string::npos);
 }

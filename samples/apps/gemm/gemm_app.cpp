@@ -2,6 +2,9 @@
 // checks every output element (D is poisoned with NaN first): against float64 on the CPU for small
 // sizes, against cuBLAS for large ones. Relative Frobenius error: bf16 <= 1e-2, e4m3 <= 3e-2.
 //   - gemm_bf16_sm90 (sm_90 GPUs): TMA + wgmma.
+//   - gemm_e4m3_sm90 (sm_90 GPUs): e4m3 TMA + wgmma k32, per-tensor scales (in alpha) and DeepSeek-V3
+//     block scales (1 x 128 for A, 128 x 128 for B; float64 with the scales applied for small sizes,
+//     cuBLAS bf16 on the scaled inputs, powers of two so exact in bf16, for large ones).
 //   - gemm_bf16_sm80 (sm_80+), TN and NN, with and without bias; gemm_e4m3_sm89 (sm_89+), TN, with
 //     per-tensor scales folded into alpha (the large e4m3 reference is cuBLAS bf16 on the widened
 //     inputs, which e4m3 -> bf16 represents exactly).
@@ -11,6 +14,7 @@
 #include <functional>
 
 #include "samples/apps/gemm/gemm_common.h"
+#include "samples/apps/gpu_or_skip.h"
 
 using namespace gemm;
 using namespace weft::rt;
@@ -154,14 +158,120 @@ bool run_sm80(Cublas* cublas, int sm) {
   return ok;
 }
 
+// gemm_e4m3_sm90: one case. Per-tensor scales are folded into alpha; with block scales (g.block_scales)
+// random fp32 scales in the documented layouts (powers of two for the cuBLAS-checked sizes, so that the
+// scaled inputs stay exact in bf16).
+struct Case90f8 {
+  std::uint32_t m, n, k;
+  float alpha = 1.0f, beta = 0.0f;
+  float a_scale = 1.0f, b_scale = 1.0f;  // per-tensor (folded into alpha)
+};
+
+bool check_e4m3_sm90(WeftGemmE4m3Sm90& g, Cublas* cublas, const Case90f8& cs) {
+  const auto [m, n, k, alpha, beta, sa, sb] = cs;
+  const auto a8 = random_e4m3(std::size_t{m} * k, 1), b8 = random_e4m3(std::size_t{n} * k, 2);
+  const auto c = random_bf16(std::size_t{m} * n, 3);
+  const bool small = std::uint64_t{m} * n * k <= (std::uint64_t{1} << 27);
+  const std::uint32_t kb = WeftGemmE4m3Sm90::k_blocks(k);
+  std::vector<float> a_scales, b_scales;
+  if (g.block_scales) {
+    a_scales = random_scales(std::size_t{kb} * m, 5, /*pow2=*/!small);
+    b_scales = random_scales(std::size_t{(n + 127) / 128} * kb, 6, /*pow2=*/!small);
+  }
+  const float scale = alpha * sa * sb;
+  DeviceBuffer<e4m3> da(a8), db(b8);
+  DeviceBuffer<bf16> dc(c), dd(std::size_t{m} * n);
+  DeviceBuffer<float> dsa(a_scales), dsb(b_scales);
+  dd.fill_bytes(0xFF);  // NaN in bf16: an element never written shows up
+  g.run(m, n, k, scale, beta, da.raw(), db.raw(), dc.ptr(), dd.ptr(), g.block_scales ? dsa.ptr() : DevicePtr<float>{},
+        g.block_scales ? dsb.ptr() : DevicePtr<float>{});
+  const auto got = dd.to_vector();
+  // The inputs as values (block scales applied).
+  std::vector<float> av, bv;
+  if (g.block_scales) {
+    av = scale_a_rows(a8, a_scales, m, k);
+    bv = scale_b_blocks(b8, b_scales, n, k);
+  } else {
+    av.resize(a8.size());
+    bv.resize(b8.size());
+    for (std::size_t i = 0; i < a8.size(); ++i) av[i] = from_e4m3(a8[i]);
+    for (std::size_t i = 0; i < b8.size(); ++i) bv[i] = from_e4m3(b8[i]);
+  }
+  std::vector<double> want(std::size_t{m} * n);
+  if (small) {
+    for (std::uint32_t i = 0; i < m; ++i)
+      for (std::uint32_t j = 0; j < n; ++j) {
+        double s = 0;
+        for (std::uint32_t kk = 0; kk < k; ++kk) s += double(av[std::size_t{i} * k + kk]) * bv[std::size_t{j} * k + kk];
+        want[std::size_t{i} * n + j] = double(scale) * s + beta * from_bf16(c[std::size_t{i} * n + j]);
+      }
+  } else if (cublas) {
+    // cuBLAS bf16 on the widened (and scaled) inputs: exact in bf16, so only the summation differs.
+    std::vector<bf16> a16(av.size()), b16(bv.size());
+    for (std::size_t i = 0; i < av.size(); ++i) a16[i] = to_bf16(av[i]);
+    for (std::size_t i = 0; i < bv.size(); ++i) b16[i] = to_bf16(bv[i]);
+    DeviceBuffer<bf16> ra(a16), rb(b16), ref(c);
+    cublas->run(m, n, k, scale, beta, reinterpret_cast<const bf16*>(ra.raw()), reinterpret_cast<const bf16*>(rb.raw()),
+                reinterpret_cast<bf16*>(ref.raw()));
+    synchronize();
+    const auto r = ref.to_vector();
+    for (std::size_t i = 0; i < r.size(); ++i) want[i] = from_bf16(r[i]);
+  } else {
+    std::printf("%ux%ux%u: no reference (cuBLAS missing)\n", m, n, k);
+    return false;
+  }
+  const double err = rel_error(got, want);
+  const bool ok = err <= 3e-2;
+  std::printf("%-6s gemm_e4m3_sm90 bn=%u%s %5u x %5u x %5u alpha %.2f beta %.2f scales %.3g/%.3g: relative error %.2e vs %s\n",
+              ok ? "ok" : "FAIL", g.bn, g.block_scales ? " block-scaled" : "", m, n, k, alpha, beta, sa, sb, err,
+              small ? "float64" : "cuBLAS");
+  return ok;
+}
+
+bool run_e4m3_sm90(Cublas* cublas) {
+  bool ok = true;
+  {
+    auto g = WeftGemmE4m3Sm90::load();
+    ok &= check_e4m3_sm90(g, cublas, {128, 128, 128});
+    ok &= check_e4m3_sm90(g, cublas, {256, 384, 512, 1.0f, 0.5f, 0.5f, 0.25f});
+    ok &= check_e4m3_sm90(g, cublas, {77, 200, 144, 1.0f, 1.0f, 2.0f, 1.0f});  // no tile multiple; a K tail
+    ok &= check_e4m3_sm90(g, cublas, {1000, 1536, 4032, 1.0f, 0.0f, 0.125f, 0.25f});
+    ok &= check_e4m3_sm90(g, cublas, {4096, 4096, 4096, 1.0f, 0.0f, 0.125f, 0.25f});
+    // K not a multiple of 16 bytes: a clear error, not a launch.
+    try {
+      DeviceBuffer<e4m3> a(130 * 64), b(130 * 64);
+      DeviceBuffer<bf16> d(64 * 64);
+      g.run(64, 64, 130, 1.0f, 0.0f, a.raw(), b.raw(), d.ptr(), d.ptr());
+      std::printf("FAIL   gemm_e4m3_sm90 accepted k = 130\n");
+      ok = false;
+    } catch (const std::runtime_error& e) {
+      std::printf("ok     gemm_e4m3_sm90 refuses k = 130: %s\n", e.what());
+    }
+  }
+  {
+    auto g = WeftGemmE4m3Sm90::load(/*block_scales=*/false, /*bn=*/256);
+    ok &= check_e4m3_sm90(g, cublas, {77, 300, 272, 1.0f, 0.5f, 0.5f, 0.5f});
+    ok &= check_e4m3_sm90(g, cublas, {4096, 4096, 4096});
+  }
+  {
+    auto g = WeftGemmE4m3Sm90::load(/*block_scales=*/true);
+    ok &= check_e4m3_sm90(g, cublas, {128, 128, 256});
+    ok &= check_e4m3_sm90(g, cublas, {256, 384, 640, 1.0f, 0.5f});
+    ok &= check_e4m3_sm90(g, cublas, {77, 200, 400, 1.0f, 1.0f});  // no tile multiple; a partial K block
+    ok &= check_e4m3_sm90(g, cublas, {4096, 4096, 4096});
+    ok &= check_e4m3_sm90(g, cublas, {1000, 1536, 4032});
+  }
+  {
+    auto g = WeftGemmE4m3Sm90::load(/*block_scales=*/true, /*bn=*/64);
+    ok &= check_e4m3_sm90(g, cublas, {200, 330, 528, 1.0f, 0.5f});
+  }
+  return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string why;
-  if (!driver_available(&why)) {
-    std::printf("skipped: %s\n", why.c_str());
-    return 0;
-  }
+  if (!weft::samples::gpu_or_skip()) return 0;
   try {
     const int sm = device_props(0).sm();
     if (sm < 80) {
@@ -210,6 +320,7 @@ int main(int argc, char** argv) {
     } else {
       std::printf("note: gemm_bf16_sm90 not run (needs sm_90, this is sm_%d)\n", sm);
     }
+    if (sm == 90) ok &= guarded("gemm_e4m3_sm90", [&] { return run_e4m3_sm90(cublas.get()); });
     ok &= guarded("sm_80 path", [&] { return run_sm80(cublas.get(), sm); });
     return ok ? 0 : 1;
   } catch (const std::exception& e) {

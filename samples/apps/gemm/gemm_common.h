@@ -174,6 +174,93 @@ struct WeftGemm {
   }
 };
 
+// gemm_e4m3_sm90 (samples/kernels/gemm/gemm_e4m3_sm90.cpp), sm_90 GPUs: e4m3 TN through TMA +
+// wgmma k32, persistent. Per-tensor scales go into alpha; with block_scales the kernel also takes the
+// DeepSeek-V3 block scales (fp32, KB = ceil(k / 128)):
+//   a_scales: KB x m row-major, a_scales[kb * m + row] scales A[row][128 kb .. 128 kb + 127];
+//   b_scales: ceil(n / 128) x KB row-major, b_scales[nb * KB + kb] scales the 128 x 128 block of B
+//             rows 128 nb .. 128 nb + 127, columns 128 kb .. 128 kb + 127.
+struct WeftGemmE4m3Sm90 {
+  weft::rt::Module module;
+  std::uint32_t bn = 128;
+  bool block_scales = false;
+
+  // stages = 0: as many as fit in shared memory (the kernel's default).
+  static WeftGemmE4m3Sm90 load(bool block_scales = false, std::uint32_t bn = 128, std::uint32_t stages = 0) {
+    const auto* e = weft::Registry::global().find("gemm_e4m3_sm90");
+    if (!e) throw std::runtime_error("gemm_e4m3_sm90 is not registered");
+    const auto props = weft::rt::device_props(0);
+    if (props.sm() != 90) throw std::runtime_error("gemm_e4m3_sm90 needs an sm_90 GPU (this is " + props.target() + ")");
+    auto p = weft::parse_params(*e, {"bn=" + std::to_string(bn), "stages=" + std::to_string(stages),
+                                     std::string("block_scales=") + (block_scales ? "1" : "0")});
+    if (!p.params) throw std::runtime_error(p.error);
+    const auto ptx = weft::emit_ptx(e->build(*weft::isa::parse_target("sm_90a").target, *p.params));
+    return WeftGemmE4m3Sm90{weft::rt::Module::from_ptx(ptx), bn, block_scales};
+  }
+  static std::uint32_t k_blocks(std::uint32_t k) { return (k + 127) / 128; }
+  // D = alpha * A * B^T + beta * C: A m x k, B n x k e4m3, C and D m x n bf16, all row-major.
+  void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, CUdeviceptr a, CUdeviceptr b,
+           weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d, weft::rt::DevicePtr<float> a_scales = {},
+           weft::rt::DevicePtr<float> b_scales = {}, CUstream stream = nullptr) {
+    using namespace weft::rt;
+    if (k == 0 || k % 16)
+      throw std::runtime_error("gemm_e4m3_sm90: k = " + std::to_string(k) +
+                               " is not a positive multiple of 16: TMA needs every row of A and B (k e4m3 bytes) "
+                               "to start on a 16-byte boundary (pad K with zeros)");
+    if (a % 16 || b % 16) throw std::runtime_error("gemm_e4m3_sm90: A and B must be 16-byte aligned (TMA)");
+    if (c.raw() % 4 || d.raw() % 4)
+      throw std::runtime_error("gemm_e4m3_sm90: C and D must be 4-byte aligned (the epilogue stores column pairs)");
+    if (block_scales && (!a_scales || !b_scales))
+      throw std::runtime_error("gemm_e4m3_sm90: this build applies block scales; pass a_scales and b_scales");
+    if (!block_scales && (a_scales || b_scales))
+      throw std::runtime_error("gemm_e4m3_sm90: scale arrays given to a per-tensor build (fold the scales into alpha, "
+                               "or load with block_scales)");
+    const std::uint32_t tiles = ((m + 127) / 128) * ((n + bn - 1) / bn);
+    if (tiles == 0) return;  // an empty D: nothing to launch
+    auto ad = TmaDesc::packed(TmaDtype::u8, {k, m}, {128, 128});
+    auto bd = TmaDesc::packed(TmaDtype::u8, {k, n}, {128, bn});
+    ad.swizzle = bd.swizzle = TmaSwizzle::b128;
+    const std::uint32_t sms = static_cast<std::uint32_t>(device_props(0).sm_count);
+    LaunchConfig cfg{{std::min(tiles, sms)}, {384}};
+    cfg.stream = stream;
+    auto& kern = module.kernel("gemm_e4m3_sm90");
+    const DevicePtr<std::uint16_t> c16(c.raw()), d16(d.raw());
+    if (block_scales)
+      kern.launch(cfg, m, n, k, alpha, beta, encode_tma(ad, a), encode_tma(bd, b), c16, d16, a_scales, b_scales);
+    else
+      kern.launch(cfg, m, n, k, alpha, beta, encode_tma(ad, a), encode_tma(bd, b), c16, d16);
+  }
+};
+
+// Random block scales (fp32): powers of two in [2^-3, 2^3] when `pow2` (then A * scale stays exact in
+// bf16, so a bf16 GEMM on the scaled inputs is an exact-input reference), else uniform in [0.25, 2).
+inline std::vector<float> random_scales(std::size_t count, unsigned seed, bool pow2) {
+  std::mt19937 g(seed);
+  std::uniform_int_distribution<int> e(-3, 3);
+  std::uniform_real_distribution<float> u(0.25f, 2.0f);
+  std::vector<float> v(count);
+  for (auto& x : v) x = pow2 ? std::ldexp(1.0f, e(g)) : u(g);
+  return v;
+}
+// The block-scaled inputs as values: A[i][kk] * a_scales[kk / 128 * m + i], B[j][kk] * b_scales[j / 128 * KB + kk / 128].
+inline std::vector<float> scale_a_rows(const std::vector<e4m3>& a, const std::vector<float>& sa, std::uint32_t m,
+                                       std::uint32_t k) {
+  std::vector<float> out(a.size());
+  for (std::uint32_t i = 0; i < m; ++i)
+    for (std::uint32_t kk = 0; kk < k; ++kk)
+      out[std::size_t{i} * k + kk] = from_e4m3(a[std::size_t{i} * k + kk]) * sa[std::size_t{kk / 128} * m + i];
+  return out;
+}
+inline std::vector<float> scale_b_blocks(const std::vector<e4m3>& b, const std::vector<float>& sb, std::uint32_t n,
+                                         std::uint32_t k) {
+  const std::uint32_t kb = (k + 127) / 128;
+  std::vector<float> out(b.size());
+  for (std::uint32_t j = 0; j < n; ++j)
+    for (std::uint32_t kk = 0; kk < k; ++kk)
+      out[std::size_t{j} * k + kk] = from_e4m3(b[std::size_t{j} * k + kk]) * sb[std::size_t{j / 128} * kb + kk / 128];
+  return out;
+}
+
 // cuBLAS through dlopen: the same D = alpha * A * B^T + beta * C, bf16 in/out, fp32 compute.
 class Cublas {
  public:

@@ -16,6 +16,7 @@
 #include "dsl/comm/bulk_copy.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
+#include "samples/kernels/gemm/gemm_sm90_common.h"
 
 namespace weft::samples {
 
@@ -65,21 +66,11 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
   Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = kConsumers * 128,
                           .tx_bytes = a_bytes + b_bytes, .producer_role = "producer", .consumer_role = "consumer"});
 
-  auto tiles_m = (m + (kBM - 1)) / kBM;
-  auto tiles_n = (n + (bn - 1)) / bn;
-  auto tiles = tiles_m * tiles_n;
-  auto k_tiles = (kdim + (kBK - 1)) / kBK;
   // Grouped rasterisation: tile t -> (tile_m, tile_n), walking group_m tile rows column by column.
-  auto tile_coords = [&](Reg<u32> t) {
-    auto per_group = tiles_n * group_m;
-    auto group = t / per_group;
-    auto first_m = group * group_m;
-    auto rows_here = min(tiles_m - first_m, Src<u32>(group_m));
-    auto in_group = t - group * per_group;
-    auto tm = first_m + in_group % rows_here;
-    auto tn = in_group / rows_here;
-    return std::pair{tm, tn};
-  };
+  const auto order = sm90::grouped_tiles(m, n, kBM, bn, group_m);
+  auto tiles = order.tiles;
+  auto k_tiles = (kdim + (kBK - 1)) / kBK;
+  auto tile_coords = [&](Reg<u32> t) { return order.coords(t); };
   auto stage_a = [&](Reg<u32> stage) { return smem.base() + stage * stage_bytes; };
   auto stage_b = [&](Reg<u32> stage) { return smem.base() + (stage * stage_bytes + a_bytes); };
 
@@ -133,35 +124,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
              pipe.advance(st);
            });
            // Epilogue: the accumulator map of dsl/async/mma.h; two adjacent columns per store.
-           auto row0 = tm * kBM + r.warpgroup * 64u + warp * 16u + (lane >> 2u);
-           auto col0 = tn * bn + (lane & 3u) * 2u;
-           auto use_c = beta != 0.0f;
-           for (std::uint32_t j = 0; j < bn / 2; j += 2) {
-             auto row = row0 + 8u * ((j / 2) % 2);
-             auto col = col0 + 8u * (j / 4);
-             k.if_(row < m && col < n, [&] {
-               auto idx = row * n + col;
-               auto v0 = acc[j] * alpha;
-               auto v1 = acc[j + 1] * alpha;
-               k.if_(use_c, [&] {
-                 auto c0 = k.ld(c + idx);
-                 k.assign(v0, fma(beta, bitcast<f32>(convert<u32>(c0) << 16u), v0));
-                 k.if_(col + 1u < n, [&] {
-                   auto c1 = k.ld(c + (idx + 1u));
-                   k.assign(v1, fma(beta, bitcast<f32>(convert<u32>(c1) << 16u), v1));
-                 });
-               });
-               auto packed = k.reg<b32>();
-               k.instr("cvt", {isa::Type::bf16x2, isa::Type::f32}, {q::rn}, {packed, v1, v0});
-               k.if_(col + 1u < n && (n & 1u) == 0u, [&] {  // aligned pair: one 32-bit store
-                 k.st((d + idx).template as<u32>(), bitcast<u32>(packed));
-               }).else_([&] {
-                 auto lo = convert<u16>(bitcast<u32>(packed) & 0xffffu);
-                 k.st(d + idx, lo);
-                 k.if_(col + 1u < n, [&] { k.st(d + (idx + 1u), convert<u16>(bitcast<u32>(packed) >> 16u)); });
-               });
-             });
-           }
+           sm90::store_tile(k, {m, n, alpha, beta, c, d, kBM, bn}, acc, tm, tn, r.warpgroup, warp, lane);
          });
        }},
   });
