@@ -61,5 +61,14 @@ fi
 if [ "$KEEP_OBJECTS" = 0 ]; then
   find "$BUILD" \( -name '*.o' -o -name '*.a' \) -delete
 fi
+# Symbols are not needed to run there, and every program links the DSL and the samples: strip them.
+if command -v strip >/dev/null; then
+  find "$BUILD" -type f -perm -u+x -not -path '*/CMakeFiles/*' -exec sh -c \
+    'head -c4 "$1" | grep -q ELF && strip --strip-unneeded "$1"' _ {} \; 2>/dev/null
+fi
+size_kb=$(du -sk "$BUILD" | cut -f1)
+if [ "$size_kb" -gt $((64 * 1024)) ]; then
+  echo "build.sh: $BUILD is ${size_kb} KiB, over the device tool's 64 MiB carry" >&2
+fi
 echo "build.sh: $BUILD is $(du -sh "$BUILD" | cut -f1); GPU test binaries:"
 find "$BUILD" -type f -perm -u+x -name 'test_gpu_*' | sort | sed 's/^/  /'
