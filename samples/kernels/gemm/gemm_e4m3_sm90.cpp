@@ -78,7 +78,7 @@ WEFT_KERNEL_FOR(gemm_e4m3_sm90, isa::TargetSet::only({"sm_90a"}),
   Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = kConsumers * 128,
                           .tx_bytes = a_bytes + b_bytes, .producer_role = "producer", .consumer_role = "consumer"});
 
-  const auto order = sm90::grouped_tiles(m, n, kBM, bn, group_m);
+  const auto order = grouped_tiles(m, n, kBM, bn, group_m);
   auto k_tiles = (kdim + (kBK - 1)) / kBK;  // = KB: one K-tile is one scale block
   auto stage_a = [&](Reg<u32> stage) { return smem.base() + stage * stage_bytes; };
   auto stage_b = [&](Reg<u32> stage) { return smem.base() + (stage * stage_bytes + a_bytes); };

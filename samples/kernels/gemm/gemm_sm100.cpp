@@ -23,6 +23,7 @@
 #include "dsl/async.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
+#include "samples/kernels/gemm/tile_order.h"
 
 namespace weft::samples {
 
@@ -82,21 +83,10 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
   TensorMemory tmem(k, "tmem", tmem_columns);
   auto tmem_base = tmem.allocate(warp == 1u);  // the MMA warp owns the tensor memory
 
-  auto tiles_m = (m + (kBM - 1)) / kBM;
-  auto tiles_n = (n + (bn - 1)) / bn;
-  auto tiles = tiles_m * tiles_n;
+  const auto order = grouped_tiles(m, n, kBM, bn, group_m);
+  auto tiles = order.tiles;
   auto k_tiles = (kdim + (kBK - 1)) / kBK;
-  // Grouped rasterisation: tile t -> (tile_m, tile_n), walking group_m tile rows column by column.
-  auto tile_coords = [&](Reg<u32> t) {
-    auto per_group = tiles_n * group_m;
-    auto group = t / per_group;
-    auto first_m = group * group_m;
-    auto rows_here = min(tiles_m - first_m, Src<u32>(group_m));
-    auto in_group = t - group * per_group;
-    auto tm = first_m + in_group % rows_here;
-    auto tn = in_group / rows_here;
-    return std::pair{tm, tn};
-  };
+  auto tile_coords = [&](Reg<u32> t) { return order.coords(t); };
   auto stage_a = [&](Reg<u32> stage) { return smem.base() + stage * stage_bytes; };
   auto stage_b = [&](Reg<u32> stage) { return smem.base() + (stage * stage_bytes + a_bytes); };
   // A warp of the main-loop warpgroup acting as its own role (the pipelines check who calls them).

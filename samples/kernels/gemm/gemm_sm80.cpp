@@ -22,6 +22,7 @@
 #include "dsl/async.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
+#include "samples/kernels/gemm/tile_order.h"
 
 namespace weft::samples {
 
@@ -128,16 +129,7 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   auto smem = k.dynamic_shared<u8>("smem", 1024, g.stages * stage_bytes);
 
   // ---- Which tile: grouped rasterisation (group_m tile rows at a time share B tiles in L2) ----
-  auto tiles_m = (m + (g.bm - 1)) / g.bm;
-  auto tiles_n = (n + (g.bn - 1)) / g.bn;
-  auto t = k.ctaid_x();
-  auto per_group = tiles_n * g.group_m;
-  auto group = t / per_group;
-  auto first_m = group * g.group_m;
-  auto rows_here = min(tiles_m - first_m, Src<u32>(g.group_m));
-  auto in_group = t - group * per_group;
-  auto tm = first_m + in_group % rows_here;
-  auto tn = in_group / rows_here;
+  const auto [tm, tn] = grouped_tiles(m, n, g.bm, g.bn, g.group_m).coords(k.ctaid_x());
 
   auto tid = k.tid_x();
   auto lane = tid & 31u;

@@ -67,7 +67,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
                           .tx_bytes = a_bytes + b_bytes, .producer_role = "producer", .consumer_role = "consumer"});
 
   // Grouped rasterisation: tile t -> (tile_m, tile_n), walking group_m tile rows column by column.
-  const auto order = sm90::grouped_tiles(m, n, kBM, bn, group_m);
+  const auto order = grouped_tiles(m, n, kBM, bn, group_m);
   auto tiles = order.tiles;
   auto k_tiles = (kdim + (kBK - 1)) / kBK;
   auto tile_coords = [&](Reg<u32> t) { return order.coords(t); };

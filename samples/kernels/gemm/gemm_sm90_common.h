@@ -1,5 +1,5 @@
-// Pieces shared by the Hopper GEMMs (gemm_sm90.cpp: bf16, gemm_e4m3_sm90.cpp: e4m3): the grouped,
-// persistent tile order and the register epilogue of a wgmma m64nN accumulator.
+// Pieces shared by the Hopper GEMMs (gemm_sm90.cpp: bf16, gemm_e4m3_sm90.cpp: e4m3): the register
+// epilogue of a wgmma m64nN accumulator (the tile order, shared by every GEMM, is in tile_order.h).
 #pragma once
 
 #include <utility>
@@ -7,35 +7,9 @@
 
 #include "dsl/async.h"
 #include "dsl/weft.h"
+#include "samples/kernels/gemm/tile_order.h"
 
 namespace weft::samples::sm90 {
-
-// Tiles of bm x bn over an m x n output, visited in grouped order: group_m tile rows at a time,
-// column by column inside a group, so that consecutive tiles (CTAs of a persistent grid) share A rows
-// and B columns in L2.
-struct TileOrder {
-  Reg<u32> tiles_m, tiles_n, tiles;
-  std::uint32_t group_m = 8;
-
-  // Tile t -> (tile row, tile column).
-  std::pair<Reg<u32>, Reg<u32>> coords(Reg<u32> t) const {
-    auto per_group = tiles_n * group_m;
-    auto group = t / per_group;
-    auto first_m = group * group_m;
-    auto rows_here = min(tiles_m - first_m, Src<u32>(group_m));
-    auto in_group = t - group * per_group;
-    auto tm = first_m + in_group % rows_here;
-    auto tn = in_group / rows_here;
-    return std::pair{tm, tn};
-  }
-};
-
-inline TileOrder grouped_tiles(Reg<u32> m, Reg<u32> n, std::uint32_t bm, std::uint32_t bn, std::uint32_t group_m) {
-  auto tiles_m = (m + (bm - 1)) / bm;
-  auto tiles_n = (n + (bn - 1)) / bn;
-  auto tiles = tiles_m * tiles_n;
-  return TileOrder{tiles_m, tiles_n, tiles, group_m};
-}
 
 // What the epilogue writes: D (bf16, m x n row-major) = alpha * acc + beta * C (bf16, read only when
 // beta != 0).
