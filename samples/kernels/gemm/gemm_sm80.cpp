@@ -354,36 +354,34 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
 
 }  // namespace
 
+// The parameters of both kernels: bk counts elements, so its range follows the element size.
+std::vector<KernelParam> sm80_params(std::int64_t bk, const char* bk_help, bool with_nn) {
+  std::vector<KernelParam> p = {
+      {"bm", 128, "tile M", 32, 256, true},
+      {"bn", 128, "tile N", 32, 256, true},
+      {"bk", bk, bk_help, bk, 2 * bk, true},
+      {"warps_m", 2, "warps along M", 1, 8, true},
+      {"warps_n", 4, "warps along N", 1, 8, true},
+      {"stages", 4, "cp.async pipeline stages", 2, 8},
+      {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
+      {"min_ctas", 0, "CTAs per SM to fit in registers (.minnctapersm); 0: automatic (2 for small "
+                      "warp tiles whose stages fit twice, else 1 for bf16, none for e4m3)", 0, 4}};
+  if (with_nn) p.push_back({"nn", 0, "B layout: 0 = N x K row-major (TN), 1 = K x N row-major (NN, ldmatrix.trans)", 0, 1});
+  p.push_back({"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1});
+  return p;
+}
+
 WEFT_KERNEL_FOR(gemm_bf16_sm80, isa::TargetSet::from_sm(80),
                 "D = alpha*A*B + beta*C (+bias), bf16 in/out, fp32 accumulate: cp.async pipeline + ldmatrix + "
                 "mma.sync m16n8k16 (TN, or NN with nn=1)",
-                {{"bm", 128, "tile M", 32, 256, true},
-                 {"bn", 128, "tile N", 32, 256, true},
-                 {"bk", 32, "tile K (32 or 64: rows of 64 or 128 bytes)", 32, 64, true},
-                 {"warps_m", 2, "warps along M", 1, 8, true},
-                 {"warps_n", 4, "warps along N", 1, 8, true},
-                 {"stages", 4, "cp.async pipeline stages", 2, 8},
-                 {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
-                 {"min_ctas", 0, "CTAs per SM to fit in registers (.minnctapersm); 0: automatic (2 for small "
-                                 "warp tiles whose stages fit twice, else 1 for bf16, none for e4m3)", 0, 4},
-                 {"nn", 0, "B layout: 0 = N x K row-major (TN), 1 = K x N row-major (NN, ldmatrix.trans)", 0, 1},
-                 {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1}}) {
+                sm80_params(32, "tile K (32 or 64: rows of 64 or 128 bytes)", /*with_nn=*/true)) {
   return build_sm80_gemm(target, from_params("gemm_bf16_sm80", false, params));
 }
 
 WEFT_KERNEL_FOR(gemm_e4m3_sm89, isa::TargetSet::from_sm(89),
                 "D = alpha*A*B^T + beta*C (+bias), e4m3 in, bf16 out, fp32 accumulate (alpha carries the "
                 "per-tensor scales): cp.async pipeline + ldmatrix + mma.sync m16n8k32",
-                {{"bm", 128, "tile M", 32, 256, true},
-                 {"bn", 128, "tile N", 32, 256, true},
-                 {"bk", 64, "tile K (64 or 128: rows of 64 or 128 bytes)", 64, 128, true},
-                 {"warps_m", 2, "warps along M", 1, 8, true},
-                 {"warps_n", 4, "warps along N", 1, 8, true},
-                 {"stages", 4, "cp.async pipeline stages", 2, 8},
-                 {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
-                 {"min_ctas", 0, "CTAs per SM to fit in registers (.minnctapersm); 0: automatic (2 for small "
-                                 "warp tiles whose stages fit twice, else 1 for bf16, none for e4m3)", 0, 4},
-                 {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1}}) {
+                sm80_params(64, "tile K (64 or 128: rows of 64 or 128 bytes)", /*with_nn=*/false)) {
   return build_sm80_gemm(target, from_params("gemm_e4m3_sm89", true, params));
 }
 
