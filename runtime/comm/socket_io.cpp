@@ -67,15 +67,26 @@ Io send_all(int fd, const void* buf, std::size_t n) {
   return Io::ok;
 }
 
-Io send_fd(int sock, int fd) {
+// One byte of payload and room for one descriptor: the message both ends of fd passing use. Not
+// copyable: msg points into the object itself.
+struct FdMessage {
   char byte = 'F';
   iovec iov{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  FdMessage() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
+Io send_fd(int sock, int fd) {
+  FdMessage m;
+  msghdr& msg = m.msg;
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
@@ -92,14 +103,8 @@ Io send_fd(int sock, int fd) {
 Io recv_fd(int sock, int* fd, Deadline deadline) {
   *fd = -1;
   if (Io w = wait_readable(sock, deadline); w != Io::ok) return w;
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  FdMessage m;
+  msghdr& msg = m.msg;
   ssize_t got;
   do {
     got = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
