@@ -12,6 +12,7 @@
 //                       with sizes: the sm_90 kernel on sm_90, else the sm_80 bf16 TN kernel)
 #include <cstdio>
 #include <functional>
+#include <optional>
 
 #include "samples/apps/gemm/gemm_common.h"
 #include "samples/apps/gpu_or_skip.h"
@@ -21,6 +22,49 @@ using namespace weft::rt;
 
 namespace {
 
+std::vector<float> values_of(const std::vector<bf16>& v) {
+  std::vector<float> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = from_bf16(v[i]);
+  return out;
+}
+
+// The reference D = scale * A*B + beta * C: float64 on the CPU when `small`, else cuBLAS bf16 on the
+// inputs rounded to bf16 (exact: they are bf16, widened e4m3, or scaled by powers of two), so only the
+// summation differs. A is m x k row-major; B is n x k (TN) or k x n (nn). Without cuBLAS for a large
+// problem: says so and returns nullopt.
+std::optional<std::vector<double>> reference(Cublas* cublas, bool small, std::uint32_t m, std::uint32_t n,
+                                             std::uint32_t k, float scale, float beta, const std::vector<float>& a,
+                                             const std::vector<float>& b, bool nn, const std::vector<bf16>& c) {
+  std::vector<double> want(std::size_t{m} * n);
+  if (small) {
+    for (std::uint32_t i = 0; i < m; ++i)
+      for (std::uint32_t j = 0; j < n; ++j) {
+        double s = 0;
+        for (std::uint32_t kk = 0; kk < k; ++kk)
+          s += double(a[std::size_t{i} * k + kk]) * (nn ? b[std::size_t{kk} * n + j] : b[std::size_t{j} * k + kk]);
+        want[std::size_t{i} * n + j] = double(scale) * s + beta * from_bf16(c[std::size_t{i} * n + j]);
+      }
+    return want;
+  }
+  if (!cublas) {
+    std::printf("%ux%ux%u: no reference (cuBLAS missing)\n", m, n, k);
+    return std::nullopt;
+  }
+  std::vector<bf16> a16(a.size()), b16(b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) a16[i] = to_bf16(a[i]);
+  for (std::size_t i = 0; i < b.size(); ++i) b16[i] = to_bf16(b[i]);
+  DeviceBuffer<bf16> ra(a16), rb(b16), ref(c);
+  const auto* pa = reinterpret_cast<const bf16*>(ra.raw());
+  const auto* pb = reinterpret_cast<const bf16*>(rb.raw());
+  auto* pd = reinterpret_cast<bf16*>(ref.raw());
+  if (nn) cublas->run_nn(m, n, k, scale, beta, pa, pb, pd);
+  else cublas->run(m, n, k, scale, beta, pa, pb, pd);
+  synchronize();
+  const auto r = ref.to_vector();
+  for (std::size_t i = 0; i < r.size(); ++i) want[i] = from_bf16(r[i]);
+  return want;
+}
+
 bool check_one(WeftGemm& g, Cublas* cublas, std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta) {
   const auto a = random_bf16(std::size_t{m} * k, 1), b = random_bf16(std::size_t{n} * k, 2),
              c = random_bf16(std::size_t{m} * n, 3);
@@ -28,26 +72,10 @@ bool check_one(WeftGemm& g, Cublas* cublas, std::uint32_t m, std::uint32_t n, st
   dd.fill_bytes(0xFF);  // NaN in bf16: an element never written shows up
   g.run(m, n, k, alpha, beta, da.ptr(), db.ptr(), dc.ptr(), dd.ptr());
   const auto got = dd.to_vector();
-  std::vector<double> want(std::size_t{m} * n);
   const bool small = std::uint64_t{m} * n * k <= (std::uint64_t{1} << 27);
-  if (small) {
-    for (std::uint32_t i = 0; i < m; ++i)
-      for (std::uint32_t j = 0; j < n; ++j) {
-        double s = 0;
-        for (std::uint32_t kk = 0; kk < k; ++kk) s += double(from_bf16(a[std::size_t{i} * k + kk])) * from_bf16(b[std::size_t{j} * k + kk]);
-        want[std::size_t{i} * n + j] = alpha * s + beta * from_bf16(c[std::size_t{i} * n + j]);
-      }
-  } else if (cublas) {
-    DeviceBuffer<bf16> ref(c);
-    cublas->run(m, n, k, alpha, beta, reinterpret_cast<const bf16*>(da.ptr().raw()),
-                reinterpret_cast<const bf16*>(db.ptr().raw()), reinterpret_cast<bf16*>(ref.ptr().raw()));
-    synchronize();
-    const auto r = ref.to_vector();
-    for (std::size_t i = 0; i < r.size(); ++i) want[i] = from_bf16(r[i]);
-  } else {
-    std::printf("%ux%ux%u: no reference (cuBLAS missing)\n", m, n, k);
-    return false;
-  }
+  const auto ref = reference(cublas, small, m, n, k, alpha, beta, values_of(a), values_of(b), false, c);
+  if (!ref) return false;
+  const auto& want = *ref;
   const double err = rel_error(got, want);
   const bool ok = err <= 1e-2;
   std::printf("%-6s %5u x %5u x %5u alpha %.2f beta %.2f: relative error %.2e vs %s\n", ok ? "ok" : "FAIL", m, n, k,
@@ -85,31 +113,10 @@ bool check_sm80(WeftGemmSm80& g, Cublas* cublas, const Case80& cs) {
   g.run(m, n, k, scale, beta, fp8 ? da8.raw() : da.raw(), fp8 ? db8.raw() : db.raw(), dc.ptr(), dd.ptr(),
         g.bias ? dbias.ptr() : DevicePtr<bf16>{});
   const auto got = dd.to_vector();
-  std::vector<double> want(std::size_t{m} * n);
   const bool small = std::uint64_t{m} * n * k <= (std::uint64_t{1} << 27);
-  if (small) {
-    for (std::uint32_t i = 0; i < m; ++i)
-      for (std::uint32_t j = 0; j < n; ++j) {
-        double s = 0;
-        for (std::uint32_t kk = 0; kk < k; ++kk)
-          s += double(from_bf16(a[std::size_t{i} * k + kk])) *
-               from_bf16(g.nn ? b[std::size_t{kk} * n + j] : b[std::size_t{j} * k + kk]);
-        want[std::size_t{i} * n + j] = double(scale) * s + beta * from_bf16(c[std::size_t{i} * n + j]);
-      }
-  } else if (cublas) {
-    DeviceBuffer<bf16> ref(c);
-    const auto* pa = reinterpret_cast<const bf16*>(da.raw());
-    const auto* pb = reinterpret_cast<const bf16*>(db.raw());
-    auto* pd = reinterpret_cast<bf16*>(ref.raw());
-    if (g.nn) cublas->run_nn(m, n, k, scale, beta, pa, pb, pd);
-    else cublas->run(m, n, k, scale, beta, pa, pb, pd);
-    synchronize();
-    const auto r = ref.to_vector();
-    for (std::size_t i = 0; i < r.size(); ++i) want[i] = from_bf16(r[i]);
-  } else {
-    std::printf("%ux%ux%u: no reference (cuBLAS missing)\n", m, n, k);
-    return false;
-  }
+  auto ref = reference(cublas, small, m, n, k, scale, beta, values_of(a), values_of(b), g.nn, c);
+  if (!ref) return false;
+  auto& want = *ref;
   if (g.bias)
     for (std::size_t i = 0; i < want.size(); ++i) want[i] += from_bf16(bias[i % n]);
   const double err = rel_error(got, want);
@@ -197,29 +204,9 @@ bool check_e4m3_sm90(WeftGemmE4m3Sm90& g, Cublas* cublas, const Case90f8& cs) {
     for (std::size_t i = 0; i < a8.size(); ++i) av[i] = from_e4m3(a8[i]);
     for (std::size_t i = 0; i < b8.size(); ++i) bv[i] = from_e4m3(b8[i]);
   }
-  std::vector<double> want(std::size_t{m} * n);
-  if (small) {
-    for (std::uint32_t i = 0; i < m; ++i)
-      for (std::uint32_t j = 0; j < n; ++j) {
-        double s = 0;
-        for (std::uint32_t kk = 0; kk < k; ++kk) s += double(av[std::size_t{i} * k + kk]) * bv[std::size_t{j} * k + kk];
-        want[std::size_t{i} * n + j] = double(scale) * s + beta * from_bf16(c[std::size_t{i} * n + j]);
-      }
-  } else if (cublas) {
-    // cuBLAS bf16 on the widened (and scaled) inputs: exact in bf16, so only the summation differs.
-    std::vector<bf16> a16(av.size()), b16(bv.size());
-    for (std::size_t i = 0; i < av.size(); ++i) a16[i] = to_bf16(av[i]);
-    for (std::size_t i = 0; i < bv.size(); ++i) b16[i] = to_bf16(bv[i]);
-    DeviceBuffer<bf16> ra(a16), rb(b16), ref(c);
-    cublas->run(m, n, k, scale, beta, reinterpret_cast<const bf16*>(ra.raw()), reinterpret_cast<const bf16*>(rb.raw()),
-                reinterpret_cast<bf16*>(ref.raw()));
-    synchronize();
-    const auto r = ref.to_vector();
-    for (std::size_t i = 0; i < r.size(); ++i) want[i] = from_bf16(r[i]);
-  } else {
-    std::printf("%ux%ux%u: no reference (cuBLAS missing)\n", m, n, k);
-    return false;
-  }
+  const auto ref = reference(cublas, small, m, n, k, scale, beta, av, bv, false, c);
+  if (!ref) return false;
+  const auto& want = *ref;
   const double err = rel_error(got, want);
   const bool ok = err <= 3e-2;
   std::printf("%-6s gemm_e4m3_sm90 bn=%u%s %5u x %5u x %5u alpha %.2f beta %.2f scales %.3g/%.3g: relative error %.2e vs %s\n",
