@@ -24,6 +24,7 @@
 #include "dsl/registry.h"
 #include "dsl/weft.h"
 #include "samples/kernels/gemm/tile_order.h"
+#include "samples/kernels/gemm/tma_producer.h"
 
 namespace weft::samples {
 
@@ -102,22 +103,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
          auto w = r.thread >> 5u;
          k.if_(w == 0u, [&] {
            as_role("tma", [&] {
-             auto st = ab.state();
-             k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
-               auto [tm, tn] = tile_coords(t);
-               auto row_a = bitcast<s32>(tm * kBM);
-               auto row_b = bitcast<s32>(tn * bn);
-               k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
-                 ab.producer_acquire(st);
-                 k.if_(k.elect_sync(), [&] {
-                   auto kx = bitcast<s32>(kt * kBK);
-                   tma_load(k, a_map, stage_a(st.stage), {kx, row_a}, ab.full(st), &ab);
-                   tma_load(k, b_map, stage_b(st.stage), {kx, row_b}, ab.full(st), &ab);
-                 });
-                 ab.producer_commit(st);
-                 ab.advance(st);
-               });
-             });
+             tma_producer_loop(k, ab, order, k_tiles, {a_map, b_map, kBM, bn, kBK, stage_a, stage_b});
            });
          });
          k.if_(w == 1u, [&] {

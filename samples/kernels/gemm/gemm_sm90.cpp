@@ -17,6 +17,7 @@
 #include "dsl/registry.h"
 #include "dsl/weft.h"
 #include "samples/kernels/gemm/gemm_sm90_common.h"
+#include "samples/kernels/gemm/tma_producer.h"
 
 namespace weft::samples {
 
@@ -77,22 +78,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
   warp_roles(k, {
       {.name = "producer", .warpgroups = 1, .registers = 40, .body = [&](const RoleContext& r) {
          k.if_(r.thread < 32u, [&] {
-           auto st = pipe.state();
-           k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
-             auto [tm, tn] = tile_coords(t);
-             auto row_a = bitcast<s32>(tm * kBM);
-             auto row_b = bitcast<s32>(tn * bn);
-             k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
-               pipe.producer_acquire(st);
-               k.if_(k.elect_sync(), [&] {
-                 auto kx = bitcast<s32>(kt * kBK);
-                 tma_load(k, a_map, stage_a(st.stage), {kx, row_a}, pipe.full(st), &pipe);
-                 tma_load(k, b_map, stage_b(st.stage), {kx, row_b}, pipe.full(st), &pipe);
-               });
-               pipe.producer_commit(st);
-               pipe.advance(st);
-             });
-           });
+           tma_producer_loop(k, pipe, order, k_tiles, {a_map, b_map, kBM, bn, kBK, stage_a, stage_b});
          });
          if (copy)
            k.if_(r.thread == 32u, [&] {
