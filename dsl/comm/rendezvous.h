@@ -4,7 +4,9 @@
 // must launch the same grid.x.
 //
 // Flag slot of (phase, source rank, CTA): (phase * nranks + source) * nctaid.x + ctaid.x, so a
-// flags buffer needs phases * nranks * grid.x u32 (runtime/comm: flag_words()).
+// flags buffer needs phases * nranks * grid.x u32 (samples/apps/comm/collectives.cpp allocates two
+// phases). Flags only grow, so kernels may share one buffer: a slot at a later epoch also satisfies
+// an earlier wait for it.
 #pragma once
 
 #include "dsl/comm/context.h"

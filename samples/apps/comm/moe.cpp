@@ -41,8 +41,9 @@ void MoeAllToAll::dispatch() {
   auto& k = c_.kernel("moe_dispatch", {"warps=" + std::to_string(warps_)});
   c_.launch_with_block(k, 32 * warps_, heap.rank_base(), heap.nranks(), x.peer_table(), topk_idx.peer_table(),
                        slot_map.peer_table(), counters.peer_table(), recv.peer_table(), recv_count.peer_table(),
-                       dispatch_flags_.peer_table(), shape_.tokens, shape_.topk, local_experts_, capacity(),
-                       static_cast<std::uint32_t>(row_bytes() / 16), c_.next_epoch(), shape_.experts);
+                       dispatch_flags_.peer_table(), c_.flags().peer_table(), shape_.tokens, shape_.topk,
+                       local_experts_, capacity(), static_cast<std::uint32_t>(row_bytes() / 16), c_.next_epoch(),
+                       shape_.experts);
 }
 
 void MoeAllToAll::combine() {

@@ -6,6 +6,9 @@
 //   moe.dispatch();   // recv / recv_count complete on every rank afterwards
 //   ... experts transform recv in place (recv_count[le][src] valid rows per region) ...
 //   moe.combine();    // out = sum_k topk_w * expert output
+//
+// dispatch() opens with a rendezvous, so a rank's host may write its own buffers (recv included)
+// before it; between dispatch() and combine(), only the experts on this rank touch recv.
 #pragma once
 
 #include "samples/apps/comm/collectives.h"

@@ -1,5 +1,7 @@
 // MoE dispatch: every (token, k) with an expert goes to the rank that owns the expert, into the
-// next free slot of that expert's region for this source rank. One warp per (token, k): lane 0
+// next free slot of that expert's region for this source rank. An opening rendezvous first says every
+// rank has launched, so whatever its host wrote into its own recv / recv_count before the launch (in
+// stream order) is done before any peer writes there. One warp per (token, k): lane 0
 // takes a slot with an atomic on this rank's counter, the warp copies the token with 16-byte
 // stores through the peer pointer. The last CTA to finish (a counter, not a grid barrier) sends
 // each owner its per-expert counts, resets the counters, signals every rank, and waits until every
@@ -22,11 +24,13 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
   auto recv = ctx.table("recv");
   auto recv_count = ctx.table("recv_count");
   auto flags = ctx.table("flags");  // nranks words: flag s is set by source rank s
+  auto entry_flags = ctx.table("entry_flags");  // comm::Rendezvous flags (phase 0)
   const auto [tokens, topk, local_experts, capacity, h16, epoch] = moe_scalars(k);
   auto experts = k.param<u32>("experts");  // `counters` holds experts + 1 words
   auto lane = k.laneid();
   auto nranks = ctx.nranks();
 
+  comm::Rendezvous(k, ctx, entry_flags).arrive_and_wait(0, epoch);
   auto pair = k.let<u32>(k.ctaid_x() * warps + k.tid_x() / 32u);  // (token, k) index
   auto pairs = tokens * topk;
   auto warps_in_grid = k.nctaid_x() * warps;
