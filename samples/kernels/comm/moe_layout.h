@@ -11,6 +11,8 @@
 //                                            source rank; the experts write their outputs in place
 //   recv_count [local_experts][nranks] u32   tokens per (expert, source), written by the source
 //   out        [tokens][h16]                 combine output: sum over k of topk_w * expert output
+//   flags / entry_flags                      dispatch: nranks words set by each source, and the
+//                                            Rendezvous flags of its opening rendezvous
 //
 // capacity = tokens suffices when each token picks an expert at most once. All of them are
 // symmetric buffers (peer tables), so one launch serves LocalSim's virtual ranks too.
