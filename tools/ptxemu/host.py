@@ -1,0 +1,254 @@
+"""The host side of the emulated runs, mirroring samples/apps/comm/{collectives,moe,checks}.cpp.
+
+- Values: the same draws as checks.cpp (mix / draw / input_value, bf16 round-to-nearest-even), so
+  inputs and references match the GPU checks.
+- Heap / Buf: a LocalSim symmetric heap in emulated memory: one allocation per rank per buffer
+  (with a gap between allocations, so that an overrun is an out-of-bounds error, not a silent write
+  into a neighbour) and its peer table (nranks rows of nranks u64 bases).
+- kernel(name, params): the kernel's PTX from `weft emit --arch sm_90a --no-line-info`, emitted once
+  per variant into the directory given to configure() (run_checks.py passes a temporary one), parsed
+  by emulator.Kernel. set_ptx() replaces a variant's PTX (the mutants of run_checks.py).
+- Collectives / MoeAllToAll: the launches of collectives.cpp and moe.cpp (the same arguments in the
+  same order, the same epochs and flag buffer), each launch one emulator.Emu run.
+
+Arguments are positional, like the C++ launches, and bound to the parameter names of the emitted
+.entry; a launch with more or fewer arguments than the kernel has parameters fails an assertion (a
+reordered signature is not caught here, only by the results).
+"""
+import os
+import struct
+import subprocess
+
+import numpy as np
+
+import emulator as E
+
+M64 = (1 << 64) - 1
+_weft = None
+_ptx_dir = None
+
+
+def configure(weft, ptx_dir):
+    """weft: the CLI to emit with; ptx_dir: where the emitted PTX goes."""
+    global _weft, _ptx_dir
+    _weft, _ptx_dir = weft, ptx_dir
+    _kernels.clear()
+
+
+# ---------------- values, as checks.cpp ----------------
+def mix(x):
+    x = (x + 0x9e3779b97f4a7c15) & M64
+    x = ((x ^ (x >> 30)) * 0xbf58476d1ce4e5b9) & M64
+    x = ((x ^ (x >> 27)) * 0x94d049bb133111eb) & M64
+    return x ^ (x >> 31)
+
+
+def draw(seed, rank, index, stream):
+    return mix(mix(mix((seed * 0x100000001 + stream) & M64) ^ rank) ^ index)
+
+
+def float_to_bf16(f):
+    bits = struct.unpack("<I", struct.pack("<f", np.float32(f)))[0]
+    if (bits & 0x7fffffff) > 0x7f800000:
+        return 0x7fc0
+    bits = (bits + 0x7fff + ((bits >> 16) & 1)) & 0xFFFFFFFF
+    return bits >> 16
+
+
+def bf16_to_float(b):
+    return struct.unpack("<f", struct.pack("<I", (b & 0xFFFF) << 16))[0]
+
+
+def input_value(seed, rank, index):
+    return float(np.float32((draw(seed, rank, index, 0) >> 11) * 2.0 ** -52 - 1.0))
+
+
+def stored_value(e, seed, rank, i):
+    v = input_value(seed, rank, i)
+    return v if e == "f32" else bf16_to_float(float_to_bf16(v))
+
+
+def encode(e, values):
+    if e == "f32":
+        return np.array(values, dtype=np.float32).tobytes()
+    return np.array([float_to_bf16(v) for v in values], dtype=np.uint16).tobytes()
+
+
+def decode(e, data, i):
+    if e == "f32":
+        return struct.unpack_from("<f", data, 4 * i)[0]
+    return bf16_to_float(struct.unpack_from("<H", data, 2 * i)[0])
+
+
+def elem_bytes(e):
+    return 4 if e == "f32" else 2
+
+
+def tolerance(e, n):
+    return 1e-6 * n if e == "f32" else 8e-3
+
+
+# ---------------- heap ----------------
+class Buf:
+    def __init__(self, heap, name, nbytes):
+        self.heap, self.name, self.bytes = heap, name, nbytes
+        n = heap.nranks
+        self.bases = [heap.mem.alloc(nbytes, f"{name}[rank {r}]") for r in range(n)]
+        self.table = heap.mem.alloc(n * n * 8, f"{name}.table")
+        heap.mem.mem[self.table:self.table + n * n * 8] = np.array(self.bases * n, dtype=np.uint64).tobytes()
+        heap.bufs.append(self)
+
+    def upload(self, row, data):
+        assert len(data) <= self.bytes
+        self.heap.mem.mem[self.bases[row]:self.bases[row] + len(data)] = data
+
+    def download(self, row, nbytes=None):
+        nbytes = self.bytes if nbytes is None else nbytes
+        return bytes(self.heap.mem.mem[self.bases[row]:self.bases[row] + nbytes])
+
+    def poison(self, row, nbytes=None):
+        self.upload(row, b"\xff" * (self.bytes if nbytes is None else nbytes))
+
+    def writes(self, row):
+        b = self.bases[row]
+        return self.heap.mem.wcount[b:b + self.bytes]
+
+
+class Heap:
+    def __init__(self, nranks, mem_bytes=1 << 22):
+        self.mem = E.Memory(mem_bytes)
+        self.nranks = nranks
+        self.rank_base = 0
+        self.rows = nranks
+        self.bufs = []
+
+    def alloc(self, nbytes, name):
+        return Buf(self, name, nbytes)
+
+
+_kernels = {}
+_emitted = set()
+
+
+def ptx_path(name, params):
+    """Emits the variant (once) and returns its .ptx file."""
+    if _weft is None:
+        raise RuntimeError("host.configure(weft, ptx_dir) was not called")
+    d = os.path.join(_ptx_dir, name + "_" + "_".join(params))
+    path = os.path.join(d, f"{name}.sm_90a.ptx")
+    if path not in _emitted:  # emitted afresh by every run, even into a kept directory
+        cmd = [_weft, "emit", name, "--arch", "sm_90a", "--no-line-info", "-o", d]
+        for p in params:
+            cmd += ["--param", p]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        _emitted.add(path)
+    return path
+
+
+def kernel(name, params):
+    key = (name, tuple(params))
+    if key not in _kernels:
+        with open(ptx_path(name, params)) as f:
+            _kernels[key] = E.Kernel(f.read())
+    return _kernels[key]
+
+
+def set_ptx(name, params, text):
+    """Makes kernel(name, params) run `text` instead of the emitted PTX (until forget_ptx())."""
+    _kernels[(name, tuple(params))] = E.Kernel(text)
+
+
+def forget_ptx():
+    _kernels.clear()
+
+
+class Collectives:
+    def __init__(self, heap, ctas, block, seed=0, max_slice=64):
+        self.heap, self.ctas, self.block = heap, ctas, block
+        assert 64 <= block <= 1024 and block % 32 == 0 and heap.nranks <= block
+        self.flags = heap.alloc(2 * heap.nranks * ctas * 4, "flags")
+        self.epoch = 0
+        self.seed = seed
+        self.max_slice = max_slice
+        self.launches = []
+
+    def next_epoch(self):
+        self.epoch += 1
+        return self.epoch
+
+    def launch_with_block(self, k, block, *args):
+        assert len(args) == len(k.params), (k.name, len(args), len(k.params))
+        params = {}
+        for (ty, name), a in zip(k.params, args):
+            v = a.table if isinstance(a, Buf) else a
+            params[name] = v & (M64 if ty == "u64" else 0xFFFFFFFF)
+        self.heap.mem.wcount[:] = 0
+        self.seed += 1
+        emu = E.Emu(self.heap.mem, k, (self.ctas, self.heap.nranks), block, params, seed=self.seed,
+                    max_slice=self.max_slice)
+        emu.run()
+        self.launches.append((k.name, emu.instructions, emu.rounds))
+        return emu
+
+    def launch(self, k, *args):
+        return self.launch_with_block(k, self.block, *args)
+
+    def all_gather(self, inb, out, bytes_per_rank):
+        assert bytes_per_rank % 16 == 0
+        h = self.heap
+        k = kernel("all_gather", [f"block={self.block}"])
+        return self.launch(k, h.rank_base, h.nranks, inb, out, self.flags, bytes_per_rank // 16, self.next_epoch())
+
+    def reduce_scatter(self, inb, out, count, e):
+        nb = count * elem_bytes(e)
+        assert nb % 16 == 0
+        h = self.heap
+        k = kernel("reduce_scatter", [f"block={self.block}", f"bf16={int(e == 'bf16')}"])
+        return self.launch(k, h.rank_base, h.nranks, inb, out, self.flags, nb // 16, self.next_epoch())
+
+    def all_reduce(self, inb, out, count, e, shots):
+        nb = count * elem_bytes(e)
+        h = self.heap
+        assert nb % (16 * h.nranks) == 0
+        k = kernel("all_reduce", [f"block={self.block}", f"bf16={int(e == 'bf16')}", f"shots={shots}"])
+        return self.launch(k, h.rank_base, h.nranks, inb, out, self.flags, nb // 16 // h.nranks, self.next_epoch())
+
+
+class MoeAllToAll:
+    def __init__(self, c, tokens, hidden, topk, experts, warps):
+        heap = c.heap
+        n = heap.nranks
+        assert experts % n == 0 and hidden * 2 % 16 == 0 and 1 <= topk <= 32 and n <= 32 * warps
+        self.c, self.tokens, self.hidden, self.topk, self.experts, self.warps = c, tokens, hidden, topk, experts, warps
+        self.local_experts = experts // n
+        self.capacity = tokens
+        self.row_bytes = hidden * 2
+        pairs = tokens * topk
+        self.x = heap.alloc(tokens * self.row_bytes, "x")
+        self.topk_idx = heap.alloc(pairs * 4, "topk_idx")
+        self.topk_w = heap.alloc(pairs * 4, "topk_w")
+        self.slot_map = heap.alloc(pairs * 4, "slot_map")
+        self.counters = heap.alloc((experts + 1) * 4, "counters")
+        self.recv = heap.alloc(self.local_experts * n * self.capacity * self.row_bytes, "recv")
+        self.recv_count = heap.alloc(self.local_experts * n * 4, "recv_count")
+        self.out = heap.alloc(tokens * self.row_bytes, "out")
+        self.dispatch_flags = heap.alloc(n * 4, "dispatch_flags")
+
+    def recv_offset(self, le, src, slot):
+        return ((le * self.c.heap.nranks + src) * self.capacity + slot) * self.row_bytes
+
+    def dispatch(self):
+        h = self.c.heap
+        k = kernel("moe_dispatch", [f"warps={self.warps}"])
+        return self.c.launch_with_block(k, 32 * self.warps, h.rank_base, h.nranks, self.x, self.topk_idx,
+                                        self.slot_map, self.counters, self.recv, self.recv_count,
+                                        self.dispatch_flags, self.c.flags, self.tokens, self.topk, self.local_experts,
+                                        self.capacity, self.row_bytes // 16, self.c.next_epoch(), self.experts)
+
+    def combine(self):
+        h = self.c.heap
+        k = kernel("moe_combine", [f"warps={self.warps}"])
+        return self.c.launch_with_block(k, 32 * self.warps, h.rank_base, h.nranks, self.topk_idx, self.topk_w,
+                                        self.slot_map, self.recv, self.out, self.c.flags, self.tokens, self.topk,
+                                        self.local_experts, self.capacity, self.row_bytes // 16,
+                                        self.c.next_epoch())

@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Runs weft's communication kernels on the CPU, in a PTX emulator, and checks their results.
+
+    python3 tools/ptxemu/run_checks.py --weft build/tools/weft [--quick] [--seed N]
+
+Emits all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine with the weft CLI
+(--weft, or $WEFT) into a temporary directory and runs them in emulator.py:
+- LocalSim (one launch, grid.y = ranks) at 2 and 3 ranks: all_gather; reduce_scatter f32 / bf16;
+  all_reduce one- and two-shot, f32 / bf16; sizes that are not multiples of the grid; every launch
+  of a rank count reusing one flag buffer at increasing epochs (checks.py);
+- MoE dispatch -> a host-side expert -> combine at 2 and 3 ranks, twice on the same buffers;
+- Ipc mode (one stream per rank, ranks drifting apart) at 2 and 3 ranks: the collectives back to
+  back, MoE rounds, and the moe_dispatch entry race (ipc_checks.py);
+- edge cases: one rank, five ranks on one CTA each, top-32 MoE;
+- mutants: the emitted PTX broken on purpose (a grid stride of half a block, a flag wait for
+  epoch + 1, the opening rendezvous wait of moe_dispatch or all_gather dropped), each of which the
+  checks above must detect, so that a run that passes is known to be able to fail.
+Exits 1 naming every failure (2 for a usage error). The default run takes about 15 s (one core of
+a 2-core machine, 2026-11-28), --quick about 3 s. --seed N picks other schedules (CTest runs 0).
+
+What the emulator cannot check (sequentially consistent memory: no memory-model reorderings, no
+timing) is in emulator.py and docs/comm.md ("Checking the kernels without a GPU").
+"""
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+if importlib.util.find_spec("numpy") is None:  # the emulator's modules need it
+    sys.exit("run_checks.py: numpy is missing for " + sys.executable +
+             ": install python3-numpy (tools/deps.sh does) or run with a python3 that has numpy")
+
+import checks  # noqa: E402
+import emulator as E  # noqa: E402
+import host  # noqa: E402
+import ipc_checks  # noqa: E402
+from checks import Report  # noqa: E402
+from host import Collectives, Heap, MoeAllToAll, elem_bytes  # noqa: E402
+
+
+class Runner:
+    def __init__(self):
+        self.failures = []
+        self.checks = 0
+
+    def run(self, name, fn):
+        """fn() returns a Report or a list of them; an exception is a failure of `name`."""
+        t = time.time()
+        try:
+            reports = fn()
+        except E.EmuError as ex:
+            reports = Report(name)
+            reports.fail("emulator: " + str(ex)[:2000])
+        except Exception:  # a broken check or host code: report it and go on
+            reports = Report(name)
+            reports.fail(traceback.format_exc())
+        if isinstance(reports, Report):
+            reports = [reports]
+        for r in reports:
+            self.checks += 1
+            print(r, flush=True)
+            if not r.ok:
+                self.failures.append(f"{r.name}: {r.detail}")
+        print(f"      [{name}: {time.time() - t:.1f}s]", flush=True)
+
+
+def localsim_collectives(n, ctas, block, seed, quick):
+    """One Collectives (one flag buffer) for every launch: epochs 1, 2, ... on reused flags."""
+    c = Collectives(Heap(n, mem_bytes=1 << 23), ctas=ctas, block=block, seed=seed * 7919 + n * 100 + ctas)
+    grid = ctas * block
+    out = []
+    for nb in ([16 * 7, 16 * (grid + 5)] if not quick else [16 * (grid + 5)]):
+        out.append(checks.check_all_gather(c, nb, seed=nb + n))
+    for e in ["f32", "bf16"]:
+        per = 16 // elem_bytes(e)
+        for cnt in ([per, per * (grid + 3)] if not quick else [per * (grid + 3)]):
+            out.append(checks.check_reduce_scatter(c, cnt, e, seed=cnt))
+    for shots in [1, 2]:
+        for e in ["f32", "bf16"]:
+            per = 16 // elem_bytes(e) * n
+            for cnt in ([per * 11, per * (grid // n + 7)] if not quick else [per * (grid // n + 7)]):
+                out.append(checks.check_all_reduce(c, cnt, e, shots, seed=cnt + shots))
+    return out
+
+
+def localsim_moe(n, ctas, seed, quick):
+    """dispatch -> host expert -> combine, twice on the same buffers, for a few shapes."""
+    c = Collectives(Heap(n, mem_bytes=1 << 23), ctas=ctas, block=64, seed=seed * 7919 + n * 100 + ctas + 50)
+    shapes = [(7, 24, 3, 2 * n, 2), (11, 8 * 37, 4, 3 * n, 2), (5, 16, 1, n, 4)]
+    out = []
+    for tokens, hidden, topk, experts, warps in (shapes[:1] if quick else shapes):
+        moe = MoeAllToAll(c, tokens, hidden, topk, experts, warps)
+        for it in range(2):
+            out.append(checks.check_moe(c, moe, seed=seed * 1000 + tokens * 10 + it))
+    return out
+
+
+def localsim_edges(seed):
+    """One rank (every peer is itself), five ranks on a single CTA each, top-32 MoE (every lane of
+    combine's warp holds a choice)."""
+    out = []
+    for n, ctas in [(1, 2), (5, 1)]:
+        c = Collectives(Heap(n, mem_bytes=1 << 23), ctas=ctas, block=64, seed=seed * 7919 + n)
+        out += [checks.check_all_gather(c, 16 * 37, 1), checks.check_reduce_scatter(c, 4 * 37, "f32", 2),
+                checks.check_reduce_scatter(c, 8 * 37, "bf16", 2)]
+        for shots in (1, 2):
+            out.append(checks.check_all_reduce(c, 4 * n * 23, "f32", shots, 3))
+            out.append(checks.check_all_reduce(c, 8 * n * 23, "bf16", shots, 3))
+        moe = MoeAllToAll(c, 9, 8 * 33, min(4, 2 * n), 2 * n, 2)
+        out.append(checks.check_moe(c, moe, 4))
+        if n > 1:
+            moe = MoeAllToAll(c, 3, 16, 32, 16 * n, 2)
+            out.append(checks.check_moe(c, moe, 6))
+    return out
+
+
+def until_failure(check, tries):
+    """Runs check(i) for i < tries until a report fails; returns that report, or the last one."""
+    for i in range(tries):
+        r = check(i)
+        if not r.ok:
+            break
+    return r
+
+
+# ---------------- mutants ----------------
+def substitute(text, pattern, repl, which=0):
+    """Replaces the `which`-th match (negative: from the end) of `pattern`; fails if there is none, so
+    a mutant whose target disappeared from the emitted PTX says so instead of testing nothing."""
+    matches = list(re.finditer(pattern, text))
+    if not -len(matches) <= which < len(matches):
+        raise LookupError(f"pattern {pattern!r} not found in the emitted PTX (or fewer than {abs(which) + 1} "
+                          f"matches): update this mutant in tools/ptxemu/run_checks.py")
+    m = matches[which]
+    return text[:m.start()] + m.expand(repl) + text[m.end():]
+
+
+def half_grid_stride(text):
+    # The grid-stride loop's step, nctaid.x * block, made half a block: packets are written twice.
+    m = re.search(r"(mov\.u32 (%r\d+), %nctaid\.x;\s*mul\.lo\.u32 %r\d+, \2, )(\d+);", text)
+    if not m:
+        raise LookupError("the grid-stride step (mov %nctaid.x, then mul.lo.u32 by the block) is not in the "
+                          "emitted PTX: update this mutant in tools/ptxemu/run_checks.py")
+    return text[:m.start()] + m.group(1) + str(int(m.group(3)) // 2) + ";" + text[m.end():]
+
+
+def wait_for_next_epoch(text):
+    # The last flag wait tests (int)(value - epoch) >= 1 instead of >= 0: it waits for an epoch no one sends.
+    return substitute(text, r"(_flag_wait:\s*ld\.acquire\.sys\.global\.u32 [^;]*;\s*sub\.u32 [^;]*;\s*"
+                            r"mov\.b32 [^;]*;\s*setp\.ge\.s32 %p\d+, %r\d+, )0;", r"\g<1>1;", which=-1)
+
+
+def drop_first_wait(text):
+    # The first flag wait leaves at once (its exit branch made unconditional): that rendezvous arrives,
+    # but never waits.
+    return substitute(text, r"@%p\d+ bra(?:\.uni)? (\$L_\d+_flag_done);", r"bra.uni \g<1>;", which=0)
+
+
+def mutant(name, kernel, params, transform, check):
+    """Runs check() with kernel's PTX transformed; the mutant must be detected (a failed report or an
+    emulator error). Returns a Report that passes when it was detected."""
+    r = Report(f"mutant {kernel} ({name}) must be detected")
+    try:
+        with open(host.ptx_path(kernel, params)) as f:
+            text = f.read()
+        mutated = transform(text)
+        assert mutated != text
+        host.set_ptx(kernel, params, mutated)
+        try:
+            got = check()
+        except E.EmuError as ex:
+            r.notes.append("detected: emulator: " + str(ex).split("\n")[0][:200])
+            return r
+        bad = [x for x in (got if isinstance(got, list) else [got]) if not x.ok]
+        if bad:
+            r.notes.append("detected: " + bad[0].detail.split("\n")[0][:200])
+        else:
+            r.fail("NOT detected: every check passed on the broken PTX, so these checks cannot catch this bug")
+    except LookupError as ex:
+        r.fail(str(ex))
+    finally:
+        host.forget_ptx()
+    return r
+
+
+def run_matrix(run, s, q):
+    for n, ctas in [(2, 2), (3, 3)]:
+        run.run(f"LocalSim collectives, {n} ranks", lambda: localsim_collectives(n, ctas, 64, s, q))
+    if not q:
+        run.run("LocalSim collectives, 2 ranks, block 128", lambda: localsim_collectives(2, 3, 128, s, q))
+    for n, ctas in [(2, 2), (3, 3)]:
+        run.run(f"LocalSim MoE, {n} ranks", lambda: localsim_moe(n, ctas, s, q))
+    if not q:
+        run.run("LocalSim edge cases", lambda: localsim_edges(s))
+    for n, ctas in ([(2, 2)] if q else [(2, 2), (3, 3)]):
+        for seed in ([s] if q or n > 2 else [s, s + 1]):
+            run.run(f"Ipc collectives, {n} ranks",
+                    lambda: ipc_checks.run_collectives(n, ctas, 64, 7 if q else 14, seed))
+    run.run("Ipc MoE, 2 ranks", lambda: ipc_checks.run_moe(2, 2, 2, 7, 24, 3, 4, 2 if q else 3, s))
+    if not q:
+        run.run("Ipc MoE, 3 ranks", lambda: ipc_checks.run_moe(3, 3, 2, 9, 8 * 35, 4, 9, 3, s))
+    run.run("Ipc moe_dispatch entry race", lambda: ipc_checks.run_moe_entry_race(4 if q else 10))
+
+    # Mutants: each must make the checks above fail. The schedules are seeded, so a mutant that needs
+    # a race to show is given several tries (it stops at its first detection).
+    run.run("mutant: grid stride", lambda: mutant(
+        "grid stride of half a block: packets written twice", "all_gather", ["block=64"], half_grid_stride,
+        lambda: checks.check_all_gather(Collectives(Heap(2), ctas=2, block=64, seed=s), 16 * 150, 1)))
+    run.run("mutant: epoch + 1", lambda: mutant(
+        "last flag wait waits for epoch + 1: a deadlock", "all_reduce", ["block=64", "bf16=1", "shots=2"],
+        wait_for_next_epoch,
+        lambda: checks.check_all_reduce(Collectives(Heap(3), ctas=2, block=64, seed=s), 8 * 3 * 40, "bf16", 2, 1)))
+    run.run("mutant: moe_dispatch entry wait", lambda: mutant(
+        "opening rendezvous arrives but does not wait, as before commit aedc967: the entry race, Ipc",
+        "moe_dispatch", ["warps=2"], drop_first_wait, lambda: ipc_checks.run_moe_entry_race(10)))
+    run.run("mutant: all_gather entry wait", lambda: mutant(
+        "opening rendezvous arrives but does not wait: a faster rank's packets land before the peer's host "
+        "poisons out, Ipc", "all_gather", ["block=64"], drop_first_wait,
+        lambda: until_failure(lambda i: ipc_checks.run_collectives(2, 2, 64, 14, s + i), 10)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weft", default=os.environ.get("WEFT"), help="the weft CLI (default: $WEFT)")
+    ap.add_argument("--quick", action="store_true", help="a smaller matrix (about a fifth of the time)")
+    ap.add_argument("--seed", type=int, default=0, help="scheduler seed offset (other interleavings)")
+    ap.add_argument("--keep-ptx", metavar="DIR", help="emit into DIR and keep it (default: a temporary directory)")
+    a = ap.parse_args()
+    if not a.weft:
+        ap.error("no weft CLI: pass --weft PATH or set $WEFT")
+    if not (os.path.isfile(a.weft) and os.access(a.weft, os.X_OK)):
+        ap.error(f"--weft {a.weft}: not an executable file")
+
+    ptx_dir = a.keep_ptx or tempfile.mkdtemp(prefix="weft-ptxemu-")
+    os.makedirs(ptx_dir, exist_ok=True)
+    host.configure(os.path.abspath(a.weft), ptx_dir)
+    start = time.time()
+    run = Runner()
+    try:
+        run_matrix(run, a.seed, a.quick)
+    finally:
+        if not a.keep_ptx:
+            shutil.rmtree(ptx_dir, ignore_errors=True)
+
+    took = time.time() - start
+    if run.failures:
+        print(f"\nptxemu: {len(run.failures)} of {run.checks} checks FAILED in {took:.1f}s:", file=sys.stderr)
+        for f in run.failures:
+            print("  " + f.split("\n")[0], file=sys.stderr)
+        sys.exit(1)
+    print(f"\nptxemu: all {run.checks} checks passed, every mutant detected, in {took:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
