@@ -111,6 +111,15 @@ def check_all_gather(c, bytes_per_rank, seed):
     return r
 
 
+def check_sums(r, e, got, count, n, where, addends):
+    """Each element i of `got` against the sum of addends(i) (the values in the kernel's summation
+    order): within the tolerance of the float64 sum, and noted when not bitwise the f32 sum."""
+    compare(r, e, got, count, tolerance(e, n), where, lambda i: sum(addends(i)))
+    exact_bad = sum(1 for i in range(count) if decode(e, got, i) != exact_sum(e, addends(i)))
+    if exact_bad:
+        r.notes.append(f"{where}: {exact_bad} elements differ bitwise from the f32 sum in the kernel's order")
+
+
 def check_reduce_scatter(c, count, e, seed):
     h = c.heap
     n = h.nranks
@@ -122,17 +131,9 @@ def check_reduce_scatter(c, count, e, seed):
         inb.upload(row, encode(e, vals[row]))
         out.poison(row)
     c.reduce_scatter(inb, out, count, e)
-    exact_bad = 0
     for rank in range(n):
-        got = out.download(rank)
-        compare(r, e, got, count, tolerance(e, n), f"rank {rank}",
-                lambda i: sum(vals[p][rank * count + i] for p in range(n)))
-        for i in range(count):
-            x = exact_sum(e, [vals[(rank + j) % n][rank * count + i] for j in range(n)])
-            if decode(e, got, i) != x:
-                exact_bad += 1
-    if exact_bad:
-        r.notes.append(f"{exact_bad} elements differ bitwise from the f32 sum in the kernel's order")
+        check_sums(r, e, out.download(rank), count, n, f"rank {rank}",
+                   lambda i: [vals[(rank + j) % n][rank * count + i] for j in range(n)])
     check_writes(r, c, [(out, row, count * eb) for row in range(n)], "writes")
     rz_flags(r, c, "flags")
     return r
@@ -151,17 +152,9 @@ def check_all_reduce(c, count, e, shots, seed):
         out.poison(row)
     c.all_reduce(inb, out, count, e, shots)
     seg = count // n
-    exact_bad = 0
     for rank in range(n):
-        got = out.download(rank)
-        compare(r, e, got, count, tolerance(e, n), f"rank {rank}", lambda i: sum(vals[p][i] for p in range(n)))
-        for i in range(count):
-            start = rank if shots == 1 else i // seg
-            x = exact_sum(e, [vals[(start + j) % n][i] for j in range(n)])
-            if decode(e, got, i) != x:
-                exact_bad += 1
-    if exact_bad:
-        r.notes.append(f"{exact_bad} elements differ bitwise from the f32 sum in the kernel's order")
+        check_sums(r, e, out.download(rank), count, n, f"rank {rank}",
+                   lambda i: [vals[((rank if shots == 1 else i // seg) + j) % n][i] for j in range(n)])
     check_writes(r, c, [(out, row, count * eb) for row in range(n)], "writes")
     rz_flags(r, c, "flags")
     return r
