@@ -2,7 +2,7 @@
 # Installs what weft needs on Debian 12 (run as root, no standard input needed). Packages already
 # present are left alone, so a second run costs one dpkg query.
 set -euo pipefail
-# python3-numpy (it brings python3): the comm kernels' PTX emulator, tools/ptxemu (test_comm_emulated).
+# python3-numpy (it brings python3): the PTX emulator, tools/ptxemu (test_comm_emulated, test_gemm_emulated).
 packages=(cmake ninja-build g++ libfmt-dev libcli11-dev doctest-dev llvm-19-dev clang-19 libclang-rt-19-dev python3-numpy)
 missing=()
 for p in "${packages[@]}"; do

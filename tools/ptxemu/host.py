@@ -5,9 +5,10 @@
 - Heap / Buf: a LocalSim symmetric heap in emulated memory: one allocation per rank per buffer
   (with a gap between allocations, so that an overrun is an out-of-bounds error, not a silent write
   into a neighbour) and its peer table (nranks rows of nranks u64 bases).
-- kernel(name, params): the kernel's PTX from `weft emit --arch sm_90a --no-line-info`, emitted once
-  per variant into the directory given to configure() (run_checks.py passes a temporary one), parsed
-  by emulator.Kernel. set_ptx() replaces a variant's PTX (the mutants of run_checks.py).
+- kernel(name, params[, arch]): the kernel's PTX from `weft emit --arch sm_90a --no-line-info` (or
+  another arch), emitted once per variant into the directory given to configure() (run_checks.py
+  and run_gemm_checks.py pass a temporary one), parsed by emulator.Kernel. set_ptx() replaces a
+  variant's PTX (the mutants of run_checks.py).
 - Collectives / MoeAllToAll: the launches of collectives.cpp and moe.cpp (the same arguments in the
   same order, the same epochs and flag buffer), each launch one emulator.Emu run.
 
@@ -130,14 +131,14 @@ _kernels = {}
 _emitted = set()
 
 
-def ptx_path(name, params):
-    """Emits the variant (once) and returns its .ptx file."""
+def ptx_path(name, params, arch="sm_90a"):
+    """Emits the variant (once) for `arch` and returns its .ptx file."""
     if _weft is None:
         raise RuntimeError("host.configure(weft, ptx_dir) was not called")
-    d = os.path.join(_ptx_dir, name + "_" + "_".join(params))
-    path = os.path.join(d, f"{name}.sm_90a.ptx")
+    d = os.path.join(_ptx_dir, name + "_" + "_".join(params) + ("" if arch == "sm_90a" else "_" + arch))
+    path = os.path.join(d, f"{name}.{arch}.ptx")
     if path not in _emitted:  # emitted afresh by every run, even into a kept directory
-        cmd = [_weft, "emit", name, "--arch", "sm_90a", "--no-line-info", "-o", d]
+        cmd = [_weft, "emit", name, "--arch", arch, "--no-line-info", "-o", d]
         for p in params:
             cmd += ["--param", p]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -145,17 +146,17 @@ def ptx_path(name, params):
     return path
 
 
-def kernel(name, params):
-    key = (name, tuple(params))
+def kernel(name, params, arch="sm_90a"):
+    key = (name, tuple(params), arch)
     if key not in _kernels:
-        with open(ptx_path(name, params)) as f:
+        with open(ptx_path(name, params, arch)) as f:
             _kernels[key] = E.Kernel(f.read())
     return _kernels[key]
 
 
-def set_ptx(name, params, text):
-    """Makes kernel(name, params) run `text` instead of the emitted PTX (until forget_ptx())."""
-    _kernels[(name, tuple(params))] = E.Kernel(text)
+def set_ptx(name, params, text, arch="sm_90a"):
+    """Makes kernel(name, params, arch) run `text` instead of the emitted PTX (until forget_ptx())."""
+    _kernels[(name, tuple(params), arch)] = E.Kernel(text)
 
 
 def forget_ptx():

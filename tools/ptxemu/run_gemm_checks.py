@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Runs weft's sm_80-path GEMMs on the CPU, in the PTX emulator, and checks D against float64.
+
+    python3 tools/ptxemu/run_gemm_checks.py --weft build/tools/weft [--seed N] [--keep-ptx DIR]
+
+Emits gemm_bf16_sm80 (--arch sm_80) and gemm_e4m3_sm89 (--arch sm_89) with the weft CLI (--weft, or
+$WEFT) into a temporary directory and runs every thread of every CTA of each launch in emulator.py
+(cp.async with src-size zero-fill and commit / wait_group groups, ldmatrix .x4 / .trans, mma.sync
+m16n8k16 bf16 and m16n8k32 e4m3, the epilogue's loads and stores):
+- bf16 TN and NN, with and without bias, beta 0 and 0.5, M and N no multiple of the tile (odd N
+  for TN), K a multiple of 8 with a partial last k-tile and shorter than the pipeline's prologue;
+  a 32 x 32 (NN: 32 x 64) tile with 2 warps for speed, plus the default 128 x 128 tile once;
+  group_m = 2 over 3 tile rows (a partial group of the grouped tile order);
+- e4m3 TN with bias (32 x 32 tile, bk = 64: a partial last k-tile of 16 bytes);
+- each in two cp.async models: copies land only at the wait_group that covers them (a read of a
+  slot before its wait sees the 0xff poison of shared memory: NaN), and copies land at issue (a
+  refill issued before every warp is done with its slot overwrites data still to be read); the
+  random scheduler lets warps of a CTA overtake one another between barriers;
+- checks: relative Frobenius error of D against float64 alpha A B + beta C + bias (<= 1e-2 bf16,
+  <= 3e-2 e4m3, the tolerances of gemm_app), D poisoned with NaN beforehand, every byte of D written
+  exactly once and no byte of A, B, C or bias written (Memory.wcount); an access outside its
+  allocation or misaligned, in global or shared memory, is an emulator error;
+- mutants: the emitted PTX broken on purpose (the k-loop's cp.async.wait_group dropped, src-size
+  ignored so that nothing is zero-filled, B's k-step offset dropped, the k-loop's bar.sync
+  dropped), each of which the checks must detect, so that a run that passes is known to be able to
+  fail.
+Exits 1 naming every failure (2 for a usage error). About 8 s on one core of a 2-core machine
+(2026-11-28). --seed N picks other inputs and schedules (CTest runs 0).
+
+Limits (emulator.py): the ldmatrix and mma.sync fragment maps are the emulator's reading of the
+PTX ISA, the same reading the kernel's addressing was written from, so this checks addressing,
+predication, zero-fill, pipeline ordering and coverage, not the fragment layouts themselves (a
+misreading shared by both passes); mma.sync sums in float64 and rounds once to f32; no timing,
+bank conflicts or register pressure.
+"""
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+if importlib.util.find_spec("numpy") is None:  # the emulator's modules need it
+    sys.exit("run_gemm_checks.py: numpy is missing for " + sys.executable +
+             ": install python3-numpy (tools/deps.sh does) or run with a python3 that has numpy")
+
+import numpy as np  # noqa: E402
+
+import emulator as E  # noqa: E402
+import host  # noqa: E402
+from checks import Report  # noqa: E402
+from run_checks import Runner, substitute  # noqa: E402
+
+DEFAULTS = {"bm": 128, "bn": 128}
+SMALL = ["bm=32", "bn=32", "warps_m=1", "warps_n=2"]  # 64 threads, a 32 x 16 warp tile
+SMALL_NN = ["bm=32", "bn=64", "warps_m=1", "warps_n=2"]  # NN needs bn a multiple of 64
+
+
+def param(params, name):
+    for p in params:
+        if p.startswith(name + "="):
+            return int(p.split("=", 1)[1])
+    return DEFAULTS.get(name, 0)
+
+
+def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=None):
+    """One launch of `kernel` (gemm_bf16_sm80 or gemm_e4m3_sm89) with `params` on M x N x K; returns a
+    Report. Inputs: bf16 uniform in [-1, 1], e4m3 of magnitude 1/8 .. 3.75 with random signs."""
+    fp8 = kernel == "gemm_e4m3_sm89"
+    arch = arch or ("sm_89" if fp8 else "sm_80")
+    nn, bias = param(params, "nn") == 1, param(params, "bias") == 1
+    r = Report(f"{kernel} {'NN' if nn else 'TN'}{' +bias' if bias else ''} {' '.join(params)} "
+               f"{m}x{n}x{k} beta={beta} cp.async lands at {cp_async}")
+    kern = host.kernel(kernel, params, arch)
+    rng = np.random.default_rng(seed)
+    if fp8:
+        def draw(shape):
+            v = (rng.integers(0, 2, shape) << 7) | (rng.integers(4, 9, shape) << 3) | rng.integers(0, 8, shape)
+            return v.astype(np.uint8), E.E4M3[v]
+    else:
+        def draw(shape):
+            v = E.f_to_bf16_bits(rng.uniform(-1, 1, shape))
+            return v, E.bf16_bits_to_f64(v)
+    a, af = draw((m, k))
+    b, bf = draw((k, n) if nn else (n, k))
+    c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
+    bias_v = E.f_to_bf16_bits(rng.uniform(-1, 1, n))
+    alpha = 1.5 if not fp8 else 0.25
+
+    mem = E.Memory(1 << 21)
+    bufs = {}
+    for name, arr in (("a", a), ("b", b), ("c", c), ("d", np.full((m, n), 0xFFFF, dtype=np.uint16)),
+                      ("bias", bias_v)):
+        if name == "bias" and not bias:
+            continue
+        data = arr.tobytes()
+        base = mem.alloc(len(data), name)
+        mem.mem[base:base + len(data)] = data
+        bufs[name] = (base, len(data))
+    params_ = {"m": m, "n": n, "k": k, "alpha": E.f2b(alpha), "beta": E.f2b(beta)}
+    params_.update({name: base for name, (base, _) in bufs.items()})
+    grid = -(-m // param(params, "bm")) * -(-n // param(params, "bn"))
+    E.Emu(mem, kern, (grid, 1), kern.reqntid, params_, seed=seed, max_slice=128, cp_async=cp_async,
+          warp_speeds=True).run()
+
+    base, size = bufs["d"]
+    got = E.bf16_bits_to_f64(np.frombuffer(bytes(mem.mem[base:base + size]), dtype=np.uint16)).reshape(m, n)
+    want = alpha * (af @ (bf if nn else bf.T)) + beta * E.bf16_bits_to_f64(c)
+    if bias:
+        want = want + E.bf16_bits_to_f64(bias_v)[None, :]
+    counts = mem.wcount[base:base + size]
+    if not np.all(counts == 1):
+        bad = np.argwhere(counts.reshape(m, 2 * n) != 1)[0]
+        r.fail(f"D element ({bad[0]}, {bad[1] // 2}) written {int(counts.reshape(m, 2 * n)[tuple(bad)])} "
+               f"times, not once ({int(np.sum(counts != 1))} bytes of D not written exactly once)")
+    for name, (b0, sz) in bufs.items():
+        if name != "d" and np.any(mem.wcount[b0:b0 + sz]):
+            r.fail(f"input {name} written")
+    if not np.all(np.isfinite(got)):
+        bad = np.argwhere(~np.isfinite(got))
+        r.fail(f"{len(bad)} elements of D not finite, first at {tuple(int(x) for x in bad[0])}")
+        r.max_error = float("inf")
+        return r
+    r.max_error = float(np.sqrt(((got - want) ** 2).sum() / (want ** 2).sum()))
+    tol = 3e-2 if fp8 else 1e-2
+    if not r.max_error <= tol:
+        worst = np.unravel_index(np.argmax(np.abs(got - want)), got.shape)
+        r.fail(f"relative Frobenius error {r.max_error:.3g} > {tol}; worst element {tuple(int(x) for x in worst)}: "
+               f"got {got[worst]:.6g}, want {want[worst]:.6g}")
+    return r
+
+
+# ---------------- mutants ----------------
+def drop_loop_wait(text):
+    # The k-loop's cp.async.wait_group goes: its tile is read before it has landed.
+    return substitute(text, r"cp\.async\.wait_group \d+;", "", which=0)
+
+
+def no_zero_fill(text):
+    # Every cp.async copies 16 bytes (src-size ignored): K tails read the matrix base, not zeros.
+    out, count = re.subn(r"(cp\.async\.cg\.shared\.global \[[^\]]+\], \[[^\]]+\], 16), %r\d+;", r"\1, 16;", text)
+    if not count:
+        raise LookupError("no cp.async with a src-size register in the emitted PTX: update this mutant in "
+                          "tools/ptxemu/run_gemm_checks.py")
+    return out
+
+
+def b_kstep_offset(text):
+    # The last k-step XOR (kk * 32 on the lane's address) of the k-loop made 0: k-step 1 of B re-reads k-step 0.
+    return substitute(text, r"(xor\.b32 %r\d+, %r\d+, )32;(\s*ldmatrix)", r"\g<1>0;\2", which=-1)
+
+
+def drop_loop_barrier(text):
+    # The k-loop's bar.sync goes: a warp refills the slot another warp is still reading.
+    return substitute(text, r"(cp\.async\.wait_group \d+;\s*)bar\.sync 0;", r"\1", which=0)
+
+
+def mutant(name, kernel, params, transform, check):
+    """Runs check() with the kernel's PTX transformed; the mutant must be detected (a failed report or
+    an emulator error)."""
+    arch = "sm_89" if kernel == "gemm_e4m3_sm89" else "sm_80"
+    r = Report(f"mutant {kernel} ({name}) must be detected")
+    try:
+        with open(host.ptx_path(kernel, params, arch)) as f:
+            text = f.read()
+        mutated = transform(text)
+        assert mutated != text
+        host.set_ptx(kernel, params, mutated, arch)
+        try:
+            got = check()
+        except E.EmuError as ex:
+            r.notes.append("detected: emulator: " + str(ex).split("\n")[0][:200])
+            return r
+        if not got.ok:
+            r.notes.append("detected: " + got.detail.split("\n")[0][:200])
+        else:
+            r.fail("NOT detected: the check passed on the broken PTX, so these checks cannot catch this bug")
+    except LookupError as ex:
+        r.fail(str(ex))
+    finally:
+        host.forget_ptx()
+    return r
+
+
+def run_matrix(run, s):
+    bf16, fp8 = "gemm_bf16_sm80", "gemm_e4m3_sm89"
+    cases = [
+        # (what, kernel, params, m, n, k, beta)
+        ("TN, odd N, beta, partial group", bf16, SMALL + ["group_m=2"], 80, 45, 200, 0.5),
+        ("TN + bias, K shorter than the prologue", bf16, SMALL + ["bias=1"], 40, 34, 40, 0.0),
+        ("NN, beta", bf16, SMALL_NN + ["nn=1"], 40, 72, 184, 0.5),
+        ("NN + bias, one partial k-tile", bf16, SMALL_NN + ["nn=1", "bias=1"], 33, 136, 24, 0.0),
+        ("e4m3 TN + bias, beta", fp8, SMALL + ["bias=1"], 45, 37, 336, 0.5),
+    ]
+    for what, kernel, params, m, n, k, beta in cases:
+        for i, mode in enumerate(("wait", "issue")):
+            run.run(f"{what}, cp.async at {mode}",
+                    lambda: check_gemm(kernel, params, m, n, k, beta, seed=s * 101 + i, cp_async=mode))
+    run.run("TN, default 128 x 128 tile, 8 warps", lambda: check_gemm(bf16, [], 130, 70, 264, 0.5, seed=s))
+
+    small = SMALL + ["bias=1"]
+    run.run("mutant: wait_group dropped", lambda: mutant(
+        "k-loop cp.async.wait_group dropped", bf16, small, drop_loop_wait,
+        lambda: check_gemm(bf16, small, 40, 34, 72, seed=s)))
+    run.run("mutant: no zero-fill", lambda: mutant(
+        "src-size ignored: no zero-fill of K tails", bf16, small, no_zero_fill,
+        lambda: check_gemm(bf16, small, 40, 34, 72, seed=s)))
+    run.run("mutant: B k-step offset", lambda: mutant(
+        "B's k-step 1 reads k-step 0", bf16, SMALL_NN + ["nn=1"], b_kstep_offset,
+        lambda: check_gemm(bf16, SMALL_NN + ["nn=1"], 40, 72, 56, seed=s)))
+    run.run("mutant: k-loop barrier dropped", lambda: mutant(
+        "k-loop bar.sync dropped: refills race the other warps' reads", bf16, small, drop_loop_barrier,
+        lambda: check_gemm(bf16, small, 40, 34, 136, seed=s, cp_async="issue")))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--weft", default=os.environ.get("WEFT"), help="the weft CLI (default: $WEFT)")
+    ap.add_argument("--seed", type=int, default=0, help="scheduler and input seed offset")
+    ap.add_argument("--keep-ptx", metavar="DIR", help="emit into DIR and keep it (default: a temporary directory)")
+    a = ap.parse_args()
+    if not a.weft:
+        ap.error("no weft CLI: pass --weft PATH or set $WEFT")
+    if not (os.path.isfile(a.weft) and os.access(a.weft, os.X_OK)):
+        ap.error(f"--weft {a.weft}: not an executable file")
+
+    ptx_dir = a.keep_ptx or tempfile.mkdtemp(prefix="weft-ptxemu-gemm-")
+    os.makedirs(ptx_dir, exist_ok=True)
+    host.configure(os.path.abspath(a.weft), ptx_dir)
+    start = time.time()
+    run = Runner()
+    try:
+        run_matrix(run, a.seed)
+    finally:
+        if not a.keep_ptx:
+            shutil.rmtree(ptx_dir, ignore_errors=True)
+
+    took = time.time() - start
+    if run.failures:
+        print(f"\nptxemu gemm: {len(run.failures)} of {run.checks} checks FAILED in {took:.1f}s:", file=sys.stderr)
+        for f in run.failures:
+            print("  " + f.split("\n")[0], file=sys.stderr)
+        sys.exit(1)
+    print(f"\nptxemu gemm: all {run.checks} checks passed, every mutant detected, in {took:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
