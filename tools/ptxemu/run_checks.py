@@ -225,11 +225,15 @@ def run_matrix(run, s, q):
         lambda: until_failure(lambda i: ipc_checks.run_collectives(2, 2, 64, 14, s + i), 10)))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def command_line(doc, label, run_matrix, quick=False):
+    """The command line both runners share: --weft PATH (or $WEFT), --seed, --keep-ptx DIR and, with
+    `quick`, --quick. Emits through the CLI into a temporary directory, runs run_matrix(runner, args)
+    and exits 1 naming every failed check, or prints one line when all passed."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--weft", default=os.environ.get("WEFT"), help="the weft CLI (default: $WEFT)")
-    ap.add_argument("--quick", action="store_true", help="a smaller matrix (about a fifth of the time)")
-    ap.add_argument("--seed", type=int, default=0, help="scheduler seed offset (other interleavings)")
+    if quick:
+        ap.add_argument("--quick", action="store_true", help="a smaller matrix (about a fifth of the time)")
+    ap.add_argument("--seed", type=int, default=0, help="scheduler (and input) seed offset: other interleavings")
     ap.add_argument("--keep-ptx", metavar="DIR", help="emit into DIR and keep it (default: a temporary directory)")
     a = ap.parse_args()
     if not a.weft:
@@ -243,18 +247,22 @@ def main():
     start = time.time()
     run = Runner()
     try:
-        run_matrix(run, a.seed, a.quick)
+        run_matrix(run, a)
     finally:
         if not a.keep_ptx:
             shutil.rmtree(ptx_dir, ignore_errors=True)
 
     took = time.time() - start
     if run.failures:
-        print(f"\nptxemu: {len(run.failures)} of {run.checks} checks FAILED in {took:.1f}s:", file=sys.stderr)
+        print(f"\n{label}: {len(run.failures)} of {run.checks} checks FAILED in {took:.1f}s:", file=sys.stderr)
         for f in run.failures:
             print("  " + f.split("\n")[0], file=sys.stderr)
         sys.exit(1)
-    print(f"\nptxemu: all {run.checks} checks passed, every mutant detected, in {took:.1f}s")
+    print(f"\n{label}: all {run.checks} checks passed, every mutant detected, in {took:.1f}s")
+
+
+def main():
+    command_line(__doc__, "ptxemu", lambda run, a: run_matrix(run, a.seed, a.quick), quick=True)
 
 
 if __name__ == "__main__":

@@ -33,14 +33,9 @@ predication, zero-fill, pipeline ordering and coverage, not the fragment layouts
 misreading shared by both passes); mma.sync sums in float64 and rounds once to f32; no timing,
 bank conflicts or register pressure.
 """
-import argparse
 import importlib.util
-import os
 import re
-import shutil
 import sys
-import tempfile
-import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 if importlib.util.find_spec("numpy") is None:  # the emulator's modules need it
@@ -52,7 +47,7 @@ import numpy as np  # noqa: E402
 import emulator as E  # noqa: E402
 import host  # noqa: E402
 from checks import Report  # noqa: E402
-from run_checks import Runner, substitute  # noqa: E402
+from run_checks import command_line, substitute  # noqa: E402
 
 DEFAULTS = {"bm": 128, "bn": 128}
 SMALL = ["bm=32", "bn=32", "warps_m=1", "warps_n=2"]  # 64 threads, a 32 x 16 warp tile
@@ -217,34 +212,7 @@ def run_matrix(run, s):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--weft", default=os.environ.get("WEFT"), help="the weft CLI (default: $WEFT)")
-    ap.add_argument("--seed", type=int, default=0, help="scheduler and input seed offset")
-    ap.add_argument("--keep-ptx", metavar="DIR", help="emit into DIR and keep it (default: a temporary directory)")
-    a = ap.parse_args()
-    if not a.weft:
-        ap.error("no weft CLI: pass --weft PATH or set $WEFT")
-    if not (os.path.isfile(a.weft) and os.access(a.weft, os.X_OK)):
-        ap.error(f"--weft {a.weft}: not an executable file")
-
-    ptx_dir = a.keep_ptx or tempfile.mkdtemp(prefix="weft-ptxemu-gemm-")
-    os.makedirs(ptx_dir, exist_ok=True)
-    host.configure(os.path.abspath(a.weft), ptx_dir)
-    start = time.time()
-    run = Runner()
-    try:
-        run_matrix(run, a.seed)
-    finally:
-        if not a.keep_ptx:
-            shutil.rmtree(ptx_dir, ignore_errors=True)
-
-    took = time.time() - start
-    if run.failures:
-        print(f"\nptxemu gemm: {len(run.failures)} of {run.checks} checks FAILED in {took:.1f}s:", file=sys.stderr)
-        for f in run.failures:
-            print("  " + f.split("\n")[0], file=sys.stderr)
-        sys.exit(1)
-    print(f"\nptxemu gemm: all {run.checks} checks passed, every mutant detected, in {took:.1f}s")
+    command_line(__doc__, "ptxemu gemm", lambda run, a: run_matrix(run, a.seed))
 
 
 if __name__ == "__main__":
