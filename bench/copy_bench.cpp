@@ -15,6 +15,7 @@
 #include "dsl/registry.h"
 #include "runtime/driver.h"
 #include "runtime/weft_rt.h"
+#include "samples/apps/emit_for_device.h"
 #include "samples/apps/gpu_or_skip.h"
 
 using namespace weft::rt;
@@ -25,10 +26,8 @@ double median_ms(const std::function<void()>& run) {
   return weft::bench::median_ms([&](int) { run(); }, 2, 10);
 }
 
-Module load(const char* name, const weft::isa::Target& t, std::vector<std::string> params = {}) {
-  const auto* e = weft::Registry::global().find(name);
-  auto p = weft::parse_params(*e, params);
-  return Module::from_ptx(weft::emit_ptx(e->build(t, *p.params)));
+Module load(const char* name, int device_sm) {
+  return Module::from_ptx(weft::samples::emit(name, device_sm).ptx);
 }
 
 }  // namespace
@@ -40,14 +39,13 @@ int main(int argc, char** argv) {
     const auto props = device_props(0);
     const std::string date = weft::bench::today_utc();
     std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count, date.c_str());
-    const auto base = *weft::isa::parse_target(props.sm() >= 90 ? "sm_90" : "sm_80").target;
     constexpr std::size_t bytes = std::size_t{1} << 30;
     constexpr std::uint32_t chunk = 32768;
     DeviceBuffer<std::uint8_t> src(bytes), dst(bytes);
     src.fill_bytes(1);
-    auto vec = load("copy_vec16", base);
+    auto vec = load("copy_vec16", props.sm());
     std::optional<Module> bulk;
-    if (props.sm() >= 90) bulk = load("copy_bulk", base);
+    if (weft::samples::runs_on("copy_bulk", props.sm())) bulk = load("copy_bulk", props.sm());
     const double memcpy_ms = median_ms([&] {
       check(driver().cuMemcpyDtoD(dst.ptr().raw(), src.ptr().raw(), bytes), "cuMemcpyDtoD");
     });

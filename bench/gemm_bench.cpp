@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   try {
     const auto props = device_props(0);
     const int sm = props.sm();
-    if (sm < 80) {
+    if (!weft::samples::runs_on("gemm_bf16_sm80", sm)) {
       std::printf("skipped: the weft GEMMs need sm_80 or later (this is %s)\n", props.target().c_str());
       return 0;
     }
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
                 "cuBLAS TFLOP/s", "ratio");
     // bf16 (TN): every weft kernel this GPU runs, on one set of inputs per shape.
     std::optional<WeftGemm> g90;
-    if (sm == 90) g90 = WeftGemm::load();
+    if (weft::samples::runs_on("gemm_bf16_sm90", sm)) g90 = WeftGemm::load();
     auto g80 = WeftGemmSm80::load(WeftGemmSm80::Dtype::bf16);
     const std::vector<Shape> shapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4000, 4000, 4000},
                                        {1000, 1536, 4032}, {64, 7168, 7168},    {128, 7168, 7168},  {256, 7168, 7168}};
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
       rows.add("gemm_bf16_sm80", "bf16", s, ms, cublas_ms);
     }
     // e4m3 (TN) against cuBLASLt fp8, where the GPU has fp8 mma.
-    if (sm >= 89) {
+    if (weft::samples::runs_on("gemm_e4m3_sm89", sm)) {
       std::unique_ptr<CublasLtFp8> lt;
       try {
         lt = std::make_unique<CublasLtFp8>();
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
         rows.add("gemm_e4m3_sm89", "e4m3", s, ms, cublas_ms);
       }
     }
-    if (sm == 90) {
+    if (weft::samples::runs_on("gemm_e4m3_sm90", sm)) {
       try {
         CublasLtFp8 lt;
         bench_e4m3_sm90(rows, lt);

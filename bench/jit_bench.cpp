@@ -117,7 +117,7 @@ Row measure(const basics::Emitted& em, int device_sm, int runs, const fs::path& 
 // another one (on sm_90 it is gemm_bf16_sm80, whose PTX is larger than gemm_bf16_sm90's).
 std::vector<basics::Emitted> large_modules(int device_sm, const std::vector<std::string>& skip) {
   std::vector<basics::Emitted> out;
-  if (device_sm == 90 && weft::Registry::global().find("gemm_bf16_sm90")) out.push_back(basics::emit("gemm_bf16_sm90", 90));
+  if (weft::samples::runs_on("gemm_bf16_sm90", device_sm)) out.push_back(basics::emit("gemm_bf16_sm90", device_sm));
   std::optional<basics::Emitted> best;
   for (const auto& e : weft::Registry::global().all()) {
     if (std::find(skip.begin(), skip.end(), e.name) != skip.end() || !basics::target_for(e, device_sm)) continue;

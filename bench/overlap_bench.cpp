@@ -56,7 +56,7 @@ Timing concurrent(const std::function<void(CUstream)>& gemm, const std::function
 int main(int argc, char** argv) {
   if (!weft::samples::gpu_or_skip()) return 0;
   const auto props = device_props(0);
-  if (props.sm() != 90) {
+  if (!weft::samples::runs_on("gemm_bf16_sm90", props.sm())) {
     std::printf("skipped: the overlap sample uses the sm_90a GEMM (this GPU is %s)\n", props.target().c_str());
     return 0;
   }
@@ -77,12 +77,8 @@ int main(int argc, char** argv) {
 
     auto gemm = WeftGemm::load(128, 4);
     auto gemm_role = WeftGemm::load(128, 4, {"copy=1", "copy_chunk=" + std::to_string(role_chunk), "copy_stages=2"});
-    const auto target = *weft::isa::parse_target("sm_90").target;
     auto load = [&](const char* name, std::vector<std::string> settings) {
-      const auto* e = weft::Registry::global().find(name);
-      auto p = weft::parse_params(*e, settings);
-      if (!p.params) throw std::runtime_error(p.error);
-      return Module::from_ptx(weft::emit_ptx(e->build(target, *p.params)));
+      return Module::from_ptx(weft::samples::emit(name, props.sm(), settings).ptx);
     };
     auto bulk = load("copy_bulk", {"chunk=" + std::to_string(bulk_chunk)});
     auto vec = load("copy_vec16", {});

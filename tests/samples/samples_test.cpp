@@ -4,8 +4,11 @@
 #include <doctest/doctest.h>
 
 #include "codegen/diagnostic.h"
+#include "codegen/isa/database.h"
 #include "codegen/printer.h"
+#include "dsl/async/tcgen05.h"
 #include "dsl/registry.h"
+#include "samples/apps/emit_for_device.h"
 #include "tests/support/ptxas_env.h"
 
 using namespace weft;
@@ -242,8 +245,6 @@ TEST_CASE("the fp8 Hopper GEMM refuses tiles it cannot cover") {
 
 // The Blackwell GEMM (samples/kernels/gemm/gemm_sm100.cpp): tcgen05 rows' targets, several tiles,
 // zero spills, the instruction descriptor it embeds, and the configurations it refuses.
-#include "codegen/isa/database.h"
-#include "dsl/async/tcgen05.h"
 
 TEST_CASE("the Blackwell GEMM assembles with zero spills on every tcgen05 target in each tile configuration") {
   const auto* e = Registry::global().find("gemm_bf16_sm100");
@@ -296,4 +297,22 @@ TEST_CASE("the Blackwell GEMM assembles with zero spills on every tcgen05 target
   };
   CHECK(build_error({"bn=24"}).find("N = 24 with M = 128 (N is a multiple of 16 in [16, 256])") != std::string::npos);
   CHECK(build_error({"bn=256", "stages=5"}).find("over the 232448 of a CTA") != std::string::npos);
+}
+
+TEST_CASE("the host programs pick each kernel's target for the device from the registry") {
+  auto target_of = [](const char* kernel, int sm) -> std::string {
+    const auto* e = Registry::global().find(kernel);
+    REQUIRE(e);
+    const auto t = samples::target_for(*e, sm);
+    return t ? t->name() : "none";
+  };
+  CHECK(target_of("saxpy", 90) == "sm_90");             // the base target first
+  CHECK(target_of("gemm_bf16_sm90", 90) == "sm_90a");   // written for sm_90a only
+  CHECK(target_of("gemm_bf16_sm90", 80) == "none");
+  CHECK(target_of("copy_bulk", 89) == "none");           // bulk copies need sm_90
+  CHECK(target_of("gemm_e4m3_sm89", 86) == "none");
+  CHECK(target_of("gemm_bf16_sm80", 121) == "sm_120");  // the highest base target below the device
+  CHECK(samples::runs_on("gemm_bf16_sm100", 100));
+  CHECK_FALSE(samples::runs_on("gemm_bf16_sm100", 90));
+  CHECK_FALSE(samples::runs_on("no_such_kernel", 90));
 }

@@ -70,6 +70,17 @@ def collectives_program(r, n, ctas, block, bufs, flags, schedule, rep):
                     break
 
 
+def run_world(h, ctas, progs, seed, rep):
+    """Runs every rank's program with random host delays; an emulator error fails `rep`."""
+    w = World(h.mem, ctas, progs, seed=seed, host_delay=(0, 6))
+    try:
+        w.run_all()
+    except E.EmuError as ex:
+        rep.fail("emulator: " + str(ex)[:1500])
+    rep.notes.append(f"{w.launches} launches, {w.instructions} instructions")
+    return rep
+
+
 def run_collectives(n, ctas, block, iters, seed):
     h = Heap(n, mem_bytes=1 << 23)
     flags = h.alloc(2 * n * ctas * 4, "flags")
@@ -92,13 +103,7 @@ def run_collectives(n, ctas, block, iters, seed):
     rep = Report(f"Ipc-mode collectives {n} ranks, ctas {ctas}, block {block}, {iters} back-to-back launches "
                  f"({', '.join(k + str(s or '') + '-' + e for k, e, s in kinds)}), seed {seed}")
     progs = {r: collectives_program(r, n, ctas, block, bufs, flags, schedule, rep) for r in range(n)}
-    w = World(h.mem, ctas, progs, seed=seed, host_delay=(0, 6))
-    try:
-        w.run_all()
-    except E.EmuError as ex:
-        rep.fail("emulator: " + str(ex)[:1500])
-    rep.notes.append(f"{w.launches} launches, {w.instructions} instructions")
-    return rep
+    return run_world(h, ctas, progs, seed, rep)
 
 
 def moe_program(r, n, m, flags, iters, rep):
@@ -175,13 +180,7 @@ def run_moe(n, ctas, warps, tokens, hidden, topk, experts, iters, seed):
     rep = Report(f"Ipc-mode moe {n} ranks, ctas {ctas}, warps {warps}, {tokens} tok x {hidden}, top-{topk} of "
                  f"{experts}, {iters} dispatch+combine rounds, seed {seed}")
     progs = {r: moe_program(r, n, m, flags, iters, rep) for r in range(n)}
-    w = World(h.mem, ctas, progs, seed=seed, host_delay=(0, 6))
-    try:
-        w.run_all()
-    except E.EmuError as ex:
-        rep.fail("emulator: " + str(ex)[:1500])
-    rep.notes.append(f"{w.launches} launches, {w.instructions} instructions")
-    return rep
+    return run_world(h, ctas, progs, seed, rep)
 
 
 def entry_race_program(r, n, bufs, tokens, topk, experts, hidden, warps, skew, rep):

@@ -162,16 +162,16 @@ def drop_first_wait(text):
     return substitute(text, r"@%p\d+ bra(?:\.uni)? (\$L_\d+_flag_done);", r"bra.uni \g<1>;", which=0)
 
 
-def mutant(name, kernel, params, transform, check):
-    """Runs check() with kernel's PTX transformed; the mutant must be detected (a failed report or an
-    emulator error). Returns a Report that passes when it was detected."""
+def mutant(name, kernel, params, transform, check, arch="sm_90a"):
+    """Runs check() with kernel's PTX (for `arch`) transformed; the mutant must be detected (a failed
+    report or an emulator error). Returns a Report that passes when it was detected."""
     r = Report(f"mutant {kernel} ({name}) must be detected")
     try:
-        with open(host.ptx_path(kernel, params)) as f:
+        with open(host.ptx_path(kernel, params, arch)) as f:
             text = f.read()
         mutated = transform(text)
         assert mutated != text
-        host.set_ptx(kernel, params, mutated)
+        host.set_ptx(kernel, params, mutated, arch)
         try:
             got = check()
         except E.EmuError as ex:

@@ -47,6 +47,7 @@ import numpy as np  # noqa: E402
 import emulator as E  # noqa: E402
 import host  # noqa: E402
 from checks import Report  # noqa: E402
+import run_checks  # noqa: E402
 from run_checks import command_line, substitute  # noqa: E402
 
 DEFAULTS = {"bm": 128, "bn": 128}
@@ -154,30 +155,9 @@ def drop_loop_barrier(text):
 
 
 def mutant(name, kernel, params, transform, check):
-    """Runs check() with the kernel's PTX transformed; the mutant must be detected (a failed report or
-    an emulator error)."""
+    """run_checks.mutant for the GEMMs' PTX (sm_80, or sm_89 for e4m3)."""
     arch = "sm_89" if kernel == "gemm_e4m3_sm89" else "sm_80"
-    r = Report(f"mutant {kernel} ({name}) must be detected")
-    try:
-        with open(host.ptx_path(kernel, params, arch)) as f:
-            text = f.read()
-        mutated = transform(text)
-        assert mutated != text
-        host.set_ptx(kernel, params, mutated, arch)
-        try:
-            got = check()
-        except E.EmuError as ex:
-            r.notes.append("detected: emulator: " + str(ex).split("\n")[0][:200])
-            return r
-        if not got.ok:
-            r.notes.append("detected: " + got.detail.split("\n")[0][:200])
-        else:
-            r.fail("NOT detected: the check passed on the broken PTX, so these checks cannot catch this bug")
-    except LookupError as ex:
-        r.fail(str(ex))
-    finally:
-        host.forget_ptx()
-    return r
+    return run_checks.mutant(name, kernel, params, transform, check, arch)
 
 
 def run_matrix(run, s):

@@ -4,7 +4,7 @@
 // output element against a CPU reference. This header holds what they have in common:
 //
 //   - the driver check: without a CUDA driver an app prints `skipped: <why>` and exits 0;
-//   - emission: the registry's builder for the device's target (target_for) + weft::emit_ptx, then
+//   - emission: samples/apps/emit_for_device.h (the registry's builder for the device's target), then
 //     Module::from_ptx (JIT, or a hit in the cubin cache);
 //   - a fresh seed per run, printed, so a failure can be reproduced (`<app> <seed>` reuses it);
 //   - poisoned outputs with a guard region past the end: every element the kernel should write starts
@@ -34,6 +34,7 @@
 #include "dsl/registry.h"
 #include "runtime/weft_rt.h"
 #include "samples/apps/gpu_or_skip.h"
+#include "samples/apps/emit_for_device.h"
 
 namespace basics {
 
@@ -49,55 +50,9 @@ struct Mismatch : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The target to emit `e` for on a device of compute capability `device_sm` (90 for 9.0), in order of
-// preference: the device's own base target (sm_90), its arch-specific one (sm_90a; for kernels written
-// only for it, such as gemm_bf16_sm90, or devices without a base target, such as sm_103), then the
-// highest base target below the device (its PTX is JIT-compiled forward: sm_120 on a 12.1 device).
-// Only targets weft knows and the kernel is written for; nullopt when none fits.
-inline std::optional<weft::isa::Target> target_for(const weft::KernelEntry& e, int device_sm) {
-  using weft::isa::Target;
-  using weft::isa::Variant;
-  const auto known = weft::isa::known_targets();
-  auto fits = [&](const Target& t) {
-    for (const auto& k : known)
-      if (k == t) return e.targets.contains(t);
-    return false;
-  };
-  const auto sm = static_cast<std::uint16_t>(device_sm);
-  if (Target t{sm, Variant::base}; fits(t)) return t;
-  if (Target t{sm, Variant::arch_specific}; fits(t)) return t;
-  std::optional<Target> best;
-  for (const auto& k : known)
-    if (k.variant == Variant::base && k.sm < sm && e.targets.contains(k) && (!best || k.sm > best->sm)) best = k;
-  return best;
-}
-
-// One kernel emitted for this device: its PTX and the parameter values it was built with.
-struct Emitted {
-  std::string name;
-  weft::isa::Target target;
-  weft::KernelParams params;
-  std::string ptx;
-  double emit_ms = 0;  // registry build + verify + print
-};
-
-// Emits the registered kernel `name` for a device of compute capability `device_sm`, with the
-// kernel's default parameters overridden by `settings` ("block=128"). Throws std::runtime_error when
-// the kernel is not registered, a setting is invalid, or no target fits the device.
-inline Emitted emit(const std::string& name, int device_sm, const std::vector<std::string>& settings = {}) {
-  const auto* e = weft::Registry::global().find(name);
-  if (!e) throw std::runtime_error("kernel '" + name + "' is not registered");
-  auto p = weft::parse_params(*e, settings);
-  if (!p.params) throw std::runtime_error(name + ": " + p.error);
-  const auto t = target_for(*e, device_sm);
-  if (!t)
-    throw std::runtime_error(name + " is written for " + e->targets.describe() + ", none of which runs on sm_" +
-                             std::to_string(device_sm));
-  const auto t0 = std::chrono::steady_clock::now();
-  std::string ptx = weft::emit_ptx(e->build(*t, *p.params));
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  return Emitted{name, *t, *p.params, std::move(ptx), ms};
-}
+using weft::samples::Emitted;
+using weft::samples::emit;
+using weft::samples::target_for;
 
 // What an app works with: the device, the seed and a generator seeded from it, and the checks passed.
 struct App {

@@ -1,9 +1,8 @@
 #include "samples/apps/comm/collectives.h"
 
-#include "codegen/printer.h"
-#include "dsl/registry.h"
 #include "runtime/device.h"
 #include "runtime/error.h"
+#include "samples/apps/emit_for_device.h"
 
 namespace weft::samples {
 
@@ -29,13 +28,12 @@ rt::Kernel& Collectives::kernel(const std::string& name, const std::vector<std::
   for (const auto& p : params) key += " " + p;
   auto it = modules_.find(key);
   if (it == modules_.end()) {
-    const auto* e = Registry::global().find(name);
-    if (!e) throw rt::Error("Collectives: no registered kernel '" + name + "'");
-    auto parsed = parse_params(*e, params);
-    if (!parsed.params) throw rt::Error("Collectives: " + parsed.error);
-    const auto target = isa::parse_target(rt::device_props(heap_.device()).target());
-    if (!target.target) throw rt::Error("Collectives: this device's target is unknown to weft: " + target.error);
-    auto ptx = emit_ptx(e->build(*target.target, *parsed.params));
+    std::string ptx;
+    try {
+      ptx = emit(name, rt::device_props(heap_.device()).sm(), params).ptx;
+    } catch (const std::runtime_error& e) {
+      throw rt::Error(std::string("Collectives: ") + e.what());
+    }
     it = modules_.emplace(key, std::make_unique<rt::Module>(rt::Module::from_ptx(ptx))).first;
   }
   return it->second->kernel(name);

@@ -151,7 +151,7 @@ bool run_sm80(Cublas* cublas, int sm) {
     auto g = WeftGemmSm80::load(D::bf16, /*nn=*/false, /*bias=*/true);
     ok &= check_sm80(g, cublas, {130, 72, 96, 1.0f, 0.5f});
   }
-  if (sm >= 89) {
+  if (weft::samples::runs_on("gemm_e4m3_sm89", sm)) {
     auto g = WeftGemmSm80::load(D::e4m3);
     ok &= check_sm80(g, cublas, {128, 128, 128});
     ok &= check_sm80(g, cublas, {256, 384, 512, 1.0f, 0.5f, 0.5f, 0.25f});
@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
   if (!weft::samples::gpu_or_skip()) return 0;
   try {
     const int sm = device_props(0).sm();
-    if (sm < 80) {
+    if (!weft::samples::runs_on("gemm_bf16_sm80", sm)) {
       std::printf("skipped: the weft GEMMs need sm_80 or later (this is %s)\n", device_props(0).target().c_str());
       return 0;
     }
@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
     bool ok = true;
     if (argc == 4) {
       const std::uint32_t m = std::stoul(argv[1]), n = std::stoul(argv[2]), k = std::stoul(argv[3]);
-      if (sm == 90) {
+      if (weft::samples::runs_on("gemm_bf16_sm90", sm)) {
         auto g = WeftGemm::load();
         ok = check_one(g, cublas.get(), m, n, k, 1.0f, 0.0f);
       } else {
@@ -292,7 +292,7 @@ int main(int argc, char** argv) {
         return false;
       }
     };
-    if (sm == 90) {
+    if (weft::samples::runs_on("gemm_bf16_sm90", sm)) {
       ok &= guarded("gemm_bf16_sm90", [&] {
         auto g = WeftGemm::load();
         bool r = true;
@@ -305,9 +305,9 @@ int main(int argc, char** argv) {
         return r;
       });
     } else {
-      std::printf("note: gemm_bf16_sm90 not run (needs sm_90, this is sm_%d)\n", sm);
+      std::printf("note: gemm_bf16_sm90 not run (written for sm_90a, this is sm_%d)\n", sm);
     }
-    if (sm == 90) ok &= guarded("gemm_e4m3_sm90", [&] { return run_e4m3_sm90(cublas.get()); });
+    if (weft::samples::runs_on("gemm_e4m3_sm90", sm)) ok &= guarded("gemm_e4m3_sm90", [&] { return run_e4m3_sm90(cublas.get()); });
     ok &= guarded("sm_80 path", [&] { return run_sm80(cublas.get(), sm); });
     return ok ? 0 : 1;
   } catch (const std::exception& e) {

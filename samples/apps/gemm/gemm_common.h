@@ -16,6 +16,7 @@
 #include <cublas_api.h>
 
 #include "codegen/printer.h"
+#include "samples/apps/emit_for_device.h"
 #include "dsl/registry.h"
 #include "runtime/weft_rt.h"
 
@@ -78,24 +79,13 @@ struct WeftGemmSm80 {
   // `settings`: more --param values (bm=..., stages=...); bm, bn and the warps are read back from them.
   static WeftGemmSm80 load(Dtype dtype, bool nn = false, bool bias = false, std::vector<std::string> settings = {}) {
     const char* name = dtype == Dtype::bf16 ? "gemm_bf16_sm80" : "gemm_e4m3_sm89";
-    const auto* e = weft::Registry::global().find(name);
-    if (!e) throw std::runtime_error(std::string(name) + " is not registered");
-    const auto props = weft::rt::device_props(0);
-    const int need = dtype == Dtype::bf16 ? 80 : 89;
-    if (props.sm() < need)
-      throw std::runtime_error(std::string(name) + " needs an sm_" + std::to_string(need) + " GPU (this is " +
-                               props.target() + ")");
     if (nn) settings.push_back("nn=1");
     if (bias) settings.push_back("bias=1");
-    auto p = weft::parse_params(*e, settings);
-    if (!p.params) throw std::runtime_error(p.error);
-    const auto target = weft::isa::parse_target(props.target());
-    if (!target.target) throw std::runtime_error(target.error);
-    const auto ptx = weft::emit_ptx(e->build(*target.target, *p.params));
-    WeftGemmSm80 g{weft::rt::Module::from_ptx(ptx), name, dtype, nn, bias};
-    g.bm = static_cast<std::uint32_t>((*p.params)["bm"]);
-    g.bn = static_cast<std::uint32_t>((*p.params)["bn"]);
-    g.threads = static_cast<std::uint32_t>((*p.params)["warps_m"] * (*p.params)["warps_n"] * 32);
+    const auto em = weft::samples::emit(name, weft::rt::device_props(0).sm(), settings);
+    WeftGemmSm80 g{weft::rt::Module::from_ptx(em.ptx), name, dtype, nn, bias};
+    g.bm = static_cast<std::uint32_t>(em.params["bm"]);
+    g.bn = static_cast<std::uint32_t>(em.params["bn"]);
+    g.threads = static_cast<std::uint32_t>(em.params["warps_m"] * em.params["warps_n"] * 32);
     return g;
   }
   // D = alpha * A * B + beta * C (+ bias): A m x k; B n x k (TN) or k x n (NN); C, D m x n; all
@@ -140,16 +130,10 @@ struct WeftGemm {
   std::uint32_t bn = 128, stages = 4;
   bool copy = false;
   static WeftGemm load(std::uint32_t bn = 128, std::uint32_t stages = 4, std::vector<std::string> extra = {}) {
-    const auto* e = weft::Registry::global().find("gemm_bf16_sm90");
-    if (!e) throw std::runtime_error("gemm_bf16_sm90 is not registered");
-    const auto props = weft::rt::device_props(0);
-    if (props.sm() != 90) throw std::runtime_error("gemm_bf16_sm90 needs an sm_90 GPU (this is " + props.target() + ")");
     std::vector<std::string> settings = {"bn=" + std::to_string(bn), "stages=" + std::to_string(stages)};
     settings.insert(settings.end(), extra.begin(), extra.end());
-    auto p = weft::parse_params(*e, settings);
-    if (!p.params) throw std::runtime_error(p.error);
-    const auto ptx = weft::emit_ptx(e->build(*weft::isa::parse_target("sm_90a").target, *p.params));
-    return WeftGemm{weft::rt::Module::from_ptx(ptx), bn, stages, (*p.params)["copy"] != 0};
+    const auto em = weft::samples::emit("gemm_bf16_sm90", weft::rt::device_props(0).sm(), settings);
+    return WeftGemm{weft::rt::Module::from_ptx(em.ptx), bn, stages, em.params["copy"] != 0};
   }
   // D = alpha * A * B^T + beta * C (A: m x k, B: n x k, C/D: m x n, all row-major bf16). `ctas`: the
   // persistent grid (0: one CTA per SM, at most one per tile). `job`: the copy role's work (copy=1).
@@ -187,15 +171,10 @@ struct WeftGemmE4m3Sm90 {
 
   // stages = 0: as many as fit in shared memory (the kernel's default).
   static WeftGemmE4m3Sm90 load(bool block_scales = false, std::uint32_t bn = 128, std::uint32_t stages = 0) {
-    const auto* e = weft::Registry::global().find("gemm_e4m3_sm90");
-    if (!e) throw std::runtime_error("gemm_e4m3_sm90 is not registered");
-    const auto props = weft::rt::device_props(0);
-    if (props.sm() != 90) throw std::runtime_error("gemm_e4m3_sm90 needs an sm_90 GPU (this is " + props.target() + ")");
-    auto p = weft::parse_params(*e, {"bn=" + std::to_string(bn), "stages=" + std::to_string(stages),
-                                     std::string("block_scales=") + (block_scales ? "1" : "0")});
-    if (!p.params) throw std::runtime_error(p.error);
-    const auto ptx = weft::emit_ptx(e->build(*weft::isa::parse_target("sm_90a").target, *p.params));
-    return WeftGemmE4m3Sm90{weft::rt::Module::from_ptx(ptx), bn, block_scales};
+    const auto em = weft::samples::emit("gemm_e4m3_sm90", weft::rt::device_props(0).sm(),
+                                        {"bn=" + std::to_string(bn), "stages=" + std::to_string(stages),
+                                         std::string("block_scales=") + (block_scales ? "1" : "0")});
+    return WeftGemmE4m3Sm90{weft::rt::Module::from_ptx(em.ptx), bn, block_scales};
   }
   static std::uint32_t k_blocks(std::uint32_t k) { return (k + 127) / 128; }
   // D = alpha * A * B^T + beta * C: A m x k, B n x k e4m3, C and D m x n bf16, all row-major.

@@ -60,15 +60,7 @@ WEFT_KERNEL_FOR(gemm_e4m3_sm90, isa::TargetSet::only({"sm_90a"}),
             "fewer stages or a smaller bn (stages=0 picks the most that fit)");
   if (!k.diagnostics().empty()) return k.build();  // throws with the problems above
 
-  auto m = k.param<u32>("m");
-  auto n = k.param<u32>("n");
-  auto kdim = k.param<u32>("k");
-  auto alpha = k.param<f32>("alpha");  // carries the per-tensor scales
-  auto beta = k.param<f32>("beta");
-  auto a_map = tma_param(k, "a", a_layout);  // one box fills one stage's tile
-  auto b_map = tma_param(k, "b", b_layout);
-  auto c = k.param_ptr<u16>("c");  // bf16 bits; read only when beta != 0
-  auto d = k.param_ptr<u16>("d");  // bf16 bits
+  const auto [m, n, kdim, alpha, beta, a_map, b_map, c, d] = tma_gemm_params(k, a_layout, b_layout);
   Ptr<f32, Global> a_scales, b_scales;
   if (block) {
     a_scales = k.param_ptr<f32>("a_scales");  // KB x M

@@ -62,15 +62,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
   while (tmem_columns < kAccumulators * bn) tmem_columns *= 2;
   const std::uint32_t acc_stride = tmem_columns / kAccumulators;
 
-  auto m = k.param<u32>("m");
-  auto n = k.param<u32>("n");
-  auto kdim = k.param<u32>("k");
-  auto alpha = k.param<f32>("alpha");
-  auto beta = k.param<f32>("beta");
-  auto a_map = tma_param(k, "a", a_layout);  // one box fills one stage's tile
-  auto b_map = tma_param(k, "b", b_layout);
-  auto c = k.param_ptr<u16>("c");  // bf16 bits; read only when beta != 0
-  auto d = k.param_ptr<u16>("d");  // bf16 bits
+  const auto [m, n, kdim, alpha, beta, a_map, b_map, c, d] = tma_gemm_params(k, a_layout, b_layout);
   auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes);
 
   // Stage ring: the producer's TMA completes bytes on `full`; one tcgen05.commit releases `empty`.

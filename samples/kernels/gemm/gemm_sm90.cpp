@@ -45,15 +45,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
   const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
   const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
 
-  auto m = k.param<u32>("m");
-  auto n = k.param<u32>("n");
-  auto kdim = k.param<u32>("k");
-  auto alpha = k.param<f32>("alpha");
-  auto beta = k.param<f32>("beta");
-  auto a_map = tma_param(k, "a", a_layout);  // one box fills one stage's tile
-  auto b_map = tma_param(k, "b", b_layout);
-  auto c = k.param_ptr<u16>("c");  // bf16 bits; read only when beta != 0
-  auto d = k.param_ptr<u16>("d");  // bf16 bits
+  const auto [m, n, kdim, alpha, beta, a_map, b_map, c, d] = tma_gemm_params(k, a_layout, b_layout);
   Ptr<u8, Global> copy_src, copy_dst;
   Reg<u32> copy_chunks;
   if (copy) {
