@@ -1,6 +1,7 @@
 #include "dsl/async/mbarrier.h"
 
 #include "codegen/isa/database.h"
+#include "dsl/async/cluster.h"
 #include "dsl/debug_wait.h"
 #include "dsl/ops.h"
 
@@ -28,6 +29,13 @@ void Mbarrier::arrive(Loc loc) {
   const bool sink_ok = k_->target().sm >= token_spec.sink_min_sm;
   const ir::Operand token = sink_ok ? ir::Operand::sink() : ir::Operand::r(k_->fresh<b64>().id());
   k_->emit("mbarrier.arrive", isa::Type::none, isa::Type::none, shared_space(), {token, at(addr_)}, SourceLoc::from(loc));
+}
+
+void Mbarrier::arrive_cluster(Src<u32> rank, Loc loc) {
+  KernelBuilder::AtLine at_line(*k_, loc);
+  auto remote = map_shared(*k_, addr_, rank, loc);
+  k_->emit_form("mbarrier.arrive.remote", isa::Type::none, isa::Type::none, {}, {ir::Operand::sink(), at(remote)},
+                SourceLoc::from(loc));
 }
 
 void Mbarrier::arrive_expect_tx(Src<u32> bytes, Loc loc) {

@@ -23,6 +23,9 @@ class Mbarrier {
 
   void init(Src<u32> arrivals, Loc loc = Loc::current());
   void arrive(Loc loc = Loc::current());
+  // Arrive on this barrier's copy in the shared memory of CTA `rank` of the cluster (mapa, then a
+  // release at cluster scope), e.g. to release a stage that another CTA's multicast refills (sm_90+).
+  void arrive_cluster(Src<u32> rank, Loc loc = Loc::current());
   // Expect `bytes` more bytes of async copies in this phase, then arrive (sm_90+).
   void arrive_expect_tx(Src<u32> bytes, Loc loc = Loc::current());
   // Spin until the phase with this parity has completed.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "codegen/isa/database.h"
+#include "dsl/async/cluster.h"
 #include "dsl/ops.h"
 
 namespace weft {
@@ -18,17 +19,22 @@ Pipeline::Pipeline(KernelBuilder& k, std::string name, PipelineConfig cfg, Loc l
   if (cfg_.stages < 1 || cfg_.stages > 16) k.diagnose(l, fmt::format("pipeline '{}': {} stages (1..16)", name_, cfg_.stages));
   if (kind_ == Kind::cp_async_groups) return;
   if (cfg_.consumer_arrivals == 0) k.diagnose(l, fmt::format("pipeline '{}': consumer_arrivals must be at least 1", name_));
+  if (cfg_.cluster_ctas < 1 || cfg_.cluster_ctas > 16)
+    k.diagnose(l, fmt::format("pipeline '{}': cluster_ctas = {} (1..16)", name_, cfg_.cluster_ctas));
   full_.emplace(k, name_ + "_full", cfg_.stages, loc);
   empty_.emplace(k, name_ + "_empty", cfg_.stages, loc);
   auto tid = k.tid_x(loc);
   k.if_(tid == 0u, [&] {
     for (std::uint32_t s = 0; s < cfg_.stages; ++s) {
       (*full_)[s].init(1u, loc);
-      (*empty_)[s].init(cfg_.consumer_arrivals, loc);
+      (*empty_)[s].init(cfg_.consumer_arrivals * cfg_.cluster_ctas, loc);
     }
     k.instr("fence.mbarrier_init.release.cluster", {}, {}, {}, loc);  // visible to the async proxy
   }, loc);
-  k.bar_sync(0, 0, loc);
+  // Other CTAs of the cluster arrive on (and multicast into) this CTA's barriers: they must see them
+  // initialised first.
+  if (cfg_.cluster_ctas > 1) cluster_sync(k, loc);
+  else k.bar_sync(0, 0, loc);
 }
 
 Pipeline::State Pipeline::state(Loc loc) {
@@ -115,7 +121,12 @@ void Pipeline::consumer_release(State& s, Loc loc) {
     k_->bar_sync(0, 0, loc);  // every thread is done reading before the stage is refilled
     return;
   }
-  empty_->at(s.stage, loc).arrive(loc);
+  auto bar = empty_->at(s.stage, loc);
+  if (cfg_.cluster_ctas == 1) {
+    bar.arrive(loc);
+    return;
+  }
+  for (std::uint32_t rank = 0; rank < cfg_.cluster_ctas; ++rank) bar.arrive_cluster(rank, loc);
 }
 
 Mbarrier Pipeline::empty(const State& s, Loc loc) {

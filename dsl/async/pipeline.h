@@ -14,6 +14,9 @@
 //   pipe.producer_commit(st);                    // checks the copies' bytes against tx_bytes
 //   pipe.advance(st);
 //
+// In a cluster whose CTAs multicast into each other's stages, set cluster_ctas: releases then go
+// to every CTA of the cluster.
+//
 // Build-time checks: a call from the wrong role, and (where every copy's size is static) copies
 // whose bytes differ from the stage's expect_tx count, reported with both numbers and both lines.
 #pragma once
@@ -35,6 +38,12 @@ struct PipelineConfig {
   // cp.async groups on every target, also where mbarrier transactions exist: a kernel whose copies
   // are cp.async (the sm_80 path, run as is on sm_90+) completes its stages through groups.
   bool cp_async_groups = false;
+  // CTAs of the cluster that fill each other's stages (TMA multicast, sm_90+): every consumer release
+  // arrives on the stage's empty barrier in each of them, so a producer refills a stage only when
+  // the consumers of every CTA its multicast writes to are done with it. The empty barriers count
+  // consumer_arrivals * cluster_ctas, and the barriers' initialisation is published to the cluster
+  // (cluster_sync) instead of the CTA. The kernel declares the cluster (k.cluster_dims).
+  std::uint32_t cluster_ctas = 1;
 };
 
 class Pipeline {

@@ -1,5 +1,7 @@
 #include "dsl/async/tma.h"
 
+#include <bit>
+
 #include <fmt/format.h>
 
 #include "codegen/isa/database.h"
@@ -90,7 +92,12 @@ void tma_load_multicast(KernelBuilder& k, const TmaTensor& t, Reg<u32> dst, std:
          {ir::Operand::mem(dst.id()), ir::Operand::tensor(t.map.id(), coordinate_regs(k, coords, loc)),
           ir::Operand::mem(bar.address().id()), ir::Operand::r(mask.id())},
          SourceLoc::from(loc));
-  if (pipe) pipe->note_copy(t.box_bytes(), SourceLoc::from(loc));
+  // Each CTA of the mask issues one such box (the symmetric pattern), so each receives box x CTAs.
+  // A mask in a register is not static: the expect_tx check is then skipped (a 0-byte note).
+  if (pipe)
+    pipe->note_copy(cta_mask.is_reg() ? 0u : t.box_bytes() * static_cast<std::uint32_t>(std::popcount(
+                                                                  static_cast<std::uint32_t>(cta_mask.value()))),
+                    SourceLoc::from(loc));
 }
 
 void tma_store(KernelBuilder& k, const TmaTensor& t, Reg<u32> src, std::initializer_list<Src<s32>> coords, Loc loc) {

@@ -35,7 +35,10 @@ TmaTensor tma_param(KernelBuilder& k, std::string name, const SharedLayout& tile
 // completing its bytes on `bar`. With a pipeline, the bytes are noted for its expect_tx check.
 void tma_load(KernelBuilder& k, const TmaTensor& t, Reg<u32> dst, std::initializer_list<Src<s32>> coords,
               const Mbarrier& bar, Pipeline* pipe = nullptr, Loc loc = Loc::current());
-// Multicast to the CTAs of the cluster in `cta_mask` (sm_90a/100a...: arch-specific).
+// Multicast to the CTAs of the cluster in `cta_mask` (sm_90a/100a...: arch-specific): the box lands
+// at `dst` in each of them and completes its bytes on `bar` in each. With a pipeline and a constant
+// mask, every CTA of the mask is taken to multicast one such box (each loads a slice for all), so a
+// stage receives box bytes x CTAs in the mask.
 void tma_load_multicast(KernelBuilder& k, const TmaTensor& t, Reg<u32> dst, std::initializer_list<Src<s32>> coords,
                         const Mbarrier& bar, Src<u32> cta_mask, Pipeline* pipe = nullptr, Loc loc = Loc::current());
 // Stores the box at `coords` from shared memory at `src` (bulk group: commit and wait after).

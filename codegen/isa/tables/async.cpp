@@ -111,6 +111,10 @@ std::vector<Form> async_copy() {
        .min_ptx = 70, .family = f, .summary = "invalidate an mbarrier before reusing its memory"},
       {.id = "mbarrier.arrive", .pattern = mb("mbarrier.arrive"), .operands = {b64_sink("state"), generic_or_shared("mbar")},
        .targets = all(), .min_ptx = 70, .family = f, .summary = "arrive once; state = the phase token (or _)"},
+      {.id = "mbarrier.arrive.remote", .pattern = "mbarrier.arrive.release.cluster.shared::cluster.b64",
+       .operands = {b64_sink("state"), smem("mbar")}, .targets = hopper, .min_ptx = 80, .family = f,
+       .summary = "arrive (release, cluster scope) on an mbarrier of another CTA of the cluster (address from "
+                  "mapa); the state must be _"},
       {.id = "mbarrier.arrive.count", .pattern = mb("mbarrier.arrive"),
        .operands = {b64_sink("state"), generic_or_shared("mbar"), count}, .targets = hopper, .min_ptx = 78, .family = f,
        .summary = "arrive count times"},
