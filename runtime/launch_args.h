@@ -8,8 +8,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "runtime/launch_check.h"
 #include "runtime/memory.h"
@@ -92,5 +94,39 @@ auto param_value(const T& v) {
   else
     return v;
 }
+
+// Arguments assembled at run time, for a kernel whose parameter list depends on how it was built
+// (optional parameters): each push keeps the value's bytes and its ArgInfo, and
+// Kernel::launch(cfg, list) checks them against the signature like launch(cfg, args...).
+//
+//   ArgList args;
+//   args.push(m).push(n).push(a_buffer);
+//   if (with_bias) args.push(bias_ptr);
+//   kernel.launch(cfg, args);
+class ArgList {
+ public:
+  template <class T>
+  ArgList& push(const T& v) {
+    const auto value = param_value(v);
+    static_assert(std::is_trivially_copyable_v<decltype(value)>, "kernel arguments must be trivially copyable");
+    infos_.push_back(arg_info<T>());
+    auto& bytes = values_.emplace_back(sizeof(value));
+    std::memcpy(bytes.data(), &value, sizeof(value));
+    return *this;
+  }
+  std::size_t size() const { return infos_.size(); }
+  const std::vector<ArgInfo>& infos() const { return infos_; }
+  // cuLaunchKernelEx's parameter array: one pointer per argument, then a null.
+  std::vector<void*> pointers() {
+    std::vector<void*> p;
+    for (auto& v : values_) p.push_back(v.data());
+    p.push_back(nullptr);
+    return p;
+  }
+
+ private:
+  std::vector<ArgInfo> infos_;
+  std::vector<std::vector<std::byte>> values_;  // each argument's own buffer: stable while the list grows
+};
 
 }  // namespace weft::rt

@@ -353,19 +353,9 @@ void Kernel::raise_smem_limit(std::uint32_t dynamic_smem) {
   smem_limit_set_ = dynamic_smem;
 }
 
-void Kernel::launch_raw(const LaunchConfig& cfg, void** params, std::span<const ArgInfo> infos) {
-  ResolvedLaunch r;
-  if (sig_) {
-    check_args(*sig_, infos);
-    r = check_launch(*sig_, cfg, limits_);
-  } else {
-    sig::Kernel unknown;  // no signature: only the shape rules that need none
-    unknown.name = name_;
-    r = check_launch(unknown, cfg, limits_);
-  }
-  ensure_context();
-  if (r.needs_smem_optin) raise_smem_limit(r.dynamic_smem);
-
+namespace {
+// The driver's launch description of a checked launch; `attrs` (room for 2) holds its attributes.
+CUlaunchConfig driver_launch_config(const LaunchConfig& cfg, const ResolvedLaunch& r, CUlaunchAttribute* attrs) {
   CUlaunchConfig lc{};
   lc.gridDimX = cfg.grid.x;
   lc.gridDimY = cfg.grid.y;
@@ -375,7 +365,6 @@ void Kernel::launch_raw(const LaunchConfig& cfg, void** params, std::span<const 
   lc.blockDimZ = cfg.block.z;
   lc.sharedMemBytes = r.dynamic_smem;
   lc.hStream = cfg.stream;
-  CUlaunchAttribute attrs[2]{};
   unsigned n = 0;
   if (r.set_cluster_attribute) {
     attrs[n].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
@@ -391,6 +380,24 @@ void Kernel::launch_raw(const LaunchConfig& cfg, void** params, std::span<const 
   }
   lc.attrs = n ? attrs : nullptr;
   lc.numAttrs = n;
+  return lc;
+}
+}  // namespace
+
+ResolvedLaunch Kernel::resolve(const LaunchConfig& cfg) const {
+  if (sig_) return check_launch(*sig_, cfg, limits_);
+  sig::Kernel unknown;  // no signature: only the shape rules that need none
+  unknown.name = name_;
+  return check_launch(unknown, cfg, limits_);
+}
+
+void Kernel::launch_raw(const LaunchConfig& cfg, void** params, std::span<const ArgInfo> infos) {
+  if (sig_) check_args(*sig_, infos);
+  const auto r = resolve(cfg);
+  ensure_context();
+  if (r.needs_smem_optin) raise_smem_limit(r.dynamic_smem);
+  CUlaunchAttribute attrs[2]{};
+  const auto lc = driver_launch_config(cfg, r, attrs);
   check(driver().cuLaunchKernelEx(&lc, fn_, params, nullptr), "cuLaunchKernelEx",
         "kernel '" + name_ + "' grid " + cfg.grid.str() + " block " + cfg.block.str() + " smem " +
             std::to_string(r.dynamic_smem));
@@ -413,6 +420,18 @@ std::uint32_t Kernel::persistent_grid(std::uint32_t block_threads, std::uint32_t
                 " threads and " + std::to_string(dynamic_smem) +
                 " bytes of dynamic shared memory per block (occupancy 0)");
   return static_cast<std::uint32_t>(per_sm) * static_cast<std::uint32_t>(sm_count_);
+}
+
+int Kernel::max_active_clusters(const LaunchConfig& cfg) {
+  const auto r = resolve(cfg);
+  ensure_context();
+  if (r.needs_smem_optin) raise_smem_limit(r.dynamic_smem);
+  CUlaunchAttribute attrs[2]{};
+  const auto lc = driver_launch_config(cfg, r, attrs);
+  int n = 0;
+  check(driver().cuOccupancyMaxActiveClusters(&n, fn_, &lc), "cuOccupancyMaxActiveClusters",
+        "kernel '" + name_ + "' block " + cfg.block.str() + " smem " + std::to_string(r.dynamic_smem));
+  return n;
 }
 
 }  // namespace weft::rt

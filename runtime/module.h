@@ -70,6 +70,11 @@ class Kernel {
   // function's limit first (once per size). Throws Error naming the kernel and parameter.
   template <class... Args>
   void launch(const LaunchConfig& cfg, const Args&... args);
+  // The same with arguments assembled at run time (runtime/launch_args.h).
+  void launch(const LaunchConfig& cfg, ArgList& args) {
+    auto ptrs = args.pointers();
+    launch_raw(cfg, ptrs.data(), args.infos());
+  }
 
   // The unchecked core of launch(): `params[i]` points at parameter i's value; `infos` (same length)
   // is checked against the signature when there is one.
@@ -79,6 +84,10 @@ class Kernel {
   // persistent kernel (that many blocks on every SM).
   int max_active_blocks_per_sm(std::uint32_t block_threads, std::uint32_t dynamic_smem = 0);
   std::uint32_t persistent_grid(std::uint32_t block_threads, std::uint32_t dynamic_smem = 0);
+  // Clusters of the launch's shape (the kernel's compiled one, or cfg.cluster) that can be resident at
+  // once (cuOccupancyMaxActiveClusters): the grid of a persistent kernel launched in clusters. The
+  // grid in `cfg` only has to be a valid multiple of the cluster.
+  int max_active_clusters(const LaunchConfig& cfg);
 
   int attribute(CUfunction_attribute a) const;
   int registers() const { return attribute(CU_FUNC_ATTRIBUTE_NUM_REGS); }
@@ -89,6 +98,7 @@ class Kernel {
 
  private:
   void raise_smem_limit(std::uint32_t dynamic_smem);
+  ResolvedLaunch resolve(const LaunchConfig& cfg) const;  // check_launch against the signature, if any
 
   std::string name_;
   CUfunction fn_ = nullptr;

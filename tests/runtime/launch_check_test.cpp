@@ -57,6 +57,29 @@ TEST_CASE("check_args accepts matching arguments") {
   CHECK_NOTHROW(check(test::tmap_echo_signature(), TensorMap{}, DevicePtr<std::byte>(0x10)));
 }
 
+TEST_CASE("ArgList: arguments assembled at run time keep their values and are checked alike") {
+  const auto k = test::saxpy_signature();
+  DevicePtr<float> x(0x1000);
+  DeviceBuffer<float> none;  // an empty buffer is a null pointer, still a pointer argument
+  ArgList args;
+  args.push(1024u).push(2.0f).push(x);
+  CHECK_THROWS_WITH_AS(check_args(k, args.infos()), "kernel 'saxpy' takes 4 arguments (n, a, x, y), the launch passes 3",
+                       Error);
+  args.push(none);
+  CHECK_NOTHROW(check_args(k, args.infos()));
+  REQUIRE(args.size() == 4);
+  auto p = args.pointers();
+  REQUIRE(p.size() == 5);
+  CHECK(p[4] == nullptr);
+  CHECK(*static_cast<const std::uint32_t*>(p[0]) == 1024u);
+  CHECK(*static_cast<const float*>(p[1]) == 2.0f);
+  CHECK(*static_cast<const CUdeviceptr*>(p[2]) == 0x1000);  // a typed pointer becomes its address
+  CHECK(*static_cast<const CUdeviceptr*>(p[3]) == 0);
+  ArgList wrong;
+  wrong.push(1024u).push(2).push(x).push(x);
+  CHECK_THROWS_WITH_AS(check_args(k, wrong.infos()), doctest::Contains("argument 2 'a'"), Error);
+}
+
 TEST_CASE("check_args names the kernel and parameter of a mismatch") {
   const auto k = test::saxpy_signature();
   DevicePtr<float> x(0x1000), y(0x2000);
