@@ -1,7 +1,8 @@
 // GEMM: weft against cuBLAS in the same process and run, on the same inputs.
-//   - gemm_bf16_sm90 (sm_90 GPUs) and gemm_bf16_sm80 (sm_80+, TN) against cuBLAS bf16 (cublasGemmEx);
-//   - gemm_e4m3_sm89 (sm_89+, TN, scales in alpha) against cuBLASLt fp8 (e4m3 in, bf16 out).
-//   - gemm_e4m3_sm90 (sm_90 GPUs; bn 128 and 256, and with block scales) against cuBLASLt fp8.
+//   - gemm_bf16_sm90 (sm_90 GPUs: bn 128, 256, 256 in 2-CTA clusters, split-K 4 for m <= 256) and
+//     gemm_bf16_sm80 (sm_80+, TN) against cuBLAS bf16 (cublasGemmEx);
+//   - gemm_e4m3_sm89 (sm_89+, TN, scales in alpha) against cuBLASLt fp8 (e4m3 in, bf16 out);
+//   - gemm_e4m3_sm90 (sm_90 GPUs: the same variants, and with block scales) against cuBLASLt fp8.
 // Median of 20 timed runs (CUDA events) after 3 warm-up runs; inputs rotate over enough copies that
 // L2 does not hold them. Prints the card, a table, and writes a CSV:
 //   gemm_bench [csv path]     (default bench_gemm.csv, or $OUT/bench_gemm.csv on the GPU machine)
@@ -50,21 +51,33 @@ struct Rows {
 // How many copies of the inputs (bytes per copy) keep L2 from holding them.
 int copies_for(std::size_t bytes) { return static_cast<int>(std::clamp<std::size_t>((256u << 20) / bytes + 1, 1, 16)); }
 
-// gemm_e4m3_sm90 (sm_90) against cuBLASLt fp8 at the sizes: the per-tensor kernel with bn = 128
-// and 256, and the block-scaled one (1 x 128 / 128 x 128 scales; cuBLASLt runs per-tensor, so its
-// ratio is against the plain fp8 GEMM).
+// The Hopper kernels' variants: the default tile (128 x 128), 128 x 256, 128 x 256 in 2-CTA clusters
+// sharing B by multicast, and split-K for the skinny decode shapes (m <= 256, where 128 x 128 tiles
+// leave SMs idle). fp8 adds the block-scaled kernel (cuBLASLt runs per-tensor, so that ratio is
+// against the plain fp8 GEMM).
+struct Sm90Variant {
+  std::string label;
+  WeftGemmSm90 g;
+  bool skinny_only = false;
+};
+std::vector<Sm90Variant> sm90_variants(bool fp8) {
+  const std::string p = fp8 ? "e4m3_sm90" : "bf16_sm90";
+  std::vector<Sm90Variant> v;
+  v.push_back({"gemm_" + p, WeftGemmSm90::load({.fp8 = fp8})});
+  v.push_back({p + "/bn256", WeftGemmSm90::load({.fp8 = fp8, .bn = 256})});
+  v.push_back({p + "/bn256c2", WeftGemmSm90::load({.fp8 = fp8, .bn = 256, .cluster_m = 2})});
+  v.push_back({p + "/split4", WeftGemmSm90::load({.fp8 = fp8, .splits = 4}), true});
+  if (fp8) v.push_back({p + "/block", WeftGemmSm90::load({.fp8 = true, .block_scales = true})});
+  return v;
+}
+
+const std::vector<Shape> kShapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4000, 4000, 4000},
+                                    {1000, 1536, 4032}, {64, 7168, 7168},    {128, 7168, 7168},  {256, 7168, 7168}};
+
+// gemm_e4m3_sm90's variants against cuBLASLt fp8 at the sizes.
 void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt) {
-  struct Variant {
-    std::string label;
-    WeftGemmE4m3Sm90 g;
-  };
-  std::vector<Variant> variants;
-  variants.push_back({"gemm_e4m3_sm90", WeftGemmE4m3Sm90::load()});
-  variants.push_back({"e4m3_sm90/bn256", WeftGemmE4m3Sm90::load(false, 256)});
-  variants.push_back({"e4m3_sm90/block", WeftGemmE4m3Sm90::load(true)});
-  const std::vector<Shape> shapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4000, 4000, 4000},
-                                     {1000, 1536, 4032}, {64, 7168, 7168},    {128, 7168, 7168},  {256, 7168, 7168}};
-  for (const auto& s : shapes) {
+  auto variants = sm90_variants(true);
+  for (const auto& s : kShapes) {
     const std::size_t a_n = std::size_t{s.m} * s.k, b_n = std::size_t{s.n} * s.k, d_n = std::size_t{s.m} * s.n;
     const int copies = copies_for(a_n + b_n);
     // One random matrix each, uploaded `copies` times: the addresses rotate past L2, and generating
@@ -75,7 +88,7 @@ void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt) {
       as.emplace_back(a_host);
       bs.emplace_back(b_host);
     }
-    const std::uint32_t kb = WeftGemmE4m3Sm90::k_blocks(s.k);
+    const std::uint32_t kb = WeftGemmSm90::k_blocks(s.k);
     DeviceBuffer<float> sa(random_scales(std::size_t{kb} * s.m, 7, true)),
         sb(random_scales(std::size_t{(s.n + 127) / 128} * kb, 8, true));
     DeviceBuffer<bf16> d(d_n), dref(d_n);
@@ -90,10 +103,12 @@ void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt) {
       continue;
     }
     for (auto& v : variants) {
-      const bool blk = v.g.block_scales;
+      if (v.skinny_only && s.m > 256) continue;
+      const bool blk = v.g.opt.block_scales;
       const double ms = median_ms([&](int i) {
-        v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr(),
-                blk ? sa.ptr() : DevicePtr<float>{}, blk ? sb.ptr() : DevicePtr<float>{});
+        Sm90Operands x{as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()};
+        if (blk) x.a_scales = sa.raw(), x.b_scales = sb.raw();
+        v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, x);
       });
       rows.add(v.label, blk ? "e4m3b" : "e4m3", s, ms, cublas_ms);
     }
@@ -119,12 +134,10 @@ int main(int argc, char** argv) {
     std::printf("%-15s %-5s %6s %6s %6s %12s %14s %7s\n", "kernel", "dtype", "m", "n", "k", "weft TFLOP/s",
                 "cuBLAS TFLOP/s", "ratio");
     // bf16 (TN): every weft kernel this GPU runs, on one set of inputs per shape.
-    std::optional<WeftGemm> g90;
-    if (weft::samples::runs_on("gemm_bf16_sm90", sm)) g90 = WeftGemm::load();
+    std::vector<Sm90Variant> g90;
+    if (weft::samples::runs_on("gemm_bf16_sm90", sm)) g90 = sm90_variants(false);
     auto g80 = WeftGemmSm80::load(WeftGemmSm80::Dtype::bf16);
-    const std::vector<Shape> shapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192}, {4000, 4000, 4000},
-                                       {1000, 1536, 4032}, {64, 7168, 7168},    {128, 7168, 7168},  {256, 7168, 7168}};
-    for (const auto& s : shapes) {
+    for (const auto& s : kShapes) {
       const std::size_t a_n = std::size_t{s.m} * s.k, b_n = std::size_t{s.n} * s.k, d_n = std::size_t{s.m} * s.n;
       const int copies = copies_for((a_n + b_n) * 2);
       std::vector<DeviceBuffer<bf16>> as, bs;
@@ -137,11 +150,12 @@ int main(int argc, char** argv) {
         cublas.run(s.m, s.n, s.k, 1.0f, 0.0f, reinterpret_cast<const bf16*>(as[i % copies].ptr().raw()),
                    reinterpret_cast<const bf16*>(bs[i % copies].ptr().raw()), reinterpret_cast<bf16*>(dref.ptr().raw()));
       });
-      if (g90) {
+      for (auto& v : g90) {
+        if (v.skinny_only && s.m > 256) continue;
         const double ms = median_ms([&](int i) {
-          g90->run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].ptr(), bs[i % copies].ptr(), d.ptr(), d.ptr());
+          v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, {as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()});
         });
-        rows.add("gemm_bf16_sm90", "bf16", s, ms, cublas_ms);
+        rows.add(v.label, "bf16", s, ms, cublas_ms);
       }
       const double ms = median_ms([&](int i) {
         g80.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());

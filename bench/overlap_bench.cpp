@@ -75,8 +75,10 @@ int main(int argc, char** argv) {
     DeviceBuffer<std::uint8_t> src(copy_bytes), dst(copy_bytes);
     src.fill_bytes(1);
 
-    auto gemm = WeftGemm::load(128, 4);
-    auto gemm_role = WeftGemm::load(128, 4, {"copy=1", "copy_chunk=" + std::to_string(role_chunk), "copy_stages=2"});
+    auto gemm = WeftGemmSm90::load({.bn = 128, .stages = 4});
+    auto gemm_role = WeftGemmSm90::load(
+        {.bn = 128, .stages = 4, .extra = {"copy=1", "copy_chunk=" + std::to_string(role_chunk), "copy_stages=2"}});
+    const Sm90Operands ops{a.raw(), b.raw(), d.raw(), d.raw()};
     auto load = [&](const char* name, std::vector<std::string> settings) {
       return Module::from_ptx(weft::samples::emit(name, props.sm(), settings).ptx);
     };
@@ -86,7 +88,7 @@ int main(int argc, char** argv) {
     Stream s1, s2;
 
     auto run_gemm = [&](std::uint32_t ctas) {
-      return [&, ctas](CUstream s) { gemm.run(m, n, k, 1.0f, 0.0f, a.ptr(), b.ptr(), d.ptr(), d.ptr(), s, ctas); };
+      return [&, ctas](CUstream s) { gemm.run(m, n, k, 1.0f, 0.0f, ops, s, ctas); };
     };
     auto run_bulk = [&](std::uint32_t ctas) {
       return [&, ctas](CUstream s) {
@@ -136,7 +138,7 @@ int main(int argc, char** argv) {
     // (b): the copy rides inside the GEMM; its rate is at least the bytes over the kernel's time.
     const GemmCopyJob job{src.raw(), dst.raw(), static_cast<std::uint32_t>(copy_bytes / role_chunk)};
     const auto role = concurrent(
-        [&](CUstream s) { gemm_role.run(m, n, k, 1.0f, 0.0f, a.ptr(), b.ptr(), d.ptr(), d.ptr(), s, 0, job); }, nullptr,
+        [&](CUstream s) { gemm_role.run(m, n, k, 1.0f, 0.0f, ops, s, 0, job); }, nullptr,
         s1, s2);
     add("(b) weft GEMM with a copy warp role", 0, sms, tflops(role.gemm_ms), weft_alone / role.gemm_ms,
         gbps(role.gemm_ms));

@@ -243,6 +243,63 @@ TEST_CASE("the fp8 Hopper GEMM refuses tiles it cannot cover") {
   CHECK(build_error({}).empty());
 }
 
+TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias assemble with zero spills") {
+  auto ptxas = test::ptxas_or_skip();
+  struct Combo {
+    const char* kernel;
+    std::vector<std::string> params;
+  };
+  const std::vector<Combo> combos = {
+      {"gemm_bf16_sm90", {"cluster_m=2"}},
+      {"gemm_bf16_sm90", {"cluster_m=2", "bn=256", "stages=4"}},
+      {"gemm_bf16_sm90", {"splits=3", "bn=128"}},
+      {"gemm_bf16_sm90", {"out_f32=1", "bias=1", "bn=256"}},
+      {"gemm_bf16_sm90", {"cluster_m=2", "splits=2", "out_f32=1", "bias=1", "copy=1", "stages=4"}},
+      {"gemm_e4m3_sm90", {"cluster_m=2", "bn=256"}},
+      {"gemm_e4m3_sm90", {"splits=4", "bias=1"}},
+      {"gemm_e4m3_sm90", {"block_scales=1", "cluster_m=2", "splits=2", "out_f32=1"}},
+  };
+  for (const auto& c : combos) {
+    std::string label = c.kernel;
+    for (const auto& s : c.params) label += "." + s;
+    INFO(label);
+    const auto* e = Registry::global().find(c.kernel);
+    REQUIRE(e);
+    auto p = parse_params(*e, c.params);
+    REQUIRE(p.params);
+    const auto& v = *p.params;
+    const auto ptx = emit_ptx(e->build(*isa::parse_target("sm_90a").target, v));
+    auto has = [&](const std::string& s) { return ptx.find(s) != std::string::npos; };
+    const bool cluster = v["cluster_m"] == 2, split = v["splits"] > 1;
+    CHECK(has(".reqnctapercluster 2, 1, 1") == cluster);
+    CHECK(has(".multicast::cluster") == cluster);
+    CHECK(has("mbarrier.arrive.release.cluster.shared::cluster.b64") == cluster);
+    CHECK(has(".param .u64 workspace") == split);
+    CHECK(has("atom.acq_rel.gpu.global.add.u32") == split);
+    CHECK(has("st.global.v2.f32") == (v["out_f32"] != 0));
+    CHECK(has(".param .u64 bias") == (v["bias"] != 0));
+    if (!ptxas) continue;
+    auto r = assemble_clean(*ptxas, ptx, "sm_90a", label);
+    INFO(r.output);
+    CHECK(r.output.find("wgmma") == std::string::npos);  // no "wgmma serialized" performance warning
+  }
+}
+
+TEST_CASE("the Hopper GEMM refuses a cluster whose B slices break the swizzle atom") {
+  const auto* e = Registry::global().find("gemm_bf16_sm90");
+  REQUIRE(e);
+  auto p = parse_params(*e, {"cluster_m=2", "bn=48"});
+  REQUIRE(p.params);
+  std::string what;
+  try {
+    e->build(*isa::parse_target("sm_90a").target, *p.params);
+  } catch (const DiagnosticError& err) {
+    what = err.what();
+  }
+  CHECK(what.find("each CTA multicasts bn / 2 rows of B") != std::string::npos);
+  CHECK(what.find("gemm_sm90.cpp") != std::string::npos);  // the author's file
+}
+
 // The Blackwell GEMM (samples/kernels/gemm/gemm_sm100.cpp): tcgen05 rows' targets, several tiles,
 // zero spills, the instruction descriptor it embeds, and the configurations it refuses.
 

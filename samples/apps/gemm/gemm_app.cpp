@@ -1,10 +1,11 @@
 // The GEMM sample's host program: emits the weft GEMMs this GPU can run, runs them on random data and
 // checks every output element (D is poisoned with NaN first): against float64 on the CPU for small
 // sizes, against cuBLAS for large ones. Relative Frobenius error: bf16 <= 1e-2, e4m3 <= 3e-2.
-//   - gemm_bf16_sm90 (sm_90 GPUs): TMA + wgmma.
-//   - gemm_e4m3_sm90 (sm_90 GPUs): e4m3 TMA + wgmma k32, per-tensor scales (in alpha) and DeepSeek-V3
-//     block scales (1 x 128 for A, 128 x 128 for B; float64 with the scales applied for small sizes,
-//     cuBLAS bf16 on the scaled inputs, powers of two so exact in bf16, for large ones).
+//   - gemm_bf16_sm90 and gemm_e4m3_sm90 (sm_90 GPUs): TMA + wgmma, each also with bn = 256, 2-CTA
+//     cluster multicast, split-K (run twice: its counters must come back to zero) and f32 output
+//     with bias; e4m3 with per-tensor scales (in alpha) and DeepSeek-V3 block scales (1 x 128 for A,
+//     128 x 128 for B; float64 with the scales applied for small sizes, cuBLAS bf16 on the scaled
+//     inputs, powers of two so exact in bf16, for large ones).
 //   - gemm_bf16_sm80 (sm_80+), TN and NN, with and without bias; gemm_e4m3_sm89 (sm_89+), TN, with
 //     per-tensor scales folded into alpha (the large e4m3 reference is cuBLAS bf16 on the widened
 //     inputs, which e4m3 -> bf16 represents exactly).
@@ -63,24 +64,6 @@ std::optional<std::vector<double>> reference(Cublas* cublas, bool small, std::ui
   const auto r = ref.to_vector();
   for (std::size_t i = 0; i < r.size(); ++i) want[i] = from_bf16(r[i]);
   return want;
-}
-
-bool check_one(WeftGemm& g, Cublas* cublas, std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta) {
-  const auto a = random_bf16(std::size_t{m} * k, 1), b = random_bf16(std::size_t{n} * k, 2),
-             c = random_bf16(std::size_t{m} * n, 3);
-  DeviceBuffer<bf16> da(a), db(b), dc(c), dd(std::size_t{m} * n);
-  dd.fill_bytes(0xFF);  // NaN in bf16: an element never written shows up
-  g.run(m, n, k, alpha, beta, da.ptr(), db.ptr(), dc.ptr(), dd.ptr());
-  const auto got = dd.to_vector();
-  const bool small = std::uint64_t{m} * n * k <= (std::uint64_t{1} << 27);
-  const auto ref = reference(cublas, small, m, n, k, alpha, beta, values_of(a), values_of(b), false, c);
-  if (!ref) return false;
-  const auto& want = *ref;
-  const double err = rel_error(got, want);
-  const bool ok = err <= 1e-2;
-  std::printf("%-6s %5u x %5u x %5u alpha %.2f beta %.2f: relative error %.2e vs %s\n", ok ? "ok" : "FAIL", m, n, k,
-              alpha, beta, err, small ? "float64" : "cuBLAS");
-  return ok;
 }
 
 // The sm_80 path: one case of gemm_bf16_sm80 / gemm_e4m3_sm89 (the layout, bias and dtype are g's).
@@ -165,92 +148,137 @@ bool run_sm80(Cublas* cublas, int sm) {
   return ok;
 }
 
-// gemm_e4m3_sm90: one case. Per-tensor scales are folded into alpha; with block scales (g.block_scales)
-// random fp32 scales in the documented layouts (powers of two for the cuBLAS-checked sizes, so that the
-// scaled inputs stay exact in bf16).
-struct Case90f8 {
+// The Hopper GEMM: one case of gemm_bf16_sm90 / gemm_e4m3_sm90 (dtype, output type, bias, block
+// scales, cluster and split-K are g's). Per-tensor e4m3 scales are folded into alpha; block scales
+// are random fp32 in the documented layouts (powers of two for the cuBLAS-checked sizes, so that the
+// scaled inputs stay exact in bf16). An f32 C holds the same values as the bf16 one.
+struct Case90 {
   std::uint32_t m, n, k;
   float alpha = 1.0f, beta = 0.0f;
-  float a_scale = 1.0f, b_scale = 1.0f;  // per-tensor (folded into alpha)
+  float a_scale = 1.0f, b_scale = 1.0f;  // e4m3 per-tensor (folded into alpha)
 };
 
-bool check_e4m3_sm90(WeftGemmE4m3Sm90& g, Cublas* cublas, const Case90f8& cs) {
+bool check_sm90(WeftGemmSm90& g, Cublas* cublas, const Case90& cs) {
   const auto [m, n, k, alpha, beta, sa, sb] = cs;
-  const auto a8 = random_e4m3(std::size_t{m} * k, 1), b8 = random_e4m3(std::size_t{n} * k, 2);
-  const auto c = random_bf16(std::size_t{m} * n, 3);
+  const auto& o = g.opt;
   const bool small = std::uint64_t{m} * n * k <= (std::uint64_t{1} << 27);
-  const std::uint32_t kb = WeftGemmE4m3Sm90::k_blocks(k);
+  std::vector<e4m3> a8, b8;
+  std::vector<bf16> a16, b16;
+  std::vector<float> av, bv;  // the inputs as values (block scales applied)
   std::vector<float> a_scales, b_scales;
-  if (g.block_scales) {
-    a_scales = random_scales(std::size_t{kb} * m, 5, /*pow2=*/!small);
-    b_scales = random_scales(std::size_t{(n + 127) / 128} * kb, 6, /*pow2=*/!small);
-  }
-  const float scale = alpha * sa * sb;
-  DeviceBuffer<e4m3> da(a8), db(b8);
-  DeviceBuffer<bf16> dc(c), dd(std::size_t{m} * n);
-  DeviceBuffer<float> dsa(a_scales), dsb(b_scales);
-  dd.fill_bytes(0xFF);  // NaN in bf16: an element never written shows up
-  g.run(m, n, k, scale, beta, da.raw(), db.raw(), dc.ptr(), dd.ptr(), g.block_scales ? dsa.ptr() : DevicePtr<float>{},
-        g.block_scales ? dsb.ptr() : DevicePtr<float>{});
-  const auto got = dd.to_vector();
-  // The inputs as values (block scales applied).
-  std::vector<float> av, bv;
-  if (g.block_scales) {
-    av = scale_a_rows(a8, a_scales, m, k);
-    bv = scale_b_blocks(b8, b_scales, n, k);
+  if (o.fp8) {
+    a8 = random_e4m3(std::size_t{m} * k, 1);
+    b8 = random_e4m3(std::size_t{n} * k, 2);
+    if (o.block_scales) {
+      const std::uint32_t kb = WeftGemmSm90::k_blocks(k);
+      a_scales = random_scales(std::size_t{kb} * m, 5, /*pow2=*/!small);
+      b_scales = random_scales(std::size_t{(n + 127) / 128} * kb, 6, /*pow2=*/!small);
+      av = scale_a_rows(a8, a_scales, m, k);
+      bv = scale_b_blocks(b8, b_scales, n, k);
+    } else {
+      av.resize(a8.size());
+      bv.resize(b8.size());
+      for (std::size_t i = 0; i < a8.size(); ++i) av[i] = from_e4m3(a8[i]);
+      for (std::size_t i = 0; i < b8.size(); ++i) bv[i] = from_e4m3(b8[i]);
+    }
   } else {
-    av.resize(a8.size());
-    bv.resize(b8.size());
-    for (std::size_t i = 0; i < a8.size(); ++i) av[i] = from_e4m3(a8[i]);
-    for (std::size_t i = 0; i < b8.size(); ++i) bv[i] = from_e4m3(b8[i]);
+    a16 = random_bf16(std::size_t{m} * k, 1);
+    b16 = random_bf16(std::size_t{n} * k, 2);
+    av = values_of(a16);
+    bv = values_of(b16);
   }
-  const auto ref = reference(cublas, small, m, n, k, scale, beta, av, bv, false, c);
+  const auto c = random_bf16(std::size_t{m} * n, 3), bias = random_bf16(n, 4);
+  const float scale = o.fp8 ? alpha * sa * sb : alpha;
+  DeviceBuffer<e4m3> da8(a8), db8(b8);
+  DeviceBuffer<bf16> da16(a16), db16(b16), dc16(c), dd16(o.out_f32 ? 0 : std::size_t{m} * n), dbias(bias);
+  DeviceBuffer<float> dc32(o.out_f32 ? values_of(c) : std::vector<float>{}), dd32(o.out_f32 ? std::size_t{m} * n : 0);
+  DeviceBuffer<float> dsa(a_scales), dsb(b_scales);
+  dd16.fill_bytes(0xFF);  // NaN in bf16 and f32: an element never written shows up
+  dd32.fill_bytes(0xFF);
+  Sm90Operands x{o.fp8 ? da8.raw() : da16.raw(), o.fp8 ? db8.raw() : db16.raw(), o.out_f32 ? dc32.raw() : dc16.raw(),
+                 o.out_f32 ? dd32.raw() : dd16.raw()};
+  if (o.bias) x.bias = dbias.raw();
+  if (o.block_scales) x.a_scales = dsa.raw(), x.b_scales = dsb.raw();
+  // Twice: split-K's counters must be left at zero for the next launch.
+  for (int run = 0; run < 2; ++run) g.run(m, n, k, scale, beta, x);
+  auto ref = reference(cublas, small, m, n, k, scale, beta, av, bv, false, c);
   if (!ref) return false;
-  const auto& want = *ref;
-  const double err = rel_error(got, want);
-  const bool ok = err <= 3e-2;
-  std::printf("%-6s gemm_e4m3_sm90 bn=%u%s %5u x %5u x %5u alpha %.2f beta %.2f scales %.3g/%.3g: relative error %.2e vs %s\n",
-              ok ? "ok" : "FAIL", g.bn, g.block_scales ? " block-scaled" : "", m, n, k, alpha, beta, sa, sb, err,
-              small ? "float64" : "cuBLAS");
+  auto& want = *ref;
+  if (o.bias)
+    for (std::size_t i = 0; i < want.size(); ++i) want[i] += from_bf16(bias[i % n]);
+  const double err = o.out_f32 ? rel_error(dd32.to_vector(), want) : rel_error(dd16.to_vector(), want);
+  const bool ok = err <= (o.fp8 ? 3e-2 : 1e-2);
+  std::printf("%-6s %s %5u x %5u x %5u alpha %.2f beta %.2f%s: relative error %.2e vs %s\n", ok ? "ok" : "FAIL",
+              g.label().c_str(), m, n, k, alpha, beta,
+              o.fp8 ? (" scales " + std::to_string(sa).substr(0, 4) + "/" + std::to_string(sb).substr(0, 4)).c_str() : "",
+              err, small ? "float64" : "cuBLAS");
   return ok;
 }
 
-bool run_e4m3_sm90(Cublas* cublas) {
+// Refused before launch: K whose rows do not start on 16 bytes.
+bool check_sm90_refuses_k(WeftGemmSm90& g, std::uint32_t k) {
+  try {
+    DeviceBuffer<std::uint8_t> a(std::size_t{k} * 64 * 2), b(std::size_t{k} * 64 * 2);
+    DeviceBuffer<float> d(64 * 64);
+    g.run(64, 64, k, 1.0f, 0.0f, {a.raw(), b.raw(), d.raw(), d.raw()});
+    std::printf("FAIL   %s accepted k = %u\n", g.label().c_str(), k);
+    return false;
+  } catch (const std::runtime_error& e) {
+    std::printf("ok     %s refuses k = %u: %s\n", g.label().c_str(), k, e.what());
+    return true;
+  }
+}
+
+bool run_sm90(Cublas* cublas, bool fp8) {
   bool ok = true;
+  auto opts = [&](Sm90Options o) {
+    o.fp8 = fp8;
+    return o;
+  };
   {
-    auto g = WeftGemmE4m3Sm90::load();
-    ok &= check_e4m3_sm90(g, cublas, {128, 128, 128});
-    ok &= check_e4m3_sm90(g, cublas, {256, 384, 512, 1.0f, 0.5f, 0.5f, 0.25f});
-    ok &= check_e4m3_sm90(g, cublas, {77, 200, 144, 1.0f, 1.0f, 2.0f, 1.0f});  // no tile multiple; a K tail
-    ok &= check_e4m3_sm90(g, cublas, {1000, 1536, 4032, 1.0f, 0.0f, 0.125f, 0.25f});
-    ok &= check_e4m3_sm90(g, cublas, {4096, 4096, 4096, 1.0f, 0.0f, 0.125f, 0.25f});
-    // K not a multiple of 16 bytes: a clear error, not a launch.
-    try {
-      DeviceBuffer<e4m3> a(130 * 64), b(130 * 64);
-      DeviceBuffer<bf16> d(64 * 64);
-      g.run(64, 64, 130, 1.0f, 0.0f, a.raw(), b.raw(), d.ptr(), d.ptr());
-      std::printf("FAIL   gemm_e4m3_sm90 accepted k = 130\n");
-      ok = false;
-    } catch (const std::runtime_error& e) {
-      std::printf("ok     gemm_e4m3_sm90 refuses k = 130: %s\n", e.what());
+    auto g = WeftGemmSm90::load(opts({}));
+    ok &= check_sm90(g, cublas, {128, 128, 128});
+    ok &= check_sm90(g, cublas, {256, 384, 512, 1.5f, 0.5f, 0.5f, 0.25f});
+    // Nothing a multiple of a tile; K = 136 / 144 (a multiple of 16 bytes) with a K tail.
+    ok &= check_sm90(g, cublas, {77, 200, fp8 ? 144u : 136u, 1.0f, 1.0f, 2.0f, 1.0f});
+    ok &= check_sm90(g, cublas, {1000, 1536, 4032, 1.0f, 0.0f, 0.125f, 0.25f});
+    ok &= check_sm90(g, cublas, {4096, 4096, 4096, 1.0f, 0.0f, 0.125f, 0.25f});
+    ok &= check_sm90_refuses_k(g, fp8 ? 130 : 129);
+  }
+  {
+    auto g = WeftGemmSm90::load(opts({.bn = 256}));
+    ok &= check_sm90(g, cublas, {77, 300, 272, 1.0f, 0.5f, 0.5f, 0.5f});
+    ok &= check_sm90(g, cublas, {4096, 4096, 4096});
+  }
+  {  // 2-CTA clusters sharing B by multicast: an odd number of tile rows leaves a CTA with no rows
+    auto g = WeftGemmSm90::load(opts({.bn = 256, .cluster_m = 2}));
+    ok &= check_sm90(g, cublas, {384, 512, 256, 1.0f, 0.5f});
+    ok &= check_sm90(g, cublas, {4096, 4096, 4096});
+  }
+  {  // split-K, on the skinny decode shape and on one whose K does not divide evenly
+    auto g = WeftGemmSm90::load(opts({.splits = 4}));
+    ok &= check_sm90(g, cublas, {64, 7168, 7168});
+    ok &= check_sm90(g, cublas, {200, 300, 720, 1.0f, 0.5f});
+    ok &= check_sm90(g, cublas, {100, 100, 64});  // fewer K tiles than parts: empty parts add zero
+  }
+  {  // f32 output with bias, in a cluster with split-K
+    auto g = WeftGemmSm90::load(opts({.cluster_m = 2, .splits = 2, .out_f32 = true, .bias = true}));
+    ok &= check_sm90(g, cublas, {130, 72, 192, 1.0f, 0.5f});
+    ok &= check_sm90(g, cublas, {2048, 2048, 2048, 1.0f, 1.0f});
+  }
+  if (fp8) {
+    {
+      auto g = WeftGemmSm90::load(opts({.block_scales = true}));
+      ok &= check_sm90(g, cublas, {128, 128, 256});
+      ok &= check_sm90(g, cublas, {256, 384, 640, 1.0f, 0.5f});
+      ok &= check_sm90(g, cublas, {77, 200, 400, 1.0f, 1.0f});  // no tile multiple; a partial K block
+      ok &= check_sm90(g, cublas, {4096, 4096, 4096});
+      ok &= check_sm90(g, cublas, {1000, 1536, 4032});
     }
-  }
-  {
-    auto g = WeftGemmE4m3Sm90::load(/*block_scales=*/false, /*bn=*/256);
-    ok &= check_e4m3_sm90(g, cublas, {77, 300, 272, 1.0f, 0.5f, 0.5f, 0.5f});
-    ok &= check_e4m3_sm90(g, cublas, {4096, 4096, 4096});
-  }
-  {
-    auto g = WeftGemmE4m3Sm90::load(/*block_scales=*/true);
-    ok &= check_e4m3_sm90(g, cublas, {128, 128, 256});
-    ok &= check_e4m3_sm90(g, cublas, {256, 384, 640, 1.0f, 0.5f});
-    ok &= check_e4m3_sm90(g, cublas, {77, 200, 400, 1.0f, 1.0f});  // no tile multiple; a partial K block
-    ok &= check_e4m3_sm90(g, cublas, {4096, 4096, 4096});
-    ok &= check_e4m3_sm90(g, cublas, {1000, 1536, 4032});
-  }
-  {
-    auto g = WeftGemmE4m3Sm90::load(/*block_scales=*/true, /*bn=*/64);
-    ok &= check_e4m3_sm90(g, cublas, {200, 330, 528, 1.0f, 0.5f});
+    {
+      auto g = WeftGemmSm90::load(opts({.bn = 64, .block_scales = true}));
+      ok &= check_sm90(g, cublas, {200, 330, 528, 1.0f, 0.5f});
+    }
   }
   return ok;
 }
@@ -275,8 +303,8 @@ int main(int argc, char** argv) {
     if (argc == 4) {
       const std::uint32_t m = std::stoul(argv[1]), n = std::stoul(argv[2]), k = std::stoul(argv[3]);
       if (weft::samples::runs_on("gemm_bf16_sm90", sm)) {
-        auto g = WeftGemm::load();
-        ok = check_one(g, cublas.get(), m, n, k, 1.0f, 0.0f);
+        auto g = WeftGemmSm90::load();
+        ok = check_sm90(g, cublas.get(), {m, n, k});
       } else {
         auto g = WeftGemmSm80::load(WeftGemmSm80::Dtype::bf16);
         ok = check_sm80(g, cublas.get(), {m, n, k});
@@ -292,22 +320,11 @@ int main(int argc, char** argv) {
         return false;
       }
     };
-    if (weft::samples::runs_on("gemm_bf16_sm90", sm)) {
-      ok &= guarded("gemm_bf16_sm90", [&] {
-        auto g = WeftGemm::load();
-        bool r = true;
-        r &= check_one(g, cublas.get(), 128, 128, 64, 1.0f, 0.0f);
-        r &= check_one(g, cublas.get(), 256, 384, 512, 1.5f, 0.5f);
-        r &= check_one(g, cublas.get(), 1000, 1536, 4032 / 8, 1.0f, 0.0f);
-        // Nothing a multiple of a tile; K = 136, not 130: a TMA row stride must be a multiple of 16 bytes.
-        r &= check_one(g, cublas.get(), 77, 200, 136, 1.0f, 1.0f);
-        r &= check_one(g, cublas.get(), 4096, 4096, 4096, 1.0f, 0.0f);
-        return r;
-      });
-    } else {
-      std::printf("note: gemm_bf16_sm90 not run (written for sm_90a, this is sm_%d)\n", sm);
+    for (const bool fp8 : {false, true}) {
+      const char* name = fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90";
+      if (weft::samples::runs_on(name, sm)) ok &= guarded(name, [&] { return run_sm90(cublas.get(), fp8); });
+      else std::printf("note: %s not run (written for sm_90a, this is sm_%d)\n", name, sm);
     }
-    if (weft::samples::runs_on("gemm_e4m3_sm90", sm)) ok &= guarded("gemm_e4m3_sm90", [&] { return run_e4m3_sm90(cublas.get()); });
     ok &= guarded("sm_80 path", [&] { return run_sm80(cublas.get(), sm); });
     return ok ? 0 : 1;
   } catch (const std::exception& e) {

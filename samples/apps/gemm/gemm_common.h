@@ -123,91 +123,120 @@ struct GemmCopyJob {
   std::uint32_t chunks = 0;  // of the kernel's copy_chunk bytes each
 };
 
-// The weft kernel, emitted in-process for this device (sm_90a), with its launch shape. `extra`
-// settings go to the kernel as --param values (e.g. {"copy=1", "copy_chunk=16384"}).
-struct WeftGemm {
-  weft::rt::Module module;
-  std::uint32_t bn = 128, stages = 4;
-  bool copy = false;
-  static WeftGemm load(std::uint32_t bn = 128, std::uint32_t stages = 4, std::vector<std::string> extra = {}) {
-    std::vector<std::string> settings = {"bn=" + std::to_string(bn), "stages=" + std::to_string(stages)};
-    settings.insert(settings.end(), extra.begin(), extra.end());
-    const auto em = weft::samples::emit("gemm_bf16_sm90", weft::rt::device_props(0).sm(), settings);
-    return WeftGemm{weft::rt::Module::from_ptx(em.ptx), bn, stages, em.params["copy"] != 0};
-  }
-  // D = alpha * A * B^T + beta * C (A: m x k, B: n x k, C/D: m x n, all row-major bf16). `ctas`: the
-  // persistent grid (0: one CTA per SM, at most one per tile). `job`: the copy role's work (copy=1).
-  void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, weft::rt::DevicePtr<bf16> a,
-           weft::rt::DevicePtr<bf16> b, weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d,
-           CUstream stream = nullptr, std::uint32_t ctas = 0, const GemmCopyJob& job = {}) {
-    using namespace weft::rt;
-    auto ad = TmaDesc::packed(TmaDtype::bf16, {k, m}, {64, 128});
-    auto bd = TmaDesc::packed(TmaDtype::bf16, {k, n}, {64, bn});
-    ad.swizzle = bd.swizzle = TmaSwizzle::b128;
-    const std::uint32_t tiles = ((m + 127) / 128) * ((n + bn - 1) / bn);
-    const std::uint32_t sms = ctas ? ctas : static_cast<std::uint32_t>(device_props(0).sm_count);
-    LaunchConfig cfg{{std::min(tiles, sms)}, {384}};
-    cfg.stream = stream;
-    auto& kern = module.kernel("gemm_bf16_sm90");
-    const auto ta = encode_tma(ad, a.raw()), tb = encode_tma(bd, b.raw());
-    if (copy)
-      kern.launch(cfg, m, n, k, alpha, beta, ta, tb, DevicePtr<std::uint16_t>(c.raw()), DevicePtr<std::uint16_t>(d.raw()),
-                  DevicePtr<std::uint8_t>(job.src), DevicePtr<std::uint8_t>(job.dst), job.chunks);
-    else
-      kern.launch(cfg, m, n, k, alpha, beta, ta, tb, DevicePtr<std::uint16_t>(c.raw()), DevicePtr<std::uint16_t>(d.raw()));
-  }
+// How to build the Hopper GEMM (samples/kernels/gemm/gemm_sm90.cpp): gemm_bf16_sm90, or
+// gemm_e4m3_sm90 with fp8. `extra`: more --param values (e.g. {"copy=1", "copy_chunk=16384"}).
+struct Sm90Options {
+  bool fp8 = false;
+  std::uint32_t bn = 128, stages = 0;  // stages 0: as many as fit
+  std::uint32_t cluster_m = 1;         // 2: CTA pairs share B through TMA multicast
+  std::uint32_t splits = 1;            // split-K parts
+  bool out_f32 = false, bias = false;
+  bool block_scales = false;           // fp8 only: DeepSeek-V3 block scales
+  std::vector<std::string> extra;
 };
 
-// gemm_e4m3_sm90 (samples/kernels/gemm/gemm_e4m3_sm90.cpp), sm_90 GPUs: e4m3 TN through TMA +
-// wgmma k32, persistent. Per-tensor scales go into alpha; with block_scales the kernel also takes the
-// DeepSeek-V3 block scales (fp32, KB = ceil(k / 128)):
+// The operands of one Hopper GEMM: A m x k and B n x k row-major (bf16 or e4m3), C and D m x n
+// row-major (bf16, or f32 with out_f32), bias n bf16 (with bias), and with block scales (fp32,
+// KB = ceil(k / 128)):
 //   a_scales: KB x m row-major, a_scales[kb * m + row] scales A[row][128 kb .. 128 kb + 127];
 //   b_scales: ceil(n / 128) x KB row-major, b_scales[nb * KB + kb] scales the 128 x 128 block of B
 //             rows 128 nb .. 128 nb + 127, columns 128 kb .. 128 kb + 127.
-struct WeftGemmE4m3Sm90 {
-  weft::rt::Module module;
-  std::uint32_t bn = 128;
-  bool block_scales = false;
+struct Sm90Operands {
+  CUdeviceptr a = 0, b = 0, c = 0, d = 0, bias = 0, a_scales = 0, b_scales = 0;
+};
 
-  // stages = 0: as many as fit in shared memory (the kernel's default).
-  static WeftGemmE4m3Sm90 load(bool block_scales = false, std::uint32_t bn = 128, std::uint32_t stages = 0) {
-    const auto em = weft::samples::emit("gemm_e4m3_sm90", weft::rt::device_props(0).sm(),
-                                        {"bn=" + std::to_string(bn), "stages=" + std::to_string(stages),
-                                         std::string("block_scales=") + (block_scales ? "1" : "0")});
-    return WeftGemmE4m3Sm90{weft::rt::Module::from_ptx(em.ptx), bn, block_scales};
+// The Hopper GEMM emitted in-process for this device (sm_90a), with its launch shape and, for
+// split-K, its workspace (kept between runs; one run at a time per object).
+struct WeftGemmSm90 {
+  weft::rt::Module module;
+  Sm90Options opt;
+  std::string name;
+  bool copy = false;
+  weft::rt::DeviceBuffer<float> workspace;
+  weft::rt::DeviceBuffer<std::uint32_t> counters;  // zero; the kernel leaves them zero
+
+  static WeftGemmSm90 load(Sm90Options o = {}) {
+    std::vector<std::string> settings = {"bn=" + std::to_string(o.bn), "stages=" + std::to_string(o.stages),
+                                         "cluster_m=" + std::to_string(o.cluster_m),
+                                         "splits=" + std::to_string(o.splits), std::string("out_f32=") + (o.out_f32 ? "1" : "0"),
+                                         std::string("bias=") + (o.bias ? "1" : "0")};
+    if (o.fp8) settings.push_back(std::string("block_scales=") + (o.block_scales ? "1" : "0"));
+    else if (o.block_scales) throw std::runtime_error("gemm_bf16_sm90: block scales are for the fp8 kernel");
+    settings.insert(settings.end(), o.extra.begin(), o.extra.end());
+    const std::string name = o.fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90";
+    const auto em = weft::samples::emit(name, weft::rt::device_props(0).sm(), settings);
+    WeftGemmSm90 g{weft::rt::Module::from_ptx(em.ptx), std::move(o), name};
+    g.copy = em.params["copy"] != 0;
+    return g;
   }
   static std::uint32_t k_blocks(std::uint32_t k) { return (k + 127) / 128; }
-  // D = alpha * A * B^T + beta * C: A m x k, B n x k e4m3, C and D m x n bf16, all row-major.
-  void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, CUdeviceptr a, CUdeviceptr b,
-           weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d, weft::rt::DevicePtr<float> a_scales = {},
-           weft::rt::DevicePtr<float> b_scales = {}, CUstream stream = nullptr) {
+  std::string label() const {
+    std::string s = name + " bn=" + std::to_string(opt.bn);
+    if (opt.cluster_m > 1) s += " cluster=" + std::to_string(opt.cluster_m);
+    if (opt.splits > 1) s += " splits=" + std::to_string(opt.splits);
+    if (opt.out_f32) s += " f32-out";
+    if (opt.bias) s += " +bias";
+    if (opt.block_scales) s += " block-scaled";
+    return s;
+  }
+
+  // D = alpha * A * B^T + beta * C (+ bias). `ctas`: the persistent grid (0: as many CTAs, or
+  // clusters, as are resident at once, at most one per work unit). `job`: the copy role's work (copy=1).
+  void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, const Sm90Operands& x,
+           CUstream stream = nullptr, std::uint32_t ctas = 0, const GemmCopyJob& job = {}) {
     using namespace weft::rt;
-    if (k == 0 || k % 16)
-      throw std::runtime_error("gemm_e4m3_sm90: k = " + std::to_string(k) +
-                               " is not a positive multiple of 16: TMA needs every row of A and B (k e4m3 bytes) "
-                               "to start on a 16-byte boundary (pad K with zeros)");
-    if (a % 16 || b % 16) throw std::runtime_error("gemm_e4m3_sm90: A and B must be 16-byte aligned (TMA)");
-    if (c.raw() % 4 || d.raw() % 4)
-      throw std::runtime_error("gemm_e4m3_sm90: C and D must be 4-byte aligned (the epilogue stores column pairs)");
-    if (block_scales && (!a_scales || !b_scales))
-      throw std::runtime_error("gemm_e4m3_sm90: this build applies block scales; pass a_scales and b_scales");
-    if (!block_scales && (a_scales || b_scales))
-      throw std::runtime_error("gemm_e4m3_sm90: scale arrays given to a per-tensor build (fold the scales into alpha, "
+    const std::uint32_t elem = opt.fp8 ? 1 : 2;
+    if (k == 0 || (std::uint64_t{k} * elem) % 16)
+      throw std::runtime_error(name + ": k = " + std::to_string(k) + " is not a positive multiple of " +
+                               std::to_string(16 / elem) + ": TMA needs every row of A and B (k elements of " +
+                               std::to_string(elem) + " bytes) to start on a 16-byte boundary (pad K with zeros)");
+    if (x.a % 16 || x.b % 16) throw std::runtime_error(name + ": A and B must be 16-byte aligned (TMA)");
+    const std::uint32_t pair = opt.out_f32 ? 8 : 4;
+    if (x.d % pair || (beta != 0.0f && x.c % pair))
+      throw std::runtime_error(name + ": C and D must be " + std::to_string(pair) +
+                               "-byte aligned (the epilogue stores column pairs)");
+    if (opt.bias && !x.bias) throw std::runtime_error(name + ": this build adds a bias; pass one");
+    if (opt.block_scales && (!x.a_scales || !x.b_scales))
+      throw std::runtime_error(name + ": this build applies block scales; pass a_scales and b_scales");
+    if (!opt.block_scales && (x.a_scales || x.b_scales))
+      throw std::runtime_error(name + ": scale arrays given to a per-tensor build (fold the scales into alpha, "
                                "or load with block_scales)");
-    const std::uint32_t tiles = ((m + 127) / 128) * ((n + bn - 1) / bn);
+    const std::uint32_t tiles_m = (m + 127) / 128, tiles_n = (n + opt.bn - 1) / opt.bn;
+    const std::uint32_t tiles = tiles_m * tiles_n;
     if (tiles == 0) return;  // an empty D: nothing to launch
-    auto ad = TmaDesc::packed(TmaDtype::u8, {k, m}, {128, 128});
-    auto bd = TmaDesc::packed(TmaDtype::u8, {k, n}, {128, bn});
+    const std::uint32_t cm = opt.cluster_m;
+    const std::uint32_t units = (tiles_m + cm - 1) / cm * tiles_n * opt.splits;  // per cluster
+    const TmaDtype dt = opt.fp8 ? TmaDtype::u8 : TmaDtype::bf16;
+    const std::uint32_t bk = 128 / elem;
+    auto ad = TmaDesc::packed(dt, {k, m}, {bk, 128});
+    auto bd = TmaDesc::packed(dt, {k, n}, {bk, opt.bn / cm});  // each CTA of a cluster loads a slice of B
     ad.swizzle = bd.swizzle = TmaSwizzle::b128;
-    const std::uint32_t sms = static_cast<std::uint32_t>(device_props(0).sm_count);
-    LaunchConfig cfg{{std::min(tiles, sms)}, {384}};
+    auto& kern = module.kernel(name);
+    LaunchConfig cfg{{cm}, {384}};
     cfg.stream = stream;
-    auto& kern = module.kernel("gemm_e4m3_sm90");
-    const DevicePtr<std::uint16_t> c16(c.raw()), d16(d.raw());
-    if (block_scales)
-      kern.launch(cfg, m, n, k, alpha, beta, encode_tma(ad, a), encode_tma(bd, b), c16, d16, a_scales, b_scales);
-    else
-      kern.launch(cfg, m, n, k, alpha, beta, encode_tma(ad, a), encode_tma(bd, b), c16, d16);
+    std::uint32_t clusters = ctas ? std::max(1u, ctas / cm) : 0;
+    if (!clusters)
+      clusters = cm > 1 ? static_cast<std::uint32_t>(std::max(1, kern.max_active_clusters(cfg)))
+                        : static_cast<std::uint32_t>(device_props(0).sm_count);
+    cfg.grid = {std::min(units, clusters) * cm};
+    if (opt.splits > 1) {  // an fp32 partial tile per (tile, part), a counter per tile
+      const std::size_t need = std::size_t{tiles} * opt.splits * 128 * opt.bn;
+      if (workspace.size() < need) workspace = DeviceBuffer<float>(need);
+      if (counters.size() < tiles) {
+        counters = DeviceBuffer<std::uint32_t>(tiles);
+        counters.fill_bytes(0);
+      }
+    }
+    // The parameters in the kernel's order: m, n, k, alpha, beta, a, b, c, d, then each option's.
+    ArgList args;
+    args.push(m).push(n).push(k).push(alpha).push(beta).push(encode_tma(ad, x.a)).push(encode_tma(bd, x.b));
+    if (opt.out_f32) args.push(DevicePtr<float>(x.c)).push(DevicePtr<float>(x.d));
+    else args.push(DevicePtr<std::uint16_t>(x.c)).push(DevicePtr<std::uint16_t>(x.d));
+    if (opt.bias) args.push(DevicePtr<std::uint16_t>(x.bias));
+    if (opt.block_scales) args.push(DevicePtr<float>(x.a_scales)).push(DevicePtr<float>(x.b_scales));
+    if (opt.splits > 1) args.push(workspace.ptr()).push(counters.ptr());
+    if (copy) args.push(DevicePtr<std::uint8_t>(job.src)).push(DevicePtr<std::uint8_t>(job.dst)).push(job.chunks);
+    kern.launch(cfg, args);
   }
 };
 
@@ -407,11 +436,16 @@ class CublasLtFp8 {
 };
 
 // Relative Frobenius error of got (bf16) against want.
-inline double rel_error(const std::vector<bf16>& got, const std::vector<double>& want) {
+// The relative Frobenius error of D (bf16 bits, or f32) against the reference; infinite when an
+// element is not finite (a poisoned element that was never written).
+template <class T>
+double rel_error(const std::vector<T>& got, const std::vector<double>& want) {
   double num = 0, den = 0;
   for (std::size_t i = 0; i < want.size(); ++i) {
-    const double g = from_bf16(got[i]);
-    if (!std::isfinite(g)) return INFINITY;  // a poisoned element that was never written
+    double g;
+    if constexpr (std::is_same_v<T, bf16>) g = from_bf16(got[i]);
+    else g = got[i];
+    if (!std::isfinite(g)) return INFINITY;
     num += (g - want[i]) * (g - want[i]);
     den += want[i] * want[i];
   }

@@ -76,10 +76,10 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
   TensorMemory tmem(k, "tmem", tmem_columns);
   auto tmem_base = tmem.allocate(warp == 1u);  // the MMA warp owns the tensor memory
 
-  const auto order = grouped_tiles(m, n, kBM, bn, group_m);
-  auto tiles = order.tiles;
-  auto k_tiles = (kdim + (kBK - 1)) / kBK;
-  auto tile_coords = [&](Reg<u32> t) { return order.coords(t); };
+  const auto work = work_units(k, m, n, kdim, kBM, bn, kBK, group_m);  // tiles, no split-K, no cluster
+  auto tiles = work.units;
+  auto k_tiles = work.k_tiles;
+  auto tile_coords = [&](Reg<u32> t) { return work.order.coords(t); };
   auto stage_a = [&](Reg<u32> stage) { return smem.base() + stage * stage_bytes; };
   auto stage_b = [&](Reg<u32> stage) { return smem.base() + (stage * stage_bytes + a_bytes); };
   // A warp of the main-loop warpgroup acting as its own role (the pipelines check who calls them).
@@ -95,7 +95,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
          auto w = r.thread >> 5u;
          k.if_(w == 0u, [&] {
            as_role("tma", [&] {
-             tma_producer_loop(k, ab, order, k_tiles, {a_map, b_map, kBM, bn, kBK, stage_a, stage_b});
+             tma_producer_loop(k, ab, work, {a_map, b_map, kBM, bn, kBK, stage_a, stage_b});
            });
          });
          k.if_(w == 1u, [&] {

@@ -1,17 +1,37 @@
-// bf16 GEMM for Hopper (sm_90a): D = alpha * A * B^T + beta * C, fp32 accumulation, bf16 output.
-// A is M x K row-major, B is N x K row-major ("TN": both K-major), C and D are M x N row-major.
+// The Hopper GEMM (sm_90a), one source for two kernels:
+//   gemm_bf16_sm90: D = alpha * A * B^T + beta * C (+ bias), bf16 A and B;
+//   gemm_e4m3_sm90: the same with e4m3 A and B (per-tensor scales folded into alpha), or with
+//                   DeepSeek-V3's block scales (block_scales=1).
+// A is M x K row-major, B is N x K row-major ("TN": both K-major), C and D are M x N row-major, bf16
+// or (out_f32=1) f32; fp32 accumulation; any M, N, K (TMA zero-fills out-of-bounds reads, the
+// epilogue checks bounds).
 //
-// Warp-specialised and persistent: a producer warpgroup (40 registers) streams A and B tiles with
-// TMA into a multi-stage mbarrier pipeline in dynamic shared memory (128-byte swizzle); two consumer
-// warpgroups (232 registers) each own 64 rows of the 128 x BN tile and run wgmma m64nBNk16 over the
-// stages; the epilogue scales, adds beta * C, converts to bf16 and stores with bounds checks, so any
-// M, N, K works (TMA fills out-of-bounds reads with zeros). Tiles are visited in grouped order
-// (GROUP_M tile rows at a time) so that consecutive CTAs share A and B tiles in L2.
+// Warp-specialised and persistent: a producer warpgroup (40 registers) streams A and B tiles with TMA
+// into a multi-stage mbarrier pipeline in dynamic shared memory (128-byte swizzle); two consumer
+// warpgroups (232 registers) each own 64 rows of the 128 x bn tile and run wgmma over the stages,
+// keeping one wgmma group in flight (k-tile kt is issued before kt-1's stage is released). Work units
+// (tiles, times `splits` K parts with split-K) are visited in grouped order (tile_order.h).
+//   - cluster_m=2: CTA pairs own vertically adjacent tiles of one tile column and share B: each loads
+//     half of the B tile and multicasts it into both CTAs' stages (TMA .multicast::cluster), so B is
+//     read from L2 once per pair; releases go to both CTAs' empty barriers (Pipeline::cluster_ctas).
+//   - splits>1: split-K through an fp32 workspace, reduced in order by the last part to arrive
+//     (gemm_sm90_common.h), for shapes with fewer tiles than SMs (decode: M = 64..256).
+//   - copy=1: the producer warpgroup's second warp becomes a communication role: its lane 0 moves
+//     `copy_chunks` chunks of copy_src to copy_dst with bulk async copies through a ring of its own
+//     (dsl/comm/bulk_copy.h), chunk c on CTA c mod grid; the destination may be a peer's buffer. The
+//     copy takes no SM from the GEMM: one idle warp, some shared memory, and memory bandwidth.
 //
-// With copy=1, the producer warpgroup's second warp becomes a communication role: its lane 0 moves
-// `copy_chunks` chunks of copy_src to copy_dst with bulk async copies through a small ring of its own
-// (dsl/comm/bulk_copy.h), chunk c on CTA c mod grid. The destination may be a peer's buffer. The copy
-// takes no SM from the GEMM: one warp that was idle, some shared memory, and memory bandwidth.
+// Block scales (e4m3, block_scales=1), fp32 parameters a_scales and b_scales, KB = ceil(K/128):
+//   a_scales: KB x M row-major (K-block major): A row m, K block kb is scaled by a_scales[kb * M + m];
+//   b_scales: ceil(N/128) x KB row-major: B rows 128 nb .. 128 nb + 127, K block kb by b_scales[nb * KB + kb];
+//   D = alpha * sum_kb (a_scale(m, kb) * b_scale(n / 128, kb)) * (A_kb * B_kb^T) + beta * C. Each
+//   128-wide K block is accumulated by wgmma into a temporary accumulator, then promoted in fp32:
+//   acc += partial * (a_scale * b_scale) (two A scales per thread: its two rows). A tile's columns lie
+//   in one B scale block, so bn must divide 128.
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "dsl/async.h"
 #include "dsl/comm/bulk_copy.h"
 #include "dsl/registry.h"
@@ -21,61 +41,97 @@
 
 namespace weft::samples {
 
-WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
-                "D = alpha*A*B^T + beta*C, bf16 in/out, fp32 accumulate: TMA + wgmma, warp-specialised, persistent",
-                {{"bn", 128, "tile N (multiple of 16, at most 256)", 16, 256},
-                 {"stages", 4, "pipeline stages", 2, 8},
-                 {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
-                 {"copy", 0, "1: a producer-side warp also copies copy_src to copy_dst with bulk copies", 0, 1},
-                 {"copy_chunk", 16384, "copy role: bytes per chunk (a multiple of 16)", 1024, 65536},
-                 {"copy_stages", 2, "copy role: chunks in flight per CTA", 1, 8}}) {
-  constexpr std::uint32_t kBM = 128, kBK = 64, kConsumers = 2;
-  const auto bn = static_cast<std::uint32_t>(params["bn"]);
-  const auto stages = static_cast<std::uint32_t>(params["stages"]);
-  const auto group_m = static_cast<std::uint32_t>(params["group_m"]);
-  const bool copy = params["copy"] != 0;
-  const auto copy_chunk = static_cast<std::uint32_t>(params["copy_chunk"]);
-  const auto copy_stages = static_cast<std::uint32_t>(params["copy_stages"]);
-  KernelBuilder k{"gemm_bf16_sm90", target};
-  if (bn % 16) k.error("gemm: bn must be a multiple of 16");
+namespace {
 
-  // Shared memory: per stage an A tile (128 x 64 bf16) and a B tile (bn x 64 bf16), 128B-swizzled.
-  const SharedLayout a_layout{.rows = kBM, .cols = kBK, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
-  const SharedLayout b_layout{.rows = bn, .cols = kBK, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
+struct Sm90Gemm {
+  std::string name;
+  bool fp8 = false;
+  std::uint32_t bn = 128, stages = 0, group_m = 8, cluster_m = 1, splits = 1;
+  bool out_f32 = false, bias = false, block_scales = false;
+  bool copy = false;
+  std::uint32_t copy_chunk = 16384, copy_stages = 2;
+};
+
+ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
+  // bk: 128 bytes of K per stage row, one 128-byte swizzle span (64 bf16 or 128 e4m3).
+  constexpr std::uint32_t kBM = 128, kConsumers = 2, kScaleBlock = 128;
+  // Dynamic shared memory a CTA may have on sm_90 (227 KB), less 1 KB for the barriers before the
+  // 1024-aligned window.
+  constexpr std::uint32_t kSmemBudget = 227 * 1024 - 1024;
+  const auto elem = g.fp8 ? isa::Type::e4m3 : isa::Type::bf16;
+  const std::uint32_t bk = g.fp8 ? 128 : 64;
+  const std::uint32_t k_step = g.fp8 ? 32 : 16;  // K of one wgmma: 32 bytes either way
+  const auto bn = g.bn;
+  KernelBuilder k{g.name, target};
+  if (bn % 16) k.error("gemm: bn must be a multiple of 16");
+  if (g.block_scales && kScaleBlock % bn)
+    k.error("gemm: block_scales needs bn dividing 128, so that a tile's columns share one B scale block",
+            "bn = 16, 32, 64 or 128");
+  if (g.cluster_m > 1 && bn % (16 * g.cluster_m))
+    k.error("gemm: with cluster_m = " + std::to_string(g.cluster_m) + " each CTA multicasts bn / " +
+                std::to_string(g.cluster_m) + " rows of B, which must be a multiple of 8 (the swizzle's 1024-byte atom)",
+            "bn a multiple of " + std::to_string(16 * g.cluster_m));
+
+  // Shared memory: per stage an A tile (128 x bk) and a B tile (bn x bk), 128B-swizzled.
+  const SharedLayout a_layout{.rows = kBM, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
+  const SharedLayout b_layout{.rows = bn, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
+  const SharedLayout b_box{.rows = bn / g.cluster_m, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
   const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
   const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
+  const std::uint32_t ring_bytes = g.copy ? g.copy_stages * g.copy_chunk : 0;  // after the GEMM's stages
+  auto stages = g.stages;
+  if (stages == 0) stages = std::min(8u, (kSmemBudget - std::min(ring_bytes, kSmemBudget)) / stage_bytes);
+  if (stages < 2 || stages * stage_bytes + ring_bytes > kSmemBudget)
+    k.error("gemm: " + std::to_string(stages) + " stages of " + std::to_string(stage_bytes) + " bytes" +
+                (ring_bytes ? " and a copy ring of " + std::to_string(ring_bytes) + " bytes" : std::string()) +
+                " need " + std::to_string(stages * stage_bytes + ring_bytes) + " bytes of shared memory; a CTA has " +
+                std::to_string(kSmemBudget) + " (and at least 2 stages are needed)",
+            "fewer stages or a smaller bn (stages=0 picks the most that fit)");
+  if (!k.diagnostics().empty()) return k.build();  // throws with the problems above
 
-  const auto [m, n, kdim, alpha, beta, a_map, b_map, c, d] = tma_gemm_params(k, a_layout, b_layout);
+  if (g.cluster_m > 1) k.cluster_dims(g.cluster_m);
+  auto [m, n, kdim, alpha, beta, a_map, b_map, c, d] = tma_gemm_params(k, a_layout, b_box, g.out_f32);
+  Ptr<u16, Global> bias;
+  if (g.bias) bias = k.param_ptr<u16>("bias");
+  Ptr<f32, Global> a_scales, b_scales;
+  if (g.block_scales) {
+    a_scales = k.param_ptr<f32>("a_scales");  // KB x M
+    b_scales = k.param_ptr<f32>("b_scales");  // ceil(N / 128) x KB
+  }
+  sm90::SplitK split_k{.splits = g.splits};
+  if (g.splits > 1) {
+    split_k.workspace = k.param_ptr<f32>("workspace");  // tiles x splits x 128 x bn
+    split_k.counters = k.param_ptr<u32>("counters");    // tiles, zero before the first launch
+    split_k.last = k.shared<u32>("split_k_last", 1);
+  }
   Ptr<u8, Global> copy_src, copy_dst;
   Reg<u32> copy_chunks;
-  if (copy) {
+  if (g.copy) {
     copy_src = k.param_ptr<u8>("copy_src");
     copy_dst = k.param_ptr<u8>("copy_dst");
     copy_chunks = k.param<u32>("copy_chunks");
   }
-  const std::uint32_t ring_bytes = copy ? copy_stages * copy_chunk : 0;  // after the GEMM's stages
   auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes + ring_bytes);
 
-  Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = kConsumers * 128,
-                          .tx_bytes = a_bytes + b_bytes, .producer_role = "producer", .consumer_role = "consumer"});
+  // Every consumer warp releases a stage once (lane 0, after its wgmma wait), in every CTA of the
+  // cluster.
+  Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = kConsumers * 4, .tx_bytes = a_bytes + b_bytes,
+                          .producer_role = "producer", .consumer_role = "consumer", .cluster_ctas = g.cluster_m});
 
-  // Grouped rasterisation: tile t -> (tile_m, tile_n), walking group_m tile rows column by column.
-  const auto order = grouped_tiles(m, n, kBM, bn, group_m);
-  auto tiles = order.tiles;
-  auto k_tiles = (kdim + (kBK - 1)) / kBK;
-  auto tile_coords = [&](Reg<u32> t) { return order.coords(t); };
+  const auto work = work_units(k, m, n, kdim, kBM, bn, bk, g.group_m, g.splits, g.cluster_m);
   auto stage_a = [&](Reg<u32> stage) { return smem.base() + stage * stage_bytes; };
   auto stage_b = [&](Reg<u32> stage) { return smem.base() + (stage * stage_bytes + a_bytes); };
+  const sm90::Epilogue epilogue{m, n, alpha, beta, c, d, bias, g.out_f32, g.bias, kBM, bn};
 
   warp_roles(k, {
       {.name = "producer", .warpgroups = 1, .registers = 40, .body = [&](const RoleContext& r) {
          k.if_(r.thread < 32u, [&] {
-           tma_producer_loop(k, pipe, order, k_tiles, {a_map, b_map, kBM, bn, kBK, stage_a, stage_b});
+           tma_producer_loop(k, pipe, work, {a_map, b_map, kBM, bn, bk, stage_a, stage_b});
          });
-         if (copy)
+         if (g.copy)
            k.if_(r.thread == 32u, [&] {
              comm::bulk_copy_chunks(k, {.name = "copy", .base = smem.base() + stages * stage_bytes,
-                                        .stages = copy_stages, .chunk = copy_chunk},
+                                        .stages = g.copy_stages, .chunk = g.copy_chunk},
                                     copy_src, copy_dst, copy_chunks, k.ctaid_x(), k.nctaid_x());
            });
        }},
@@ -83,30 +139,137 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
          auto st = pipe.state();
          auto warp = (r.thread >> 5u) & 3u;  // warp within this consumer warpgroup
          auto lane = r.thread & 31u;
-         auto a_offset = r.warpgroup * (64u * 128u);  // this warpgroup's 64 rows of the A tile
-         k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
-           auto [tm, tn] = tile_coords(t);
-           auto acc = wgmma_accumulator(k, bn);
-           k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
-             pipe.consumer_wait(st);
-             auto a_tile = shared_tile_at(k, stage_a(st.stage) + a_offset, a_layout);
-             auto b_tile = shared_tile_at(k, stage_b(st.stage), b_layout);
-             auto accumulate = kt != 0u;
-             wgmma_fence(k);
-             for (std::uint32_t kk = 0; kk < kBK / 16; ++kk)
-               wgmma_bf16(k, acc, bn, a_tile.wgmma_descriptor(kk * 32), b_tile.wgmma_descriptor(kk * 32),
-                          kk == 0 ? accumulate : k.let_pred(true));
-             wgmma_commit(k);
-             wgmma_wait(k, 0);
-             pipe.consumer_release(st);
+         auto a_offset = r.warpgroup * (64u * a_layout.row_bytes());  // this warpgroup's 64 rows of the A tile
+         auto release = [&](Pipeline::State& s) { k.if_(lane == 0u, [&] { pipe.consumer_release(s); }); };
+         // One stage: bk / k_step wgmmas (the descriptors advance 32 bytes along K inside the swizzled
+         // rows); `overwrite`: the first one replaces dst instead of adding to it (scale-d false).
+         auto mma = [&](std::vector<Reg<f32>>& dst, Reg<u32> stage, bool overwrite) {
+           auto a_tile = shared_tile_at(k, stage_a(stage) + a_offset, a_layout);
+           auto b_tile = shared_tile_at(k, stage_b(stage), b_layout);
+           wgmma_fence(k);
+           for (std::uint32_t kk = 0; kk < bk / k_step; ++kk) {
+             auto ad = a_tile.wgmma_descriptor(kk * 32), bd = b_tile.wgmma_descriptor(kk * 32);
+             auto accumulate = k.let_pred(!(overwrite && kk == 0));
+             if (g.fp8) wgmma_fp8(k, dst, bn, ad, bd, accumulate);
+             else wgmma_bf16(k, dst, bn, ad, bd, accumulate);
+           }
+           wgmma_commit(k);
+         };
+         // Per-tensor: the stage to release lags one k-tile behind `st` (one wgmma group in flight).
+         // Block scales: the temporary accumulator of one K block.
+         Pipeline::State rel;
+         std::vector<Reg<f32>> part;
+         if (g.block_scales) part = wgmma_accumulator(k, bn);
+         else rel = pipe.state();
+         work.for_each(k, [&](const WorkUnits::Unit& u) {
+           auto acc = wgmma_accumulator(k, bn);  // zero: every wgmma accumulates (also for an empty K part)
+           // Block scales: this thread's two accumulator rows (clamped into A: rows past M are
+           // computed but not stored) and the tile's B scale row.
+           Ptr<f32, Global> sa0, sa1, sb;
+           if (g.block_scales) {
+             auto row0 = u.tm * kBM + r.warpgroup * 64u + warp * 16u + (lane >> 2u);
+             auto last = m - 1u;
+             sa0 = a_scales + min(row0, last);
+             sa1 = a_scales + min(row0 + 8u, last);
+             sb = b_scales + (u.tn * bn / kScaleBlock) * work.k_tiles;
+           }
+           k.for_(u.kt_begin, u.kt_end, 1u, [&](Reg<u32> kt) {
+             if (g.block_scales) {
+               // This K block's scales first: the loads overlap the wait below.
+               auto off = kt * m;
+               auto a0 = k.ld(sa0 + off, {q::nc});
+               auto a1 = k.ld(sa1 + off, {q::nc});
+               auto b0 = k.ld(sb + kt, {q::nc});
+               pipe.consumer_wait(st);
+               mma(part, st.stage, true);
+               wgmma_wait(k, 0);
+               release(st);
+               // Promotion in fp32: acc += partial * (a_scale(row) * b_scale); rows alternate every 2 registers.
+               auto s0 = a0 * b0;
+               auto s1 = a1 * b0;
+               for (std::uint32_t j = 0; j < bn / 2; ++j) k.assign(acc[j], fma(part[j], (j / 2) % 2 ? s1 : s0, acc[j]));
+             } else {
+               pipe.consumer_wait(st);
+               mma(acc, st.stage, false);
+               wgmma_wait(k, 1);  // k-tile kt-1's group is done: its stage can be refilled
+               k.if_(kt != u.kt_begin, [&] {
+                 release(rel);
+                 pipe.advance(rel);
+               });
+             }
              pipe.advance(st);
            });
-           // Epilogue: the accumulator map of dsl/async/mma.h; two adjacent columns per store.
-           sm90::store_tile(k, {m, n, alpha, beta, c, d, kBM, bn}, acc, tm, tn, r.warpgroup, warp, lane);
+           if (!g.block_scales) {
+             wgmma_wait(k, 0);
+             k.if_(u.kt_end != u.kt_begin, [&] {
+               release(rel);
+               pipe.advance(rel);
+             });
+           }
+           auto store = [&] { sm90::store_tile(k, epilogue, acc, u.tm, u.tn, r.warpgroup, warp, lane); };
+           if (g.splits == 1) store();
+           else k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, r, acc, u, kBM, bn, store); });
          });
        }},
   });
+  // The other CTA of the cluster multicasts into this one's shared memory and arrives on its
+  // barriers until its last stage: neither may exit before both are done.
+  if (g.cluster_m > 1) cluster_sync(k);
   return k.build();
+}
+
+std::vector<KernelParam> sm90_params(bool fp8) {
+  std::vector<KernelParam> p = {
+      {"bn", 128, fp8 ? "tile N (multiple of 16, at most 256; with block_scales 16, 32, 64 or 128)"
+                      : "tile N (multiple of 16, at most 256)", 16, 256},
+      {"stages", 0, "pipeline stages (0: as many as fit in shared memory, at most 8)", 0, 8},
+      {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
+      {"cluster_m", 1, "CTAs per cluster along M (2: the pair shares B through TMA multicast)", 1, 2},
+      {"splits", 1, "split-K: K parts per tile, reduced through an fp32 workspace (1: off)", 1, 16},
+      {"out_f32", 0, "1: C and D are f32 (else bf16)", 0, 1},
+      {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1},
+      {"copy", 0, "1: a producer-side warp also copies copy_src to copy_dst with bulk copies", 0, 1},
+      {"copy_chunk", 16384, "copy role: bytes per chunk (a multiple of 16)", 1024, 65536},
+      {"copy_stages", 2, "copy role: chunks in flight per CTA", 1, 8}};
+  if (fp8)
+    p.push_back({"block_scales", 0, "1: DeepSeek-V3 block scales (fp32 a_scales per row and 128-wide K block, "
+                                    "b_scales per 128 x 128 block)", 0, 1});
+  return p;
+}
+
+Sm90Gemm from_params(std::string name, bool fp8, const KernelParams& params) {
+  Sm90Gemm g;
+  g.name = std::move(name);
+  g.fp8 = fp8;
+  auto u = [&](const char* p) { return static_cast<std::uint32_t>(params[p]); };
+  g.bn = u("bn");
+  g.stages = u("stages");
+  g.group_m = u("group_m");
+  g.cluster_m = u("cluster_m");
+  g.splits = u("splits");
+  g.out_f32 = u("out_f32") != 0;
+  g.bias = u("bias") != 0;
+  g.copy = u("copy") != 0;
+  g.copy_chunk = u("copy_chunk");
+  g.copy_stages = u("copy_stages");
+  g.block_scales = fp8 && u("block_scales") != 0;
+  return g;
+}
+
+}  // namespace
+
+WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
+                "D = alpha*A*B^T + beta*C (+bias), bf16 in, bf16 or f32 out, fp32 accumulate: TMA + wgmma, "
+                "warp-specialised, persistent, optional 2-CTA cluster multicast and split-K",
+                sm90_params(false)) {
+  return build_sm90_gemm(target, from_params("gemm_bf16_sm90", false, params));
+}
+
+WEFT_KERNEL_FOR(gemm_e4m3_sm90, isa::TargetSet::only({"sm_90a"}),
+                "D = alpha*A*B^T + beta*C (+bias), e4m3 in, bf16 or f32 out, fp32 accumulate (per-tensor scales "
+                "in alpha, or 1x128 / 128x128 block scales): TMA + wgmma k32, warp-specialised, persistent",
+                sm90_params(true)) {
+  return build_sm90_gemm(target, from_params("gemm_e4m3_sm90", true, params));
 }
 
 }  // namespace weft::samples

@@ -1,6 +1,6 @@
 // What every TMA GEMM (gemm_bf16_sm90, gemm_e4m3_sm90, gemm_bf16_sm100) shares: its parameters and
-// its producer loop (for each tile this CTA owns, persistent, in the shared tile order, for each K
-// tile, wait for a free stage and have one elected lane load the A and B boxes into it).
+// its producer loop (for each work unit this CTA owns, persistent, in the shared tile order, for each
+// of its K tiles, wait for a free stage and have one elected lane load the A and B boxes into it).
 #pragma once
 
 #include <functional>
@@ -19,9 +19,12 @@ struct TmaGemmParams {
   Ptr<u16, Global> c, d;
 };
 
-// Diagnostics (a tile no tensor map can load) name the caller's line.
-inline TmaGemmParams tma_gemm_params(KernelBuilder& k, const SharedLayout& a_tile, const SharedLayout& b_tile,
-                                     Loc loc = Loc::current()) {
+// Diagnostics (a tile no tensor map can load) name the caller's line. `b_box` is the tile the B map
+// loads (a slice of the B tile in a multicasting cluster).
+// With out_f32, C and D are declared f32 pointers (the launch then checks 4-byte elements); the struct
+// holds them as bf16-bit pointers either way (Epilogue reinterprets).
+inline TmaGemmParams tma_gemm_params(KernelBuilder& k, const SharedLayout& a_tile, const SharedLayout& b_box,
+                                     bool out_f32 = false, Loc loc = Loc::current()) {
   TmaGemmParams p;
   p.m = k.param<u32>("m", loc);
   p.n = k.param<u32>("n", loc);
@@ -29,32 +32,48 @@ inline TmaGemmParams tma_gemm_params(KernelBuilder& k, const SharedLayout& a_til
   p.alpha = k.param<f32>("alpha", loc);
   p.beta = k.param<f32>("beta", loc);
   p.a_map = tma_param(k, "a", a_tile, loc);
-  p.b_map = tma_param(k, "b", b_tile, loc);
-  p.c = k.param_ptr<u16>("c", loc);
-  p.d = k.param_ptr<u16>("d", loc);
+  p.b_map = tma_param(k, "b", b_box, loc);
+  if (out_f32) {
+    p.c = k.param_ptr<f32>("c", loc).template as<u16>();
+    p.d = k.param_ptr<f32>("d", loc).template as<u16>();
+  } else {
+    p.c = k.param_ptr<u16>("c", loc);
+    p.d = k.param_ptr<u16>("d", loc);
+  }
   return p;
 }
 
 struct TmaOperands {
   const TmaTensor& a;
   const TmaTensor& b;
-  std::uint32_t bm, bn, bk;                        // box rows of A, of B, and box columns (K)
+  std::uint32_t bm, bn, bk;                        // box rows of A, tile rows of B, and box columns (K)
   std::function<Reg<u32>(Reg<u32>)> stage_a, stage_b;  // stage -> shared address of its A / B tile
 };
 
-inline void tma_producer_loop(KernelBuilder& k, Pipeline& pipe, const TileOrder& order, Reg<u32> k_tiles,
-                              const TmaOperands& op) {
+// For each unit this CTA owns (persistent, in the shared tile order), for each of its K tiles: wait
+// for a free stage and have one elected lane load the A and B boxes into it. In a cluster of
+// cluster_m CTAs (vertically adjacent tiles, one tile column), B is shared: CTA r loads rows
+// [r, r + 1) * bn / cluster_m of the B tile and multicasts them into every CTA's stage (the B map's
+// box is bn / cluster_m rows), so each stage still receives a whole A tile and a whole B tile.
+inline void tma_producer_loop(KernelBuilder& k, Pipeline& pipe, const WorkUnits& work, const TmaOperands& op) {
   auto st = pipe.state();
-  k.for_(k.ctaid_x(), order.tiles, k.nctaid_x(), [&](Reg<u32> t) {
-    auto [tm, tn] = order.coords(t);
-    auto row_a = bitcast<s32>(tm * op.bm);
-    auto row_b = bitcast<s32>(tn * op.bn);
-    k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
+  const std::uint32_t cm = work.cluster_m;
+  const std::uint32_t b_rows = op.bn / cm;                          // B rows each CTA loads
+  const std::uint32_t b_slice = op.b.box_bytes();                   // bytes of one such box
+  work.for_each(k, [&](const WorkUnits::Unit& u) {
+    auto row_a = bitcast<s32>(u.tm * op.bm);
+    auto row_b = bitcast<s32>(u.tn * op.bn + work.rank * b_rows);
+    auto b_offset = work.rank * b_slice;
+    k.for_(u.kt_begin, u.kt_end, 1u, [&](Reg<u32> kt) {
       pipe.producer_acquire(st);
       k.if_(k.elect_sync(), [&] {
         auto kx = bitcast<s32>(kt * op.bk);
         tma_load(k, op.a, op.stage_a(st.stage), {kx, row_a}, pipe.full(st), &pipe);
-        tma_load(k, op.b, op.stage_b(st.stage), {kx, row_b}, pipe.full(st), &pipe);
+        if (cm == 1)
+          tma_load(k, op.b, op.stage_b(st.stage), {kx, row_b}, pipe.full(st), &pipe);
+        else
+          tma_load_multicast(k, op.b, op.stage_b(st.stage) + b_offset, {kx, row_b}, pipe.full(st), (1u << cm) - 1u,
+                             &pipe);
       });
       pipe.producer_commit(st);
       pipe.advance(st);
