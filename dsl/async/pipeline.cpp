@@ -19,8 +19,10 @@ Pipeline::Pipeline(KernelBuilder& k, std::string name, PipelineConfig cfg, Loc l
   if (cfg_.stages < 1 || cfg_.stages > 16) k.diagnose(l, fmt::format("pipeline '{}': {} stages (1..16)", name_, cfg_.stages));
   if (kind_ == Kind::cp_async_groups) return;
   if (cfg_.consumer_arrivals == 0) k.diagnose(l, fmt::format("pipeline '{}': consumer_arrivals must be at least 1", name_));
-  if (cfg_.cluster_ctas < 1 || cfg_.cluster_ctas > 16)
+  if (cfg_.cluster_ctas < 1 || cfg_.cluster_ctas > 16) {
     k.diagnose(l, fmt::format("pipeline '{}': cluster_ctas = {} (1..16)", name_, cfg_.cluster_ctas));
+    cfg_.cluster_ctas = 1;  // reported once; emit as for one CTA
+  }
   full_.emplace(k, name_ + "_full", cfg_.stages, loc);
   empty_.emplace(k, name_ + "_empty", cfg_.stages, loc);
   auto tid = k.tid_x(loc);

@@ -169,6 +169,62 @@ TEST_CASE("a pipeline used from the wrong role, and an expect_tx mismatch") {
   CHECK(d[1].message == "pipeline 'p': producer_acquire called from role 'consumer', but the producer role is 'producer'");
 }
 
+TEST_CASE("a pipeline shared by a 2-CTA cluster: multicast bytes, releases in both CTAs, cluster barriers") {
+  KernelBuilder k{"t", target("sm_90a")};
+  k.cluster_dims(2);
+  const SharedLayout tile{.rows = 64, .cols = 64, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
+  auto map = tma_param(k, "b", tile);  // each CTA loads half of the 128-row stage tile
+  auto ring = k.shared<u8>("ring", 2 * 2 * tile.bytes(), 1024);
+  Pipeline pipe(k, "p", {.stages = 2, .consumer_arrivals = 4, .tx_bytes = 2 * tile.bytes(), .producer_role = "producer",
+                         .consumer_role = "consumer", .cluster_ctas = 2});
+  auto rank = cluster_ctarank(k);
+  warp_roles(k, {{.name = "producer", .warpgroups = 1, .body = [&](const RoleContext& r) {
+                    k.if_(r.thread < 32u, [&] {
+                      auto st = pipe.state();
+                      pipe.producer_acquire(st);
+                      k.if_(k.elect_sync(), [&] {
+                        auto dst = ring.base() + st.stage * (2 * tile.bytes()) + rank * tile.bytes();
+                        tma_load_multicast(k, map, dst, {0, bitcast<s32>(rank * 64u)}, pipe.full(st), 3u, &pipe);
+                      });
+                      pipe.producer_commit(st);  // 2 x 8 KB arrive per CTA: no mismatch
+                    });
+                  }},
+                 {.name = "consumer", .warpgroups = 1, .body = [&](const RoleContext& r) {
+                    auto st = pipe.state();
+                    pipe.consumer_wait(st);
+                    k.if_((r.thread & 31u) == 0u, [&] { pipe.consumer_release(st); });
+                  }}});
+  cluster_sync(k);
+  const auto ptx = k.ptx();
+  CHECK(contains(ptx, ".reqnctapercluster 2, 1, 1"));
+  CHECK(contains(ptx, "mbarrier.init.shared.b64 [%r"));
+  // Two remote arrivals per release (rank 0 and rank 1), each through mapa.
+  std::size_t arrives = 0, mapas = 0;
+  for (auto at = ptx.find("mbarrier.arrive.release.cluster.shared::cluster.b64 _, ["); at != std::string::npos;
+       at = ptx.find("mbarrier.arrive.release.cluster.shared::cluster.b64 _, [", at + 1))
+    ++arrives;
+  for (auto at = ptx.find("mapa.shared::cluster.u32"); at != std::string::npos; at = ptx.find("mapa.shared::cluster.u32", at + 1))
+    ++mapas;
+  CHECK(arrives == 2);
+  CHECK(mapas == 2);
+  // The barriers' initialisation and the end: two cluster barriers, each arrive + wait.
+  std::size_t syncs = 0;
+  for (auto at = ptx.find("barrier.cluster.wait.acquire.aligned"); at != std::string::npos;
+       at = ptx.find("barrier.cluster.wait.acquire.aligned", at + 1))
+    ++syncs;
+  CHECK(syncs == 2);
+  check_assembles(ptx, "sm_90a", "cluster_pipeline");
+}
+
+TEST_CASE("a pipeline's cluster size out of range") {
+  KernelBuilder k{"t", target("sm_90a")};
+  Pipeline pipe(k, "p", {.stages = 2, .consumer_arrivals = 1, .cluster_ctas = 0}); const int line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "pipeline 'p': cluster_ctas = 0 (1..16)");
+}
+
 TEST_CASE("a tensor map with a box over 256 elements") {
   KernelBuilder k{"t", target("sm_90a")};
   rt::TmaDesc desc;

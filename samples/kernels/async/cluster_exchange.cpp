@@ -1,6 +1,7 @@
 // A cluster of two CTAs swaps a value through distributed shared memory: each CTA writes to its own
 // shared memory, the cluster synchronises, and each reads its peer's copy through mapa and
 // ld.shared::cluster. out[cta] = 100 + the peer's rank.
+#include "dsl/async/cluster.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
 
@@ -13,22 +14,16 @@ WEFT_KERNEL_FOR(cluster_exchange, isa::TargetSet::from_sm(90),
   k.cluster_dims(2);
   auto out = k.param_ptr<u32>("out");
   auto mine = k.shared<u32>("mine", 1);
-  auto rank = k.sreg32("%cluster_ctarank");
+  auto rank = cluster_ctarank(k);
   auto tid = k.tid_x();
   k.if_(tid == 0u, [&] { k.st(mine, rank + 100u); });
-  auto cluster_sync = [&] {
-    k.instr("barrier.cluster.arrive", {}, {q::release, q::aligned}, {});
-    k.instr("barrier.cluster.wait", {}, {q::acquire, q::aligned}, {});
-  };
-  cluster_sync();
+  cluster_sync(k);
   k.if_(tid == 0u, [&] {
-    auto peer_addr = k.reg<u32>();
-    k.instr("mapa", {isa::Type::u32}, {q::shared_cluster}, {peer_addr, mine.base(), rank ^ 1u});
     auto v = k.reg<u32>();
-    k.instr("ld", {isa::Type::u32}, {q::shared_cluster}, {v, Ptr<u32, Shared>(peer_addr)});
+    k.instr("ld", {isa::Type::u32}, {q::shared_cluster}, {v, Ptr<u32, Shared>(map_shared(k, mine.base(), rank ^ 1u))});
     k.st(out + k.ctaid_x(), v);
   });
-  cluster_sync();  // the peer must not exit while its shared memory is being read
+  cluster_sync(k);  // the peer must not exit while its shared memory is being read
   return k.build();
 }
 
