@@ -173,6 +173,11 @@ void KernelBuilder::bar_sync(std::uint32_t id, std::uint32_t threads, Loc loc) {
             SourceLoc::from(loc));
 }
 
+void KernelBuilder::bar_sync(Reg<u32> id, std::uint32_t threads, Loc loc) {
+  emit_form("bar.sync.count", isa::Type::none, isa::Type::none, {},
+            {ir::Operand::r(id.id()), ir::Operand::imm(threads)}, SourceLoc::from(loc));
+}
+
 void KernelBuilder::bar_arrive(std::uint32_t id, std::uint32_t threads, Loc loc) {
   emit_form("bar.arrive", isa::Type::none, isa::Type::none, {}, {ir::Operand::imm(id), ir::Operand::imm(threads)},
             SourceLoc::from(loc));

@@ -8,6 +8,11 @@ namespace weft {
 
 void RoleContext::sync(Loc loc) const { k->bar_sync(barrier_id, threads, loc); }
 
+void RoleContext::sync_warpgroup(Loc loc) const {
+  if (threads == kWarpgroupThreads) return sync(loc);
+  k->bar_sync(warpgroup + warpgroup_barrier_base, kWarpgroupThreads, loc);
+}
+
 void warp_roles(KernelBuilder& k, const std::vector<WarpRole>& roles, Loc loc) {
   KernelBuilder::AtLine at_line(k, loc);
   const auto l = SourceLoc::from(loc);
@@ -22,7 +27,13 @@ void warp_roles(KernelBuilder& k, const std::vector<WarpRole>& roles, Loc loc) {
     threads += r.warpgroups * kWarpgroupThreads;
     budgets |= r.registers != 0;
   }
-  if (roles.size() > 15) k.diagnose(l, "at most 15 roles (named barriers 1..15)");
+  // Named barriers: 1..R for the roles, then one per warpgroup of each role of several warpgroups.
+  std::uint32_t barriers = static_cast<std::uint32_t>(roles.size());
+  for (const auto& r : roles)
+    if (r.warpgroups > 1) barriers += r.warpgroups;
+  if (barriers > 15)
+    k.diagnose(l, fmt::format("the roles need {} named barriers (one per role, one per warpgroup of a role of "
+                              "several), over the 15 there are (1..15)", barriers));
   auto& d = k.fn().directives;
   const auto declared = d.reqntid[0] ? d.reqntid : d.maxntid;
   const std::uint32_t block = declared[0] * std::max(1u, declared[1]) * std::max(1u, declared[2]);
@@ -44,6 +55,7 @@ void warp_roles(KernelBuilder& k, const std::vector<WarpRole>& roles, Loc loc) {
   auto tid = k.tid_x(loc);
   auto wg = tid >> 7u;
   std::uint32_t first = 0;
+  std::uint32_t next_barrier = static_cast<std::uint32_t>(roles.size()) + 1;  // after the roles' own
   for (std::size_t i = 0; i < roles.size(); ++i) {
     const auto& r = roles[i];
     const std::uint32_t lo = first, hi = first + r.warpgroups;
@@ -57,7 +69,7 @@ void warp_roles(KernelBuilder& k, const std::vector<WarpRole>& roles, Loc loc) {
                 {static_cast<std::int64_t>(r.registers)}, loc);
       }
       RoleContext ctx{&k, r.name, wg - lo, tid - lo * kWarpgroupThreads, r.warpgroups * kWarpgroupThreads,
-                      static_cast<std::uint32_t>(i + 1)};
+                      static_cast<std::uint32_t>(i + 1), r.warpgroups > 1 ? next_barrier : 0};
       const auto saved = k.role();
       k.set_role(r.name);
       {
@@ -66,6 +78,7 @@ void warp_roles(KernelBuilder& k, const std::vector<WarpRole>& roles, Loc loc) {
       }
       k.set_role(saved);
     }, loc);
+    if (r.warpgroups > 1) next_barrier += r.warpgroups;
   }
 }
 

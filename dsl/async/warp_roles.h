@@ -7,7 +7,8 @@
 //
 // weft emits the dispatch on the warpgroup index, `setmaxnreg.dec/inc` to each role's budget (on `a`
 // targets, the only ones that have it; elsewhere the budgets are checked but not applied), a named
-// barrier per role (RoleContext::sync), and the launch bounds (.maxntid + .minnctapersm 1) without
+// barrier per role (RoleContext::sync) and per warpgroup of a role of several
+// (RoleContext::sync_warpgroup), and the launch bounds (.maxntid + .minnctapersm 1) without
 // which ptxas silently drops setmaxnreg (info C7508). Checked: budgets are multiples of 8 in
 // [24, 256], the CTA's registers fit 64K, and the roles cover the block exactly.
 #pragma once
@@ -27,8 +28,12 @@ struct RoleContext {
   Reg<u32> thread;          // thread index within the role (0..threads-1)
   std::uint32_t threads = 0;
   std::uint32_t barrier_id = 0;  // the role's named barrier
+  std::uint32_t warpgroup_barrier_base = 0;  // roles of several warpgroups: warpgroup w's barrier is base + w
   // bar.sync on the role's named barrier: every thread of this role, no one else.
   void sync(Loc loc = Loc::current()) const;
+  // bar.sync on this warpgroup's own named barrier: its 128 threads, no one else (the role's barrier
+  // when the role is one warpgroup).
+  void sync_warpgroup(Loc loc = Loc::current()) const;
 };
 
 struct WarpRole {

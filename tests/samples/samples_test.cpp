@@ -200,11 +200,12 @@ TEST_CASE("the fp8 Hopper GEMM assembles with zero spills and setmaxnreg honoure
       {"bn=256"},
       {"bn=64", "stages=4"},
       {"bn=128", "stages=3", "group_m=4"},
-      {"bn=192", "stages=5"},
+      {"bn=192", "stages=4"},  // 4 x 40 KB stages + 32 KB of store staging
+      {"bn=192", "stages=5", "tma_store=0"},
       {"block_scales=1"},
       {"block_scales=1", "bn=64", "stages=8"},
       {"block_scales=1", "bn=128", "stages=3"},
-      {"block_scales=1", "bn=32"},
+      {"block_scales=1", "bn=32", "tma_store=0"},  // a 32-column tile: register stores
   };
   for (const auto& c : combos) {
     std::string label = "gemm_e4m3_sm90";
@@ -254,6 +255,8 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
       {"gemm_bf16_sm90", {"cluster_m=2", "bn=256", "stages=4"}},
       {"gemm_bf16_sm90", {"splits=3", "bn=128"}},
       {"gemm_bf16_sm90", {"out_f32=1", "bias=1", "bn=256"}},
+      {"gemm_bf16_sm90", {"out_f32=1", "bias=1", "tma_store=0"}},
+      {"gemm_bf16_sm90", {"splits=2", "tma_store=0", "bn=96"}},
       {"gemm_bf16_sm90", {"cluster_m=2", "splits=2", "out_f32=1", "bias=1", "copy=1", "stages=4"}},
       {"gemm_e4m3_sm90", {"cluster_m=2", "bn=256"}},
       {"gemm_e4m3_sm90", {"splits=4", "bias=1"}},
@@ -276,7 +279,10 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
     CHECK(has("mbarrier.arrive.release.cluster.shared::cluster.b64") == cluster);
     CHECK(has(".param .u64 workspace") == split);
     CHECK(has("atom.acq_rel.gpu.global.add.u32") == split);
-    CHECK(has("st.global.v2.f32") == (v["out_f32"] != 0));
+    const bool tma_store = v["tma_store"] != 0;
+    CHECK(has(tma_store ? "st.shared.v2.f32" : "st.global.v2.f32") == (v["out_f32"] != 0));
+    CHECK(has(".param .align 64 .b8 d[128]") == tma_store);  // D is a tensor map
+    CHECK(has("cp.async.bulk.tensor.2d.global.shared::cta.tile.bulk_group") == tma_store);
     CHECK(has(".param .u64 bias") == (v["bias"] != 0));
     if (!ptxas) continue;
     auto r = assemble_clean(*ptxas, ptx, "sm_90a", label);
@@ -298,6 +304,25 @@ TEST_CASE("the Hopper GEMM refuses a cluster whose B slices break the swizzle at
   }
   CHECK(what.find("each CTA multicasts bn / 2 rows of B") != std::string::npos);
   CHECK(what.find("gemm_sm90.cpp") != std::string::npos);  // the author's file
+}
+
+TEST_CASE("the Hopper GEMM's TMA-store epilogue refuses a tile of partial 128-byte boxes") {
+  const auto* e = Registry::global().find("gemm_bf16_sm90");
+  REQUIRE(e);
+  auto error_of = [&](std::vector<std::string> settings) {
+    auto p = parse_params(*e, settings);
+    REQUIRE(p.params);
+    try {
+      e->build(*isa::parse_target("sm_90a").target, *p.params);
+    } catch (const DiagnosticError& err) {
+      return std::string(err.what());
+    }
+    return std::string();
+  };
+  CHECK(error_of({"bn=96"}).find("bn must be a multiple of 64") != std::string::npos);        // bf16: 64 columns
+  CHECK(error_of({"bn=48", "out_f32=1"}).find("bn must be a multiple of 32") != std::string::npos);  // f32: 32
+  CHECK(error_of({"bn=96", "tma_store=0"}).empty());  // register stores take any multiple of 16
+  CHECK(error_of({"bn=96", "out_f32=1"}).empty());
 }
 
 // The Blackwell GEMM (samples/kernels/gemm/gemm_sm100.cpp): tcgen05 rows' targets, several tiles,

@@ -215,16 +215,17 @@ bool check_sm90(WeftGemmSm90& g, Cublas* cublas, const Case90& cs) {
   return ok;
 }
 
-// Refused before launch: K whose rows do not start on 16 bytes.
-bool check_sm90_refuses_k(WeftGemmSm90& g, std::uint32_t k) {
+// Refused before launch: a K whose rows of A and B do not start on 16 bytes, or (TMA-store epilogue)
+// an N whose rows of D do not.
+bool check_sm90_refuses(WeftGemmSm90& g, std::uint32_t n, std::uint32_t k) {
   try {
-    DeviceBuffer<std::uint8_t> a(std::size_t{k} * 64 * 2), b(std::size_t{k} * 64 * 2);
-    DeviceBuffer<float> d(64 * 64);
-    g.run(64, 64, k, 1.0f, 0.0f, {a.raw(), b.raw(), d.raw(), d.raw()});
-    std::printf("FAIL   %s accepted k = %u\n", g.label().c_str(), k);
+    DeviceBuffer<std::uint8_t> a(std::size_t{k} * 64 * 2), b(std::size_t{k} * n * 2);
+    DeviceBuffer<float> d(std::size_t{64} * n);
+    g.run(64, n, k, 1.0f, 0.0f, {a.raw(), b.raw(), d.raw(), d.raw()});
+    std::printf("FAIL   %s accepted n = %u, k = %u\n", g.label().c_str(), n, k);
     return false;
   } catch (const std::runtime_error& e) {
-    std::printf("ok     %s refuses k = %u: %s\n", g.label().c_str(), k, e.what());
+    std::printf("ok     %s refuses n = %u, k = %u: %s\n", g.label().c_str(), n, k, e.what());
     return true;
   }
 }
@@ -243,12 +244,18 @@ bool run_sm90(Cublas* cublas, bool fp8) {
     ok &= check_sm90(g, cublas, {77, 200, fp8 ? 144u : 136u, 1.0f, 1.0f, 2.0f, 1.0f});
     ok &= check_sm90(g, cublas, {1000, 1536, 4032, 1.0f, 0.0f, 0.125f, 0.25f});
     ok &= check_sm90(g, cublas, {4096, 4096, 4096, 1.0f, 0.0f, 0.125f, 0.25f});
-    ok &= check_sm90_refuses_k(g, fp8 ? 130 : 129);
+    ok &= check_sm90_refuses(g, 64, fp8 ? 130 : 129);
+    ok &= check_sm90_refuses(g, 100, 128);  // rows of D of 200 bytes: no TMA store
   }
   {
     auto g = WeftGemmSm90::load(opts({.bn = 256}));
-    ok &= check_sm90(g, cublas, {77, 300, 272, 1.0f, 0.5f, 0.5f, 0.5f});
+    ok &= check_sm90(g, cublas, {77, 304, 272, 1.0f, 0.5f, 0.5f, 0.5f});
     ok &= check_sm90(g, cublas, {4096, 4096, 4096});
+  }
+  {  // register stores: any N (odd N: the unpaired stores)
+    auto g = WeftGemmSm90::load(opts({.bn = 256, .tma_store = false}));
+    ok &= check_sm90(g, cublas, {77, 301, 272, 1.0f, 0.5f, 0.5f, 0.5f});
+    ok &= check_sm90(g, cublas, {1000, 1536, 4032});
   }
   {  // 2-CTA clusters sharing B by multicast: an odd number of tile rows leaves a CTA with no rows
     auto g = WeftGemmSm90::load(opts({.bn = 256, .cluster_m = 2}));
@@ -258,8 +265,8 @@ bool run_sm90(Cublas* cublas, bool fp8) {
   {  // split-K, on the skinny decode shape and on one whose K does not divide evenly
     auto g = WeftGemmSm90::load(opts({.splits = 4}));
     ok &= check_sm90(g, cublas, {64, 7168, 7168});
-    ok &= check_sm90(g, cublas, {200, 300, 720, 1.0f, 0.5f});
-    ok &= check_sm90(g, cublas, {100, 100, 64});  // fewer K tiles than parts: empty parts add zero
+    ok &= check_sm90(g, cublas, {200, 296, 720, 1.0f, 0.5f});
+    ok &= check_sm90(g, cublas, {100, 104, 64});  // fewer K tiles than parts: empty parts add zero
   }
   {  // f32 output with bias, in a cluster with split-K
     auto g = WeftGemmSm90::load(opts({.cluster_m = 2, .splits = 2, .out_f32 = true, .bias = true}));
@@ -276,7 +283,7 @@ bool run_sm90(Cublas* cublas, bool fp8) {
       ok &= check_sm90(g, cublas, {1000, 1536, 4032});
     }
     {
-      auto g = WeftGemmSm90::load(opts({.bn = 64, .block_scales = true}));
+      auto g = WeftGemmSm90::load(opts({.bn = 64, .block_scales = true, .tma_store = false}));
       ok &= check_sm90(g, cublas, {200, 330, 528, 1.0f, 0.5f});
     }
   }

@@ -132,6 +132,7 @@ struct Sm90Options {
   std::uint32_t splits = 1;            // split-K parts
   bool out_f32 = false, bias = false;
   bool block_scales = false;           // fp8 only: DeepSeek-V3 block scales
+  bool tma_store = true;               // D through shared memory and TMA (needs n x element size % 16 == 0)
   std::vector<std::string> extra;
 };
 
@@ -159,7 +160,8 @@ struct WeftGemmSm90 {
     std::vector<std::string> settings = {"bn=" + std::to_string(o.bn), "stages=" + std::to_string(o.stages),
                                          "cluster_m=" + std::to_string(o.cluster_m),
                                          "splits=" + std::to_string(o.splits), std::string("out_f32=") + (o.out_f32 ? "1" : "0"),
-                                         std::string("bias=") + (o.bias ? "1" : "0")};
+                                         std::string("bias=") + (o.bias ? "1" : "0"),
+                                         std::string("tma_store=") + (o.tma_store ? "1" : "0")};
     if (o.fp8) settings.push_back(std::string("block_scales=") + (o.block_scales ? "1" : "0"));
     else if (o.block_scales) throw std::runtime_error("gemm_bf16_sm90: block scales are for the fp8 kernel");
     settings.insert(settings.end(), o.extra.begin(), o.extra.end());
@@ -177,6 +179,7 @@ struct WeftGemmSm90 {
     if (opt.out_f32) s += " f32-out";
     if (opt.bias) s += " +bias";
     if (opt.block_scales) s += " block-scaled";
+    if (!opt.tma_store) s += " register-stores";
     return s;
   }
 
@@ -191,10 +194,14 @@ struct WeftGemmSm90 {
                                std::to_string(16 / elem) + ": TMA needs every row of A and B (k elements of " +
                                std::to_string(elem) + " bytes) to start on a 16-byte boundary (pad K with zeros)");
     if (x.a % 16 || x.b % 16) throw std::runtime_error(name + ": A and B must be 16-byte aligned (TMA)");
-    const std::uint32_t pair = opt.out_f32 ? 8 : 4;
+    const std::uint32_t out_bytes = opt.out_f32 ? 4 : 2, pair = 2 * out_bytes;
     if (x.d % pair || (beta != 0.0f && x.c % pair))
       throw std::runtime_error(name + ": C and D must be " + std::to_string(pair) +
                                "-byte aligned (the epilogue stores column pairs)");
+    if (opt.tma_store && ((std::uint64_t{n} * out_bytes) % 16 || x.d % 16))
+      throw std::runtime_error(name + ": n = " + std::to_string(n) + ": the TMA-store epilogue needs D 16-byte aligned "
+                               "and every row of D (n x " + std::to_string(out_bytes) +
+                               " bytes) to start on 16 bytes; load the kernel with tma_store = false for this shape");
     if (opt.bias && !x.bias) throw std::runtime_error(name + ": this build adds a bias; pass one");
     if (opt.block_scales && (!x.a_scales || !x.b_scales))
       throw std::runtime_error(name + ": this build applies block scales; pass a_scales and b_scales");
@@ -210,7 +217,8 @@ struct WeftGemmSm90 {
     const std::uint32_t bk = 128 / elem;
     auto ad = TmaDesc::packed(dt, {k, m}, {bk, 128});
     auto bd = TmaDesc::packed(dt, {k, n}, {bk, opt.bn / cm});  // each CTA of a cluster loads a slice of B
-    ad.swizzle = bd.swizzle = TmaSwizzle::b128;
+    auto dd = TmaDesc::packed(opt.out_f32 ? TmaDtype::f32 : TmaDtype::bf16, {n, m}, {128 / out_bytes, 64});
+    ad.swizzle = bd.swizzle = dd.swizzle = TmaSwizzle::b128;
     auto& kern = module.kernel(name);
     LaunchConfig cfg{{cm}, {384}};
     cfg.stream = stream;
@@ -230,8 +238,11 @@ struct WeftGemmSm90 {
     // The parameters in the kernel's order: m, n, k, alpha, beta, a, b, c, d, then each option's.
     ArgList args;
     args.push(m).push(n).push(k).push(alpha).push(beta).push(encode_tma(ad, x.a)).push(encode_tma(bd, x.b));
-    if (opt.out_f32) args.push(DevicePtr<float>(x.c)).push(DevicePtr<float>(x.d));
-    else args.push(DevicePtr<std::uint16_t>(x.c)).push(DevicePtr<std::uint16_t>(x.d));
+    if (opt.out_f32) args.push(DevicePtr<float>(x.c));
+    else args.push(DevicePtr<std::uint16_t>(x.c));
+    if (opt.tma_store) args.push(encode_tma(dd, x.d));  // D as a tensor map
+    else if (opt.out_f32) args.push(DevicePtr<float>(x.d));
+    else args.push(DevicePtr<std::uint16_t>(x.d));
     if (opt.bias) args.push(DevicePtr<std::uint16_t>(x.bias));
     if (opt.block_scales) args.push(DevicePtr<float>(x.a_scales)).push(DevicePtr<float>(x.b_scales));
     if (opt.splits > 1) args.push(workspace.ptr()).push(counters.ptr());

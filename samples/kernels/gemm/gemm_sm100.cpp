@@ -62,7 +62,8 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
   while (tmem_columns < kAccumulators * bn) tmem_columns *= 2;
   const std::uint32_t acc_stride = tmem_columns / kAccumulators;
 
-  const auto [m, n, kdim, alpha, beta, a_map, b_map, c, d] = tma_gemm_params(k, a_layout, b_layout);
+  const auto declared = tma_gemm_params(k, a_layout, b_layout);
+  const auto& [m, n, kdim, alpha, beta, a_map, b_map, c, d, unused_d_map] = declared;
   auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes);
 
   // Stage ring: the producer's TMA completes bytes on `full`; one tcgen05.commit releases `empty`.

@@ -3,14 +3,16 @@
 //   gemm_e4m3_sm90: the same with e4m3 A and B (per-tensor scales folded into alpha), or with
 //                   DeepSeek-V3's block scales (block_scales=1).
 // A is M x K row-major, B is N x K row-major ("TN": both K-major), C and D are M x N row-major, bf16
-// or (out_f32=1) f32; fp32 accumulation; any M, N, K (TMA zero-fills out-of-bounds reads, the
-// epilogue checks bounds).
+// or (out_f32=1) f32; fp32 accumulation; any M, N, K (TMA zero-fills out-of-bounds reads; the
+// epilogue's TMA stores clip to M x N, or with tma_store=0 its register stores check bounds).
 //
 // Warp-specialised and persistent: a producer warpgroup (40 registers) streams A and B tiles with TMA
 // into a multi-stage mbarrier pipeline in dynamic shared memory (128-byte swizzle); two consumer
 // warpgroups (232 registers) each own 64 rows of the 128 x bn tile and run wgmma over the stages,
 // keeping one wgmma group in flight (k-tile kt is issued before kt-1's stage is released). Work units
-// (tiles, times `splits` K parts with split-K) are visited in grouped order (tile_order.h).
+// (tiles, times `splits` K parts with split-K) are visited in grouped order (tile_order.h). The
+// epilogue (gemm_sm90_common.h) stages D through shared memory, 64 rows x 128 bytes at a time, and
+// stores it with TMA (tma_store=1, D a tensor map), or stores from registers (tma_store=0).
 //   - cluster_m=2: CTA pairs own vertically adjacent tiles of one tile column and share B: each loads
 //     half of the B tile and multicasts it into both CTAs' stages (TMA .multicast::cluster), so B is
 //     read from L2 once per pair; releases go to both CTAs' empty barriers (Pipeline::cluster_ctas).
@@ -48,6 +50,7 @@ struct Sm90Gemm {
   bool fp8 = false;
   std::uint32_t bn = 128, stages = 0, group_m = 8, cluster_m = 1, splits = 1;
   bool out_f32 = false, bias = false, block_scales = false;
+  bool tma_store = true;
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2;
 };
@@ -67,6 +70,11 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
   if (g.block_scales && kScaleBlock % bn)
     k.error("gemm: block_scales needs bn dividing 128, so that a tile's columns share one B scale block",
             "bn = 16, 32, 64 or 128");
+  const std::uint32_t out_bytes = g.out_f32 ? 4 : 2;
+  if (g.tma_store && bn % (128 / out_bytes))
+    k.error("gemm: the TMA-store epilogue stores boxes of 128 bytes of D (" + std::to_string(128 / out_bytes) +
+                " columns), so bn must be a multiple of " + std::to_string(128 / out_bytes),
+            "another bn, or tma_store=0 (stores from registers)");
   if (g.cluster_m > 1 && bn % (16 * g.cluster_m))
     k.error("gemm: with cluster_m = " + std::to_string(g.cluster_m) + " each CTA multicasts bn / " +
                 std::to_string(g.cluster_m) + " rows of B, which must be a multiple of 8 (the swizzle's 1024-byte atom)",
@@ -78,19 +86,27 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
   const SharedLayout b_box{.rows = bn / g.cluster_m, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
   const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
   const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
-  const std::uint32_t ring_bytes = g.copy ? g.copy_stages * g.copy_chunk : 0;  // after the GEMM's stages
+  // After the GEMM's stages: the TMA-store staging (two 8 KB boxes per consumer warpgroup), then the
+  // copy role's ring.
+  const std::uint32_t staging_bytes = g.tma_store ? kConsumers * 2 * sm90::kStoreBoxBytes : 0;
+  const std::uint32_t ring_bytes = g.copy ? g.copy_stages * g.copy_chunk : 0;
+  const std::uint32_t extra_bytes = staging_bytes + ring_bytes;
   auto stages = g.stages;
-  if (stages == 0) stages = std::min(8u, (kSmemBudget - std::min(ring_bytes, kSmemBudget)) / stage_bytes);
-  if (stages < 2 || stages * stage_bytes + ring_bytes > kSmemBudget)
+  if (stages == 0) stages = std::min(8u, (kSmemBudget - std::min(extra_bytes, kSmemBudget)) / stage_bytes);
+  if (stages < 2 || stages * stage_bytes + extra_bytes > kSmemBudget)
     k.error("gemm: " + std::to_string(stages) + " stages of " + std::to_string(stage_bytes) + " bytes" +
-                (ring_bytes ? " and a copy ring of " + std::to_string(ring_bytes) + " bytes" : std::string()) +
-                " need " + std::to_string(stages * stage_bytes + ring_bytes) + " bytes of shared memory; a CTA has " +
+                (staging_bytes ? ", the store staging of " + std::to_string(staging_bytes) + " bytes" : std::string()) +
+                (ring_bytes ? ", a copy ring of " + std::to_string(ring_bytes) + " bytes" : std::string()) +
+                " need " + std::to_string(stages * stage_bytes + extra_bytes) + " bytes of shared memory; a CTA has " +
                 std::to_string(kSmemBudget) + " (and at least 2 stages are needed)",
             "fewer stages or a smaller bn (stages=0 picks the most that fit)");
   if (!k.diagnostics().empty()) return k.build();  // throws with the problems above
 
   if (g.cluster_m > 1) k.cluster_dims(g.cluster_m);
-  auto [m, n, kdim, alpha, beta, a_map, b_map, c, d] = tma_gemm_params(k, a_layout, b_box, g.out_f32);
+  const SharedLayout d_box{.rows = 64, .cols = 128 / out_bytes, .elem = g.out_f32 ? isa::Type::f32 : isa::Type::bf16,
+                           .swizzle = Swizzle::b128};
+  const auto declared = tma_gemm_params(k, a_layout, b_box, {.f32 = g.out_f32, .d_box = g.tma_store ? &d_box : nullptr});
+  const auto& [m, n, kdim, alpha, beta, a_map, b_map, c, d, d_map] = declared;
   Ptr<u16, Global> bias;
   if (g.bias) bias = k.param_ptr<u16>("bias");
   Ptr<f32, Global> a_scales, b_scales;
@@ -111,7 +127,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
     copy_dst = k.param_ptr<u8>("copy_dst");
     copy_chunks = k.param<u32>("copy_chunks");
   }
-  auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes + ring_bytes);
+  auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes + extra_bytes);
 
   // Every consumer warp releases a stage once (lane 0, after its wgmma wait), in every CTA of the
   // cluster.
@@ -130,7 +146,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
          });
          if (g.copy)
            k.if_(r.thread == 32u, [&] {
-             comm::bulk_copy_chunks(k, {.name = "copy", .base = smem.base() + stages * stage_bytes,
+             comm::bulk_copy_chunks(k, {.name = "copy", .base = smem.base() + (stages * stage_bytes + staging_bytes),
                                         .stages = g.copy_stages, .chunk = g.copy_chunk},
                                     copy_src, copy_dst, copy_chunks, k.ctaid_x(), k.nctaid_x());
            });
@@ -206,10 +222,18 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
                pipe.advance(rel);
              });
            }
-           auto store = [&] { sm90::store_tile(k, epilogue, acc, u.tm, u.tn, r.warpgroup, warp, lane); };
+           auto store = [&] {
+             if (g.tma_store)
+               sm90::store_tile_tma(k, epilogue, {&d_map, smem.base() + stages * stage_bytes}, acc, u.tm, u.tn, r, warp,
+                                    lane);
+             else
+               sm90::store_tile(k, epilogue, acc, u.tm, u.tn, r.warpgroup, warp, lane);
+           };
            if (g.splits == 1) store();
            else k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, r, acc, u, kBM, bn, store); });
          });
+         // The last TMA stores must have read their staging buffers before the CTA exits.
+         if (g.tma_store) k.if_((r.thread & 127u) == 0u, [&] { bulk_wait(k, 0); });
        }},
   });
   // The other CTA of the cluster multicasts into this one's shared memory and arrives on its
@@ -227,6 +251,8 @@ std::vector<KernelParam> sm90_params(bool fp8) {
       {"cluster_m", 1, "CTAs per cluster along M (2: the pair shares B through TMA multicast)", 1, 2},
       {"splits", 1, "split-K: K parts per tile, reduced through an fp32 workspace (1: off)", 1, 16},
       {"out_f32", 0, "1: C and D are f32 (else bf16)", 0, 1},
+      {"tma_store", 1, "1: the epilogue stages D in shared memory and stores it with TMA (D is a tensor map); "
+                       "0: stores from registers (D is a pointer)", 0, 1},
       {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1},
       {"copy", 0, "1: a producer-side warp also copies copy_src to copy_dst with bulk copies", 0, 1},
       {"copy_chunk", 16384, "copy role: bytes per chunk (a multiple of 16)", 1024, 65536},
@@ -248,6 +274,7 @@ Sm90Gemm from_params(std::string name, bool fp8, const KernelParams& params) {
   g.cluster_m = u("cluster_m");
   g.splits = u("splits");
   g.out_f32 = u("out_f32") != 0;
+  g.tma_store = u("tma_store") != 0;
   g.bias = u("bias") != 0;
   g.copy = u("copy") != 0;
   g.copy_chunk = u("copy_chunk");

@@ -24,49 +24,66 @@ struct Epilogue {
   std::uint32_t bm = 128, bn = 128;
 };
 
-// One consumer warpgroup's 64 x bn part of tile (tm, tn), through the accumulator map of
-// dsl/async/mma.h: per column pair (col, col + 1) and row half, alpha * acc, + beta * C, + bias, then
-// one store per aligned pair (bf16: cvt.rn.bf16x2.f32 and a 32-bit store; f32: a 64-bit store) and
-// single-element stores when n is odd or at the last column; rows and columns outside m x n are
-// skipped.
+// The two values of the column pair (col, col + 1) in row `row` that accumulator registers j, j + 1
+// hold: alpha * acc, + beta * C (read only when beta != 0 and the element is inside m x n), + bias
+// (`bias`: the pair's bias, zero outside n).
+inline std::pair<Reg<f32>, Reg<f32>> pair_values(KernelBuilder& k, const Epilogue& e, const std::vector<Reg<f32>>& acc,
+                                                 std::uint32_t j, Reg<u32> row, Reg<u32> col,
+                                                 const std::pair<Reg<f32>, Reg<f32>>* bias) {
+  auto bf16_to_f32 = [&](Reg<u16> h) { return bitcast<f32>(convert<u32>(h) << 16u); };
+  auto v0 = acc[j] * e.alpha;
+  auto v1 = acc[j + 1] * e.alpha;
+  k.if_(e.beta != 0.0f && row < e.m && col < e.n, [&] {
+    auto idx = row * e.n + col;
+    auto pair = col + 1u < e.n;
+    if (e.out_f32) {
+      auto c32 = e.c.template as<f32>();
+      k.assign(v0, fma(e.beta, k.ld(c32 + idx), v0));
+      k.if_(pair, [&] { k.assign(v1, fma(e.beta, k.ld(c32 + (idx + 1u)), v1)); });
+    } else {
+      k.assign(v0, fma(e.beta, bf16_to_f32(k.ld(e.c + idx)), v0));
+      k.if_(pair, [&] { k.assign(v1, fma(e.beta, bf16_to_f32(k.ld(e.c + (idx + 1u))), v1)); });
+    }
+  });
+  if (bias) {
+    k.assign(v0, v0 + bias->first);
+    k.assign(v1, v1 + bias->second);
+  }
+  return {v0, v1};
+}
+
+// The bias of columns (col, col + 1), zero for a column outside n.
+inline std::pair<Reg<f32>, Reg<f32>> column_bias(KernelBuilder& k, const Epilogue& e, Reg<u32> col) {
+  auto bf16_to_f32 = [&](Reg<u16> h) { return bitcast<f32>(convert<u32>(h) << 16u); };
+  auto b0 = k.let<f32>(0.0f), b1 = k.let<f32>(0.0f);
+  k.if_(col < e.n, [&] {
+    k.assign(b0, bf16_to_f32(k.ld(e.bias + col)));
+    k.if_(col + 1u < e.n, [&] { k.assign(b1, bf16_to_f32(k.ld(e.bias + (col + 1u)))); });
+  });
+  return {b0, b1};
+}
+
+// One consumer warpgroup's 64 x bn part of tile (tm, tn), stored from registers through the
+// accumulator map of dsl/async/mma.h: per column pair (registers 4 cj .. 4 cj + 3: columns
+// 8 cj + 2 (lane % 4) + {0, 1}, rows lane / 4 and + 8) one store per aligned pair (bf16:
+// cvt.rn.bf16x2.f32 and a 32-bit store; f32: a 64-bit store), single-element stores when n is odd or
+// at the last column; rows and columns outside m x n are skipped.
 inline void store_tile(KernelBuilder& k, const Epilogue& e, const std::vector<Reg<f32>>& acc, Reg<u32> tm, Reg<u32> tn,
                        Reg<u32> warpgroup, Reg<u32> warp, Reg<u32> lane) {
   auto row0 = tm * e.bm + warpgroup * 64u + warp * 16u + (lane >> 2u);
   auto col0 = tn * e.bn + (lane & 3u) * 2u;
-  auto use_c = e.beta != 0.0f;
-  auto c32 = e.c.template as<f32>();
   auto d32 = e.d.template as<f32>();
-  auto bf16_to_f32 = [&](Reg<u16> h) { return bitcast<f32>(convert<u32>(h) << 16u); };
-  for (std::uint32_t cj = 0; cj < e.bn / 8; ++cj) {  // column pair cj: registers 4 cj .. 4 cj + 3
+  for (std::uint32_t cj = 0; cj < e.bn / 8; ++cj) {
     auto col = col0 + 8u * cj;
     k.if_(col < e.n, [&] {
       auto pair = col + 1u < e.n;
-      Reg<f32> bias0, bias1;
-      if (e.has_bias) {
-        bias0 = bf16_to_f32(k.ld(e.bias + col));
-        bias1 = k.let<f32>(0.0f);
-        k.if_(pair, [&] { k.assign(bias1, bf16_to_f32(k.ld(e.bias + (col + 1u)))); });
-      }
+      std::pair<Reg<f32>, Reg<f32>> bias;
+      if (e.has_bias) bias = column_bias(k, e, col);
       for (std::uint32_t half = 0; half < 2; ++half) {  // rows row0 and row0 + 8
-        const std::uint32_t j = 4 * cj + 2 * half;
         auto row = row0 + 8u * half;
         k.if_(row < e.m, [&] {
+          auto [v0, v1] = pair_values(k, e, acc, 4 * cj + 2 * half, row, col, e.has_bias ? &bias : nullptr);
           auto idx = row * e.n + col;
-          auto v0 = acc[j] * e.alpha;
-          auto v1 = acc[j + 1] * e.alpha;
-          k.if_(use_c, [&] {
-            if (e.out_f32) {
-              k.assign(v0, fma(e.beta, k.ld(c32 + idx), v0));
-              k.if_(pair, [&] { k.assign(v1, fma(e.beta, k.ld(c32 + (idx + 1u)), v1)); });
-            } else {
-              k.assign(v0, fma(e.beta, bf16_to_f32(k.ld(e.c + idx)), v0));
-              k.if_(pair, [&] { k.assign(v1, fma(e.beta, bf16_to_f32(k.ld(e.c + (idx + 1u))), v1)); });
-            }
-          });
-          if (e.has_bias) {
-            k.assign(v0, v0 + bias0);
-            k.assign(v1, v1 + bias1);
-          }
           auto aligned_pair = pair && (e.n & 1u) == 0u;  // idx even: an 8-byte (f32) or 4-byte (bf16) pair
           if (e.out_f32) {
             k.if_(aligned_pair, [&] { k.st_vec(d32 + idx, std::array<Reg<f32>, 2>{v0, v1}); }).else_([&] {
@@ -83,6 +100,63 @@ inline void store_tile(KernelBuilder& k, const Epilogue& e, const std::vector<Re
           }
         });
       }
+    });
+  }
+}
+
+// The TMA-store epilogue: a consumer warpgroup writes its 64 x bn part in boxes of 64 rows x 128
+// bytes of D (64 bf16 or 32 f32 columns), each staged in one of two 8 KB buffers of its own in shared
+// memory (128B-swizzled: the 16-byte chunk index XOR row % 8, so the pair stores of a warp hit 32
+// different banks), then stored by one thread with a TMA store that clips rows and columns outside
+// m x n. Box c + 2 reuses box c's buffer once the store from it has read it (wait_group.read 1);
+// the first box of a tile waits for every earlier store (wait_group.read 0).
+inline constexpr std::uint32_t kStoreBoxBytes = 64 * 128;
+
+struct TmaStore {
+  const TmaTensor* d_map = nullptr;  // box: 64 rows x 128 bytes, 128B swizzle
+  Reg<u32> staging;                  // shared: warpgroup w's buffers at staging + w * 2 * kStoreBoxBytes
+};
+
+inline void store_tile_tma(KernelBuilder& k, const Epilogue& e, const TmaStore& ts, const std::vector<Reg<f32>>& acc,
+                           Reg<u32> tm, Reg<u32> tn, const RoleContext& r, Reg<u32> warp, Reg<u32> lane) {
+  const std::uint32_t elem = e.out_f32 ? 4 : 2, box_cols = 128 / elem;
+  auto leader = (r.thread & 127u) == 0u;  // issues and waits for this warpgroup's stores
+  auto row_in = warp * 16u + (lane >> 2u);
+  auto row0 = tm * e.bm + r.warpgroup * 64u + row_in;
+  auto col0 = tn * e.bn + (lane & 3u) * 2u;
+  auto buffers = ts.staging + r.warpgroup * (2 * kStoreBoxBytes);
+  for (std::uint32_t box = 0; box < e.bn / box_cols; ++box) {
+    auto buffer = buffers + (box % 2) * kStoreBoxBytes;
+    if (box != 1) {  // box 1's buffer was released by box 0's wait
+      k.if_(leader, [&] { bulk_wait(k, box == 0 ? 0 : 1, /*read_only=*/true); });
+      r.sync_warpgroup();
+    }
+    for (std::uint32_t cj = box * box_cols / 8; cj < (box + 1) * box_cols / 8; ++cj) {
+      auto col = col0 + 8u * cj;
+      std::pair<Reg<f32>, Reg<f32>> bias;
+      if (e.has_bias) bias = column_bias(k, e, col);
+      for (std::uint32_t half = 0; half < 2; ++half) {
+        auto row = row0 + 8u * half;
+        auto [v0, v1] = pair_values(k, e, acc, 4 * cj + 2 * half, row, col, e.has_bias ? &bias : nullptr);
+        // Row rr of the box, byte column bc: rr * 128 + bc, the chunk bits XORed with rr % 8.
+        auto rr = row_in + 8u * half;
+        auto bc = ((lane & 3u) * 2u + (8 * cj - box * box_cols)) * elem;
+        auto offset = (rr * 128u + bc) ^ ((rr & 7u) << 4u);
+        if (e.out_f32) {
+          k.st_vec(Ptr<f32, Shared>(buffer + offset), std::array<Reg<f32>, 2>{v0, v1});
+        } else {
+          auto packed = k.reg<b32>();
+          k.instr("cvt", {isa::Type::bf16x2, isa::Type::f32}, {q::rn}, {packed, v1, v0});
+          k.st(Ptr<u32, Shared>(buffer + offset), bitcast<u32>(packed));
+        }
+      }
+    }
+    fence_proxy_async_shared(k);  // the generic-proxy writes before the async-proxy read
+    r.sync_warpgroup();
+    k.if_(leader, [&] {
+      tma_store(k, *ts.d_map, buffer,
+                {bitcast<s32>(tn * e.bn + box * box_cols), bitcast<s32>(tm * e.bm + r.warpgroup * 64u)});
+      bulk_commit(k);
     });
   }
 }

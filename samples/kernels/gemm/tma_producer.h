@@ -11,20 +11,27 @@
 namespace weft::samples {
 
 // The parameters, declared in this order: m, n, k, alpha, beta, the A and B tensor maps (one box
-// fills one stage's tile), then C and D (bf16 bits; C is read only when beta != 0).
+// fills one stage's tile, or a cluster CTA's slice of it), then C and D. C and D are bf16 bits, or
+// f32 with out_f32 (declared f32 pointers, so that the launch checks 4-byte elements; the struct holds
+// them as bf16-bit pointers either way and Epilogue reinterprets). C is read only when beta != 0.
+// With `d_box`, D is a tensor map instead (TMA-store epilogue; `d_map`, whose box is d_box) and `d`
+// is left empty.
 struct TmaGemmParams {
   Reg<u32> m, n, kdim;
   Reg<f32> alpha, beta;
   TmaTensor a_map, b_map;
   Ptr<u16, Global> c, d;
+  TmaTensor d_map;
 };
 
-// Diagnostics (a tile no tensor map can load) name the caller's line. `b_box` is the tile the B map
-// loads (a slice of the B tile in a multicasting cluster).
-// With out_f32, C and D are declared f32 pointers (the launch then checks 4-byte elements); the struct
-// holds them as bf16-bit pointers either way (Epilogue reinterprets).
+struct TmaGemmOutput {
+  bool f32 = false;
+  const SharedLayout* d_box = nullptr;  // set: D is a tensor map with this box
+};
+
+// Diagnostics (a tile no tensor map can load) name the caller's line.
 inline TmaGemmParams tma_gemm_params(KernelBuilder& k, const SharedLayout& a_tile, const SharedLayout& b_box,
-                                     bool out_f32 = false, Loc loc = Loc::current()) {
+                                     TmaGemmOutput out = {}, Loc loc = Loc::current()) {
   TmaGemmParams p;
   p.m = k.param<u32>("m", loc);
   p.n = k.param<u32>("n", loc);
@@ -33,13 +40,9 @@ inline TmaGemmParams tma_gemm_params(KernelBuilder& k, const SharedLayout& a_til
   p.beta = k.param<f32>("beta", loc);
   p.a_map = tma_param(k, "a", a_tile, loc);
   p.b_map = tma_param(k, "b", b_box, loc);
-  if (out_f32) {
-    p.c = k.param_ptr<f32>("c", loc).template as<u16>();
-    p.d = k.param_ptr<f32>("d", loc).template as<u16>();
-  } else {
-    p.c = k.param_ptr<u16>("c", loc);
-    p.d = k.param_ptr<u16>("d", loc);
-  }
+  p.c = out.f32 ? k.param_ptr<f32>("c", loc).template as<u16>() : k.param_ptr<u16>("c", loc);
+  if (out.d_box) p.d_map = tma_param(k, "d", *out.d_box, loc);
+  else p.d = out.f32 ? k.param_ptr<f32>("d", loc).template as<u16>() : k.param_ptr<u16>("d", loc);
   return p;
 }
 
