@@ -129,8 +129,14 @@ TEST_CASE("warp roles emit setmaxnreg with launch bounds ptxas honours") {
                   .body = [&](const RoleContext& r) {
                     r.sync();
                     k.if_(r.thread == 0u, [&] { k.st(out + 1, 2u); });
+                    r.sync_warpgroup();
+                    k.if_(r.thread == 128u, [&] { k.st(out + 2, 3u); });
                   }}});
   const auto ptx = k.ptx();
+  // A warpgroup's own barrier: ids 3 and 4 (after the roles' 1 and 2), computed from the warpgroup.
+  CHECK(contains(ptx, ", 3;"));
+  CHECK(contains(ptx, ", 128;"));
+  CHECK(contains(ptx, "bar.sync %r"));
   CHECK(contains(ptx, ".maxntid 384, 1, 1"));
   CHECK(contains(ptx, ".minnctapersm 1"));
   CHECK(contains(ptx, "setmaxnreg.dec.sync.aligned.u32 40;"));
