@@ -37,7 +37,7 @@ std::vector<Reg<f32>> wgmma_accumulator(KernelBuilder& k, std::uint32_t n, Loc l
 }
 
 void wgmma_bf16(KernelBuilder& k, std::vector<Reg<f32>>& acc, std::uint32_t n, Reg<u64> a_desc, Reg<u64> b_desc,
-                Pred accumulate, Loc loc) {
+                Pred accumulate, bool transpose_b, Loc loc) {
   const auto l = SourceLoc::from(loc);
   if (n < 8 || n > 256 || n % 8) {
     k.diagnose(l, fmt::format("wgmma: N = {} is not a legal shape", n), "N is a multiple of 8 in [8, 256]");
@@ -54,7 +54,7 @@ void wgmma_bf16(KernelBuilder& k, std::vector<Reg<f32>>& acc, std::uint32_t n, R
   k.emit_form("wgmma.bf16.ss", isa::Type::none, isa::Type::none, q,
               {list(ids), ir::Operand::r(a_desc.id()), ir::Operand::r(b_desc.id()),
                ir::Operand::r(accumulate.id(), accumulate.negated()), ir::Operand::imm(1), ir::Operand::imm(1),
-               ir::Operand::imm(0), ir::Operand::imm(0)},
+               ir::Operand::imm(0), ir::Operand::imm(transpose_b ? 1 : 0)},
               l);
 }
 

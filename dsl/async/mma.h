@@ -74,8 +74,10 @@ void ldmatrix_x4(KernelBuilder& k, Fragment<b32, 4>& d, Reg<u32> addr, bool tran
 
 // wgmma (sm_90a): acc (N/2 f32 registers) = A(desc) * B(desc) (+ acc when `accumulate`).
 // N must be a multiple of 8 in [8, 256]: anything else is a diagnostic naming the legal values.
+// `transpose_b`: B is MN-major in shared memory (imm-trans-b 1; its descriptor from
+// SharedTile::wgmma_descriptor_mn), e.g. a row-major K x N B (the NN layout).
 void wgmma_bf16(KernelBuilder& k, std::vector<Reg<f32>>& acc, std::uint32_t n, Reg<u64> a_desc, Reg<u64> b_desc,
-                Pred accumulate, Loc loc = Loc::current());
+                Pred accumulate, bool transpose_b = false, Loc loc = Loc::current());
 void wgmma_fence(KernelBuilder& k, Loc loc = Loc::current());
 void wgmma_commit(KernelBuilder& k, Loc loc = Loc::current());
 void wgmma_wait(KernelBuilder& k, std::uint32_t pending = 0, Loc loc = Loc::current());

@@ -72,6 +72,15 @@ std::uint64_t wgmma_descriptor_bits(std::uint32_t start, const SharedLayout& l) 
   return ((start >> 4) & 0x3FFFull) | (1ull << 16) | (((sbo(l) >> 4) & 0x3FFFull) << 32) | (layout << 62);
 }
 
+std::uint64_t wgmma_descriptor_bits_mn(std::uint32_t start, const SharedLayout& l, std::uint32_t mn_stride) {
+  // MN-major (PTX ISA, "matrix descriptor"; CUTLASS's canonical ((8,n),(8,k)) : ((1,LBO),(8,SBO)) in
+  // 16-byte units for 128B): the leading byte offset steps between swizzle spans along MN, the stride
+  // byte offset between groups of 8 K rows.
+  const std::uint64_t layout = l.swizzle == Swizzle::b128 ? 1 : l.swizzle == Swizzle::b64 ? 2 : l.swizzle == Swizzle::b32 ? 3 : 0;
+  return ((start >> 4) & 0x3FFFull) | (((std::uint64_t{mn_stride} >> 4) & 0x3FFFull) << 16) |
+         (((sbo(l) >> 4) & 0x3FFFull) << 32) | (layout << 62);
+}
+
 std::uint64_t tcgen05_descriptor_bits(std::uint32_t start, const SharedLayout& l) {
   // sm_100 descriptor: as sm_90's in the low fields, version 1 in [46, 48), layout in [61, 64):
   // 2 = 128B, 4 = 64B, 6 = 32B swizzle.
@@ -92,6 +101,13 @@ Reg<u64> SharedTile::descriptor(std::uint64_t fixed_bits, std::uint32_t byte_off
 
 Reg<u64> SharedTile::wgmma_descriptor(std::uint32_t byte_offset, Loc loc) const {
   return descriptor(wgmma_descriptor_bits(0, layout_), byte_offset, loc);
+}
+
+Reg<u64> SharedTile::wgmma_descriptor_mn(std::uint32_t byte_offset, std::uint32_t mn_stride, Loc loc) const {
+  if (mn_stride % 16 || mn_stride >= (1u << 18))
+    k_->diagnose(SourceLoc::from(loc), fmt::format("wgmma descriptor: MN stride of {} bytes", mn_stride),
+                 "a multiple of 16 below 256 KB");
+  return descriptor(wgmma_descriptor_bits_mn(0, layout_, mn_stride), byte_offset, loc);
 }
 
 Reg<u64> SharedTile::tcgen05_descriptor(std::uint32_t byte_offset, Loc loc) const {

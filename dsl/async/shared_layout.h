@@ -42,6 +42,11 @@ class SharedTile {
   Reg<u32> address(Src<u32> row, Src<u32> col, Loc loc = Loc::current()) const;
   // Matrix descriptors of a K-major operand starting at this tile (byte offset added to the start).
   Reg<u64> wgmma_descriptor(std::uint32_t byte_offset = 0, Loc loc = Loc::current()) const;
+  // The wgmma descriptor of an MN-major operand (wgmma's imm-trans 1): this tile's rows are K rows,
+  // each one swizzle span of MN elements (64 bf16 for 128B), and the next span of MN elements is
+  // `mn_stride` bytes further (the leading byte offset); groups of 8 K rows are 8 rows apart (the
+  // stride byte offset). A k-step of 16 K rows is a byte offset of 16 rows.
+  Reg<u64> wgmma_descriptor_mn(std::uint32_t byte_offset, std::uint32_t mn_stride, Loc loc = Loc::current()) const;
   Reg<u64> tcgen05_descriptor(std::uint32_t byte_offset = 0, Loc loc = Loc::current()) const;
 
  private:
@@ -58,6 +63,7 @@ SharedTile shared_tile_at(KernelBuilder& k, Reg<u32> base, const SharedLayout& l
 
 // The descriptor bit fields, exposed for tests and the docs.
 std::uint64_t wgmma_descriptor_bits(std::uint32_t start, const SharedLayout& l);
+std::uint64_t wgmma_descriptor_bits_mn(std::uint32_t start, const SharedLayout& l, std::uint32_t mn_stride);
 std::uint64_t tcgen05_descriptor_bits(std::uint32_t start, const SharedLayout& l);
 
 }  // namespace weft

@@ -37,6 +37,12 @@ TEST_CASE("matrix descriptor fields") {
   CHECK(((w >> 16) & 0x3FFF) == 1);            // leading byte offset (unused for swizzled K-major)
   CHECK(((w >> 32) & 0x3FFF) == 1024 / 16);    // 8 rows of 128 bytes
   CHECK((w >> 62) == 1);                       // 128B swizzle
+  // MN-major (a K x N row-major B in panels of 64 columns x 64 K rows): spans 8 KB apart.
+  const auto mn = wgmma_descriptor_bits_mn(0x400, l, 8192);
+  CHECK((mn & 0x3FFF) == 0x40);
+  CHECK(((mn >> 16) & 0x3FFF) == 8192 / 16);  // leading byte offset: the next 64 columns
+  CHECK(((mn >> 32) & 0x3FFF) == 1024 / 16);  // stride byte offset: the next 8 K rows
+  CHECK((mn >> 62) == 1);
   const auto t = tcgen05_descriptor_bits(0x400, l);
   CHECK(((t >> 46) & 3) == 1);                 // descriptor version
   CHECK((t >> 61) == 2);                       // 128B swizzle in the sm_100 encoding

@@ -183,7 +183,7 @@ bool check_sm90(WeftGemmSm90& g, Cublas* cublas, const Case90& cs) {
     }
   } else {
     a16 = random_bf16(std::size_t{m} * k, 1);
-    b16 = random_bf16(std::size_t{n} * k, 2);
+    b16 = random_bf16(std::size_t{n} * k, 2);  // n x k (TN) or k x n (NN)
     av = values_of(a16);
     bv = values_of(b16);
   }
@@ -201,7 +201,7 @@ bool check_sm90(WeftGemmSm90& g, Cublas* cublas, const Case90& cs) {
   if (o.block_scales) x.a_scales = dsa.raw(), x.b_scales = dsb.raw();
   // Twice: split-K's counters must be left at zero for the next launch.
   for (int run = 0; run < 2; ++run) g.run(m, n, k, scale, beta, x);
-  auto ref = reference(cublas, small, m, n, k, scale, beta, av, bv, false, c);
+  auto ref = reference(cublas, small, m, n, k, scale, beta, av, bv, o.nn, c);
   if (!ref) return false;
   auto& want = *ref;
   if (o.bias)
@@ -267,6 +267,15 @@ bool run_sm90(Cublas* cublas, bool fp8) {
     ok &= check_sm90(g, cublas, {64, 7168, 7168});
     ok &= check_sm90(g, cublas, {200, 296, 720, 1.0f, 0.5f});
     ok &= check_sm90(g, cublas, {100, 104, 64});  // fewer K tiles than parts: empty parts add zero
+  }
+  if (!fp8) {  // NN: B k x n row-major, MN-major tiles; with clusters and split-K too
+    auto g = WeftGemmSm90::load(opts({.nn = true}));
+    ok &= check_sm90(g, cublas, {256, 384, 512, 1.5f, 0.5f});
+    ok &= check_sm90(g, cublas, {77, 200, 136, 1.0f, 1.0f});
+    ok &= check_sm90(g, cublas, {4096, 4096, 4096});
+    auto gc = WeftGemmSm90::load(opts({.bn = 256, .cluster_m = 2, .splits = 2, .nn = true}));
+    ok &= check_sm90(gc, cublas, {384, 512, 256, 1.0f, 0.5f});
+    ok &= check_sm90(gc, cublas, {2048, 2048, 2048});
   }
   {  // f32 output with bias, in a cluster with split-K
     auto g = WeftGemmSm90::load(opts({.cluster_m = 2, .splits = 2, .out_f32 = true, .bias = true}));

@@ -133,10 +133,11 @@ struct Sm90Options {
   bool out_f32 = false, bias = false;
   bool block_scales = false;           // fp8 only: DeepSeek-V3 block scales
   bool tma_store = true;               // D through shared memory and TMA (needs n x element size % 16 == 0)
+  bool nn = false;                     // bf16 only: B is k x n row-major (else n x k)
   std::vector<std::string> extra;
 };
 
-// The operands of one Hopper GEMM: A m x k and B n x k row-major (bf16 or e4m3), C and D m x n
+// The operands of one Hopper GEMM: A m x k and B n x k row-major (bf16 or e4m3; NN: B k x n), C and D m x n
 // row-major (bf16, or f32 with out_f32), bias n bf16 (with bias), and with block scales (fp32,
 // KB = ceil(k / 128)):
 //   a_scales: KB x m row-major, a_scales[kb * m + row] scales A[row][128 kb .. 128 kb + 127];
@@ -164,6 +165,8 @@ struct WeftGemmSm90 {
                                          std::string("tma_store=") + (o.tma_store ? "1" : "0")};
     if (o.fp8) settings.push_back(std::string("block_scales=") + (o.block_scales ? "1" : "0"));
     else if (o.block_scales) throw std::runtime_error("gemm_bf16_sm90: block scales are for the fp8 kernel");
+    if (!o.fp8) settings.push_back(std::string("nn=") + (o.nn ? "1" : "0"));
+    else if (o.nn) throw std::runtime_error("gemm_e4m3_sm90: fp8 wgmma takes K-major B only (TN); transpose B once");
     settings.insert(settings.end(), o.extra.begin(), o.extra.end());
     const std::string name = o.fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90";
     const auto em = weft::samples::emit(name, weft::rt::device_props(0).sm(), settings);
@@ -180,6 +183,7 @@ struct WeftGemmSm90 {
     if (opt.bias) s += " +bias";
     if (opt.block_scales) s += " block-scaled";
     if (!opt.tma_store) s += " register-stores";
+    if (opt.nn) s += " NN";
     return s;
   }
 
@@ -194,6 +198,9 @@ struct WeftGemmSm90 {
                                std::to_string(16 / elem) + ": TMA needs every row of A and B (k elements of " +
                                std::to_string(elem) + " bytes) to start on a 16-byte boundary (pad K with zeros)");
     if (x.a % 16 || x.b % 16) throw std::runtime_error(name + ": A and B must be 16-byte aligned (TMA)");
+    if (opt.nn && n % 8)
+      throw std::runtime_error(name + ": NN: n = " + std::to_string(n) + " is not a multiple of 8: TMA needs every row "
+                               "of B (n bf16) to start on a 16-byte boundary");
     const std::uint32_t out_bytes = opt.out_f32 ? 4 : 2, pair = 2 * out_bytes;
     if (x.d % pair || (beta != 0.0f && x.c % pair))
       throw std::runtime_error(name + ": C and D must be " + std::to_string(pair) +
@@ -216,7 +223,8 @@ struct WeftGemmSm90 {
     const TmaDtype dt = opt.fp8 ? TmaDtype::u8 : TmaDtype::bf16;
     const std::uint32_t bk = 128 / elem;
     auto ad = TmaDesc::packed(dt, {k, m}, {bk, 128});
-    auto bd = TmaDesc::packed(dt, {k, n}, {bk, opt.bn / cm});  // each CTA of a cluster loads a slice of B
+    // TN: each CTA of a cluster loads a slice of B's rows; NN: B (k x n) in panels of 64 columns.
+    auto bd = opt.nn ? TmaDesc::packed(dt, {n, k}, {64, bk}) : TmaDesc::packed(dt, {k, n}, {bk, opt.bn / cm});
     auto dd = TmaDesc::packed(opt.out_f32 ? TmaDtype::f32 : TmaDtype::bf16, {n, m}, {128 / out_bytes, 64});
     ad.swizzle = bd.swizzle = dd.swizzle = TmaSwizzle::b128;
     auto& kern = module.kernel(name);

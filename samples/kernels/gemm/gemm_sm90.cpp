@@ -2,7 +2,8 @@
 //   gemm_bf16_sm90: D = alpha * A * B^T + beta * C (+ bias), bf16 A and B;
 //   gemm_e4m3_sm90: the same with e4m3 A and B (per-tensor scales folded into alpha), or with
 //                   DeepSeek-V3's block scales (block_scales=1).
-// A is M x K row-major, B is N x K row-major ("TN": both K-major), C and D are M x N row-major, bf16
+// A is M x K row-major, B is N x K row-major ("TN": both K-major; bf16 also takes B K x N row-major,
+// "NN", with nn=1: B's tiles are then MN-major and wgmma transposes them), C and D are M x N row-major, bf16
 // or (out_f32=1) f32; fp32 accumulation; any M, N, K (TMA zero-fills out-of-bounds reads; the
 // epilogue's TMA stores clip to M x N, or with tma_store=0 its register stores check bounds).
 //
@@ -51,6 +52,7 @@ struct Sm90Gemm {
   std::uint32_t bn = 128, stages = 0, group_m = 8, cluster_m = 1, splits = 1;
   bool out_f32 = false, bias = false, block_scales = false;
   bool tma_store = true;
+  bool nn = false;  // bf16 only: B is K x N row-major (MN-major tiles, wgmma imm-trans-b)
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2;
 };
@@ -75,15 +77,24 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
     k.error("gemm: the TMA-store epilogue stores boxes of 128 bytes of D (" + std::to_string(128 / out_bytes) +
                 " columns), so bn must be a multiple of " + std::to_string(128 / out_bytes),
             "another bn, or tma_store=0 (stores from registers)");
+  if (g.nn && bn % (64 * g.cluster_m))
+    k.error("gemm: NN loads B in panels of 64 columns (128 bytes)" +
+                std::string(g.cluster_m > 1 ? ", split between the CTAs of the cluster," : "") +
+                " so bn must be a multiple of " + std::to_string(64 * g.cluster_m),
+            "bn = " + std::to_string(64 * g.cluster_m) + ", " + std::to_string(128 * g.cluster_m) + ", ...");
   if (g.cluster_m > 1 && bn % (16 * g.cluster_m))
     k.error("gemm: with cluster_m = " + std::to_string(g.cluster_m) + " each CTA multicasts bn / " +
                 std::to_string(g.cluster_m) + " rows of B, which must be a multiple of 8 (the swizzle's 1024-byte atom)",
             "bn a multiple of " + std::to_string(16 * g.cluster_m));
 
-  // Shared memory: per stage an A tile (128 x bk) and a B tile (bn x bk), 128B-swizzled.
+  // Shared memory: per stage an A tile (128 x bk) and a B tile (bn x bk), 128B-swizzled. NN: the B
+  // tile is bn / 64 panels of bk K rows x 64 columns (MN-major), one box each.
+  constexpr std::uint32_t kPanelCols = 64;
   const SharedLayout a_layout{.rows = kBM, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
   const SharedLayout b_layout{.rows = bn, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
-  const SharedLayout b_box{.rows = bn / g.cluster_m, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
+  const SharedLayout b_panel{.rows = bk, .cols = kPanelCols, .elem = elem, .swizzle = Swizzle::b128};
+  const SharedLayout b_box = g.nn ? b_panel
+                                  : SharedLayout{.rows = bn / g.cluster_m, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
   const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
   const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
   // After the GEMM's stages: the TMA-store staging (two 8 KB boxes per consumer warpgroup), then the
@@ -142,7 +153,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
   warp_roles(k, {
       {.name = "producer", .warpgroups = 1, .registers = 40, .body = [&](const RoleContext& r) {
          k.if_(r.thread < 32u, [&] {
-           tma_producer_loop(k, pipe, work, {a_map, b_map, kBM, bn, bk, stage_a, stage_b});
+           tma_producer_loop(k, pipe, work, {a_map, b_map, kBM, bn, bk, stage_a, stage_b, g.nn ? kPanelCols : 0});
          });
          if (g.copy)
            k.if_(r.thread == 32u, [&] {
@@ -161,13 +172,17 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
          // rows); `overwrite`: the first one replaces dst instead of adding to it (scale-d false).
          auto mma = [&](std::vector<Reg<f32>>& dst, Reg<u32> stage, bool overwrite) {
            auto a_tile = shared_tile_at(k, stage_a(stage) + a_offset, a_layout);
-           auto b_tile = shared_tile_at(k, stage_b(stage), b_layout);
+           auto b_tile = shared_tile_at(k, stage_b(stage), g.nn ? b_panel : b_layout);
            wgmma_fence(k);
            for (std::uint32_t kk = 0; kk < bk / k_step; ++kk) {
-             auto ad = a_tile.wgmma_descriptor(kk * 32), bd = b_tile.wgmma_descriptor(kk * 32);
+             // K-major: k-step kk is 32 bytes along the swizzled rows; NN: 16 K rows further down
+             // the panels, whose 64-column spans are a panel apart.
+             auto ad = a_tile.wgmma_descriptor(kk * 32);
+             auto bd = g.nn ? b_tile.wgmma_descriptor_mn(kk * k_step * b_panel.row_bytes(), b_panel.bytes())
+                            : b_tile.wgmma_descriptor(kk * 32);
              auto accumulate = k.let_pred(!(overwrite && kk == 0));
              if (g.fp8) wgmma_fp8(k, dst, bn, ad, bd, accumulate);
-             else wgmma_bf16(k, dst, bn, ad, bd, accumulate);
+             else wgmma_bf16(k, dst, bn, ad, bd, accumulate, /*transpose_b=*/g.nn);
            }
            wgmma_commit(k);
          };
@@ -257,6 +272,9 @@ std::vector<KernelParam> sm90_params(bool fp8) {
       {"copy", 0, "1: a producer-side warp also copies copy_src to copy_dst with bulk copies", 0, 1},
       {"copy_chunk", 16384, "copy role: bytes per chunk (a multiple of 16)", 1024, 65536},
       {"copy_stages", 2, "copy role: chunks in flight per CTA", 1, 8}};
+  if (!fp8)  // fp8 wgmma has no transpose: B must be K-major
+    p.push_back({"nn", 0, "B layout: 0 = N x K row-major (TN), 1 = K x N row-major (NN: MN-major tiles, "
+                          "wgmma imm-trans-b)", 0, 1});
   if (fp8)
     p.push_back({"block_scales", 0, "1: DeepSeek-V3 block scales (fp32 a_scales per row and 128-wide K block, "
                                     "b_scales per 128 x 128 block)", 0, 1});
@@ -280,6 +298,7 @@ Sm90Gemm from_params(std::string name, bool fp8, const KernelParams& params) {
   g.copy_chunk = u("copy_chunk");
   g.copy_stages = u("copy_stages");
   g.block_scales = fp8 && u("block_scales") != 0;
+  g.nn = !fp8 && u("nn") != 0;
   return g;
 }
 

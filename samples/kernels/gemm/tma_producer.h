@@ -51,13 +51,17 @@ struct TmaOperands {
   const TmaTensor& b;
   std::uint32_t bm, bn, bk;                        // box rows of A, tile rows of B, and box columns (K)
   std::function<Reg<u32>(Reg<u32>)> stage_a, stage_b;  // stage -> shared address of its A / B tile
+  // B MN-major (a K x N row-major B, the NN layout): the B tile is bn / b_panel_cols panels of
+  // b_panel_cols columns x bk K rows, one box each, one after the other in the stage.
+  std::uint32_t b_panel_cols = 0;                  // 0: B is K-major (N x K row-major, TN)
 };
 
 // For each unit this CTA owns (persistent, in the shared tile order), for each of its K tiles: wait
 // for a free stage and have one elected lane load the A and B boxes into it. In a cluster of
 // cluster_m CTAs (vertically adjacent tiles, one tile column), B is shared: CTA r loads rows
 // [r, r + 1) * bn / cluster_m of the B tile and multicasts them into every CTA's stage (the B map's
-// box is bn / cluster_m rows), so each stage still receives a whole A tile and a whole B tile.
+// box is bn / cluster_m rows), so each stage still receives a whole A tile and a whole B tile. An
+// MN-major B is loaded as panels, CTA r of a cluster taking panels [r, r + 1) * panels / cluster_m.
 inline void tma_producer_loop(KernelBuilder& k, Pipeline& pipe, const WorkUnits& work, const TmaOperands& op) {
   auto st = pipe.state();
   const std::uint32_t cm = work.cluster_m;
@@ -72,11 +76,20 @@ inline void tma_producer_loop(KernelBuilder& k, Pipeline& pipe, const WorkUnits&
       k.if_(k.elect_sync(), [&] {
         auto kx = bitcast<s32>(kt * op.bk);
         tma_load(k, op.a, op.stage_a(st.stage), {kx, row_a}, pipe.full(st), &pipe);
-        if (cm == 1)
-          tma_load(k, op.b, op.stage_b(st.stage), {kx, row_b}, pipe.full(st), &pipe);
-        else
-          tma_load_multicast(k, op.b, op.stage_b(st.stage) + b_offset, {kx, row_b}, pipe.full(st), (1u << cm) - 1u,
-                             &pipe);
+        auto load_b = [&](Reg<u32> dst, std::initializer_list<Src<s32>> at) {
+          if (cm == 1) tma_load(k, op.b, dst, at, pipe.full(st), &pipe);
+          else tma_load_multicast(k, op.b, dst, at, pipe.full(st), (1u << cm) - 1u, &pipe);
+        };
+        if (!op.b_panel_cols) {
+          load_b(op.stage_b(st.stage) + b_offset, {kx, row_b});
+        } else {
+          const std::uint32_t mine = op.bn / op.b_panel_cols / cm;  // panels this CTA loads
+          for (std::uint32_t p = 0; p < mine; ++p) {
+            auto panel = work.rank * mine + p;
+            load_b(op.stage_b(st.stage) + panel * b_slice,
+                   {bitcast<s32>(u.tn * op.bn + panel * op.b_panel_cols), bitcast<s32>(kt * op.bk)});
+          }
+        }
       });
       pipe.producer_commit(st);
       pipe.advance(st);
