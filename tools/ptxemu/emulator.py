@@ -1,35 +1,41 @@
-"""A PTX emulator for weft's communication kernels and its sm_80-path GEMMs: runs the PTX that
-`weft emit` writes for all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine
-(run_checks.py) and for gemm_bf16_sm80 and gemm_e4m3_sm89 (run_gemm_checks.py) on the CPU.
+"""A PTX emulator for weft's communication kernels and its GEMMs: runs the PTX that `weft emit`
+writes for all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine (run_checks.py), for
+gemm_bf16_sm80 and gemm_e4m3_sm89 (run_gemm_checks.py) and for gemm_bf16_sm90 and gemm_e4m3_sm90
+(run_gemm90_checks.py) on the CPU.
 
 Kernel parses and compiles the subset of PTX those kernels use (integer and f32 arithmetic, bf16x2
-conversion, predicates and branches, ld/st/atom.add on global memory with any order and scope,
-fence, bar.sync 0, shfl.sync.idx, nanosleep, ret; for the GEMMs cp.async (.ca/.cg, src-size
-zero-fill, commit_group, wait_group, wait_all), ldmatrix.m8n8 .x1/.x2/.x4 [.trans] .b16,
-mma.sync m16n8k16 bf16 and m16n8k32 e4m3 with f32 accumulators, u16 loads and stores, dynamic
-shared memory); anything else raises EmuError("unsupported instruction"), so a kernel that starts
-using a new instruction fails loudly instead of being emulated wrongly. Emu runs one launch: grid.x
-x grid.y CTAs (for the comm kernels grid.y = the virtual ranks), every thread with its own registers
-(raw bits), under a randomized scheduler: a thread runs until it blocks (bar.sync, a warp-collective
-instruction waiting for its warp, nanosleep in a spin loop, exit) or its random time slice ends, and
-each CTA (with warp_speeds, each warp) gets a random speed, so CTAs, ranks and warps overtake one
-another.
+conversion, predicates and branches, ld/st/atom.add/red.add on global memory with any order and
+scope, ld/st on shared memory, fence, named barriers (bar.sync / bar.arrive with ids and thread
+counts), shfl.sync.idx, nanosleep, ret; for the GEMMs cp.async (.ca/.cg, src-size zero-fill,
+commit_group, wait_group, wait_all), ldmatrix.m8n8 .x1/.x2/.x4 [.trans] .b16, mma.sync m16n8k16
+bf16 and m16n8k32 e4m3 with f32 accumulators, u16 loads and stores, static and dynamic shared
+memory, byte-array parameters (tensor maps); the sm_90 instructions, mbarriers, TMA, wgmma and
+clusters, are hopper.py's, tma.py's and wgmma.py's); anything else raises EmuError("unsupported
+instruction"), so a kernel that starts using a new instruction fails loudly instead of being
+emulated wrongly. Emu runs one launch: grid.x x grid.y CTAs (for the comm kernels grid.y = the
+virtual ranks; clusters along x from .reqnctapercluster), every thread with its own registers (raw
+bits), under a randomized scheduler: a thread runs until it blocks (a barrier, a warp- or
+warpgroup-collective instruction waiting for its warp or warpgroup, nanosleep in a spin loop, a
+failed mbarrier wait, exit) or its random time slice ends, and each CTA (with warp_speeds, each
+warp) gets a random speed, so CTAs, ranks and warps overtake one another.
 
 Checked while running: every global access inside one allocation and aligned to its size
-(Memory.check), every shared access inside the dynamic shared memory and aligned (Shared.check),
-bar.sync with exited threads, warp collectives with exited or divergent lanes, and deadlock: three
-rounds in which nothing was stored, no collective completed, nothing exited, and every running
-thread spun through a full wait with its flag read after the last store. Memory.wcount counts the
-writes to every byte, for the write-once checks in checks.py and run_gemm_checks.py.
+(Memory.check), every shared access inside a static variable or the dynamic shared memory and
+aligned (Shared.check), bar.sync 0 with exited threads, collectives with exited or divergent lanes,
+and deadlock: three rounds in which nothing was stored, no collective completed, nothing exited, and
+every running thread spun through a full wait with its flag read after the last store (threads
+parked on an mbarrier or at a barrier do not run). Memory.wcount counts the writes to every byte,
+for the write-once checks in checks.py and the GEMM runners.
 
 cp.async: a copy reads global memory at issue and lands in shared memory either at issue or only at
 the wait_group that covers its group (Emu cp_async="issue" / "wait"), the two ends of what a GPU may
-do; shared memory starts as 0xff bytes (NaN in bf16 and e4m3), so a tile read before it landed
-shows. ldmatrix and mma.sync follow the fragment maps of the PTX ISA's figures as this file reads
-them (_frag_maps, Kernel.ldmatrix): that reading is the same one the GEMM's addressing was written
-from, so the GEMM checks cover addressing, predication, zero-fill, pipeline ordering and coverage,
-not the fragment layouts themselves (a misreading shared by both passes here). mma.sync computes
-A B + C in float64 and rounds once to f32 (the hardware's summation order is not modelled).
+do (TMA and wgmma have the same two models: tma.py, wgmma.py); shared memory starts as 0xff bytes
+(NaN in bf16 and e4m3), so a tile read before it landed shows. ldmatrix and mma.sync follow the
+fragment maps of the PTX ISA's figures as this file reads them (_frag_maps, Kernel.ldmatrix): that
+reading is the same one the GEMM's addressing was written from, so the GEMM checks cover addressing,
+predication, zero-fill, pipeline ordering and coverage, not the fragment layouts themselves (a
+misreading shared by both passes here). mma.sync computes A B + C in float64 and rounds once to f32
+(the hardware's summation order is not modelled).
 
 Limits: memory is sequentially consistent (one byte array, each access atomic and immediately
 visible everywhere), so this checks algorithms, indexing, protocols (rendezvous, epochs, counters)
@@ -37,8 +43,8 @@ and write coverage, not memory-model reorderings (a missing fence or a .gpu wher
 passes here; the verifier's peer-pointer rule covers scopes) and not performance (no timing, bank
 conflicts or register pressure). fma.rn.f32 rounds twice (through a double), rarely off by one ulp.
 The lanes of a warp are scheduled independently (as Volta and later may) and meet only at warp
-collectives. Launches are small (a few CTAs of 64 to 256 threads, thousands of packets): Python
-runs roughly a million PTX instructions a second.
+collectives; bra.uni is not checked for uniformity. Launches are small (a few CTAs of 64 to 384
+threads): Python runs roughly a million PTX instructions a second.
 """
 import bisect
 import random
@@ -152,35 +158,75 @@ def split_ops(s):
 
 
 SPEEDS = [1.0, 1.0, 0.3, 0.05]
-SPECIAL = {"%tid.x", "%ctaid.x", "%ctaid.y", "%nctaid.x", "%laneid", "%ntid.x"}
+SPECIAL = {"%tid.x", "%ctaid.x", "%ctaid.y", "%nctaid.x", "%laneid", "%ntid.x", "%cluster_ctarank",
+           "%cluster_nctarank", "%clusterid.x", "%nclusterid.x", "%cluster_ctaid.x", "%cluster_nctaid.x"}
 SMEM_BASE = 0x400  # the shared-window address of dynamic shared memory (1024-aligned, not 0)
+STATIC_BASE = 0x10  # static .shared variables (mbarriers) go from here up to SMEM_BASE
+PARAM_BASE = 0x7F0000000000  # `mov.u64 %rd, param` of a byte-array parameter: an address in this window
 
-# control kinds; K_WARP: a warp-collective instruction (shfl.sync, ldmatrix, mma.sync), run by
-# Emu.run once all 32 lanes have reached it, as extra(lanes)
-K_ALU, K_BRA, K_BAR, K_WARP, K_SLEEP, K_RET = range(6)
+# control kinds; K_WARP / K_WG: a warp- / warpgroup-collective instruction (shfl.sync, ldmatrix,
+# mma.sync, elect.sync / wgmma, setmaxnreg), run by Emu.run once all 32 / 128 threads have reached
+# it, as extra(lanes); K_PARK: fn(t) may return PARK_AFTER (a failed mbarrier.try_wait: the thread
+# moves on, but is not scheduled again until the barrier completes a phase) or PARK_AT (it blocks at
+# the instruction and runs it again when woken)
+K_ALU, K_BRA, K_BAR, K_WARP, K_SLEEP, K_RET, K_WG, K_PARK = range(8)
+PARK_AFTER, PARK_AT = 1, 2
 
 
 class Shared:
-    """One CTA's dynamic shared memory at SMEM_BASE, poisoned with 0xff bytes (a NaN in bf16 and in
-    e4m3), so that a read of bytes no cp.async has landed yet shows in the results."""
+    """One CTA's shared memory, addressed by its shared-window address: static variables (the
+    kernel's `.shared` arrays: mbarriers) from STATIC_BASE, dynamic shared memory at SMEM_BASE, all
+    poisoned with 0xff bytes (a NaN in bf16 and in e4m3), so that a read of bytes no copy has landed
+    yet shows in the results. `np` is a numpy view of the same bytes. mbarriers live in `mbars`
+    (address -> hopper.Mbarrier), not in the bytes: a plain access to a live barrier is an error."""
 
-    def __init__(self, size):
-        self.mem = bytearray(b"\xff" * size)
+    def __init__(self, size, statics=(), base=SMEM_BASE):
+        self.base, self.size = base, size
+        self.mem = bytearray(b"\xff" * (base + size))
+        self.np = np.frombuffer(self.mem, dtype=np.uint8)
+        self.statics = sorted(statics)  # (address, bytes, name)
+        self.static_starts = [a for a, _, _ in self.statics]
+        self.mbars = {}
+        self.unfenced = {}  # hopper: thread -> shared ranges it stored with no fence.proxy.async since
 
     def check(self, a, n, what):
         if a % n:
             raise EmuError(f"{what}: misaligned shared address {a:#x} for {n} bytes")
-        if a < SMEM_BASE or a + n > SMEM_BASE + len(self.mem):
-            raise EmuError(f"{what}: shared [{a:#x}, +{n}) outside the {len(self.mem)} bytes of dynamic shared "
-                           f"memory at {SMEM_BASE:#x}")
+        if self.base <= a and a + n <= self.base + self.size:
+            return
+        i = bisect.bisect_right(self.static_starts, a) - 1
+        if i >= 0:
+            sa, sn, name = self.statics[i]
+            if a + n <= sa + sn:
+                if any(a < b + 8 and b < a + n for b in self.mbars):
+                    raise EmuError(f"{what}: shared [{a:#x}, +{n}) overlaps a live mbarrier in {name}")
+                return
+        raise EmuError(f"{what}: shared [{a:#x}, +{n}) outside the {self.size} bytes of dynamic shared "
+                       f"memory at {self.base:#x} and every static shared variable")
 
     def read(self, a, n, what):
         self.check(a, n, what)
-        return self.mem[a - SMEM_BASE:a - SMEM_BASE + n]
+        return self.mem[a:a + n]
 
     def write(self, a, data, what):
         self.check(a, len(data), what)
-        self.mem[a - SMEM_BASE:a - SMEM_BASE + len(data)] = data
+        self.mem[a:a + len(data)] = data
+
+
+class Cta:
+    """What the threads of one CTA share besides global memory: shared memory, named barriers
+    (id -> [arrived, expected, waiting threads]), the wgmma state of each warpgroup (hopper.py), and
+    its cluster (the Ctas of the cluster by rank; a CTA alone is a cluster of one)."""
+
+    def __init__(self, index, ctaid, smem):
+        self.index, self.ctaid, self.smem = index, ctaid, smem
+        self.threads = []
+        self.bars = {}
+        self.exited = 0
+        self.wg = {}
+        self.cluster = [self]
+        self.rank = 0
+        self.cluster_state = None  # hopper: barrier.cluster, shared by the cluster's CTAs
 
 
 def _addr(s):
@@ -227,13 +273,38 @@ class Kernel:
     def __init__(self, text):
         body = text[text.index(".entry"):]
         self.name = re.match(r"\.entry (\w+)", body).group(1)
-        self.params = re.findall(r"\.param \.(\w+) (\w+)", body[: body.index(")")])
+        # parameters: (type, name); a byte array `.param .align A .b8 name[N]` (a tensor map) has type
+        # "b8", its size in param_bytes and an address in the PARAM_BASE window (`mov.u64 %rd, name`)
+        self.params, self.param_bytes, self.symbols = [], {}, {}
+        for align, ty, pname, size in re.findall(r"\.param\s+(?:\.align\s+(\d+)\s+)?\.(\w+)\s+(\w+)(?:\[(\d+)\])?",
+                                                 body[: body.index(")")]):
+            self.params.append((ty, pname))
+            if size:
+                self.param_bytes[pname] = int(size)
+                self.symbols[pname] = PARAM_BASE + 256 * len(self.param_bytes)
         m = re.search(r"\.reqntid (\d+)", body)
         self.reqntid = int(m.group(1)) if m else None
-        # dynamic shared memory: `.extern .shared ... name[]` (at SMEM_BASE), its size from the signature
-        self.shared_syms = set(re.findall(r"\.extern \.shared [^;]*?(\w+)\[\];", text))
+        m = re.search(r"\.maxntid (\d+)", body)
+        self.maxntid = int(m.group(1)) if m else None
+        m = re.search(r"\.reqnctapercluster (\d+)(?:, *(\d+))?(?:, *(\d+))?", body)
+        self.cluster = tuple(int(x or 1) for x in m.groups()) if m else (1, 1, 1)
+        # dynamic shared memory: `.extern .shared ... name[]` (at SMEM_BASE), its size from the signature;
+        # static `.shared .align A .b8 name[N]` variables from STATIC_BASE, below it
+        for sym in re.findall(r"\.extern \.shared [^;]*?(\w+)\[\];", text):
+            self.symbols[sym] = SMEM_BASE
         m = re.search(r"//! dynamic_smem (\d+)", text)
         self.dynamic_smem = int(m.group(1)) if m else 0
+        self.statics, top = [], STATIC_BASE
+        for align, ty, sym, count in re.findall(r"^\s*\.shared\s+\.align\s+(\d+)\s+\.(\w+)\s+(\w+)\[(\d+)\];", body,
+                                               re.M):
+            size = int(count) * {"b8": 1, "u8": 1, "b16": 2, "u16": 2, "b32": 4, "u32": 4, "b64": 8, "u64": 8}[ty]
+            top = (top + int(align) - 1) // int(align) * int(align)
+            self.statics.append((top, size, sym))
+            self.symbols[sym] = top
+            top += size
+        if top > SMEM_BASE:
+            raise EmuError(f"{top - STATIC_BASE} bytes of static shared variables: the emulator has room for "
+                           f"{SMEM_BASE - STATIC_BASE} below dynamic shared memory")
         lines = body[body.index("{") + 1:].split("\n")
         raw_ins, labels = [], {}
         for raw in lines:
@@ -270,11 +341,18 @@ class Kernel:
         name = o[0]
         d = ops[0] if ops else None
         kind, fn, extra = K_ALU, None, None
-        if name == "bra":
+        h = hopper.compile(self, op, ops, text)  # sm_90 instructions: mbarrier, TMA, wgmma, clusters
+        if h is not None:
+            kind, fn, extra = h
+        elif name == "bra":
             kind, extra = K_BRA, self.labels[ops[0]]
-        elif name == "bar":
-            assert op == "bar.sync" and ops == ["0"], text
+        elif name == "bar" or (name == "barrier" and o[1] != "cluster"):
+            # bar.sync / bar.arrive / barrier.sync[.aligned] id[, threads]: a named barrier; without a
+            # thread count, every thread of the CTA
+            if o[1] not in ("sync", "arrive") or len(o) > 2 + ("aligned" in o) or len(ops) not in (1, 2):
+                raise EmuError(f"unsupported instruction: {text}")
             kind = K_BAR
+            extra = (o[1] == "sync", self.src(ops[0]), self.src(ops[1]) if len(ops) == 2 else None, text)
         elif name == "ret":
             kind = K_RET
         elif name == "nanosleep":
@@ -292,8 +370,13 @@ class Kernel:
         elif op in ("cvt.u16.u32", "cvt.u32.u16"):
             sr = self.src(ops[1])
             fn = lambda t, d=d, sr=sr: t.r.__setitem__(d, sr(t.r) & 0xFFFF)
+        elif op in ("cvt.u64.u32", "cvt.u32.u64"):
+            sr, mask = self.src(ops[1], 64), M64 if o[1] == "u64" else M32
+            fn = lambda t, d=d, sr=sr, mask=mask: t.r.__setitem__(d, sr(t.r) & mask)
         elif name == "fence":
-            assert op == "fence.acq_rel.sys", text
+            # fence.{sc,acq_rel}.{cta,cluster,gpu,sys}: memory is sequentially consistent here
+            if len(o) != 3 or o[1] not in ("sc", "acq_rel") or o[2] not in ("cta", "cluster", "gpu", "sys"):
+                raise EmuError(f"unsupported instruction: {text}")
             fn = lambda t: None
         elif name == "ld" and o[1] == "param":
             p = ops[1][1:-1]
@@ -305,15 +388,15 @@ class Kernel:
             s = ops[1]
             if s in SPECIAL:
                 fn = lambda t, d=d, s=s: t.r.__setitem__(d, t.special[s])
-            elif s in self.shared_syms:
-                fn = lambda t, d=d: t.r.__setitem__(d, SMEM_BASE)
+            elif s in self.symbols:  # a shared variable's or a byte-array parameter's address
+                fn = lambda t, d=d, v=self.symbols[s]: t.r.__setitem__(d, v)
             else:
                 sr = self.src(s, 64 if o[1] in ("u64", "b64") else 32)
                 fn = lambda t, d=d, sr=sr: t.r.__setitem__(d, sr(t.r))
         elif name in ("add", "sub", "mul", "mad", "div", "rem", "min", "shl", "shr", "and", "or", "xor") and o[-1] in (
-                "u32", "u64", "b32", "s32"):
+                "u32", "u64", "b32", "s32", "b64"):
             wide = len(o) > 1 and o[1] == "wide"
-            bits = 64 if o[-1] == "u64" else 32
+            bits = 64 if o[-1] in ("u64", "b64") else 32
             a = self.src(ops[1], bits)
             b = self.src(ops[2], bits)
             mask = M64 if (bits == 64 or wide) else M32
@@ -367,26 +450,43 @@ class Kernel:
             a, b = self.src(ops[1]), self.src(ops[2])
             fn = lambda t, d=d, a=a, b=b: t.r.__setitem__(
                 d, (f_to_bf16_rn(b2f(a(t.r))) << 16) | f_to_bf16_rn(b2f(b(t.r))))
-        elif name in ("ld", "st", "atom"):
-            assert "global" in o, text
-            quals = [q for q in o[1:] if q not in ("global",)]
+        elif name in ("ld", "st", "atom", "red"):
+            shared = [q for q in o if q.startswith("shared")]
+            if "global" not in o and not shared:
+                raise EmuError(f"unsupported instruction (generic or other state space): {text}")
+            quals = [q for q in o[1:] if q != "global" and not q.startswith("shared")]
             ty = quals[-1]
-            vec = 4 if "v4" in quals else 1
-            size = {"u16": 2, "b16": 2, "u32": 4, "s32": 4, "f32": 4, "b32": 4, "u64": 8, "b64": 8}[ty]
+            vec = 4 if "v4" in quals else 2 if "v2" in quals else 1
+            size = {"u8": 1, "b8": 1, "u16": 2, "b16": 2, "u32": 4, "s32": 4, "f32": 4, "b32": 4, "u64": 8,
+                    "b64": 8}[ty]
             sem = [q for q in quals if q in ("relaxed", "acquire", "release", "acq_rel", "volatile")]
-            scope = [q for q in quals if q in ("sys", "gpu", "cta")]
+            scope = [q for q in quals if q in ("sys", "gpu", "cta", "cluster")]
             nc = "nc" in quals
             info = {"op": name, "sem": sem[0] if sem else "weak", "scope": scope[0] if scope else None, "nc": nc,
                     "text": text}
             addr_s = ops[1] if name in ("ld", "atom") else ops[0]
-            inner = addr_s[1:-1]
-            off = 0
-            if "+" in inner:
-                inner, o2 = inner.split("+")
-                off = int(o2, 0)
-            areg = inner.strip()
-            if name == "ld":
-                dregs = [x.strip() for x in d.strip("{}").split(",")] if vec > 1 else [d]
+            areg, off = _addr(addr_s)
+            if shared:  # shared memory (::cluster: any CTA of the cluster, through mapa addresses)
+                remote = shared[0] == "shared::cluster"
+                if name != "ld" and name != "st":
+                    raise EmuError(f"unsupported instruction: {text}")
+                if name == "ld":
+                    dregs = _regs(d) if vec > 1 else [d]
+                    def fn(t, dregs=dregs, areg=areg, off=off, size=size, vec=vec, remote=remote):
+                        smem, a = hopper.shared_at(t, (t.r[areg] + off) & M32, remote, text)
+                        data = smem.read(a, size * vec, text)
+                        for i, dr in enumerate(dregs):
+                            t.r[dr] = int.from_bytes(data[i * size:(i + 1) * size], "little")
+                else:
+                    vs = [self.src(x, size * 8) for x in (_regs(ops[1]) if vec > 1 else [ops[1]])]
+                    def fn(t, vs=vs, areg=areg, off=off, size=size, remote=remote):
+                        smem, a = hopper.shared_at(t, (t.r[areg] + off) & M32, remote, text)
+                        smem.write(a, b"".join((v(t.r) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+                                               for v in vs), text)
+                        hopper.generic_store(t, smem, a, size * len(vs))
+                        t.mem.stores += 1  # progress (a flag in shared memory)
+            elif name == "ld":
+                dregs = _regs(d) if vec > 1 else [d]
                 def fn(t, dregs=dregs, areg=areg, off=off, size=size, vec=vec, info=info):
                     a = (t.r[areg] + off) & M64
                     data = t.mem.read(a, size * vec, info["text"])
@@ -394,21 +494,28 @@ class Kernel:
                     for i, dr in enumerate(dregs):
                         t.r[dr] = int.from_bytes(data[i * size:(i + 1) * size], "little")
             elif name == "st":
-                vs = [self.src(x, size * 8) for x in (ops[1].strip("{}").split(",") if vec > 1 else [ops[1]])]
+                vs = [self.src(x, size * 8) for x in (_regs(ops[1]) if vec > 1 else [ops[1]])]
                 def fn(t, vs=vs, areg=areg, off=off, size=size, vec=vec, info=info):
                     a = (t.r[areg] + off) & M64
                     data = b"".join((v(t.r) & ((1 << (8 * size)) - 1)).to_bytes(size, "little") for v in vs)
                     t.emu.on_access(t, "st", a, size * vec, info)
                     t.mem.write(a, data, info["text"])
             else:
-                assert "add" in quals and ty == "u32", text
-                b = self.src(ops[2])
-                def fn(t, d=d, areg=areg, off=off, b=b, info=info):
+                # atom.add / red.add, u32 or f32 (the f32 sum rounded once), any order and scope
+                if "add" not in quals or ty not in ("u32", "f32") or vec != 1:
+                    raise EmuError(f"unsupported instruction: {text}")
+                b = self.src(ops[2] if name == "atom" else ops[1])
+                if ty == "u32":
+                    add = lambda x, y: (x + y) & M32
+                else:
+                    add = lambda x, y: f2b(np.float32(b2f(x) + b2f(y)))
+                def fn(t, d=d if name == "atom" else None, areg=areg, off=off, b=b, info=info, add=add):
                     a = (t.r[areg] + off) & M64
                     old = int.from_bytes(t.mem.read(a, 4, info["text"]), "little")
-                    t.emu.on_access(t, "atom", a, 4, info)
-                    t.mem.write(a, ((old + b(t.r)) & M32).to_bytes(4, "little"), info["text"])
-                    t.r[d] = old
+                    t.emu.on_access(t, name, a, 4, info)
+                    t.mem.write(a, add(old, b(t.r)).to_bytes(4, "little"), info["text"])
+                    if d is not None:
+                        t.r[d] = old
         else:
             raise EmuError(f"unsupported instruction: {text}")
         return (guard, kind, fn, extra, text)
@@ -525,9 +632,10 @@ class Kernel:
 
 class Thread:
     __slots__ = ("speed", "last_slept", "slept_at", "confirmed", "prog", "r", "pc", "state", "special", "params",
-                 "mem", "emu", "cta", "tid", "warp", "spins", "sleeps", "smem", "cp_open", "cp_groups")
+                 "mem", "emu", "cta", "tid", "warp", "spins", "sleeps", "smem", "cp_open", "cp_groups", "c",
+                 "bulk_open", "bulk_groups", "cluster_arrived")
 
-    def __init__(self, emu, cta, tid, special, params):
+    def __init__(self, emu, cta, tid, special, params, c=None):
         self.r = {}
         self.speed = 1.0
         self.last_slept = False
@@ -535,7 +643,9 @@ class Thread:
         self.confirmed = -1
         self.prog = emu.k.prog
         self.pc = 0
-        self.state = "run"  # run, bar, warp (at a warp collective), exit
+        # run, bar, warp / wg (at a warp / warpgroup collective), park (after a failed mbarrier wait),
+        # block (at barrier.cluster.wait), exit
+        self.state = "run"
         self.special = special
         self.params = params
         self.mem = emu.mem
@@ -544,54 +654,128 @@ class Thread:
         self.tid = tid
         self.spins = 0
         self.sleeps = 0
-        self.smem = None  # the CTA's Shared
+        self.c = c  # the Cta
+        self.smem = c.smem if c is not None else None  # the CTA's Shared
         self.cp_open = []  # cp.async copies since the last commit_group: (shared address, bytes)
         self.cp_groups = []  # committed groups, oldest first
+        self.bulk_open = []  # hopper: cp.async.bulk stores since the last bulk commit_group
+        self.bulk_groups = []
+        self.cluster_arrived = None  # hopper: the barrier.cluster phase this thread arrived on
 
 
 class Emu:
     """One launch: Emu(mem, kernel, (grid.x, grid.y), block, params by name, seed).run(). `log`, when a
     list, receives (kind, rank, cta, tid, address, bytes, order, scope, nc) for every global access.
     cp_async: when a cp.async copy lands in shared memory, "wait" (at the wait_group covering it) or
-    "issue". warp_speeds: a random speed per warp instead of per CTA."""
+    "issue". tma / wgmma: the same choice for TMA copies and wgmma (hopper.py): "wait" (a TMA load's
+    bytes land when a thread sees its mbarrier phase complete, a TMA store reads shared memory at the
+    bulk wait_group covering it; wgmma reads shared memory and writes its accumulators at the
+    wgmma.wait_group covering it) or "issue". warp_speeds: a random speed per warp instead of per CTA;
+    fast_warps: warps (of every CTA) that always run at full speed. A byte-array parameter (a tensor
+    map) is given as `bytes`."""
 
     def __init__(self, mem, kernel, grid, block, params, seed=0, max_slice=64, log=None, cp_async="wait",
-                 warp_speeds=False):
+                 warp_speeds=False, tma="wait", wgmma="wait", fast_warps=()):
         self.mem, self.k, self.grid, self.block, self.params = mem, kernel, grid, block, params
-        assert cp_async in ("wait", "issue")
-        self.cp_async = cp_async
+        assert cp_async in ("wait", "issue") and tma in ("wait", "issue") and wgmma in ("wait", "issue")
+        self.cp_async, self.tma, self.wgmma = cp_async, tma, wgmma
         self.rng = random.Random(seed)
         self.max_slice = max_slice
         self.log = log
         if kernel.reqntid is not None and kernel.reqntid != block:
             raise EmuError(f"block {block} != .reqntid {kernel.reqntid}")
+        if kernel.maxntid is not None and block > kernel.maxntid:
+            raise EmuError(f"block {block} > .maxntid {kernel.maxntid}")
         assert block % 32 == 0
         names = [n for _, n in kernel.params]
         assert set(params) == set(names), (sorted(params), names)
+        self.param_mem = {}  # PARAM_BASE-window address -> bytes of a byte-array parameter
+        for pname, size in kernel.param_bytes.items():
+            if not isinstance(params[pname], (bytes, bytearray)) or len(params[pname]) != size:
+                raise EmuError(f"parameter {pname}: {size} bytes expected")
+            self.param_mem[kernel.symbols[pname]] = bytes(params[pname])
+        cx = kernel.cluster[0]
+        if kernel.cluster[1:] != (1, 1) or grid[0] % cx:
+            raise EmuError(f"grid {grid} and cluster {kernel.cluster}: clusters along x dividing grid.x only")
         self.ctas = []
+        self.cta_objs = []
         for y in range(grid[1]):
             for x in range(grid[0]):
+                c = Cta(len(self.cta_objs), (x, y), Shared(kernel.dynamic_smem, kernel.statics))
+                if x % cx:
+                    c.cluster = self.cta_objs[-1].cluster
+                    c.cluster.append(c)
+                c.rank = x % cx
+                c.cluster_state = c.cluster[0].cluster_state if x % cx else hopper.ClusterState(cx * block)
                 ths = []
                 for t in range(block):
                     sp = {"%tid.x": t, "%ctaid.x": x, "%ctaid.y": y, "%nctaid.x": grid[0], "%laneid": t % 32,
-                          "%ntid.x": block}
-                    ths.append(Thread(self, (x, y), t, sp, params))
+                          "%ntid.x": block, "%cluster_ctarank": x % cx, "%cluster_nctarank": cx,
+                          "%clusterid.x": x // cx, "%nclusterid.x": grid[0] // cx, "%cluster_ctaid.x": x % cx,
+                          "%cluster_nctaid.x": cx}
+                    ths.append(Thread(self, (x, y), t, sp, params, c))
                 sp_ = self.rng.choice(SPEEDS)
-                smem = Shared(kernel.dynamic_smem)
                 for th in ths:
                     if warp_speeds and th.tid % 32 == 0:  # a speed per warp: warps overtake one another
                         sp_ = self.rng.choice(SPEEDS)
-                    th.speed = sp_
-                    th.smem = smem
+                    th.speed = 1.0 if th.tid // 32 in fast_warps else sp_
+                c.threads = ths
                 self.ctas.append(ths)
+                self.cta_objs.append(c)
         self.instructions = 0
+        self.waiting = set()  # (Cta, group size, group index) with a thread at a collective
+        self.held = {}  # such a key -> rounds its collective still waits (run.latency)
+        self.events = 0
 
     def on_access(self, t, kind, a, n, info):
         if self.log is not None:
             self.log.append((kind, t.cta[1], t.cta[0], t.tid, a, n, info["sem"], info["scope"], info["nc"]))
 
+    def barrier(self, t, extra):
+        """bar.sync / bar.arrive: True if t goes on (an arrive, or the barrier completed)."""
+        sync, idf, cntf, text = extra
+        c = t.c
+        bid = idf(t.r)
+        cnt = cntf(t.r) if cntf else len(c.threads)
+        if not 0 <= bid < 16 or cnt <= 0 or cnt % 32 or cnt > len(c.threads):
+            raise EmuError(f"{text!r}: barrier {bid} with {cnt} threads")
+        if cntf is None and c.exited:
+            raise EmuError(f"bar.sync in CTA {c.ctaid} with {c.exited} exited threads")
+        st = c.bars.get(bid)
+        if st is None:
+            st = c.bars[bid] = [0, cnt, [], cntf is None]
+        elif st[1] != cnt:
+            raise EmuError(f"{text!r}: barrier {bid} used with {st[1]} and {cnt} threads at once in CTA {c.ctaid}")
+        st[0] += 1
+        if st[0] == cnt:
+            for w in st[2]:
+                w.state = "run"
+                w.pc += 1
+            del c.bars[bid]
+            self.events += 1
+            t.pc += 1
+            return True
+        if sync:
+            st[2].append(t)
+            t.state = "bar"
+            return False
+        t.pc += 1
+        return True
+
+    def on_exit(self, t):
+        c = t.c
+        if c is None:
+            return
+        c.exited += 1
+        for bid, st in c.bars.items():
+            if st[3] and st[2]:
+                raise EmuError(f"bar.sync in CTA {c.ctaid} with {c.exited} exited threads")
+        if t.bulk_groups or t.bulk_open or c.wg:
+            hopper.on_exit(t)
+
     def run_thread(self, t, budget):
-        """Runs t until it blocks or the budget ends. Returns True if it yielded on a nanosleep."""
+        """Runs t until it blocks or the budget ends. Returns True if it yielded on a nanosleep or a
+        failed mbarrier wait."""
         prog = t.prog
         r = t.r
         while budget > 0:
@@ -606,11 +790,20 @@ class Emu:
                 t.pc += 1
             elif kind == K_BRA:
                 t.pc = extra
+            elif kind == K_PARK:
+                how = fn(t)
+                if how != PARK_AT:
+                    t.pc += 1
+                if how:
+                    t.state = "park" if how == PARK_AFTER else "block"
+                    return True
             elif kind == K_BAR:
-                t.state = "bar"
-                return False
-            elif kind == K_WARP:
-                t.state = "warp"
+                if not self.barrier(t, extra):
+                    return False
+            elif kind == K_WARP or kind == K_WG:
+                t.state = "warp" if kind == K_WARP else "wg"
+                size = 32 if kind == K_WARP else 128
+                self.waiting.add((t.c, size, t.tid // size))
                 return False
             elif kind == K_SLEEP:
                 t.pc += 1
@@ -618,8 +811,45 @@ class Emu:
                 return True
             elif kind == K_RET:
                 t.state = "exit"
+                self.on_exit(t)
                 return False
         return False
+
+    def collectives(self):
+        """Runs every warp / warpgroup collective all of whose threads have reached it."""
+        events = 0
+        for key in list(self.waiting):
+            c, size, g = key
+            lanes = c.threads[size * g:size * g + size]
+            state = "warp" if size == 32 else "wg"
+            if any(t.state != state for t in lanes):
+                if all(t.state in (state, "exit") for t in lanes):
+                    first = next(t for t in lanes if t.state == state)
+                    raise EmuError(f"{first.prog[first.pc][4]!r} with exited lanes in CTA {c.ctaid} "
+                                   f"{'warp' if size == 32 else 'warpgroup'} {g}")
+                continue
+            pcs = {t.pc for t in lanes}
+            if len(pcs) != 1:
+                raise EmuError(f"divergent {'warp' if size == 32 else 'warpgroup'} collective in CTA {c.ctaid} "
+                               f"{'warp' if size == 32 else 'warpgroup'} {g}: "
+                               + "; ".join(repr(lanes[0].prog[p][4]) for p in sorted(pcs)))
+            run = lanes[0].prog[lanes[0].pc][3]
+            if getattr(run, "latency", 0):  # a wait that takes a while (wgmma.wait_group): 0..latency rounds
+                left = self.held.get(key)
+                if left is None:
+                    left = self.rng.randint(0, run.latency)
+                if left:
+                    self.held[key] = left - 1
+                    events += 1
+                    continue
+                self.held.pop(key, None)
+            self.waiting.discard(key)
+            run(lanes)
+            for t in lanes:
+                t.state = "run"
+                t.pc += 1
+            events += 1
+        return events
 
     def run(self, max_rounds=200000):
         rounds = 0
@@ -630,17 +860,15 @@ class Emu:
             if rounds > max_rounds:
                 raise EmuError("too many rounds")
             before = self.mem.stores
-            events = 0
-            all_slept = True
+            self.events = 0
             order = [t for t in threads if t.state == "run"]
             self.rng.shuffle(order)
+            self.woken = order  # wake() appends: a thread woken this round runs later in it
             rnd = self.rng.random
             for t in order:
                 if t.state != "run":
                     continue
                 if t.speed < 1.0 and rnd() > t.speed:
-                    if not t.last_slept:
-                        all_slept = False
                     continue
                 slept = self.run_thread(t, self.rng.randint(1, self.max_slice))
                 t.last_slept = slept
@@ -650,42 +878,13 @@ class Emu:
                     if t.slept_at == self.mem.stores:
                         t.confirmed = self.mem.stores
                     t.slept_at = self.mem.stores
-                if not slept:
-                    all_slept = False
                 if t.state == "exit":
-                    events += 1
-            # collectives
-            for cta in self.ctas:
-                live = [t for t in cta if t.state != "exit"]
-                if not live:
-                    continue
-                if all(t.state == "bar" for t in live):
-                    if len(live) != len(cta):
-                        raise EmuError(f"bar.sync in CTA {cta[0].cta} with {len(cta) - len(live)} exited threads")
-                    for t in live:
-                        t.state = "run"
-                        t.pc += 1
-                    events += 1
-                for w in range(len(cta) // 32):
-                    lanes = cta[32 * w:32 * w + 32]
-                    if any(t.state == "warp" for t in lanes) and all(t.state in ("warp", "exit") for t in lanes):
-                        if any(t.state == "exit" for t in lanes):
-                            raise EmuError(f"{lanes[0].prog[next(t for t in lanes if t.state == 'warp').pc][4]!r} "
-                                           f"with exited lanes in CTA {cta[0].cta} warp {w}")
-                    if all(t.state == "warp" for t in lanes):
-                        pcs = {t.pc for t in lanes}
-                        if len(pcs) != 1:
-                            raise EmuError(f"divergent warp collective in CTA {cta[0].cta} warp {w}: "
-                                           + "; ".join(repr(lanes[0].prog[p][4]) for p in sorted(pcs)))
-                        lanes[0].prog[lanes[0].pc][3](lanes)
-                        for t in lanes:
-                            t.state = "run"
-                            t.pc += 1
-                        events += 1
-            events += self.after_round()
+                    self.events += 1
+            events = self.events + self.collectives() + self.after_round()
             threads = [t for c in self.ctas for t in c]
             if all(t.state == "exit" for t in threads) and not getattr(self, "active", None):
                 self.rounds = rounds
+                hopper.at_end(self)
                 return
             st_now = self.mem.stores
             all_slept = all(t.state != "run" or (t.last_slept and t.confirmed == st_now) for t in threads)
@@ -696,6 +895,12 @@ class Emu:
             else:
                 stuck = 0
 
+    def wake(self, t):
+        """A parked thread may run again (its mbarrier or cluster barrier completed a phase)."""
+        if t.state in ("park", "block"):
+            t.state = "run"
+            self.woken.append(t)
+
     def after_round(self):
         return 0
 
@@ -704,8 +909,12 @@ class Emu:
         for cta in self.ctas:
             states = {}
             for t in cta:
-                key = (t.state, t.prog[t.pc][4] if t.state != "exit" else "")
+                pc = t.pc - 1 if t.state == "park" else t.pc  # parked after its failed wait
+                key = (t.state, t.prog[pc][4] if t.state != "exit" else "")
                 states.setdefault(key, []).append(t.tid)
             out.append(f"CTA {cta[0].cta}: " + "; ".join(f"{s} @ {txt!r}: tids {v[:6]}{'...' if len(v) > 6 else ''}"
                                                         for (s, txt), v in states.items()))
         return "\n".join(out)
+
+
+import hopper  # noqa: E402  (sm_90 instructions; it imports this module)

@@ -5,6 +5,7 @@
 - Heap / Buf: a LocalSim symmetric heap in emulated memory: one allocation per rank per buffer
   (with a gap between allocations, so that an overrun is an out-of-bounds error, not a silent write
   into a neighbour) and its peer table (nranks rows of nranks u64 bases).
+- tensor_map(): a TMA tensor map in the emulator's own 128-byte encoding (the sm_90 GEMMs).
 - kernel(name, params[, arch]): the kernel's PTX from `weft emit --arch sm_90a --no-line-info` (or
   another arch), emitted once per variant into the directory given to configure() (run_checks.py
   and run_gemm_checks.py pass a temporary one), parsed by emulator.Kernel. set_ptx() replaces a
@@ -23,6 +24,7 @@ import subprocess
 import numpy as np
 
 import emulator as E
+import tma
 
 M64 = (1 << 64) - 1
 _weft = None
@@ -87,6 +89,24 @@ def elem_bytes(e):
 
 def tolerance(e, n):
     return 1e-6 * n if e == "f32" else 8e-3
+
+
+# ---------------- tensor maps (TMA) ----------------
+def tensor_map(base, elem_bytes, dims, strides, box, swizzle=0):
+    """The 128 bytes of a tensor map in the emulator's own encoding (tma.TMAP_FORMAT; real tensor
+    maps are opaque driver encodings): a tiled map of the tensor at global address `base`, dims and
+    box innermost first, strides in bytes of dims 1.. (as cuTensorMapEncodeTiled takes them), swizzle
+    in bytes (0, 32, 64, 128), out-of-bounds elements read as zero. Checked as tma.TensorMap
+    checks it at use (alignment, box limits, swizzle span)."""
+    r = len(dims)
+    assert len(box) == r and len(strides) == r - 1
+
+    def pad(v, n, w=0):
+        return list(v) + [w] * (n - len(v))
+    raw = struct.pack(tma.TMAP_FORMAT, tma.TMAP_MAGIC, r, elem_bytes, swizzle, 0, base, *pad(dims, 5, 1),
+                      *pad(strides, 4), *pad(box, 5, 1), *pad([1] * r, 5, 1))
+    tma.TensorMap(raw, "host.tensor_map")
+    return raw
 
 
 # ---------------- heap ----------------

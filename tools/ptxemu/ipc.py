@@ -29,6 +29,7 @@ class World(E.Emu):
         self.max_slice = max_slice
         self.log = None
         self.instructions = 0
+        self.waiting, self.held, self.events = set(), {}, 0  # Emu.run's collectives and events
         self.ctas = []
         self.grid_x = ctas
         self.programs = programs  # rank -> generator
@@ -65,12 +66,14 @@ class World(E.Emu):
         group = []
         for x in range(self.grid_x):
             ths = []
+            cta = E.Cta(x, (x, r), None)  # no shared memory: the comm kernels use none
             for t in range(block):
                 sp = {"%tid.x": t, "%ctaid.x": x, "%ctaid.y": 0, "%nctaid.x": self.grid_x, "%laneid": t % 32,
                       "%ntid.x": block}
-                th = E.Thread(shim, (x, r), t, sp, params)
+                th = E.Thread(shim, (x, r), t, sp, params, cta)
                 th.emu = self
                 ths.append(th)
+            cta.threads = ths
             sp_ = self.rng.choice(E.SPEEDS)
             for th in ths:
                 th.speed = sp_

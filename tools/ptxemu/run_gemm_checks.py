@@ -102,18 +102,28 @@ def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=
     E.Emu(mem, kern, (grid, 1), kern.reqntid, params_, seed=seed, max_slice=128, cp_async=cp_async,
           warp_speeds=True).run()
 
-    base, size = bufs["d"]
-    got = E.bf16_bits_to_f64(np.frombuffer(bytes(mem.mem[base:base + size]), dtype=np.uint16)).reshape(m, n)
     want = alpha * (af @ (bf if nn else bf.T)) + beta * E.bf16_bits_to_f64(c)
     if bias:
         want = want + E.bf16_bits_to_f64(bias_v)[None, :]
+    return check_d(r, mem, bufs, m, n, want, 3e-2 if fp8 else 1e-2)
+
+
+def check_d(r, mem, bufs, m, n, want, tol, f32=False, scratch=()):
+    """The checks of D (bf16, or f32, m x n, in bufs["d"]) against `want` (float64): every byte written
+    exactly once, no byte of another buffer written (but those named in `scratch`), all finite,
+    relative Frobenius error <= tol. Fills and returns the Report r."""
+    base, size = bufs["d"]
+    raw = bytes(mem.mem[base:base + size])
+    got = (np.frombuffer(raw, dtype=np.float32).astype(np.float64) if f32 else
+           E.bf16_bits_to_f64(np.frombuffer(raw, dtype=np.uint16))).reshape(m, n)
     counts = mem.wcount[base:base + size]
+    es = 4 if f32 else 2
     if not np.all(counts == 1):
-        bad = np.argwhere(counts.reshape(m, 2 * n) != 1)[0]
-        r.fail(f"D element ({bad[0]}, {bad[1] // 2}) written {int(counts.reshape(m, 2 * n)[tuple(bad)])} "
+        bad = np.argwhere(counts.reshape(m, es * n) != 1)[0]
+        r.fail(f"D element ({bad[0]}, {bad[1] // es}) written {int(counts.reshape(m, es * n)[tuple(bad)])} "
                f"times, not once ({int(np.sum(counts != 1))} bytes of D not written exactly once)")
     for name, (b0, sz) in bufs.items():
-        if name != "d" and np.any(mem.wcount[b0:b0 + sz]):
+        if name != "d" and name not in scratch and np.any(mem.wcount[b0:b0 + sz]):
             r.fail(f"input {name} written")
     if not np.all(np.isfinite(got)):
         bad = np.argwhere(~np.isfinite(got))
@@ -121,7 +131,6 @@ def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=
         r.max_error = float("inf")
         return r
     r.max_error = float(np.sqrt(((got - want) ** 2).sum() / (want ** 2).sum()))
-    tol = 3e-2 if fp8 else 1e-2
     if not r.max_error <= tol:
         worst = np.unravel_index(np.argmax(np.abs(got - want)), got.shape)
         r.fail(f"relative Frobenius error {r.max_error:.3g} > {tol}; worst element {tuple(int(x) for x in worst)}: "

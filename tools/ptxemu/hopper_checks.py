@@ -1,0 +1,372 @@
+"""Checks of the sm_90 pieces of the emulator that no weft kernel emits yet (thread-block clusters,
+multicast TMA, remote mbarrier arrives, TMA stores, red / atom for split-K), on small hand-written PTX
+kernels: each runs in both TMA models and compares with what the PTX ISA says should happen, worked
+out independently of hopper.py (the 128B swizzle as "16-byte chunk index XOR row % 8 within each
+1024 bytes", out-of-bounds elements zero on loads and clipped on stores). run_gemm90_checks.py runs
+them, with named barriers (bar.arrive / bar.sync with counts) and mutants: the multicast kernel's first
+cluster barrier dropped, the named-barrier kernel's bar.arrive dropped, the store kernel's
+fence.proxy.async and its bulk wait_group dropped.
+"""
+import numpy as np
+
+import emulator as E
+import host
+from checks import Report
+
+HEADER = ".version 8.0\n.target sm_90a\n.address_size 64\n"
+
+# Two CTAs of a cluster: rank 0 multicasts one 64 x 16 bf16 box (128B swizzle, 2048 bytes) into both
+# CTAs' shared memory, each CTA's mbarrier expecting the bytes; every CTA copies its 2048 bytes of
+# shared memory to out[rank]; rank 1 then arrives on rank 0's `done` barrier through mapa, and rank 0
+# waits for it; a cluster barrier keeps both CTAs alive until the end.
+MULTICAST = HEADER + r"""//! dynamic_smem 2048
+.extern .shared .align 1024 .b8 smem[];
+.visible .entry mc(
+	.param .align 64 .b8 tmap[128],
+	.param .u64 out,
+	.param .s32 x,
+	.param .s32 y
+)
+.reqntid 64, 1, 1
+.reqnctapercluster 2, 1, 1
+{
+	.reg .pred %p<8>;
+	.reg .b32 %r<40>;
+	.reg .b64 %rd<10>;
+	.reg .b16 %rs<2>;
+	.shared .align 8 .b8 full[8];
+	.shared .align 8 .b8 done[8];
+	mov.u32 %r0, %tid.x;
+	mov.u32 %r1, %cluster_ctarank;
+	mov.u32 %r2, full;
+	mov.u32 %r3, done;
+	mov.u32 %r4, smem;
+	setp.eq.u32 %p0, %r0, 0;
+	@!%p0 bra $L_init;
+	mbarrier.init.shared::cta.b64 [%r2], 1;
+	mbarrier.init.shared::cta.b64 [%r3], 1;
+	fence.mbarrier_init.release.cluster;
+$L_init:
+	barrier.cluster.arrive.release.aligned;
+	barrier.cluster.wait.acquire.aligned;
+	@!%p0 bra $L_wait;
+	mbarrier.arrive.expect_tx.release.cta.shared::cta.b64 _, [%r2], 2048;
+	setp.eq.u32 %p1, %r1, 0;
+	@!%p1 bra $L_wait;
+	mov.u64 %rd0, tmap;
+	ld.param.s32 %r5, [x];
+	ld.param.s32 %r6, [y];
+	mov.u16 %rs0, 3;
+	cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster [%r4], [%rd0, {%r5, %r6}], [%r2], %rs0;
+$L_wait:
+	mbarrier.try_wait.parity.shared::cta.b64 %p2, [%r2], 0;
+	@!%p2 bra $L_wait;
+	shl.b32 %r7, %r0, 5;
+	add.u32 %r8, %r4, %r7;
+	ld.shared.v4.u32 {%r10, %r11, %r12, %r13}, [%r8];
+	ld.shared.v4.u32 {%r14, %r15, %r16, %r17}, [%r8+16];
+	ld.param.u64 %rd1, [out];
+	cvta.to.global.u64 %rd2, %rd1;
+	shl.b32 %r9, %r1, 11;
+	add.u32 %r9, %r9, %r7;
+	cvt.u64.u32 %rd3, %r9;
+	add.u64 %rd4, %rd2, %rd3;
+	st.global.v4.u32 [%rd4], {%r10, %r11, %r12, %r13};
+	st.global.v4.u32 [%rd4+16], {%r14, %r15, %r16, %r17};
+	@!%p0 bra $L_end;
+	setp.eq.u32 %p3, %r1, 1;
+	@!%p3 bra $L_w2;
+	mapa.shared::cluster.u32 %r20, %r3, 0;
+	mbarrier.arrive.release.cluster.shared::cluster.b64 _, [%r20];
+	bra.uni $L_end;
+$L_w2:
+	mbarrier.try_wait.parity.acquire.cluster.shared::cta.b64 %p4, [%r3], 0;
+	@!%p4 bra $L_w2;
+$L_end:
+	barrier.cluster.arrive.aligned;
+	barrier.cluster.wait.aligned;
+	ret;
+}
+"""
+
+# One warp stores words holding their own shared offsets (2048 bytes), fences the generic-proxy
+# stores for the async proxy, and lane 0 stores the 64 x 16 bf16 box to global memory with TMA at
+# (x, y) (clipped to the tensor), then waits for the bulk group's reads.
+STORE = HEADER + r"""//! dynamic_smem 2048
+.extern .shared .align 1024 .b8 smem[];
+.visible .entry st(
+	.param .align 64 .b8 tmap[128],
+	.param .s32 x,
+	.param .s32 y
+)
+.reqntid 32, 1, 1
+{
+	.reg .pred %p<4>;
+	.reg .b32 %r<30>;
+	.reg .b64 %rd<4>;
+	mov.u32 %r0, %tid.x;
+	mov.u32 %r1, smem;
+	shl.b32 %r2, %r0, 6;
+	add.u32 %r3, %r1, %r2;
+	shr.u32 %r4, %r2, 2;
+	add.u32 %r5, %r4, 1;
+	add.u32 %r6, %r4, 2;
+	add.u32 %r7, %r4, 3;
+	st.shared.v4.u32 [%r3], {%r4, %r5, %r6, %r7};
+	add.u32 %r4, %r4, 4;
+	add.u32 %r5, %r4, 1;
+	add.u32 %r6, %r4, 2;
+	add.u32 %r7, %r4, 3;
+	st.shared.v4.u32 [%r3+16], {%r4, %r5, %r6, %r7};
+	add.u32 %r4, %r4, 4;
+	add.u32 %r5, %r4, 1;
+	add.u32 %r6, %r4, 2;
+	add.u32 %r7, %r4, 3;
+	st.shared.v4.u32 [%r3+32], {%r4, %r5, %r6, %r7};
+	add.u32 %r4, %r4, 4;
+	add.u32 %r5, %r4, 1;
+	add.u32 %r6, %r4, 2;
+	add.u32 %r7, %r4, 3;
+	st.shared.v4.u32 [%r3+48], {%r4, %r5, %r6, %r7};
+	fence.proxy.async.shared::cta;
+	bar.sync 0;
+	setp.eq.u32 %p0, %r0, 0;
+	@!%p0 bra $L_end;
+	mov.u64 %rd0, tmap;
+	ld.param.s32 %r8, [x];
+	ld.param.s32 %r9, [y];
+	cp.async.bulk.tensor.2d.global.shared::cta.tile.bulk_group [%rd0, {%r8, %r9}], [%r1];
+	cp.async.bulk.commit_group;
+	cp.async.bulk.wait_group.read 0;
+$L_end:
+	ret;
+}
+"""
+
+# Split-K style reductions: every thread adds 1.0 with red.global.add.f32 and counts itself with an
+# acq_rel atom; the thread that counts last reads the count (ld.acquire) and the sum into out.
+REDUCE = HEADER + r"""
+.visible .entry ra(
+	.param .u64 f,
+	.param .u64 cnt,
+	.param .u64 out
+)
+.reqntid 64, 1, 1
+{
+	.reg .pred %p<2>;
+	.reg .b32 %r<8>;
+	.reg .b64 %rd<8>;
+	ld.param.u64 %rd0, [f];
+	cvta.to.global.u64 %rd1, %rd0;
+	ld.param.u64 %rd2, [cnt];
+	cvta.to.global.u64 %rd3, %rd2;
+	ld.param.u64 %rd4, [out];
+	cvta.to.global.u64 %rd5, %rd4;
+	red.relaxed.gpu.global.add.f32 [%rd1], 0f3F800000;
+	atom.acq_rel.gpu.global.add.u32 %r1, [%rd3], 1;
+	setp.eq.u32 %p0, %r1, 63;
+	@!%p0 bra $L_end;
+	ld.acquire.gpu.global.u32 %r2, [%rd3];
+	ld.relaxed.gpu.global.f32 %r3, [%rd1];
+	st.global.u32 [%rd5], %r2;
+	st.global.u32 [%rd5+4], %r3;
+$L_end:
+	ret;
+}
+"""
+
+
+# Named barriers: warps 0-1 store to shared memory and bar.arrive on barrier 1 (128 threads), then
+# exit; warps 2-3 bar.sync on it, read, meet on barrier 2 (64 threads) and store to out.
+NAMED = HEADER + r"""//! dynamic_smem 256
+.extern .shared .align 1024 .b8 smem[];
+.visible .entry nb(
+	.param .u64 out
+)
+.reqntid 128, 1, 1
+{
+	.reg .pred %p<4>;
+	.reg .b32 %r<20>;
+	.reg .b64 %rd<6>;
+	mov.u32 %r0, %tid.x;
+	mov.u32 %r1, smem;
+	setp.lt.u32 %p0, %r0, 64;
+	@!%p0 bra $L_cons;
+	shl.b32 %r2, %r0, 2;
+	add.u32 %r3, %r1, %r2;
+	mul.lo.u32 %r4, %r0, 7;
+	st.shared.u32 [%r3], %r4;
+	bar.arrive 1, 128;
+	ret;
+$L_cons:
+	bar.sync 1, 128;
+	sub.u32 %r5, %r0, 64;
+	shl.b32 %r6, %r5, 2;
+	add.u32 %r7, %r1, %r6;
+	ld.shared.u32 %r8, [%r7];
+	bar.sync 2, 64;
+	ld.param.u64 %rd0, [out];
+	cvta.to.global.u64 %rd1, %rd0;
+	mul.wide.u32 %rd2, %r5, 4;
+	add.u64 %rd3, %rd1, %rd2;
+	st.global.u32 [%rd3], %r8;
+	ret;
+}
+"""
+
+
+def swizzled(j, byte):
+    """Offset of byte `byte` of row j of a 128-byte-row box under the 128B swizzle."""
+    return j * 128 + ((byte // 16) ^ (j % 8)) * 16 + byte % 16
+
+
+def tensor(rows, cols, seed):
+    rng = np.random.default_rng(seed)
+    return rng.integers(1, 0xFFFF, (rows, cols)).astype(np.uint16)
+
+
+def box_of(t, x, y, w=64, h=16):
+    """The box at (x, y) of 2-D tensor t, out-of-bounds zero."""
+    out = np.zeros((h, w), dtype=np.uint16)
+    for j in range(h):
+        for i in range(w):
+            if 0 <= y + j < t.shape[0] and 0 <= x + i < t.shape[1]:
+                out[j, i] = t[y + j, x + i]
+    return out
+
+
+def check_multicast(seed, tma, text=MULTICAST):
+    r = Report(f"emulator: cluster of 2, multicast TMA (128B swizzle, out of bounds) + mapa remote arrive + "
+               f"barrier.cluster, TMA at {tma}")
+    k = E.Kernel(text)
+    rows, cols, x, y = 20, 104, 48, 10  # the box reaches past both edges
+    t = tensor(rows, cols, seed)
+    mem = E.Memory(1 << 20)
+    tb = mem.alloc(t.nbytes, "tensor")
+    mem.mem[tb:tb + t.nbytes] = t.tobytes()
+    out = mem.alloc(2 * 2048, "out")
+    tmap = host.tensor_map(tb, 2, [cols, rows], [cols * 2], [64, 16], 128)
+    E.Emu(mem, k, (4, 1), 64, {"tmap": tmap, "out": out, "x": x, "y": y}, seed=seed, tma=tma,
+          warp_speeds=True).run()
+    box = box_of(t, x, y).view(np.uint8)
+    want = np.zeros(2048, dtype=np.uint8)
+    for j in range(16):
+        for b in range(128):
+            want[swizzled(j, b)] = box[j, b]
+    got = np.frombuffer(bytes(mem.mem[out:out + 4096]), dtype=np.uint8)
+    for rank in range(2):  # grid 4 = two clusters writing the same out: each CTA's copy is checked
+        if not np.array_equal(got[2048 * rank:2048 * rank + 2048], want):
+            bad = int(np.argmax(got[2048 * rank:2048 * rank + 2048] != want))
+            r.fail(f"CTA rank {rank}: shared byte {bad} is {got[2048 * rank + bad]}, want {want[bad]}")
+    return r
+
+
+def check_store(seed, tma, text=STORE):
+    r = Report(f"emulator: TMA store of a 128B-swizzled box clipped at the tensor's edges, bulk_group wait, "
+               f"TMA at {tma}")
+    k = E.Kernel(text)
+    rows, cols, x, y = 20, 104, 48, 10
+    mem = E.Memory(1 << 20)
+    tb = mem.alloc(rows * cols * 2, "tensor")
+    mem.mem[tb:tb + rows * cols * 2] = bytes(rows * cols * 2)
+    tmap = host.tensor_map(tb, 2, [cols, rows], [cols * 2], [64, 16], 128)
+    E.Emu(mem, k, (1, 1), 32, {"tmap": tmap, "x": x, "y": y}, seed=seed, tma=tma).run()
+    image = np.arange(512, dtype=np.uint32).view(np.uint8)  # shared memory: each word its index
+    want = np.zeros((rows, cols), dtype=np.uint16)
+    writes = np.zeros((rows, cols), dtype=np.uint16)
+    for j in range(16):
+        for i in range(64):
+            if y + j < rows and x + i < cols:
+                p = swizzled(j, 2 * i)
+                want[y + j, x + i] = image[p] | (image[p + 1] << 8)
+                writes[y + j, x + i] = 1
+    got = np.frombuffer(bytes(mem.mem[tb:tb + rows * cols * 2]), dtype=np.uint16).reshape(rows, cols)
+    if not np.array_equal(got, want):
+        bad = tuple(int(v) for v in np.argwhere(got != want)[0])
+        r.fail(f"element {bad} is {got[bad]}, want {want[bad]}")
+    wc = mem.wcount[tb:tb + rows * cols * 2].reshape(rows, cols, 2)
+    if not np.array_equal(wc[:, :, 0], writes) or not np.array_equal(wc[:, :, 1], writes):
+        r.fail("the store wrote outside the box's in-bounds part, or twice")
+    return r
+
+
+def check_reduce(seed):
+    r = Report("emulator: red.global.add.f32, atom.acq_rel.gpu.add.u32, ld.acquire.gpu")
+    k = E.Kernel(REDUCE)
+    mem = E.Memory(1 << 16)
+    f, cnt, out = (mem.alloc(8, name) for name in ("f", "cnt", "out"))
+    E.Emu(mem, k, (1, 1), 64, {"f": f, "cnt": cnt, "out": out}, seed=seed).run()
+    got = np.frombuffer(bytes(mem.mem[out:out + 8]), dtype=np.uint32)
+    if got[0] != 64 or got[1:].view(np.float32)[0] != 64.0:
+        r.fail(f"count {got[0]}, sum {got[1:].view(np.float32)[0]}: want 64 and 64.0")
+    return r
+
+
+def check_multicast_early(seed):
+    """The multicast kernel without its first cluster barrier: rank 0 may multicast into rank 1 before
+    rank 1 has initialized its mbarrier. Tries schedules until one shows it."""
+    r = Report("mutant of the multicast kernel (first barrier.cluster dropped: the multicast may reach a peer "
+               "whose mbarrier is not initialized) must be detected")
+    text = MULTICAST.replace("barrier.cluster.arrive.release.aligned;\n\tbarrier.cluster.wait.acquire.aligned;", "")
+    assert text != MULTICAST
+    for i in range(8):
+        try:
+            got = check_multicast(seed + i, "wait", text)
+        except E.EmuError as ex:
+            r.notes.append(f"detected (schedule {i}): emulator: " + str(ex)[:200])
+            return r
+        if not got.ok:
+            r.notes.append(f"detected (schedule {i}): " + got.detail[:200])
+            return r
+    r.fail("NOT detected in 8 schedules")
+    return r
+
+
+def check_named(seed, text=NAMED):
+    r = Report("emulator: named barriers (bar.arrive / bar.sync with ids and thread counts)")
+    mem = E.Memory(1 << 16)
+    out = mem.alloc(256, "out")
+    E.Emu(mem, E.Kernel(text), (2, 1), 128, {"out": out}, seed=seed, warp_speeds=True).run()
+    got = np.frombuffer(bytes(mem.mem[out:out + 256]), dtype=np.uint32)
+    if not np.array_equal(got, 7 * np.arange(64, dtype=np.uint32)):
+        r.fail(f"out {got[:8]}..., want 0, 7, 14, ...")
+    return r
+
+
+def run_all(run, s):
+    run.run("emulator: named barriers", lambda: check_named(s))
+    run.run("mutant: multicast before the peer's mbarrier init", lambda: check_multicast_early(s))
+    for tma in ("wait", "issue"):
+        run.run(f"emulator: multicast, {tma}", lambda: check_multicast(s, tma))
+        run.run(f"emulator: TMA store, {tma}", lambda: check_store(s, tma))
+    run.run("emulator: red / atom", lambda: check_reduce(s))
+    def named_mutant():
+        r = Report("mutant of the named-barrier kernel (the producers' bar.arrive dropped: a deadlock) must be "
+                   "detected")
+        try:
+            got = check_named(s, NAMED.replace("bar.arrive 1, 128;", ""))
+            if got.ok:
+                r.fail("NOT detected")
+            else:
+                r.notes.append("detected: " + got.detail[:200])
+        except E.EmuError as ex:
+            r.notes.append("detected: emulator: " + str(ex)[:300])
+        return r
+    run.run("mutant: bar.arrive dropped", named_mutant)
+    for what, old, new in (("fence.proxy.async dropped: the TMA store reads unfenced generic stores",
+                            "fence.proxy.async.shared::cta;", ""),
+                           ("bulk wait_group dropped: the thread exits with its store in flight",
+                            "cp.async.bulk.wait_group.read 0;", "")):
+        def mutant(what=what, old=old, new=new):
+            r = Report(f"mutant of the TMA store kernel ({what}) must be detected")
+            assert old in STORE
+            try:
+                got = check_store(s, "wait", STORE.replace(old, new))
+                if got.ok:
+                    r.fail("NOT detected")
+                else:
+                    r.notes.append("detected: " + got.detail[:200])
+            except E.EmuError as ex:
+                r.notes.append("detected: emulator: " + str(ex)[:200])
+            return r
+        run.run("mutant: " + what.split(":")[0], mutant)

@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""Runs weft's Hopper GEMMs (sm_90a: TMA + mbarrier pipeline + wgmma) on the CPU, in the PTX emulator,
+and checks D against float64.
+
+    python3 tools/ptxemu/run_gemm90_checks.py --weft build/tools/weft [--seed N] [--keep-ptx DIR]
+
+Emits gemm_bf16_sm90 and gemm_e4m3_sm90 (--arch sm_90a) with the weft CLI (--weft, or $WEFT) into a
+temporary directory and runs every thread of every CTA of each launch in emulator.py with hopper.py,
+tma.py and wgmma.py: the producer warp's TMA loads through the tensor maps (passed as the emulator's
+own 128-byte encoding, host.tensor_map) into 128B-swizzled stages, the full / empty mbarrier ring,
+the two consumer warpgroups' wgmma (descriptors decoded, accumulators in the ISA's fragment map),
+setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and stores:
+- bf16 with small tiles for speed (bn = 32, stages = 2, register stores; once bn = 64, stages = 3,
+  group_m = 2 with TMA stores; once the defaults, bn = 128, TMA stores): beta 0 and 0.5, M and N no
+  multiple of the tile (bm = 128; odd N once), K with a partial last k-tile (bk = 64) and K shorter
+  than the pipeline, grids smaller than the number of tiles (the persistent loop runs 2 or 3 tiles per
+  CTA), group_m = 2 over 3 tile rows (a partial group of the grouped order); once with the copy role
+  (copy = 1: a spare warp moves 5 chunks with bulk copies g2s / s2g through a ring of 2, checked byte
+  for byte);
+- the options: 2-CTA clusters sharing B by multicast (3 tile rows: one CTA of a pair has no rows;
+  also NN, each CTA multicasting one B panel), split-K (3 parts of 2 K tiles; 3 parts over 2 K tiles,
+  one empty; with f32 output through TMA stores and bias; e4m3 with clusters, split-K, f32 and bias;
+  the counters must be back at zero after the launch), NN (B K x N row-major in MN-major panels,
+  wgmma imm-trans-b 1), bn = 256 (four TMA-store boxes per warpgroup, both staging buffers reused);
+- e4m3 (bk = 128 bytes, four k32 steps per stage) with per-tensor scales (one wgmma group in flight,
+  the stage released one k-tile late) and with block scales (fp32 a_scales K-block x M, b_scales per
+  128 x 128 block, promoted in fp32 per K block), partial last k-tiles, once the defaults (bn = 128,
+  as many stages as fit);
+- in three models (Emu tma / wgmma): "wait" (TMA bytes land only when a consumer sees the stage's
+  full barrier complete, so a read before that wait sees the 0xff poison; wgmma reads shared memory
+  and writes its accumulators only at the wgmma.wait_group covering it, which completes 0..16 rounds
+  after the warpgroup reaches it), "issue" (both at issue), and "release" (wgmma deferred, TMA at
+  issue: a stage released before its wgmma is done and refilled at once shows); the random scheduler
+  gives every warp its own speed, so warps overtake one another;
+- checks: relative Frobenius error of D against float64 (<= 1e-2 bf16, <= 3e-2 e4m3, the tolerances of
+  gemm_app), D poisoned with NaN beforehand, every byte of D written exactly once, no byte of A, B, C,
+  the scales or copy_src written (Memory.wcount); emulator errors are failures: an out-of-bounds or
+  misaligned access, an mbarrier over-arrival, a tx-count below zero or left over at the end, a wait
+  on an uninitialized mbarrier, a wgmma without its wgmma.fence, a thread exiting with wgmma or bulk
+  groups pending, an async-proxy read of unfenced generic stores, a deadlock;
+- mutants: the emitted PTX broken on purpose (the consumer's full-barrier wait dropped, the stage
+  released before wgmma.wait_group (with the producer warp at full speed), the B descriptor's k-step
+  offset dropped, expect_tx announcing the A box only, wgmma.fence dropped, the e4m3 loop's
+  wgmma.wait_group 1 made 2, block scales taking the first row's A scale for the second, the copy
+  role's wait_group.read dropped, split-K reduced by the first part to arrive, clusters' empty
+  barriers counting one CTA's releases, NN's k-step offset dropped, a TMA-store staging buffer
+  rewritten before its store read it), each of which the checks must detect, so that a run that
+  passes is known to be able to fail;
+- hopper_checks.py: hand-written PTX for the same pieces in isolation (a cluster of 2 with a
+  multicast TMA, mapa and a remote mbarrier arrive, barrier.cluster; a TMA store clipped at the
+  edges with bulk groups; red / atom / ld.acquire; named barriers), with mutants.
+Exits 1 naming every failure (2 for a usage error). About 45 s on one core of a 2-core machine
+(2026-11-28). --seed N picks other inputs and schedules (CTest runs 0).
+
+Limits (hopper.py, tma.py, wgmma.py): the wgmma descriptor decoding (K-major, and MN-major B as
+CUTLASS's canonical layout reads; base offset 0), the swizzle and the accumulator fragment map are the
+emulator's reading of the PTX ISA (the fragment map also checked against CUTLASS's CLayout_64xN), the
+same reading the kernels' layouts were written from, so a misreading shared by both passes here; the TMA tensor maps are the emulator's encoding
+(cuTensorMapEncodeTiled and its checks are not run, nor is the host code that builds the maps);
+wgmma sums in float64 and rounds once to f32 per instruction; memory is sequentially consistent (a
+missing fence other than fence.proxy.async, or a wrong .sem / .scope, passes); no timing, bank
+conflicts or register pressure (setmaxnreg is checked for its value only).
+"""
+import importlib.util
+import re
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+if importlib.util.find_spec("numpy") is None:  # the emulator's modules need it
+    sys.exit("run_gemm90_checks.py: numpy is missing for " + sys.executable +
+             ": install python3-numpy (tools/deps.sh does) or run with a python3 that has numpy")
+
+import numpy as np  # noqa: E402
+
+import emulator as E  # noqa: E402
+import host  # noqa: E402
+import hopper_checks  # noqa: E402
+from checks import Report  # noqa: E402
+import run_checks  # noqa: E402
+from run_checks import command_line, substitute  # noqa: E402
+from run_gemm_checks import check_d  # noqa: E402
+
+BF16, FP8 = "gemm_bf16_sm90", "gemm_e4m3_sm90"
+DEFAULTS = {"bn": 128, "stages": 4, "group_m": 8, "block_scales": 0, "copy": 0, "copy_chunk": 16384,
+            "tma_store": 1, "out_f32": 0, "bias": 0, "splits": 1, "cluster_m": 1, "nn": 0}
+SMALL = ["bn=32", "stages=2", "tma_store=0"]  # 32-column tiles store from registers (TMA boxes are 64 wide)
+STORE = ["bn=64", "stages=2"]                 # the smallest tile of the TMA-store epilogue (bf16)
+BM = 128  # fixed in both kernels
+COPY_CHUNKS = 5  # copy=1: chunks of copy_chunk bytes, chunk c on CTA c mod grid
+MODELS = {  # name -> (tma, wgmma)
+    "wait": ("wait", "wait"),
+    "issue": ("issue", "issue"),
+    "release": ("issue", "wait"),
+}
+
+
+def param(params, name):
+    for p in params:
+        if p.startswith(name + "="):
+            return int(p.split("=", 1)[1])
+    return DEFAULTS[name]
+
+
+def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fast_producer=False):
+    """One launch of `kernel` (gemm_bf16_sm90 or gemm_e4m3_sm90) with `params` on M x N x K, `grid` CTAs
+    (default: one fewer than the tiles, so that some CTA runs two), in `model` (fast_producer: the
+    producer warp always runs at full speed, the other warps at random speeds); returns a Report.
+    Inputs: bf16 uniform in [-1, 1], e4m3 of magnitude 1/8 .. 3.75 with random signs, block scales
+    uniform in [0.5, 2]."""
+    fp8 = kernel == FP8
+    blocks = fp8 and param(params, "block_scales") == 1
+    bn, bk, esize = param(params, "bn"), 128 if fp8 else 64, 1 if fp8 else 2
+    tma_store, out_f32, with_bias = (param(params, x) == 1 for x in ("tma_store", "out_f32", "bias"))
+    splits, cm, nn = param(params, "splits"), param(params, "cluster_m"), param(params, "nn") == 1
+    tiles_m, tiles_n = -(-m // BM), -(-n // bn)
+    tiles = tiles_m * tiles_n
+    units = -(-tiles_m // cm) * tiles_n * splits  # per cluster
+    grid = grid or max(1, units - 1) * cm
+    tma, wgmma = MODELS[model]
+    r = Report(f"{kernel} {' '.join(params)} {m}x{n}x{k} beta={beta} grid={grid} ({tiles} tiles) model {model}")
+    kern = host.kernel(kernel, params)
+    rng = np.random.default_rng(seed)
+    if fp8:
+        def draw(shape):
+            v = (rng.integers(0, 2, shape) << 7) | (rng.integers(4, 9, shape) << 3) | rng.integers(0, 8, shape)
+            return v.astype(np.uint8), E.E4M3[v]
+    else:
+        def draw(shape):
+            v = E.f_to_bf16_bits(rng.uniform(-1, 1, shape))
+            return v, E.bf16_bits_to_f64(v)
+    a, af = draw((m, k))
+    b, bf = draw((n, k))
+    c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
+    bias = E.f_to_bf16_bits(rng.uniform(-1, 1, n))
+    dsize = 4 if out_f32 else 2
+    kb = -(-k // 128)
+    a_scales = rng.uniform(0.5, 2, (kb, m)).astype(np.float32)
+    b_scales = rng.uniform(0.5, 2, (-(-n // 128), kb)).astype(np.float32)
+    alpha = 0.25 if fp8 else 1.5
+
+    mem = E.Memory(1 << 22)
+    bufs = {}
+    c_arr = E.bf16_bits_to_f64(c).astype(np.float32) if out_f32 else c  # an f32 C holds the bf16 values
+    d_arr = np.full((m, n), 0xFFFFFFFF if out_f32 else 0xFFFF, dtype=np.uint32 if out_f32 else np.uint16)  # NaN
+    arrays = [("a", a), ("b", np.ascontiguousarray(b.T) if nn else b), ("c", c_arr), ("d", d_arr)]
+    if with_bias:
+        arrays += [("bias", bias)]
+    if blocks:
+        arrays += [("a_scales", a_scales), ("b_scales", b_scales)]
+    if splits > 1:  # an fp32 partial tile per (tile, part), a counter per tile (zero, and left zero)
+        arrays += [("workspace", np.zeros(tiles * splits * BM * bn, dtype=np.float32)),
+                   ("counters", np.zeros(tiles, dtype=np.uint32))]
+    for name, arr in arrays:
+        data = arr.tobytes()
+        base = mem.alloc(len(data), name)
+        mem.mem[base:base + len(data)] = data
+        bufs[name] = (base, len(data))
+    params_ = {"m": m, "n": n, "k": k, "alpha": E.f2b(alpha), "beta": E.f2b(beta),
+               "a": host.tensor_map(bufs["a"][0], esize, [k, m], [k * esize], [bk, BM], 128),
+               # TN: N x K, box bk x bn / cluster_m (each CTA of a cluster loads a slice); NN: K x N in
+               # panels of 64 columns x bk rows
+               "b": (host.tensor_map(bufs["b"][0], esize, [n, k], [n * esize], [64, bk], 128) if nn else
+                     host.tensor_map(bufs["b"][0], esize, [k, n], [k * esize], [bk, bn // cm], 128))}
+    params_.update({name: base for name, (base, _) in bufs.items() if name not in ("a", "b")})
+    if tma_store:  # D as a tensor map: boxes of 64 rows x 128 bytes
+        params_["d"] = host.tensor_map(bufs["d"][0], dsize, [n, m], [n * dsize], [128 // dsize, 64], 128)
+    copy = param(params, "copy") == 1
+    if copy:  # the copy role: copy_chunks chunks of copy_src to copy_dst with bulk copies, beside the GEMM
+        nbytes = COPY_CHUNKS * param(params, "copy_chunk")
+        src = rng.integers(0, 256, nbytes).astype(np.uint8).tobytes()
+        params_["copy_src"] = mem.alloc(nbytes, "copy_src")
+        mem.mem[params_["copy_src"]:params_["copy_src"] + nbytes] = src
+        bufs["copy_src"] = (params_["copy_src"], nbytes)
+        params_["copy_dst"] = mem.alloc(nbytes, "copy_dst")
+        mem.mem[params_["copy_dst"]:params_["copy_dst"] + nbytes] = b"\xff" * nbytes
+        params_["copy_chunks"] = COPY_CHUNKS
+    emu = E.Emu(mem, kern, (grid, 1), kern.maxntid, params_, seed=seed, max_slice=128, tma=tma, wgmma=wgmma,
+                warp_speeds=True, fast_warps=(0,) if fast_producer else ())
+    emu.run()
+    r.notes.append(f"{emu.instructions} instructions, {emu.rounds} rounds")
+
+    if blocks:
+        want = np.zeros((m, n))
+        for q in range(kb):
+            s = a_scales[q].astype(np.float64)[:, None] * b_scales[np.arange(n) // 128, q].astype(np.float64)[None, :]
+            want += s * (af[:, 128 * q:128 * q + 128] @ bf[:, 128 * q:128 * q + 128].T)
+        want = alpha * want
+    else:
+        want = alpha * (af @ bf.T)
+    want = want + beta * E.bf16_bits_to_f64(c)
+    if with_bias:
+        want = want + E.bf16_bits_to_f64(bias)[None, :]
+    if splits > 1:
+        base, size = bufs["counters"]
+        left = np.frombuffer(bytes(mem.mem[base:base + size]), dtype=np.uint32)
+        if np.any(left):
+            r.fail(f"split-K counters not back to zero after the launch: {left.tolist()}")
+    if copy:
+        dst = params_["copy_dst"]
+        if bytes(mem.mem[dst:dst + nbytes]) != src:
+            r.fail(f"copy_dst differs from copy_src from byte "
+                   f"{next(i for i in range(nbytes) if mem.mem[dst + i] != src[i])}")
+        elif np.any(mem.wcount[dst:dst + nbytes] != 1):
+            r.fail("a byte of copy_dst not written exactly once")
+    return check_d(r, mem, bufs, m, n, want, 3e-2 if fp8 else 1e-2, f32=out_f32, scratch=("workspace", "counters"))
+
+
+# ---------------- mutants ----------------
+CONSUMER_WAIT = (r"(\$L_\d+_mbar_wait):\s*mbarrier\.try_wait\.parity[^;]*?(%p\d+), \[[^\]]+\], %r\d+;\s*"
+                 r"@!\2 bra(?:\.uni)? \1;")
+
+
+def drop_consumer_wait(text):
+    # The consumer's wait on the stage's full barrier goes (the last try_wait loop: the producer's
+    # empty-barrier wait comes first): the stage is read whether or not its bytes have landed.
+    return substitute(text, CONSUMER_WAIT, r"\1:\n\tmov.pred \2, 1;", which=-1)
+
+
+def release_before_wait(text):
+    # The k-loop's wgmma.wait_group 1 goes: each warp's lane 0 releases the previous stage (arrive on
+    # its empty barrier) while that stage's wgmma may still read it, and the producer may refill it.
+    return substitute(text, r"wgmma\.wait_group\.sync\.aligned 1;", "", which=0)
+
+
+def b_kstep_offset(text):
+    # The B descriptor's k-step 1 offset (+32 bytes: 16 bf16 elements) made 0: k-step 1 re-reads k-step 0.
+    return substitute(text, r"(add\.u32 %r\d+, %r\d+, )32;", r"\g<1>0;", which=0)
+
+
+def expect_tx_short(text):
+    # expect_tx announces the A box only: the B box's complete_tx takes the tx-count below zero.
+    m = re.search(r"(mbarrier\.arrive\.expect_tx\.shared\.b64 _, \[%r\d+\], )(\d+);", text)
+    if not m:
+        raise LookupError("no mbarrier.arrive.expect_tx with an immediate in the emitted PTX: update this mutant in "
+                          "tools/ptxemu/run_gemm90_checks.py")
+    return text[:m.start()] + m.group(1) + str(128 * 64 * 2) + ";" + text[m.end():]
+
+
+def drop_fence(text):
+    # wgmma.fence goes: the first wgmma of a tile follows the accumulators' zeroing with no fence.
+    return substitute(text, r"wgmma\.fence\.sync\.aligned;", "", which=0)
+
+
+def wait_group_two(text):
+    # The e4m3 k-loop waits for all but two wgmma groups, yet releases k-tile kt-1's stage as if its
+    # group were done.
+    return substitute(text, r"wgmma\.wait_group\.sync\.aligned 1;", "wgmma.wait_group.sync.aligned 2;", which=0)
+
+
+def second_row_scale(text):
+    # Block scales: a thread's second accumulator row (row0 + 8) takes the A scale of its first row.
+    return substitute(text, r"(add\.u32 (%r\d+), (%r\d+), 8;\s*min\.u32 %r\d+, )\2(, %r\d+;\s*mad\.wide\.u32)",
+                      r"\g<1>\g<3>\g<4>", which=0)
+
+
+def drop_read_wait(text):
+    # The copy role refills a ring slot without waiting for the bulk store still reading it.
+    return substitute(text, r"cp\.async\.bulk\.wait_group\.read 0;", "", which=0)
+
+
+def last_part_first(text):
+    # Split-K: the part that arrives first (counter 0), not last, reduces: it reads partial tiles that
+    # are not written yet.
+    return substitute(text, r"(atom\.acq_rel\.gpu\.global\.add\.u32 (%r\d+), \[%rd\d+\], 1;\s*"
+                            r"setp\.eq\.u32 %p\d+, \2, )\d+;", r"\g<1>0;", which=0)
+
+
+def empty_count_one_cta(text):
+    # Clusters: the empty barriers count one CTA's releases (8), not both CTAs' (16): a producer
+    # multicasts into its partner's stage before the partner's consumers are done with it.
+    out, count = re.subn(r"(mbarrier\.init\.shared\.b64 \[%r\d+\], )16;", r"\g<1>8;", text)
+    if not count:
+        raise LookupError("no empty barrier initialised to 16 in the emitted PTX: update this mutant in "
+                          "tools/ptxemu/run_gemm90_checks.py")
+    return out
+
+
+def nn_kstep(text):
+    # NN: the MN-major B descriptor's k-step offset (16 K rows: 2048 bytes) dropped.
+    return substitute(text, r"(add\.u32 %r\d+, %r\d+, )2048;", r"\g<1>0;", which=0)
+
+
+def drop_store_read_wait(text):
+    # TMA-store epilogue: box 2 is staged into box 0's buffer without waiting for box 0's store to
+    # have read it.
+    return substitute(text, r"cp\.async\.bulk\.wait_group\.read 1;", "", which=0)
+
+
+def mutant(name, kernel, params, transform, check):
+    return run_checks.mutant(name, kernel, params, transform, check, "sm_90a")
+
+
+def run_matrix(run, s):
+    big = ["bn=64", "stages=3", "group_m=2"]
+    blocks = SMALL + ["block_scales=1"]
+    cases = [
+        # (what, kernel, params, m, n, k, beta, grid, models)
+        ("bf16, beta, partial k-tile, 2 tiles per CTA", BF16, SMALL, 200, 70, 200, 0.5, 4,
+         ("wait", "issue", "release")),
+        ("bf16, K shorter than the pipeline, odd N", BF16, SMALL, 130, 45, 40, 0.0, 2, ("wait", "issue")),
+        ("bf16, bn 64, 3 stages, group_m 2 over 3 tile rows, 3 tiles per CTA, TMA stores", BF16, big, 300, 136, 328,
+         0.5, 3,
+         ("wait", "release")),
+        ("bf16, default parameters (bn 128, 4 stages)", BF16, [], 130, 136, 200, 0.5, 2, ("wait",)),
+        ("bf16 + the copy role (5 chunks of 1 KB, 2 in flight, bulk copies)", BF16,
+         SMALL + ["copy=1", "copy_chunk=1024", "copy_stages=2"], 130, 40, 136, 0.0, 2, ("wait", "issue")),
+        ("e4m3 per-tensor, partial k-tile", FP8, SMALL, 150, 40, 336, 0.5, 2, ("wait", "issue", "release")),
+        ("e4m3 block scales, partial k-tile", FP8, blocks, 140, 70, 272, 0.5, 2, ("wait", "issue")),
+        ("e4m3 default parameters (bn 128, stages as fit)", FP8, [], 130, 136, 272, 0.0, 2, ("release",)),
+    ]
+    cluster = ["bn=64", "stages=2", "cluster_m=2"]
+    split = SMALL + ["splits=3"]
+    split_f32 = ["bn=64", "stages=2", "splits=2", "out_f32=1", "bias=1"]
+    everything_fp8 = ["bn=64", "stages=2", "cluster_m=2", "splits=2", "out_f32=1", "bias=1"]
+    nn = ["bn=64", "stages=2", "nn=1"]
+    nn_cluster = ["bn=128", "stages=2", "nn=1", "cluster_m=2"]
+    store4 = ["bn=256", "stages=2"]  # four TMA-store boxes per warpgroup: both buffers reused
+    cases += [
+        ("bf16, 2-CTA clusters sharing B (multicast), 3 tile rows (one CTA of a pair has none), TMA stores", BF16,
+         cluster, 300, 136, 200, 0.5, None, ("wait", "issue", "release")),
+        ("bf16, split-K 3 (2 K tiles a part), register stores", BF16, split, 130, 40, 328, 0.5, 3, ("wait", "release")),
+        ("bf16, split-K 3 over 2 K tiles (an empty part)", BF16, split, 130, 40, 72, 0.0, None, ("wait",)),
+        ("bf16, split-K 2, f32 output through TMA stores, bias", BF16, split_f32, 130, 72, 200, 0.5, None,
+         ("wait", "issue")),
+        ("e4m3, clusters + split-K 2 + f32 output + bias", FP8, everything_fp8, 200, 64, 400, 0.5, None,
+         ("wait", "release")),
+        ("bf16 NN (MN-major B panels, wgmma imm-trans-b)", BF16, nn, 130, 136, 200, 0.5, 2, ("wait", "issue")),
+        ("bf16 NN in 2-CTA clusters (each CTA multicasts one of two panels)", BF16, nn_cluster, 256, 136, 136, 0.0,
+         None, ("wait", "release")),
+        ("bf16, bn 256: four TMA-store boxes per warpgroup, buffers reused", BF16, store4, 130, 264, 72, 0.0, 1,
+         ("wait",)),
+    ]
+    for what, kernel, params, m, n, k, beta, grid, models in cases:
+        for i, model in enumerate(models):
+            run.run(f"{what}, {model}", lambda: check_gemm90(kernel, params, m, n, k, beta, grid, s * 101 + i, model))
+
+    run.run("mutant: consumer wait dropped", lambda: mutant(
+        "consumer's full-barrier wait dropped", BF16, SMALL, drop_consumer_wait,
+        lambda: check_gemm90(BF16, SMALL, 130, 40, 136, 0.0, 1, s)))
+    run.run("mutant: release before wgmma.wait_group", lambda: mutant(
+        "stage released before wgmma.wait_group", BF16, SMALL, release_before_wait,
+        lambda: run_checks.until_failure(
+            lambda i: check_gemm90(BF16, SMALL, 130, 40, 328, 0.0, 1, s + i, "release", fast_producer=True), 3)))
+    run.run("mutant: k-step offset", lambda: mutant(
+        "B descriptor's k-step offset dropped", BF16, SMALL, b_kstep_offset,
+        lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s)))
+    run.run("mutant: expect_tx short", lambda: mutant(
+        "expect_tx announces the A box only", BF16, SMALL, expect_tx_short,
+        lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s)))
+    run.run("mutant: wgmma.fence dropped", lambda: mutant(
+        "wgmma.fence dropped", BF16, SMALL, drop_fence,
+        lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s)))
+    run.run("mutant: e4m3 wait_group 2", lambda: mutant(
+        "e4m3 k-loop wgmma.wait_group 1 made 2: a stage released with its group in flight", FP8, SMALL,
+        wait_group_two, lambda: check_gemm90(FP8, SMALL, 130, 40, 400, 0.0, 1, s)))
+    run.run("mutant: block scale row", lambda: mutant(
+        "block scales: the second accumulator row takes the first row's A scale", FP8, blocks, second_row_scale,
+        lambda: check_gemm90(FP8, blocks, 130, 40, 272, 0.0, 1, s)))
+
+    copy = SMALL + ["copy=1", "copy_chunk=1024", "copy_stages=2"]
+    run.run("mutant: copy role refill", lambda: mutant(
+        "copy role: a ring slot refilled before the bulk store has read it", BF16, copy, drop_read_wait,
+        lambda: check_gemm90(BF16, copy, 130, 40, 72, 0.0, 2, s)))
+
+    run.run("mutant: split-K first part reduces", lambda: mutant(
+        "split-K: the first part to arrive reduces", BF16, split, last_part_first,
+        lambda: check_gemm90(BF16, split, 130, 40, 328, 0.0, 3, s)))
+    run.run("mutant: cluster empty count", lambda: mutant(
+        "clusters: empty barriers count one CTA's releases", BF16, cluster, empty_count_one_cta,
+        lambda: check_gemm90(BF16, cluster, 256, 64, 328, 0.0, 2, s, "release", fast_producer=True)))
+    run.run("mutant: NN k-step", lambda: mutant(
+        "NN: the MN-major descriptor's k-step offset dropped", BF16, nn, nn_kstep,
+        lambda: check_gemm90(BF16, nn, 130, 64, 72, 0.0, 1, s)))
+    run.run("mutant: TMA-store buffer reuse", lambda: mutant(
+        "TMA-store epilogue: a staging buffer rewritten before its store read it", BF16, store4, drop_store_read_wait,
+        lambda: check_gemm90(BF16, store4, 130, 264, 72, 0.0, 1, s)))
+
+    # The sm_90 pieces no weft kernel emits yet, on hand-written PTX (hopper_checks.py).
+    hopper_checks.run_all(run, s)
+
+
+def main():
+    command_line(__doc__, "ptxemu gemm90", lambda run, a: run_matrix(run, a.seed))
+
+
+if __name__ == "__main__":
+    main()
