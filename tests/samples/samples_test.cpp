@@ -27,6 +27,19 @@ ptxas::Result assemble_clean(const std::string& ptxas, const std::string& ptx, c
   CHECK(r.kernels[0].spill_loads == 0);
   return r;
 }
+// The build diagnostic of a kernel with --param settings on a target, or "" when it builds.
+std::string build_error(const char* kernel, const std::vector<std::string>& settings, const char* target) {
+  const auto* e = Registry::global().find(kernel);
+  REQUIRE(e);
+  auto p = parse_params(*e, settings);
+  REQUIRE(p.params);
+  try {
+    e->build(*isa::parse_target(target).target, *p.params);
+  } catch (const DiagnosticError& err) {
+    return err.what();
+  }
+  return "";
+}
 }  // namespace
 
 TEST_CASE("every sample assembles on every target with zero spills") {
@@ -128,15 +141,8 @@ TEST_CASE("the sm_80 GEMMs assemble with zero spills on sm_80, sm_89, sm_90a and
 TEST_CASE("the sm_80 GEMM refuses tiles it cannot cover") {
   const auto* e = Registry::global().find("gemm_bf16_sm80");
   REQUIRE(e);
-  auto build_error = [&](std::vector<std::string> settings) -> std::string {
-    auto p = parse_params(*e, settings);
-    REQUIRE(p.params);
-    try {
-      e->build(*isa::parse_target("sm_80").target, *p.params);
-    } catch (const DiagnosticError& err) {
-      return err.what();
-    }
-    return "";
+  auto build_error = [](const std::vector<std::string>& settings) {
+    return ::build_error("gemm_bf16_sm80", settings, "sm_80");
   };
   CHECK(build_error({"bn=32", "nn=1"}).find("NN needs bn a multiple of 64") != std::string::npos);
   CHECK(build_error({"bm=256", "bn=256", "warps_m=2", "warps_n=2"}).find("accumulator registers") != std::string::npos);
@@ -228,15 +234,8 @@ TEST_CASE("the fp8 Hopper GEMM assembles with zero spills and setmaxnreg honoure
 TEST_CASE("the fp8 Hopper GEMM refuses tiles it cannot cover") {
   const auto* e = Registry::global().find("gemm_e4m3_sm90");
   REQUIRE(e);
-  auto build_error = [&](std::vector<std::string> settings) -> std::string {
-    auto p = parse_params(*e, settings);
-    REQUIRE(p.params);
-    try {
-      e->build(*isa::parse_target("sm_90a").target, *p.params);
-    } catch (const DiagnosticError& err) {
-      return err.what();
-    }
-    return "";
+  auto build_error = [](const std::vector<std::string>& settings) {
+    return ::build_error("gemm_e4m3_sm90", settings, "sm_90a");
   };
   CHECK(build_error({"block_scales=1", "bn=256"}).find("block_scales needs bn dividing 128") != std::string::npos);
   CHECK(build_error({"bn=256", "stages=8"}).find("bytes of shared memory") != std::string::npos);
@@ -296,16 +295,7 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
 }
 
 TEST_CASE("the Hopper GEMM refuses a cluster whose B slices break the swizzle atom") {
-  const auto* e = Registry::global().find("gemm_bf16_sm90");
-  REQUIRE(e);
-  auto p = parse_params(*e, {"cluster_m=2", "bn=48"});
-  REQUIRE(p.params);
-  std::string what;
-  try {
-    e->build(*isa::parse_target("sm_90a").target, *p.params);
-  } catch (const DiagnosticError& err) {
-    what = err.what();
-  }
+  const auto what = build_error("gemm_bf16_sm90", {"cluster_m=2", "bn=48"}, "sm_90a");
   CHECK(what.find("each CTA multicasts bn / 2 rows of B") != std::string::npos);
   CHECK(what.find("gemm_sm90.cpp") != std::string::npos);  // the author's file
 }
@@ -313,15 +303,8 @@ TEST_CASE("the Hopper GEMM refuses a cluster whose B slices break the swizzle at
 TEST_CASE("the Hopper GEMM's TMA-store epilogue refuses a tile of partial 128-byte boxes") {
   const auto* e = Registry::global().find("gemm_bf16_sm90");
   REQUIRE(e);
-  auto error_of = [&](std::vector<std::string> settings) {
-    auto p = parse_params(*e, settings);
-    REQUIRE(p.params);
-    try {
-      e->build(*isa::parse_target("sm_90a").target, *p.params);
-    } catch (const DiagnosticError& err) {
-      return std::string(err.what());
-    }
-    return std::string();
+  auto error_of = [](const std::vector<std::string>& settings) {
+    return build_error("gemm_bf16_sm90", settings, "sm_90a");
   };
   CHECK(error_of({"bn=96"}).find("bn must be a multiple of 64") != std::string::npos);        // bf16: 64 columns
   CHECK(error_of({"bn=48", "out_f32=1"}).find("bn must be a multiple of 32") != std::string::npos);  // f32: 32
@@ -374,15 +357,8 @@ TEST_CASE("the Blackwell GEMM assembles with zero spills on every tcgen05 target
   }
   MESSAGE(assembled << " Blackwell GEMM (configuration, target) pairs assembled with zero spills");
 
-  auto build_error = [&](std::vector<std::string> settings) -> std::string {
-    auto p = parse_params(*e, settings);
-    REQUIRE(p.params);
-    try {
-      e->build(*isa::parse_target("sm_100a").target, *p.params);
-    } catch (const DiagnosticError& err) {
-      return err.what();
-    }
-    return "";
+  auto build_error = [](const std::vector<std::string>& settings) {
+    return ::build_error("gemm_bf16_sm100", settings, "sm_100a");
   };
   CHECK(build_error({"bn=24"}).find("N = 24 with M = 128 (N is a multiple of 16 in [16, 256])") != std::string::npos);
   CHECK(build_error({"bn=256", "stages=5"}).find("over the 232448 of a CTA") != std::string::npos);

@@ -141,6 +141,14 @@ def substitute(text, pattern, repl, which=0):
     return text[:m.start()] + m.expand(repl) + text[m.end():]
 
 
+def substitute_all(text, pattern, repl):
+    """Replaces every match of `pattern`; fails if there is none (see substitute)."""
+    out, count = re.subn(pattern, repl, text)
+    if not count:
+        raise LookupError(f"pattern {pattern!r} not found in the emitted PTX: update the mutant that uses it")
+    return out
+
+
 def half_grid_stride(text):
     # The grid-stride loop's step, nctaid.x * block, made half a block: packets are written twice.
     m = re.search(r"(mov\.u32 (%r\d+), %nctaid\.x;\s*mul\.lo\.u32 %r\d+, \2, )(\d+);", text)

@@ -77,8 +77,8 @@ import host  # noqa: E402
 import hopper_checks  # noqa: E402
 from checks import Report  # noqa: E402
 import run_checks  # noqa: E402
-from run_checks import command_line, substitute  # noqa: E402
-from run_gemm_checks import check_d  # noqa: E402
+from run_checks import command_line, substitute, substitute_all  # noqa: E402
+from run_gemm_checks import check_d, input_drawer  # noqa: E402
 
 BF16, FP8 = "gemm_bf16_sm90", "gemm_e4m3_sm90"
 DEFAULTS = {"bn": 128, "stages": 4, "group_m": 8, "block_scales": 0, "copy": 0, "copy_chunk": 16384,
@@ -120,14 +120,7 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
     r = Report(f"{kernel} {' '.join(params)} {m}x{n}x{k} beta={beta} grid={grid} ({tiles} tiles) model {model}")
     kern = host.kernel(kernel, params)
     rng = np.random.default_rng(seed)
-    if fp8:
-        def draw(shape):
-            v = (rng.integers(0, 2, shape) << 7) | (rng.integers(4, 9, shape) << 3) | rng.integers(0, 8, shape)
-            return v.astype(np.uint8), E.E4M3[v]
-    else:
-        def draw(shape):
-            v = E.f_to_bf16_bits(rng.uniform(-1, 1, shape))
-            return v, E.bf16_bits_to_f64(v)
+    draw = input_drawer(rng, fp8)
     a, af = draw((m, k))
     b, bf = draw((n, k))
     c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
@@ -268,11 +261,7 @@ def last_part_first(text):
 def empty_count_one_cta(text):
     # Clusters: the empty barriers count one CTA's releases (8), not both CTAs' (16): a producer
     # multicasts into its partner's stage before the partner's consumers are done with it.
-    out, count = re.subn(r"(mbarrier\.init\.shared\.b64 \[%r\d+\], )16;", r"\g<1>8;", text)
-    if not count:
-        raise LookupError("no empty barrier initialised to 16 in the emitted PTX: update this mutant in "
-                          "tools/ptxemu/run_gemm90_checks.py")
-    return out
+    return substitute_all(text, r"(mbarrier\.init\.shared\.b64 \[%r\d+\], )16;", r"\g<1>8;")
 
 
 def nn_kstep(text):
@@ -334,46 +323,37 @@ def run_matrix(run, s):
         for i, model in enumerate(models):
             run.run(f"{what}, {model}", lambda: check_gemm90(kernel, params, m, n, k, beta, grid, s * 101 + i, model))
 
-    run.run("mutant: consumer wait dropped", lambda: mutant(
-        "consumer's full-barrier wait dropped", BF16, SMALL, drop_consumer_wait,
-        lambda: check_gemm90(BF16, SMALL, 130, 40, 136, 0.0, 1, s)))
-    run.run("mutant: release before wgmma.wait_group", lambda: mutant(
-        "stage released before wgmma.wait_group", BF16, SMALL, release_before_wait,
-        lambda: run_checks.until_failure(
-            lambda i: check_gemm90(BF16, SMALL, 130, 40, 328, 0.0, 1, s + i, "release", fast_producer=True), 3)))
-    run.run("mutant: k-step offset", lambda: mutant(
-        "B descriptor's k-step offset dropped", BF16, SMALL, b_kstep_offset,
-        lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s)))
-    run.run("mutant: expect_tx short", lambda: mutant(
-        "expect_tx announces the A box only", BF16, SMALL, expect_tx_short,
-        lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s)))
-    run.run("mutant: wgmma.fence dropped", lambda: mutant(
-        "wgmma.fence dropped", BF16, SMALL, drop_fence,
-        lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s)))
-    run.run("mutant: e4m3 wait_group 2", lambda: mutant(
-        "e4m3 k-loop wgmma.wait_group 1 made 2: a stage released with its group in flight", FP8, SMALL,
-        wait_group_two, lambda: check_gemm90(FP8, SMALL, 130, 40, 400, 0.0, 1, s)))
-    run.run("mutant: block scale row", lambda: mutant(
-        "block scales: the second accumulator row takes the first row's A scale", FP8, blocks, second_row_scale,
-        lambda: check_gemm90(FP8, blocks, 130, 40, 272, 0.0, 1, s)))
-
     copy = SMALL + ["copy=1", "copy_chunk=1024", "copy_stages=2"]
-    run.run("mutant: copy role refill", lambda: mutant(
-        "copy role: a ring slot refilled before the bulk store has read it", BF16, copy, drop_read_wait,
-        lambda: check_gemm90(BF16, copy, 130, 40, 72, 0.0, 2, s)))
-
-    run.run("mutant: split-K first part reduces", lambda: mutant(
-        "split-K: the first part to arrive reduces", BF16, split, last_part_first,
-        lambda: check_gemm90(BF16, split, 130, 40, 328, 0.0, 3, s)))
-    run.run("mutant: cluster empty count", lambda: mutant(
-        "clusters: empty barriers count one CTA's releases", BF16, cluster, empty_count_one_cta,
-        lambda: check_gemm90(BF16, cluster, 256, 64, 328, 0.0, 2, s, "release", fast_producer=True)))
-    run.run("mutant: NN k-step", lambda: mutant(
-        "NN: the MN-major descriptor's k-step offset dropped", BF16, nn, nn_kstep,
-        lambda: check_gemm90(BF16, nn, 130, 64, 72, 0.0, 1, s)))
-    run.run("mutant: TMA-store buffer reuse", lambda: mutant(
-        "TMA-store epilogue: a staging buffer rewritten before its store read it", BF16, store4, drop_store_read_wait,
-        lambda: check_gemm90(BF16, store4, 130, 264, 72, 0.0, 1, s)))
+    release_race = lambda i: check_gemm90(BF16, SMALL, 130, 40, 328, 0.0, 1, s + i, "release", fast_producer=True)
+    mutants = [
+        # (label, what the mutant breaks, kernel, params, transform, the check that must fail)
+        ("consumer wait dropped", "consumer's full-barrier wait dropped", BF16, SMALL, drop_consumer_wait,
+         lambda: check_gemm90(BF16, SMALL, 130, 40, 136, 0.0, 1, s)),
+        ("release before wgmma.wait_group", "stage released before wgmma.wait_group", BF16, SMALL,
+         release_before_wait, lambda: run_checks.until_failure(release_race, 3)),
+        ("k-step offset", "B descriptor's k-step offset dropped", BF16, SMALL, b_kstep_offset,
+         lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s)),
+        ("expect_tx short", "expect_tx announces the A box only", BF16, SMALL, expect_tx_short,
+         lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s)),
+        ("wgmma.fence dropped", "wgmma.fence dropped", BF16, SMALL, drop_fence,
+         lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s)),
+        ("e4m3 wait_group 2", "e4m3 k-loop wgmma.wait_group 1 made 2: a stage released with its group in flight",
+         FP8, SMALL, wait_group_two, lambda: check_gemm90(FP8, SMALL, 130, 40, 400, 0.0, 1, s)),
+        ("block scale row", "block scales: the second accumulator row takes the first row's A scale", FP8, blocks,
+         second_row_scale, lambda: check_gemm90(FP8, blocks, 130, 40, 272, 0.0, 1, s)),
+        ("copy role refill", "copy role: a ring slot refilled before the bulk store has read it", BF16, copy,
+         drop_read_wait, lambda: check_gemm90(BF16, copy, 130, 40, 72, 0.0, 2, s)),
+        ("split-K first part reduces", "split-K: the first part to arrive reduces", BF16, split, last_part_first,
+         lambda: check_gemm90(BF16, split, 130, 40, 328, 0.0, 3, s)),
+        ("cluster empty count", "clusters: empty barriers count one CTA's releases", BF16, cluster,
+         empty_count_one_cta, lambda: check_gemm90(BF16, cluster, 256, 64, 328, 0.0, 2, s, "release", fast_producer=True)),
+        ("NN k-step", "NN: the MN-major descriptor's k-step offset dropped", BF16, nn, nn_kstep,
+         lambda: check_gemm90(BF16, nn, 130, 64, 72, 0.0, 1, s)),
+        ("TMA-store buffer reuse", "TMA-store epilogue: a staging buffer rewritten before its store read it", BF16,
+         store4, drop_store_read_wait, lambda: check_gemm90(BF16, store4, 130, 264, 72, 0.0, 1, s)),
+    ]
+    for label, what, kernel, params, transform, check in mutants:
+        run.run(f"mutant: {label}", lambda w=what, k=kernel, p=params, t=transform, c=check: mutant(w, k, p, t, c))
 
     # The sm_90 pieces no weft kernel emits yet, on hand-written PTX (hopper_checks.py).
     hopper_checks.run_all(run, s)

@@ -34,7 +34,6 @@ misreading shared by both passes); mma.sync sums in float64 and rounds once to f
 bank conflicts or register pressure.
 """
 import importlib.util
-import re
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -48,7 +47,7 @@ import emulator as E  # noqa: E402
 import host  # noqa: E402
 from checks import Report  # noqa: E402
 import run_checks  # noqa: E402
-from run_checks import command_line, substitute  # noqa: E402
+from run_checks import command_line, substitute, substitute_all  # noqa: E402
 
 DEFAULTS = {"bm": 128, "bn": 128}
 SMALL = ["bm=32", "bn=32", "warps_m=1", "warps_n=2"]  # 64 threads, a 32 x 16 warp tile
@@ -62,6 +61,20 @@ def param(params, name):
     return DEFAULTS.get(name, 0)
 
 
+def input_drawer(rng, fp8):
+    """draw(shape) -> (stored values, their float64 values): e4m3 of magnitude 1/8 .. 3.75 with random
+    signs, or bf16 uniform in [-1, 1]."""
+    if fp8:
+        def draw(shape):
+            v = (rng.integers(0, 2, shape) << 7) | (rng.integers(4, 9, shape) << 3) | rng.integers(0, 8, shape)
+            return v.astype(np.uint8), E.E4M3[v]
+    else:
+        def draw(shape):
+            v = E.f_to_bf16_bits(rng.uniform(-1, 1, shape))
+            return v, E.bf16_bits_to_f64(v)
+    return draw
+
+
 def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=None):
     """One launch of `kernel` (gemm_bf16_sm80 or gemm_e4m3_sm89) with `params` on M x N x K; returns a
     Report. Inputs: bf16 uniform in [-1, 1], e4m3 of magnitude 1/8 .. 3.75 with random signs."""
@@ -72,14 +85,7 @@ def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=
                f"{m}x{n}x{k} beta={beta} cp.async lands at {cp_async}")
     kern = host.kernel(kernel, params, arch)
     rng = np.random.default_rng(seed)
-    if fp8:
-        def draw(shape):
-            v = (rng.integers(0, 2, shape) << 7) | (rng.integers(4, 9, shape) << 3) | rng.integers(0, 8, shape)
-            return v.astype(np.uint8), E.E4M3[v]
-    else:
-        def draw(shape):
-            v = E.f_to_bf16_bits(rng.uniform(-1, 1, shape))
-            return v, E.bf16_bits_to_f64(v)
+    draw = input_drawer(rng, fp8)
     a, af = draw((m, k))
     b, bf = draw((k, n) if nn else (n, k))
     c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
@@ -146,11 +152,7 @@ def drop_loop_wait(text):
 
 def no_zero_fill(text):
     # Every cp.async copies 16 bytes (src-size ignored): K tails read the matrix base, not zeros.
-    out, count = re.subn(r"(cp\.async\.cg\.shared\.global \[[^\]]+\], \[[^\]]+\], 16), %r\d+;", r"\1, 16;", text)
-    if not count:
-        raise LookupError("no cp.async with a src-size register in the emitted PTX: update this mutant in "
-                          "tools/ptxemu/run_gemm_checks.py")
-    return out
+    return substitute_all(text, r"(cp\.async\.cg\.shared\.global \[[^\]]+\], \[[^\]]+\], 16), %r\d+;", r"\1, 16;")
 
 
 def b_kstep_offset(text):
