@@ -147,31 +147,29 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
            auto row = tm * kBM + w * 32u + lane;
            auto lane_addr = tmem_base + ((w * 32u) << 16u) + acc.stage * acc_stride;
            // Chunk c + 1 is loaded while chunk c is converted and stored (wait::ld waits for every
-           // earlier load, so each chunk is waited for before the next one is issued).
-           auto load = [&](std::uint32_t c0) {
-             std::vector<Reg<b32>> v(chunk);
-             std::vector<ir::RegId> ids;
-             for (auto& x : v) {
-               x = k.reg<b32>();
-               ids.push_back(x.id());
-             }
-             tcgen05_ld_32x32b(k, ids, lane_addr + c0);
-             return v;
-           };
-           auto next = load(0);
-           for (std::uint32_t c0 = 0; c0 < bn; c0 += chunk) {
-             auto v = next;
+           // earlier load, so each chunk is waited for before the next one is issued). The chunks are
+           // a loop, not unrolled: the loaded registers are copied out before the next load reuses
+           // them (a few moves per 32 columns, and an 8x smaller kernel at bn = 256).
+           std::vector<Reg<b32>> next(chunk), v(chunk);
+           std::vector<ir::RegId> next_ids;
+           for (std::uint32_t j = 0; j < chunk; ++j) {
+             next[j] = k.reg<b32>();
+             v[j] = k.reg<b32>();
+             next_ids.push_back(next[j].id());
+           }
+           const std::uint32_t chunks = bn / chunk;
+           tcgen05_ld_32x32b(k, next_ids, lane_addr);
+           k.for_(0u, chunks, 1u, [&](Reg<u32> ci) {
              tcgen05_wait_ld(k);
-             if (c0 + chunk == bn) {  // the last read of this accumulator: hand it back to the MMA warp
+             for (std::uint32_t j = 0; j < chunk; ++j) k.assign(v[j], next[j]);
+             k.if_(ci + 1u == chunks, [&] {  // the last read of this accumulator: hand it back to the MMA warp
                tcgen05_fence_before_sync(k);
                accum.consumer_release(acc);
-             } else {
-               next = load(c0 + chunk);
-             }
+             }).else_([&] { tcgen05_ld_32x32b(k, next_ids, lane_addr + (ci + 1u) * chunk); });
              k.if_(empty_k, [&] {
                for (auto& x : v) k.assign(x, 0u);
              });
-             auto col = tn * bn + c0;
+             auto col = tn * bn + ci * chunk;
              auto value = [&](std::uint32_t j) { return bitcast<f32>(v[j]) * alpha; };
              auto bf16_to_f32 = [&](Reg<u32> bits, bool high) {
                return bitcast<f32>(high ? bits & 0xffff0000u : bits << 16u);
@@ -217,7 +215,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                  }
                });
              });
-           }
+           });
            accum.advance(acc);
          });
        }},
