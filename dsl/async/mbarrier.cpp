@@ -73,14 +73,14 @@ void Mbarrier::wait(Src<u32> parity, Loc loc) {
     k_->place(finished, loc);
     return;
   }
-  // Bounded wait: after spin_limit rounds, report (first reporter wins) and trap.
-  auto spins = k_->let<u32>(0u, loc);
+  // Bounded wait: after kWaitLimitNs of %globaltimer, report (first reporter wins) and trap.
+  auto start = k_->globaltimer(loc);
   k_->place(retry, loc);
   k_->emit(opcode, isa::Type::none, isa::Type::none, shared_space(),
            {ir::Operand::r(done.id()), at(addr_), parity.operand()}, l);
   k_->bra_if(done, finished, loc);
-  k_->assign(spins, spins + 1u, loc);
-  k_->bra_if(spins < debug_wait::kSpinLimit, retry, loc);
+  auto waited = k_->globaltimer(loc) - start;
+  k_->bra_if(waited < debug_wait::kWaitLimitNs, retry, loc);
   detail::report_wait_timeout(*k_, debug_wait::Kind::mbarrier, id_, parity, 0u, l, loc);
   k_->place(finished, loc);
 }
