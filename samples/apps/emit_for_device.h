@@ -47,17 +47,20 @@ struct Emitted {
 };
 
 // Emits the registered kernel `name` for a device of compute capability `device_sm`, with the
-// kernel's default parameters overridden by `settings` ("block=128"). Throws std::runtime_error when
-// the kernel is not registered, a setting is invalid, or no target fits the device.
-inline Emitted emit(const std::string& name, int device_sm, const std::vector<std::string>& settings = {}) {
+// kernel's default parameters overridden by `settings` ("block=128"); `debug_waits`: bounded waits that
+// trap and report instead of hanging (dsl/debug_wait.h). Throws std::runtime_error when the kernel is
+// not registered, a setting is invalid, or no target fits the device.
+inline Emitted emit(const std::string& name, int device_sm, const std::vector<std::string>& settings = {},
+                    bool debug_waits = false) {
   const auto* e = weft::Registry::global().find(name);
   if (!e) throw std::runtime_error("kernel '" + name + "' is not registered");
   auto p = weft::parse_params(*e, settings);
   if (!p.params) throw std::runtime_error(name + ": " + p.error);
-  const auto t = target_for(*e, device_sm);
+  auto t = target_for(*e, device_sm);
   if (!t)
     throw std::runtime_error(name + " is written for " + e->targets.describe() + ", none of which runs on sm_" +
                              std::to_string(device_sm));
+  t->debug_waits = debug_waits;
   const auto t0 = std::chrono::steady_clock::now();
   std::string ptx = weft::emit_ptx(e->build(*t, *p.params));
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -294,6 +294,23 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
   }
 }
 
+TEST_CASE("the Hopper GEMMs with debug waits (as gemm_app builds them) assemble with zero spills") {
+  auto ptxas = test::ptxas_or_skip();
+  auto t = *isa::parse_target("sm_90a").target;
+  t.debug_waits = true;
+  for (const char* kernel : {"gemm_bf16_sm90", "gemm_e4m3_sm90"})
+    for (const auto& settings : std::vector<std::vector<std::string>>{{}, {"bn=256", "cluster_m=2", "splits=2"}}) {
+      const auto* e = Registry::global().find(kernel);
+      REQUIRE(e);
+      auto p = parse_params(*e, settings);
+      REQUIRE(p.params);
+      const auto ptx = emit_ptx(e->build(t, *p.params));
+      CHECK(ptx.find("%globaltimer") != std::string::npos);  // the waits are bounded in time
+      CHECK(ptx.find("trap;") != std::string::npos);
+      if (ptxas) assemble_clean(*ptxas, ptx, "sm_90a", std::string(kernel) + "_debug" + std::to_string(settings.size()));
+    }
+}
+
 TEST_CASE("the Hopper GEMM refuses a cluster whose B slices break the swizzle atom") {
   const auto what = build_error("gemm_bf16_sm90", {"cluster_m=2", "bn=48"}, "sm_90a");
   CHECK(what.find("each CTA multicasts bn / 2 rows of B") != std::string::npos);

@@ -199,8 +199,16 @@ bool check_sm90(WeftGemmSm90& g, Cublas* cublas, const Case90& cs) {
                  o.out_f32 ? dd32.raw() : dd16.raw()};
   if (o.bias) x.bias = dbias.raw();
   if (o.block_scales) x.a_scales = dsa.raw(), x.b_scales = dsb.raw();
-  // Twice: split-K's counters must be left at zero for the next launch.
-  for (int run = 0; run < 2; ++run) g.run(m, n, k, scale, beta, x);
+  // Twice: split-K's counters must be left at zero for the next launch. A wait that times out (the
+  // kernels are built with debug waits) traps: say which one, then fail (the context is lost).
+  try {
+    for (int run = 0; run < 2; ++run) g.run(m, n, k, scale, beta, x);
+    synchronize();
+  } catch (const Error&) {
+    if (auto report = g.module.debug_wait_report())
+      std::printf("FAIL   %s %u x %u x %u: %s\n", g.label().c_str(), m, n, k, report->describe().c_str());
+    throw;
+  }
   auto ref = reference(cublas, small, m, n, k, scale, beta, av, bv, o.nn, c);
   if (!ref) return false;
   auto& want = *ref;
@@ -234,6 +242,7 @@ bool run_sm90(Cublas* cublas, bool fp8) {
   bool ok = true;
   auto opts = [&](Sm90Options o) {
     o.fp8 = fp8;
+    o.debug_waits = true;  // a hang in a protocol becomes a report naming the wait (2 s)
     return o;
   };
   {

@@ -134,6 +134,7 @@ struct Sm90Options {
   bool block_scales = false;           // fp8 only: DeepSeek-V3 block scales
   bool tma_store = true;               // D through shared memory and TMA (needs n x element size % 16 == 0)
   bool nn = false;                     // bf16 only: B is k x n row-major (else n x k)
+  bool debug_waits = false;            // bounded mbarrier waits: a protocol bug traps and names its wait
   std::vector<std::string> extra;
 };
 
@@ -169,7 +170,7 @@ struct WeftGemmSm90 {
     else if (o.nn) throw std::runtime_error("gemm_e4m3_sm90: fp8 wgmma takes K-major B only (TN); transpose B once");
     settings.insert(settings.end(), o.extra.begin(), o.extra.end());
     const std::string name = o.fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90";
-    const auto em = weft::samples::emit(name, weft::rt::device_props(0).sm(), settings);
+    const auto em = weft::samples::emit(name, weft::rt::device_props(0).sm(), settings, o.debug_waits);
     WeftGemmSm90 g{weft::rt::Module::from_ptx(em.ptx), std::move(o), name};
     g.copy = em.params["copy"] != 0;
     return g;
