@@ -1,6 +1,8 @@
 // The collective samples on a real GPU, checked against a CPU reference (samples/apps/comm/checks.h):
 // LocalSim at 2, 4 and 8 ranks, flags reused over many launches (epochs) without a reset, Ipc with
 // two processes on one GPU, and NCCL with one rank. Skips (and passes) without a driver (label gpu).
+// The kernels are built with debug waits: a rank that never arrives fails the test within a second,
+// naming the flag and epoch, instead of hanging it.
 #include <doctest/doctest.h>
 
 #include "runtime/comm/bootstrap.h"
@@ -42,7 +44,7 @@ void all_checks(Collectives& c, std::uint32_t seed) {
 std::string ipc_collectives_rank(int rank, const std::string& path) {
   SocketBootstrap boot(rank, 2, path, std::chrono::seconds(60));
   Ipc heap(boot, 0);
-  Collectives c(heap, {.ctas = 8, .block = 256});
+  Collectives c(heap, {.ctas = 8, .block = 256, .debug_waits = true});
   for (std::uint32_t seed : {1u, 2u, 3u}) {
     for (const auto& r : {check_all_gather(c, 16 * 1000, seed), check_reduce_scatter(c, 8 * 1000, Elem::bf16, seed),
                           check_all_reduce(c, 8 * 2000, Elem::f32, 1, seed),
@@ -64,7 +66,7 @@ TEST_CASE("LocalSim: every collective at 2, 4 and 8 ranks matches the CPU refere
   for (std::uint32_t n : {2u, 4u, 8u}) {
     INFO(n << " ranks");
     LocalSim heap(n, 0);
-    Collectives c(heap, {.ctas = 6, .block = 128});
+    Collectives c(heap, {.ctas = 6, .block = 128, .debug_waits = true});
     all_checks(c, 7 * n);
   }
 }
@@ -72,7 +74,7 @@ TEST_CASE("LocalSim: every collective at 2, 4 and 8 ranks matches the CPU refere
 TEST_CASE("LocalSim: flags are reused across 50 launches without a reset") {
   WEFT_REQUIRE_GPU();
   LocalSim heap(4, 0);
-  Collectives c(heap, {.ctas = 4, .block = 128});
+  Collectives c(heap, {.ctas = 4, .block = 128, .debug_waits = true});
   for (std::uint32_t i = 0; i < 50; ++i) {
     const auto r = (i % 2) ? check_all_reduce(c, 4096, Elem::f32, 1 + (i / 2) % 2, i) : check_all_gather(c, 4096, i);
     expect(r);
@@ -92,7 +94,7 @@ TEST_CASE("LocalSim: a grid that cannot be co-resident is refused before it coul
 TEST_CASE("Collectives: sizes and tables that do not fit are clear errors") {
   WEFT_REQUIRE_GPU();
   LocalSim heap(2, 0);
-  Collectives c(heap, {.ctas = 2, .block = 128});
+  Collectives c(heap, {.ctas = 2, .block = 128, .debug_waits = true});
   auto small = heap.alloc(64), big = heap.alloc(1 << 12);
   CHECK_THROWS_WITH_AS(c.all_gather(big, big, 24), doctest::Contains("multiple of 16"), Error);
   CHECK_THROWS_WITH_AS(c.all_gather(big, small, 64), doctest::Contains("buffer 'out' holds 64 bytes, needs 128"), Error);
@@ -118,6 +120,6 @@ TEST_CASE("Nccl: every collective with one rank") {
   WEFT_REQUIRE_GPU();
   SingleProcessBootstrap boot;
   Nccl heap(boot, 0);  // throws (fails the test) where NCCL is missing: the GPU machine has it
-  Collectives c(heap, {.ctas = 4, .block = 128});
+  Collectives c(heap, {.ctas = 4, .block = 128, .debug_waits = true});
   all_checks(c, 99);
 }

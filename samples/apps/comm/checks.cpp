@@ -120,7 +120,7 @@ CheckReport check_all_gather(Collectives& c, std::size_t bytes_per_rank, std::ui
     poison(out, row, bytes_per_rank * n);
   }
   c.all_gather(in, out, bytes_per_rank);
-  rt::synchronize();
+  c.synchronize();
   for (std::uint32_t row = 0; row < heap.rows(); ++row) {
     auto got = download(out, row, bytes_per_rank * n);
     compare(r, Elem::f32, got, count * n, 0.0, "rank " + std::to_string(heap.rank_base() + row), [&](std::size_t i) {
@@ -146,7 +146,7 @@ CheckReport check_reduce_scatter(Collectives& c, std::size_t count, Elem elem, s
     poison(out, row, count * eb);
   }
   c.reduce_scatter(in, out, count, elem);
-  rt::synchronize();
+  c.synchronize();
   for (std::uint32_t row = 0; row < heap.rows(); ++row) {
     const auto rank = heap.rank_base() + row;
     auto got = download(out, row, count * eb);
@@ -175,7 +175,7 @@ CheckReport check_all_reduce(Collectives& c, std::size_t count, Elem elem, int s
     poison(out, row, count * eb);
   }
   c.all_reduce(in, out, count, elem, shots);
-  rt::synchronize();
+  c.synchronize();
   for (std::uint32_t row = 0; row < heap.rows(); ++row) {
     auto got = download(out, row, count * eb);
     compare(r, elem, got, count, tolerance(elem, n), "rank " + std::to_string(heap.rank_base() + row),
@@ -241,7 +241,7 @@ CheckReport check_moe(Collectives& c, const MoeShape& s, std::uint32_t seed) {
     poison(moe.out, row, moe.out.bytes());
   }
   moe.dispatch();
-  rt::synchronize();
+  c.synchronize();
   // Check what arrived and apply the experts in place.
   for (std::uint32_t row = 0; row < heap.rows() && r.ok; ++row) {
     const auto rank = heap.rank_base() + row;
@@ -284,7 +284,7 @@ CheckReport check_moe(Collectives& c, const MoeShape& s, std::uint32_t seed) {
   }
   if (!r.ok) return r;
   moe.combine();
-  rt::synchronize();
+  c.synchronize();
   for (std::uint32_t row = 0; row < heap.rows(); ++row) {
     const auto rank = heap.rank_base() + row;
     auto got = download(moe.out, row, moe.out.bytes());

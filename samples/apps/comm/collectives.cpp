@@ -30,13 +30,24 @@ rt::Kernel& Collectives::kernel(const std::string& name, const std::vector<std::
   if (it == modules_.end()) {
     std::string ptx;
     try {
-      ptx = emit(name, rt::device_props(heap_.device()).sm(), params).ptx;
+      ptx = emit(name, rt::device_props(heap_.device()).sm(), params, options_.debug_waits).ptx;
     } catch (const std::runtime_error& e) {
       throw rt::Error(std::string("Collectives: ") + e.what());
     }
     it = modules_.emplace(key, std::make_unique<rt::Module>(rt::Module::from_ptx(ptx))).first;
   }
   return it->second->kernel(name);
+}
+
+void Collectives::synchronize() const {
+  try {
+    rt::synchronize();
+  } catch (const rt::Error& e) {
+    for (const auto& [key, module] : modules_)
+      if (auto report = module->debug_wait_report())
+        throw rt::Error(std::string(e.what()) + "; " + key + ": " + report->describe());
+    throw;
+  }
 }
 
 void Collectives::check_buffer(const rt::comm::SymmetricBuffer& b, std::size_t need, const char* what,

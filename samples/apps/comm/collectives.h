@@ -30,11 +30,18 @@ struct CollectiveOptions {
   std::uint32_t ctas = 20;    // grid.x per rank: the SM budget
   std::uint32_t block = 512;  // threads per CTA
   CUstream stream = nullptr;
+  // Bounded flag waits (dsl/debug_wait.h): a rank that never arrives makes the kernel trap within about
+  // a second, and synchronize() names the flag and epoch instead of the run hanging.
+  bool debug_waits = false;
 };
 
 class Collectives {
  public:
   Collectives(rt::comm::SymmetricHeap& heap, CollectiveOptions options);
+
+  // rt::synchronize(), and when a launch failed because a debug wait timed out (debug_waits), an
+  // error that names the wait: "flag 1 waited at line 40 never reached epoch 3 (last value read: 2)".
+  void synchronize() const;
 
   // out (nranks * bytes_per_rank) gets every rank's `in` (bytes_per_rank, a multiple of 16).
   void all_gather(const rt::comm::SymmetricBuffer& in, const rt::comm::SymmetricBuffer& out, std::size_t bytes_per_rank);

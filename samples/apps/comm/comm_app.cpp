@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   try {
     for (auto n : rank_counts) {
       rt::comm::LocalSim heap(n, 0);
-      Collectives c(heap, {.ctas = 8, .block = 256});
+      Collectives c(heap, {.ctas = 8, .block = 256, .debug_waits = true});  // a hang becomes a named wait
       const std::uint32_t seed = 1000 + n;
       reports.push_back(check_all_gather(c, 1 << 16, seed));
       for (auto elem : {Elem::f32, Elem::bf16}) {
