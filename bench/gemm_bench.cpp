@@ -1,5 +1,6 @@
 // GEMM: weft against cuBLAS in the same process and run, on the same inputs.
-//   - gemm_bf16_sm90 (sm_90 GPUs: bn 128, 256, 256 in 2-CTA clusters, split-K 4 for m <= 256) and
+//   - gemm_bf16_sm90 (sm_90 GPUs: bn 128, 256, 256 in 2-CTA clusters, split-K 4 for m <= 256; NN with
+//     bn 256 against cuBLAS NN at 2048^3, 4096^3 and 8192^3) and
 //     gemm_bf16_sm80 (sm_80+, TN) against cuBLAS bf16 (cublasGemmEx);
 //   - gemm_e4m3_sm89 (sm_89+, TN, scales in alpha) against cuBLASLt fp8 (e4m3 in, bf16 out);
 //   - gemm_e4m3_sm90 (sm_90 GPUs: the same variants, and with block scales) against cuBLASLt fp8.
@@ -135,7 +136,11 @@ int main(int argc, char** argv) {
                 "cuBLAS TFLOP/s", "ratio");
     // bf16 (TN): every weft kernel this GPU runs, on one set of inputs per shape.
     std::vector<Sm90Variant> g90;
-    if (weft::samples::runs_on("gemm_bf16_sm90", sm)) g90 = sm90_variants(false);
+    std::optional<WeftGemmSm90> g90_nn;  // NN (B k x n row-major) against cuBLAS NN, at the square sizes
+    if (weft::samples::runs_on("gemm_bf16_sm90", sm)) {
+      g90 = sm90_variants(false);
+      g90_nn = WeftGemmSm90::load({.bn = 256, .nn = true});
+    }
     auto g80 = WeftGemmSm80::load(WeftGemmSm80::Dtype::bf16);
     for (const auto& s : kShapes) {
       const std::size_t a_n = std::size_t{s.m} * s.k, b_n = std::size_t{s.n} * s.k, d_n = std::size_t{s.m} * s.n;
@@ -161,6 +166,16 @@ int main(int argc, char** argv) {
         g80.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());
       });
       rows.add("gemm_bf16_sm80", "bf16", s, ms, cublas_ms);
+      if (g90_nn && s.m == s.n && s.n == s.k && s.m % 2048 == 0) {  // the same B buffers, read as k x n
+        const double nn_cublas_ms = median_ms([&](int i) {
+          cublas.run_nn(s.m, s.n, s.k, 1.0f, 0.0f, reinterpret_cast<const bf16*>(as[i % copies].ptr().raw()),
+                        reinterpret_cast<const bf16*>(bs[i % copies].ptr().raw()), reinterpret_cast<bf16*>(dref.ptr().raw()));
+        });
+        const double nn_ms = median_ms([&](int i) {
+          g90_nn->run(s.m, s.n, s.k, 1.0f, 0.0f, {as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()});
+        });
+        rows.add("bf16_sm90/nn256", "bf16nn", s, nn_ms, nn_cublas_ms);
+      }
     }
     // e4m3 (TN) against cuBLASLt fp8, where the GPU has fp8 mma.
     if (weft::samples::runs_on("gemm_e4m3_sm89", sm)) {
