@@ -1,5 +1,6 @@
 // GEMM: weft against cuBLAS in the same process and run, on the same inputs.
-//   - gemm_bf16_sm90 (sm_90 GPUs: bn 128, 256, 256 in 2-CTA clusters, split-K 4 for m <= 256; NN with
+//   - gemm_bf16_sm90 (sm_90 GPUs: bn 128, 256, 256 in 2-CTA clusters, ping-pong 128 x 128 tiles in
+//     2-CTA clusters, split-K 4 for m <= 256; NN with
 //     bn 256 against cuBLAS NN at 2048^3, 4096^3 and 8192^3) and
 //     gemm_bf16_sm80 (sm_80+, TN) against cuBLAS bf16 (cublasGemmEx);
 //   - gemm_e4m3_sm89 (sm_89+, TN, scales in alpha) against cuBLASLt fp8 (e4m3 in, bf16 out);
@@ -67,6 +68,7 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   v.push_back({"gemm_" + p, WeftGemmSm90::load({.fp8 = fp8})});
   v.push_back({p + "/bn256", WeftGemmSm90::load({.fp8 = fp8, .bn = 256})});
   v.push_back({p + "/bn256c2", WeftGemmSm90::load({.fp8 = fp8, .bn = 256, .cluster_m = 2})});
+  v.push_back({p + "/pp128c2", WeftGemmSm90::load({.fp8 = fp8, .cluster_m = 2, .pingpong = true})});
   v.push_back({p + "/split4", WeftGemmSm90::load({.fp8 = fp8, .splits = 4}), true});
   if (fp8) v.push_back({p + "/block", WeftGemmSm90::load({.fp8 = true, .block_scales = true})});
   return v;

@@ -183,6 +183,11 @@ void KernelBuilder::bar_arrive(std::uint32_t id, std::uint32_t threads, Loc loc)
             SourceLoc::from(loc));
 }
 
+void KernelBuilder::bar_arrive(Reg<u32> id, std::uint32_t threads, Loc loc) {
+  emit_form("bar.arrive", isa::Type::none, isa::Type::none, {}, {ir::Operand::r(id.id()), ir::Operand::imm(threads)},
+            SourceLoc::from(loc));
+}
+
 void KernelBuilder::bar_warp_sync(std::uint32_t mask, Loc loc) {
   emit_form("bar.warp.sync", isa::Type::none, isa::Type::none, {}, {ir::Operand::imm(static_cast<std::int64_t>(mask))},
             SourceLoc::from(loc));

@@ -131,6 +131,7 @@ class KernelBuilder {
   void bar_sync(std::uint32_t id = 0, std::uint32_t threads = 0, Loc loc = Loc::current());
   // A named barrier whose id is computed (e.g. one per warpgroup: base + warpgroup index).
   void bar_sync(Reg<u32> id, std::uint32_t threads, Loc loc = Loc::current());
+  void bar_arrive(Reg<u32> id, std::uint32_t threads, Loc loc = Loc::current());
   void bar_arrive(std::uint32_t id, std::uint32_t threads, Loc loc = Loc::current());
   void bar_warp_sync(std::uint32_t mask = 0xffffffffu, Loc loc = Loc::current());
   void fence(q::List quals, Loc loc = Loc::current());  // {q::acq_rel, q::gpu}

@@ -150,4 +150,12 @@ void Pipeline::advance(State& s, Loc loc) {
   k_->assign(s.phase, select(wrap, s.phase ^ 1u, s.phase), loc);
 }
 
+void Pipeline::advance_by(State& s, Reg<u32> n, Loc loc) {
+  KernelBuilder::AtLine at_line(*k_, loc);
+  auto total = s.stage + n;
+  auto wraps = total / cfg_.stages;
+  k_->assign(s.stage, total - wraps * cfg_.stages, loc);
+  k_->assign(s.phase, s.phase ^ (wraps & 1u), loc);
+}
+
 }  // namespace weft

@@ -80,6 +80,9 @@ class Pipeline {
 
   // Next stage; the phase flips after the last one.
   void advance(State& s, Loc loc = Loc::current());
+  // `n` stages further (a consumer skipping stages that another consumer takes): the phase flips once
+  // per wrap of the ring.
+  void advance_by(State& s, Reg<u32> n, Loc loc = Loc::current());
 
  private:
   void check_role(const std::string& want, const char* what, Loc loc);

@@ -69,7 +69,7 @@ void warp_roles(KernelBuilder& k, const std::vector<WarpRole>& roles, Loc loc) {
                 {static_cast<std::int64_t>(r.registers)}, loc);
       }
       RoleContext ctx{&k, r.name, wg - lo, tid - lo * kWarpgroupThreads, r.warpgroups * kWarpgroupThreads,
-                      static_cast<std::uint32_t>(i + 1), r.warpgroups > 1 ? next_barrier : 0};
+                      static_cast<std::uint32_t>(i + 1), r.warpgroups > 1 ? next_barrier : 0, barriers + 1};
       const auto saved = k.role();
       k.set_role(r.name);
       {

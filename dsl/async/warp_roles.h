@@ -29,6 +29,7 @@ struct RoleContext {
   std::uint32_t threads = 0;
   std::uint32_t barrier_id = 0;  // the role's named barrier
   std::uint32_t warpgroup_barrier_base = 0;  // roles of several warpgroups: warpgroup w's barrier is base + w
+  std::uint32_t free_barrier = 0;  // the first named barrier id warp_roles does not use (ids up to 15)
   // bar.sync on the role's named barrier: every thread of this role, no one else.
   void sync(Loc loc = Loc::current()) const;
   // bar.sync on this warpgroup's own named barrier: its 128 threads, no one else (the role's barrier

@@ -257,6 +257,9 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
       {"gemm_bf16_sm90", {"out_f32=1", "bias=1", "tma_store=0"}},
       {"gemm_bf16_sm90", {"splits=2", "tma_store=0", "bn=96"}},
       {"gemm_bf16_sm90", {"nn=1"}},
+      {"gemm_bf16_sm90", {"pingpong=1"}},
+      {"gemm_bf16_sm90", {"pingpong=1", "cluster_m=2", "splits=2", "out_f32=1", "bias=1"}},
+      {"gemm_e4m3_sm90", {"pingpong=1", "block_scales=1", "bn=64"}},
       {"gemm_bf16_sm90", {"nn=1", "bn=256", "cluster_m=2", "splits=2", "out_f32=1"}},
       {"gemm_bf16_sm90", {"cluster_m=2", "splits=2", "out_f32=1", "bias=1", "copy=1", "stages=4"}},
       {"gemm_e4m3_sm90", {"cluster_m=2", "bn=256"}},
@@ -287,6 +290,7 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
     CHECK(has(".param .u64 bias") == (v["bias"] != 0));
     const bool nn = std::string(c.kernel) == "gemm_bf16_sm90" && v["nn"] != 0;
     CHECK(has(", 1, 1, 0, 1;") == nn);  // wgmma imm-trans-b: B MN-major
+    CHECK(has("bar.arrive %r") == (v["pingpong"] != 0));  // the warpgroups' turns
     if (!ptxas) continue;
     auto r = assemble_clean(*ptxas, ptx, "sm_90a", label);
     INFO(r.output);
@@ -327,6 +331,8 @@ TEST_CASE("the Hopper GEMM's TMA-store epilogue refuses a tile of partial 128-by
   CHECK(error_of({"bn=48", "out_f32=1"}).find("bn must be a multiple of 32") != std::string::npos);  // f32: 32
   CHECK(error_of({"bn=96", "tma_store=0"}).empty());  // register stores take any multiple of 16
   CHECK(error_of({"bn=96", "out_f32=1"}).empty());
+  // Ping-pong holds a whole 128-row tile per warpgroup: 128 accumulators at bn = 128, too many beyond.
+  CHECK(error_of({"pingpong=1", "bn=256"}).find("256 accumulator registers per thread") != std::string::npos);
   // NN loads B in panels of 64 columns, split between the CTAs of a cluster.
   CHECK(error_of({"nn=1", "bn=96", "tma_store=0"}).find("bn must be a multiple of 64") != std::string::npos);
   CHECK(error_of({"nn=1", "bn=64", "cluster_m=2"}).find("bn must be a multiple of 128") != std::string::npos);

@@ -21,7 +21,9 @@ setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and st
   also NN, each CTA multicasting one B panel), split-K (3 parts of 2 K tiles; 3 parts over 2 K tiles,
   one empty; with f32 output through TMA stores and bias; e4m3 with clusters, split-K, f32 and bias;
   the counters must be back at zero after the launch), NN (B K x N row-major in MN-major panels,
-  wgmma imm-trans-b 1), bn = 256 (four TMA-store boxes per warpgroup, both staging buffers reused);
+  wgmma imm-trans-b 1), bn = 256 (four TMA-store boxes per warpgroup, both staging buffers reused),
+  ping-pong (each consumer warpgroup whole tiles in turn: an odd number of units, with clusters and
+  split-K, and e4m3 block scales with f32 output);
 - e4m3 (bk = 128 bytes, four k32 steps per stage) with per-tensor scales (one wgmma group in flight,
   the stage released one k-tile late) and with block scales (fp32 a_scales K-block x M, b_scales per
   128 x 128 block, promoted in fp32 per K block), partial last k-tiles, once the defaults (bn = 128,
@@ -44,12 +46,12 @@ setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and st
   wgmma.wait_group 1 made 2, block scales taking the first row's A scale for the second, the copy
   role's wait_group.read dropped, split-K reduced by the first part to arrive, clusters' empty
   barriers counting one CTA's releases, NN's k-step offset dropped, a TMA-store staging buffer
-  rewritten before its store read it), each of which the checks must detect, so that a run that
+  rewritten before its store read it, ping-pong's turn barrier dropped), each of which the checks must detect, so that a run that
   passes is known to be able to fail;
 - hopper_checks.py: hand-written PTX for the same pieces in isolation (a cluster of 2 with a
   multicast TMA, mapa and a remote mbarrier arrive, barrier.cluster; a TMA store clipped at the
   edges with bulk groups; red / atom / ld.acquire; named barriers), with mutants.
-Exits 1 naming every failure (2 for a usage error). About 45 s on one core of a 2-core machine
+Exits 1 naming every failure (2 for a usage error). About 60 s on one core of a 2-core machine
 (2026-11-28). --seed N picks other inputs and schedules (CTest runs 0).
 
 Limits (hopper.py, tma.py, wgmma.py): the wgmma descriptor decoding (K-major, and MN-major B as
@@ -275,6 +277,12 @@ def drop_store_read_wait(text):
     return substitute(text, r"cp\.async\.bulk\.wait_group\.read 1;", "", which=0)
 
 
+def drop_turn(text):
+    # Ping-pong: a warpgroup starts its unit's main loop without waiting for its turn: it may wait on a
+    # full barrier two phases ahead, where the stale parity passes.
+    return substitute(text, r"bar\.sync %r\d+, 256;", "", which=0)
+
+
 def mutant(name, kernel, params, transform, check):
     return run_checks.mutant(name, kernel, params, transform, check, "sm_90a")
 
@@ -304,6 +312,8 @@ def run_matrix(run, s):
     nn = ["bn=64", "stages=2", "nn=1"]
     nn_cluster = ["bn=128", "stages=2", "nn=1", "cluster_m=2"]
     store4 = ["bn=256", "stages=2"]  # four TMA-store boxes per warpgroup: both buffers reused
+    pp = ["bn=64", "stages=3", "pingpong=1"]  # each warpgroup a whole 128 x 64 tile, alternating
+    pp2 = ["bn=64", "stages=2", "pingpong=1"]
     cases += [
         ("bf16, 2-CTA clusters sharing B (multicast), 3 tile rows (one CTA of a pair has none), TMA stores", BF16,
          cluster, 300, 136, 200, 0.5, None, ("wait", "issue", "release")),
@@ -318,6 +328,12 @@ def run_matrix(run, s):
          None, ("wait", "release")),
         ("bf16, bn 256: four TMA-store boxes per warpgroup, buffers reused", BF16, store4, 130, 264, 72, 0.0, 1,
          ("wait",)),
+        ("bf16 ping-pong: 5 tiles on 2 CTAs (the warpgroups alternate, an odd count), TMA stores", BF16, pp,
+         300, 136, 200, 0.5, 2, ("wait", "issue", "release")),
+        ("bf16 ping-pong + 2-CTA clusters + split-K 2, register stores", BF16,
+         pp + ["cluster_m=2", "splits=2", "tma_store=0"], 260, 72, 328, 0.0, None, ("wait", "release")),
+        ("e4m3 ping-pong with block scales, f32 output", FP8, ["bn=64", "stages=2", "pingpong=1", "block_scales=1",
+                                                             "out_f32=1"], 200, 64, 400, 0.5, 1, ("wait",)),
     ]
     for what, kernel, params, m, n, k, beta, grid, models in cases:
         for i, model in enumerate(models):
@@ -351,6 +367,9 @@ def run_matrix(run, s):
          lambda: check_gemm90(BF16, nn, 130, 64, 72, 0.0, 1, s)),
         ("TMA-store buffer reuse", "TMA-store epilogue: a staging buffer rewritten before its store read it", BF16,
          store4, drop_store_read_wait, lambda: check_gemm90(BF16, store4, 130, 264, 72, 0.0, 1, s)),
+        # (2 stages and 2 K tiles a unit: the second warpgroup's first stage is a whole ring ahead)
+        ("ping-pong turn", "ping-pong: a warpgroup's main loop starts without its turn", BF16, pp2, drop_turn,
+         lambda: check_gemm90(BF16, pp2, 256, 64, 128, 0.0, 1, s)),
     ]
     for label, what, kernel, params, transform, check in mutants:
         run.run(f"mutant: {label}", lambda w=what, k=kernel, p=params, t=transform, c=check: mutant(w, k, p, t, c))

@@ -286,6 +286,15 @@ bool run_sm90(Cublas* cublas, bool fp8) {
     ok &= check_sm90(gc, cublas, {384, 512, 256, 1.0f, 0.5f});
     ok &= check_sm90(gc, cublas, {2048, 2048, 2048});
   }
+  {  // ping-pong: each consumer warpgroup whole tiles in turn; also with clusters and split-K
+    auto g = WeftGemmSm90::load(opts({.pingpong = true}));
+    ok &= check_sm90(g, cublas, {256, 384, 512, 1.5f, 0.5f, 0.5f, 0.25f});
+    ok &= check_sm90(g, cublas, {77, 200, fp8 ? 144u : 136u, 1.0f, 1.0f});
+    ok &= check_sm90(g, cublas, {4096, 4096, 4096});
+    auto gc = WeftGemmSm90::load(opts({.cluster_m = 2, .splits = 2, .pingpong = true}));
+    ok &= check_sm90(gc, cublas, {384, 512, 256, 1.0f, 0.5f});
+    ok &= check_sm90(gc, cublas, {2048, 2048, 2048});
+  }
   {  // f32 output with bias, in a cluster with split-K
     auto g = WeftGemmSm90::load(opts({.cluster_m = 2, .splits = 2, .out_f32 = true, .bias = true}));
     ok &= check_sm90(g, cublas, {130, 72, 192, 1.0f, 0.5f});

@@ -135,6 +135,7 @@ struct Sm90Options {
   bool tma_store = true;               // D through shared memory and TMA (needs n x element size % 16 == 0)
   bool nn = false;                     // bf16 only: B is k x n row-major (else n x k)
   bool debug_waits = false;            // bounded mbarrier waits: a protocol bug traps and names its wait
+  bool pingpong = false;               // each consumer warpgroup whole 128 x bn tiles in turn (bn <= 128)
   std::vector<std::string> extra;
 };
 
@@ -163,7 +164,8 @@ struct WeftGemmSm90 {
                                          "cluster_m=" + std::to_string(o.cluster_m),
                                          "splits=" + std::to_string(o.splits), std::string("out_f32=") + (o.out_f32 ? "1" : "0"),
                                          std::string("bias=") + (o.bias ? "1" : "0"),
-                                         std::string("tma_store=") + (o.tma_store ? "1" : "0")};
+                                         std::string("tma_store=") + (o.tma_store ? "1" : "0"),
+                                         std::string("pingpong=") + (o.pingpong ? "1" : "0")};
     if (o.fp8) settings.push_back(std::string("block_scales=") + (o.block_scales ? "1" : "0"));
     else if (o.block_scales) throw std::runtime_error("gemm_bf16_sm90: block scales are for the fp8 kernel");
     if (!o.fp8) settings.push_back(std::string("nn=") + (o.nn ? "1" : "0"));
@@ -185,6 +187,7 @@ struct WeftGemmSm90 {
     if (opt.block_scales) s += " block-scaled";
     if (!opt.tma_store) s += " register-stores";
     if (opt.nn) s += " NN";
+    if (opt.pingpong) s += " ping-pong";
     return s;
   }
 

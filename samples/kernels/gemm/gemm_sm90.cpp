@@ -53,6 +53,7 @@ struct Sm90Gemm {
   bool out_f32 = false, bias = false, block_scales = false;
   bool tma_store = true;
   bool nn = false;  // bf16 only: B is K x N row-major (MN-major tiles, wgmma imm-trans-b)
+  bool pingpong = false;  // each consumer warpgroup computes whole tiles of its own, alternating
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2;
 };
@@ -67,8 +68,17 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
   const std::uint32_t bk = g.fp8 ? 128 : 64;
   const std::uint32_t k_step = g.fp8 ? 32 : 16;  // K of one wgmma: 32 bytes either way
   const auto bn = g.bn;
+  const bool pp = g.pingpong;
+  const std::uint32_t m_blocks = pp ? 2 : 1;  // 64-row blocks (wgmma m64 accumulators) per warpgroup
   KernelBuilder k{g.name, target};
   if (bn % 16) k.error("gemm: bn must be a multiple of 16");
+  // Accumulator registers per consumer thread: m_blocks x bn / 2, twice that with block scales' partial
+  // sums; 128 (cooperative bn = 256) leaves the rest of the 232-register budget to addressing.
+  if (const std::uint32_t regs = m_blocks * bn / 2 * (g.block_scales ? 2 : 1); regs > 128)
+    k.error("gemm: " + std::to_string(regs) + " accumulator registers per thread (" +
+                (pp ? "ping-pong: a warpgroup holds a whole 128 x " : "a warpgroup holds 64 x ") + std::to_string(bn) +
+                (g.block_scales ? ", twice with block scales" : "") + "); at most 128 fit the consumers' 232-register budget",
+            pp ? (g.block_scales ? "bn = 64 with block scales" : "bn <= 128") : "a smaller bn");
   if (g.block_scales && kScaleBlock % bn)
     k.error("gemm: block_scales needs bn dividing 128, so that a tile's columns share one B scale block",
             "bn = 16, 32, 64 or 128");
@@ -129,7 +139,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
   if (g.splits > 1) {
     split_k.workspace = k.param_ptr<f32>("workspace");  // tiles x splits x 128 x bn
     split_k.counters = k.param_ptr<u32>("counters");    // tiles, zero before the first launch
-    split_k.last = k.shared<u32>("split_k_last", 1);
+    split_k.last = k.shared<u32>("split_k_last", pp ? kConsumers : 1);
   }
   Ptr<u8, Global> copy_src, copy_dst;
   Reg<u32> copy_chunks;
@@ -140,9 +150,9 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
   }
   auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes + extra_bytes);
 
-  // Every consumer warp releases a stage once (lane 0, after its wgmma wait), in every CTA of the
-  // cluster.
-  Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = kConsumers * 4, .tx_bytes = a_bytes + b_bytes,
+  // Every consumer warp that reads a stage releases it once (lane 0, after its wgmma wait), in every
+  // CTA of the cluster: both warpgroups' 8 warps, or in ping-pong the 4 of the warpgroup whose tile it is.
+  Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = (pp ? 1 : kConsumers) * 4, .tx_bytes = a_bytes + b_bytes,
                           .producer_role = "producer", .consumer_role = "consumer", .cluster_ctas = g.cluster_m});
 
   const auto work = work_units(k, m, n, kdim, kBM, bn, bk, g.group_m, g.splits, g.cluster_m);
@@ -166,59 +176,85 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
          auto st = pipe.state();
          auto warp = (r.thread >> 5u) & 3u;  // warp within this consumer warpgroup
          auto lane = r.thread & 31u;
-         auto a_offset = r.warpgroup * (64u * a_layout.row_bytes());  // this warpgroup's 64 rows of the A tile
+         // The 64-row blocks of a unit's tile this warpgroup computes, one wgmma m64 accumulator each:
+         // cooperative, its own half of the tile; ping-pong, the whole tile.
+         std::vector<Reg<u32>> blocks;
+         for (std::uint32_t b = 0; b < m_blocks; ++b) blocks.push_back(pp ? k.let<u32>(b) : r.warpgroup);
          auto release = [&](Pipeline::State& s) { k.if_(lane == 0u, [&] { pipe.consumer_release(s); }); };
-         // One stage: bk / k_step wgmmas (the descriptors advance 32 bytes along K inside the swizzled
-         // rows); `overwrite`: the first one replaces dst instead of adding to it (scale-d false).
-         auto mma = [&](std::vector<Reg<f32>>& dst, Reg<u32> stage, bool overwrite) {
-           auto a_tile = shared_tile_at(k, stage_a(stage) + a_offset, a_layout);
+         // One stage: bk / k_step k-steps (the descriptors advance 32 bytes along K inside the swizzled
+         // rows), one wgmma per row block; `overwrite`: the first k-step replaces dst instead of adding
+         // to it (scale-d false).
+         auto mma = [&](std::vector<std::vector<Reg<f32>>>& dst, Reg<u32> stage, bool overwrite) {
+           std::vector<SharedTile> a_tiles;
+           for (const auto& blk : blocks)
+             a_tiles.push_back(shared_tile_at(k, stage_a(stage) + blk * (64u * a_layout.row_bytes()), a_layout));
            auto b_tile = shared_tile_at(k, stage_b(stage), g.nn ? b_panel : b_layout);
            wgmma_fence(k);
            for (std::uint32_t kk = 0; kk < bk / k_step; ++kk) {
              // K-major: k-step kk is 32 bytes along the swizzled rows; NN: 16 K rows further down
              // the panels, whose 64-column spans are a panel apart.
-             auto ad = a_tile.wgmma_descriptor(kk * 32);
              auto bd = g.nn ? b_tile.wgmma_descriptor_mn(kk * k_step * b_panel.row_bytes(), b_panel.bytes())
                             : b_tile.wgmma_descriptor(kk * 32);
              auto accumulate = k.let_pred(!(overwrite && kk == 0));
-             if (g.fp8) wgmma_fp8(k, dst, bn, ad, bd, accumulate);
-             else wgmma_bf16(k, dst, bn, ad, bd, accumulate, /*transpose_b=*/g.nn);
+             for (std::uint32_t mb = 0; mb < m_blocks; ++mb) {
+               auto ad = a_tiles[mb].wgmma_descriptor(kk * 32);
+               if (g.fp8) wgmma_fp8(k, dst[mb], bn, ad, bd, accumulate);
+               else wgmma_bf16(k, dst[mb], bn, ad, bd, accumulate, /*transpose_b=*/g.nn);
+             }
            }
            wgmma_commit(k);
          };
+         auto accumulators = [&] {
+           std::vector<std::vector<Reg<f32>>> acc;
+           for (std::uint32_t mb = 0; mb < m_blocks; ++mb) acc.push_back(wgmma_accumulator(k, bn));
+           return acc;
+         };
          // Per-tensor: the stage to release lags one k-tile behind `st` (one wgmma group in flight).
-         // Block scales: the temporary accumulator of one K block.
+         // Block scales: the temporary accumulators of one K block.
          Pipeline::State rel;
-         std::vector<Reg<f32>> part;
-         if (g.block_scales) part = wgmma_accumulator(k, bn);
+         std::vector<std::vector<Reg<f32>>> part;
+         if (g.block_scales) part = accumulators();
          else rel = pipe.state();
-         work.for_each(k, [&](const WorkUnits::Unit& u) {
-           auto acc = wgmma_accumulator(k, bn);  // zero: every wgmma accumulates (also for an empty K part)
-           // Block scales: this thread's two accumulator rows (clamped into A: rows past M are
-           // computed but not stored) and the tile's B scale row.
-           Ptr<f32, Global> sa0, sa1, sb;
+         // Split-K: the threads that hold a tile (the role, or this warpgroup in ping-pong).
+         sm90::TileGroup group{
+             pp ? r.thread & 127u : r.thread, pp ? kWarpgroupThreads : r.threads,
+             [&] { pp ? r.sync_warpgroup() : r.sync(); },
+             g.splits > 1 ? (pp ? split_k.last + r.warpgroup : split_k.last) : Ptr<u32, Shared>{}};
+         // `after_mainloop`: what runs once this warpgroup has waited for every stage of the unit (ping-pong:
+         // hand the turn to the other warpgroup).
+         std::function<void()> after_mainloop = [] {};
+         auto unit_body = [&](const WorkUnits::Unit& u) {
+           auto acc = accumulators();  // zero: every wgmma accumulates (also for an empty K part)
+           // Block scales: per row block this thread's two accumulator rows (clamped into A: rows past
+           // M are computed but not stored), and the tile's B scale row.
+           std::vector<std::pair<Ptr<f32, Global>, Ptr<f32, Global>>> sa;
+           Ptr<f32, Global> sb;
            if (g.block_scales) {
-             auto row0 = u.tm * kBM + r.warpgroup * 64u + warp * 16u + (lane >> 2u);
              auto last = m - 1u;
-             sa0 = a_scales + min(row0, last);
-             sa1 = a_scales + min(row0 + 8u, last);
+             for (const auto& blk : blocks) {
+               auto row0 = u.tm * kBM + blk * 64u + warp * 16u + (lane >> 2u);
+               sa.emplace_back(a_scales + min(row0, last), a_scales + min(row0 + 8u, last));
+             }
              sb = b_scales + (u.tn * bn / kScaleBlock) * work.k_tiles;
            }
            k.for_(u.kt_begin, u.kt_end, 1u, [&](Reg<u32> kt) {
              if (g.block_scales) {
                // This K block's scales first: the loads overlap the wait below.
                auto off = kt * m;
-               auto a0 = k.ld(sa0 + off, {q::nc});
-               auto a1 = k.ld(sa1 + off, {q::nc});
+               std::vector<std::pair<Reg<f32>, Reg<f32>>> a_scale;
+               for (const auto& [p0, p1] : sa) a_scale.emplace_back(k.ld(p0 + off, {q::nc}), k.ld(p1 + off, {q::nc}));
                auto b0 = k.ld(sb + kt, {q::nc});
                pipe.consumer_wait(st);
                mma(part, st.stage, true);
                wgmma_wait(k, 0);
                release(st);
                // Promotion in fp32: acc += partial * (a_scale(row) * b_scale); rows alternate every 2 registers.
-               auto s0 = a0 * b0;
-               auto s1 = a1 * b0;
-               for (std::uint32_t j = 0; j < bn / 2; ++j) k.assign(acc[j], fma(part[j], (j / 2) % 2 ? s1 : s0, acc[j]));
+               for (std::uint32_t mb = 0; mb < m_blocks; ++mb) {
+                 auto s0 = a_scale[mb].first * b0;
+                 auto s1 = a_scale[mb].second * b0;
+                 for (std::uint32_t j = 0; j < bn / 2; ++j)
+                   k.assign(acc[mb][j], fma(part[mb][j], (j / 2) % 2 ? s1 : s0, acc[mb][j]));
+               }
              } else {
                pipe.consumer_wait(st);
                mma(acc, st.stage, false);
@@ -237,16 +273,55 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
                pipe.advance(rel);
              });
            }
+           after_mainloop();
            auto store = [&] {
-             if (g.tma_store)
-               sm90::store_tile_tma(k, epilogue, {&d_map, smem.base() + stages * stage_bytes}, acc, u.tm, u.tn, r, warp,
+             if (g.tma_store) {
+               std::vector<sm90::RowBlock> rows;
+               for (std::uint32_t mb = 0; mb < m_blocks; ++mb) rows.push_back({&acc[mb], blocks[mb]});
+               sm90::store_tile_tma(k, epilogue, {&d_map, smem.base() + stages * stage_bytes}, rows, u.tm, u.tn, r, warp,
                                     lane);
-             else
-               sm90::store_tile(k, epilogue, acc, u.tm, u.tn, r.warpgroup, warp, lane);
+             } else {
+               for (std::uint32_t mb = 0; mb < m_blocks; ++mb)
+                 sm90::store_tile(k, epilogue, acc[mb], u.tm, u.tn, blocks[mb], warp, lane);
+             }
            };
-           if (g.splits == 1) store();
-           else k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, r, acc, u, kBM, bn, store); });
-         });
+           if (g.splits == 1) {
+             store();
+           } else {
+             std::vector<Reg<f32>> all;  // the tile's registers of this group, block after block
+             for (const auto& a : acc) all.insert(all.end(), a.begin(), a.end());
+             k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, group, all, u, kBM, bn, store); });
+           }
+         };
+         if (!pp) {
+           work.for_each(k, unit_body);
+         } else {
+           // Ping-pong: this CTA's units alternate between the warpgroups (unit j is warpgroup j % 2's);
+           // a warpgroup steps its pipeline states over the other's K tiles. The main loops take turns:
+           // warpgroup w starts unit j only after the other has waited for every stage of unit j - 1
+           // (named barrier turn[w]: the other arrives, w syncs, 256 threads). Besides overlapping one's
+           // epilogue with the other's MMAs, this keeps each full-barrier wait at most one phase ahead
+           // of the barrier: a parity wait two phases ahead would pass on the stale parity.
+           if (r.free_barrier + kConsumers - 1 > 15) k.error("gemm: no named barrier left for the ping-pong turns");
+           auto turn_mine = r.warpgroup + r.free_barrier, turn_other = (r.warpgroup ^ 1u) + r.free_barrier;
+           auto j = k.let<u32>(0u);
+           auto units_here = select(work.first < work.units, (work.units - work.first + (work.stride - 1u)) / work.stride,
+                                    k.let<u32>(0u));
+           after_mainloop = [&] {
+             k.if_(j + 1u < units_here, [&] { k.bar_arrive(turn_other, 2 * kWarpgroupThreads); });
+           };
+           work.for_each(k, [&](const WorkUnits::Unit& u) {
+             k.if_((j & 1u) == r.warpgroup, [&] {
+               k.if_(j != 0u, [&] { k.bar_sync(turn_mine, 2 * kWarpgroupThreads); });
+               unit_body(u);
+             }).else_([&] {
+               auto n = u.kt_end - u.kt_begin;
+               pipe.advance_by(st, n);
+               if (!g.block_scales) pipe.advance_by(rel, n);
+             });
+             k.assign(j, j + 1u);
+           });
+         }
          // The last TMA stores must have read their staging buffers before the CTA exits.
          if (g.tma_store) k.if_((r.thread & 127u) == 0u, [&] { bulk_wait(k, 0); });
        }},
@@ -269,6 +344,8 @@ std::vector<KernelParam> sm90_params(bool fp8) {
       {"tma_store", 1, "1: the epilogue stages D in shared memory and stores it with TMA (D is a tensor map); "
                        "0: stores from registers (D is a pointer)", 0, 1},
       {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1},
+      {"pingpong", 0, "1: each consumer warpgroup computes whole 128 x bn tiles, alternating with the other "
+                      "(one's epilogue overlaps the other's MMAs); 0: both share each tile", 0, 1},
       {"copy", 0, "1: a producer-side warp also copies copy_src to copy_dst with bulk copies", 0, 1},
       {"copy_chunk", 16384, "copy role: bytes per chunk (a multiple of 16)", 1024, 65536},
       {"copy_stages", 2, "copy role: chunks in flight per CTA", 1, 8}};
@@ -293,6 +370,7 @@ Sm90Gemm from_params(std::string name, bool fp8, const KernelParams& params) {
   g.splits = u("splits");
   g.out_f32 = u("out_f32") != 0;
   g.tma_store = u("tma_store") != 0;
+  g.pingpong = u("pingpong") != 0;
   g.bias = u("bias") != 0;
   g.copy = u("copy") != 0;
   g.copy_chunk = u("copy_chunk");

@@ -63,14 +63,14 @@ inline std::pair<Reg<f32>, Reg<f32>> column_bias(KernelBuilder& k, const Epilogu
   return {b0, b1};
 }
 
-// One consumer warpgroup's 64 x bn part of tile (tm, tn), stored from registers through the
-// accumulator map of dsl/async/mma.h: per column pair (registers 4 cj .. 4 cj + 3: columns
+// Rows row_block * 64 .. + 63 of tile (tm, tn) (one wgmma m64 accumulator of a warpgroup), stored
+// from registers through the accumulator map of dsl/async/mma.h: per column pair (registers 4 cj .. 4 cj + 3: columns
 // 8 cj + 2 (lane % 4) + {0, 1}, rows lane / 4 and + 8) one store per aligned pair (bf16:
 // cvt.rn.bf16x2.f32 and a 32-bit store; f32: a 64-bit store), single-element stores when n is odd or
 // at the last column; rows and columns outside m x n are skipped.
 inline void store_tile(KernelBuilder& k, const Epilogue& e, const std::vector<Reg<f32>>& acc, Reg<u32> tm, Reg<u32> tn,
-                       Reg<u32> warpgroup, Reg<u32> warp, Reg<u32> lane) {
-  auto row0 = tm * e.bm + warpgroup * 64u + warp * 16u + (lane >> 2u);
+                       Reg<u32> row_block, Reg<u32> warp, Reg<u32> lane) {
+  auto row0 = tm * e.bm + row_block * 64u + warp * 16u + (lane >> 2u);
   auto col0 = tn * e.bn + (lane & 3u) * 2u;
   auto d32 = e.d.template as<f32>();
   for (std::uint32_t cj = 0; cj < e.bn / 8; ++cj) {
@@ -104,9 +104,9 @@ inline void store_tile(KernelBuilder& k, const Epilogue& e, const std::vector<Re
   }
 }
 
-// The TMA-store epilogue: a consumer warpgroup writes its 64 x bn part in boxes of 64 rows x 128
-// bytes of D (64 bf16 or 32 f32 columns), each staged in one of two 8 KB buffers of its own in shared
-// memory (128B-swizzled: the 16-byte chunk index XOR row % 8, so the pair stores of a warp hit 32
+// The TMA-store epilogue: a consumer warpgroup writes its 64-row blocks of the tile (one per wgmma m64
+// accumulator) in boxes of 64 rows x 128 bytes of D (64 bf16 or 32 f32 columns), each staged in one
+// of two 8 KB buffers of its own in shared memory (128B-swizzled: the 16-byte chunk index XOR row % 8, so the pair stores of a warp hit 32
 // different banks), then stored by one thread with a TMA store that clips rows and columns outside
 // m x n. Box c + 2 reuses box c's buffer once the store from it has read it (wait_group.read 1);
 // the first box of a tile waits for every earlier store (wait_group.read 0).
@@ -117,18 +117,27 @@ struct TmaStore {
   Reg<u32> staging;                  // shared: warpgroup w's buffers at staging + w * 2 * kStoreBoxBytes
 };
 
-inline void store_tile_tma(KernelBuilder& k, const Epilogue& e, const TmaStore& ts, const std::vector<Reg<f32>>& acc,
+// One 64-row block of a tile: its accumulator and which block of the tile it is.
+struct RowBlock {
+  const std::vector<Reg<f32>>* acc;
+  Reg<u32> index;  // rows index * 64 .. + 63 of the tile
+};
+
+inline void store_tile_tma(KernelBuilder& k, const Epilogue& e, const TmaStore& ts, const std::vector<RowBlock>& blocks,
                            Reg<u32> tm, Reg<u32> tn, const RoleContext& r, Reg<u32> warp, Reg<u32> lane) {
-  const std::uint32_t elem = e.out_f32 ? 4 : 2, box_cols = 128 / elem;
+  const std::uint32_t elem = e.out_f32 ? 4 : 2, box_cols = 128 / elem, boxes = e.bn / box_cols;
   auto leader = (r.thread & 127u) == 0u;  // issues and waits for this warpgroup's stores
   auto row_in = warp * 16u + (lane >> 2u);
-  auto row0 = tm * e.bm + r.warpgroup * 64u + row_in;
   auto col0 = tn * e.bn + (lane & 3u) * 2u;
   auto buffers = ts.staging + r.warpgroup * (2 * kStoreBoxBytes);
-  for (std::uint32_t box = 0; box < e.bn / box_cols; ++box) {
-    auto buffer = buffers + (box % 2) * kStoreBoxBytes;
-    if (box != 1) {  // box 1's buffer was released by box 0's wait
-      k.if_(leader, [&] { bulk_wait(k, box == 0 ? 0 : 1, /*read_only=*/true); });
+  for (std::uint32_t i = 0; i < blocks.size() * boxes; ++i) {  // box i: block i / boxes, columns box
+    const auto& acc = *blocks[i / boxes].acc;
+    auto block = blocks[i / boxes].index;
+    const std::uint32_t box = i % boxes;
+    auto row0 = tm * e.bm + block * 64u + row_in;
+    auto buffer = buffers + (i % 2) * kStoreBoxBytes;
+    if (i != 1) {  // box 1's buffer was released by box 0's wait
+      k.if_(leader, [&] { bulk_wait(k, i == 0 ? 0 : 1, /*read_only=*/true); });
       r.sync_warpgroup();
     }
     for (std::uint32_t cj = box * box_cols / 8; cj < (box + 1) * box_cols / 8; ++cj) {
@@ -155,7 +164,7 @@ inline void store_tile_tma(KernelBuilder& k, const Epilogue& e, const TmaStore& 
     r.sync_warpgroup();
     k.if_(leader, [&] {
       tma_store(k, *ts.d_map, buffer,
-                {bitcast<s32>(tn * e.bn + box * box_cols), bitcast<s32>(tm * e.bm + r.warpgroup * 64u)});
+                {bitcast<s32>(tn * e.bn + box * box_cols), bitcast<s32>(tm * e.bm + block * 64u)});
       bulk_commit(k);
     });
   }
@@ -172,28 +181,37 @@ struct SplitK {
   std::uint32_t splits = 1;
   Ptr<f32, Global> workspace;
   Ptr<u32, Global> counters;
-  Ptr<u32, Shared> last;  // one u32: thread 0's verdict, for the whole consumer role
+  Ptr<u32, Shared> last;  // one u32 per tile in flight in the CTA: thread 0's verdict, for its group
 };
 
-// `consumers`: the consumer role (its threads write and sum the tile; its named barrier orders the
-// verdict). Runs `epilogue` with `acc` holding the whole sum, in the CTA that arrives last.
-inline void split_k_epilogue(KernelBuilder& k, const SplitK& s, const RoleContext& consumers, std::vector<Reg<f32>>& acc,
+// The threads that hold one tile's accumulators (the whole consumer role, or one warpgroup when each
+// warpgroup has a tile of its own): they write and sum the tile together, `sync` orders the verdict.
+struct TileGroup {
+  Reg<u32> thread;          // index within the group
+  std::uint32_t threads = 0;
+  std::function<void()> sync;
+  Ptr<u32, Shared> verdict;  // the group's u32 in SplitK::last
+};
+
+// Runs `epilogue` with `acc` (the group's registers of the tile, bm * bn / threads per thread)
+// holding the whole sum, in the CTA whose part arrives last.
+inline void split_k_epilogue(KernelBuilder& k, const SplitK& s, const TileGroup& group, std::vector<Reg<f32>>& acc,
                              const WorkUnits::Unit& u, std::uint32_t bm, std::uint32_t bn,
                              const std::function<void()>& epilogue) {
-  const std::uint32_t threads = consumers.threads;
-  auto part = [&](Reg<u32> split) { return s.workspace + ((u.tile * s.splits + split) * (bm * bn) + consumers.thread); };
+  const std::uint32_t threads = group.threads;
+  auto part = [&](Reg<u32> split) { return s.workspace + ((u.tile * s.splits + split) * (bm * bn) + group.thread); };
   auto mine = part(u.split);
   for (std::uint32_t j = 0; j < acc.size(); ++j) k.st(mine + j * threads, acc[j]);
   k.fence({q::acq_rel, q::gpu});
-  consumers.sync();
-  k.if_(consumers.thread == 0u, [&] {
+  group.sync();
+  k.if_(group.thread == 0u, [&] {
     auto before = k.atom(q::add, s.counters + u.tile, 1u, {q::acq_rel, q::gpu});
     auto last = before == s.splits - 1;
     k.if_(last, [&] { k.st(s.counters + u.tile, 0u, {q::relaxed, q::gpu}); });
-    k.st(s.last, select(last, k.let<u32>(1u), k.let<u32>(0u)));
+    k.st(group.verdict, select(last, k.let<u32>(1u), k.let<u32>(0u)));
   });
-  consumers.sync();
-  k.if_(k.ld(s.last) != 0u, [&] {
+  group.sync();
+  k.if_(k.ld(group.verdict) != 0u, [&] {
     k.fence({q::acq_rel, q::gpu});
     for (auto& a : acc) k.assign(a, 0.0f);
     k.for_(0u, s.splits, 1u, [&](Reg<u32> split) {
