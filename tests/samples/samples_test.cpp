@@ -318,7 +318,7 @@ TEST_CASE("the Hopper GEMMs with debug waits (as gemm_app builds them) assemble 
 TEST_CASE("the Hopper GEMM refuses a cluster whose B slices break the swizzle atom") {
   const auto what = build_error("gemm_bf16_sm90", {"cluster_m=2", "bn=48"}, "sm_90a");
   CHECK(what.find("each CTA multicasts bn / 2 rows of B") != std::string::npos);
-  CHECK(what.find("gemm_sm90.cpp") != std::string::npos);  // the author's file
+  CHECK(what.find("gemm_sm90_config.h:") != std::string::npos);  // the file and line of the rule
 }
 
 TEST_CASE("the Hopper GEMM's TMA-store epilogue refuses a tile of partial 128-byte boxes") {

@@ -40,92 +40,24 @@
 #include "dsl/registry.h"
 #include "dsl/weft.h"
 #include "samples/kernels/gemm/gemm_sm90_common.h"
+#include "samples/kernels/gemm/gemm_sm90_config.h"
 #include "samples/kernels/gemm/tma_producer.h"
 
 namespace weft::samples {
 
 namespace {
 
-struct Sm90Gemm {
-  std::string name;
-  bool fp8 = false;
-  std::uint32_t bn = 128, stages = 0, group_m = 8, cluster_m = 1, splits = 1;
-  bool out_f32 = false, bias = false, block_scales = false;
-  bool tma_store = true;
-  bool nn = false;  // bf16 only: B is K x N row-major (MN-major tiles, wgmma imm-trans-b)
-  bool pingpong = false;  // each consumer warpgroup computes whole tiles of its own, alternating
-  bool copy = false;
-  std::uint32_t copy_chunk = 16384, copy_stages = 2;
-};
-
-ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
-  // bk: 128 bytes of K per stage row, one 128-byte swizzle span (64 bf16 or 128 e4m3).
-  constexpr std::uint32_t kBM = 128, kConsumers = 2, kScaleBlock = 128;
-  // Dynamic shared memory a CTA may have on sm_90 (227 KB), less 1 KB for the barriers before the
-  // 1024-aligned window.
-  constexpr std::uint32_t kSmemBudget = 227 * 1024 - 1024;
-  const auto elem = g.fp8 ? isa::Type::e4m3 : isa::Type::bf16;
-  const std::uint32_t bk = g.fp8 ? 128 : 64;
-  const std::uint32_t k_step = g.fp8 ? 32 : 16;  // K of one wgmma: 32 bytes either way
+ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
+  using namespace sm90;
+  KernelBuilder k{g.name, target};
+  const auto p = plan(k, g);
+  if (!k.diagnostics().empty()) return k.build();  // throws with the problems above
   const auto bn = g.bn;
   const bool pp = g.pingpong;
-  const std::uint32_t m_blocks = pp ? 2 : 1;  // 64-row blocks (wgmma m64 accumulators) per warpgroup
-  KernelBuilder k{g.name, target};
-  if (bn % 16) k.error("gemm: bn must be a multiple of 16");
-  // Accumulator registers per consumer thread: m_blocks x bn / 2, twice that with block scales' partial
-  // sums; 128 (cooperative bn = 256) leaves the rest of the 232-register budget to addressing.
-  if (const std::uint32_t regs = m_blocks * bn / 2 * (g.block_scales ? 2 : 1); regs > 128)
-    k.error("gemm: " + std::to_string(regs) + " accumulator registers per thread (" +
-                (pp ? "ping-pong: a warpgroup holds a whole 128 x " : "a warpgroup holds 64 x ") + std::to_string(bn) +
-                (g.block_scales ? ", twice with block scales" : "") + "); at most 128 fit the consumers' 232-register budget",
-            pp ? (g.block_scales ? "bn = 64 with block scales" : "bn <= 128") : "a smaller bn");
-  if (g.block_scales && kScaleBlock % bn)
-    k.error("gemm: block_scales needs bn dividing 128, so that a tile's columns share one B scale block",
-            "bn = 16, 32, 64 or 128");
-  const std::uint32_t out_bytes = g.out_f32 ? 4 : 2;
-  if (g.tma_store && bn % (128 / out_bytes))
-    k.error("gemm: the TMA-store epilogue stores boxes of 128 bytes of D (" + std::to_string(128 / out_bytes) +
-                " columns), so bn must be a multiple of " + std::to_string(128 / out_bytes),
-            "another bn, or tma_store=0 (stores from registers)");
-  if (g.nn && bn % (64 * g.cluster_m))
-    k.error("gemm: NN loads B in panels of 64 columns (128 bytes)" +
-                std::string(g.cluster_m > 1 ? ", split between the CTAs of the cluster," : "") +
-                " so bn must be a multiple of " + std::to_string(64 * g.cluster_m),
-            "bn = " + std::to_string(64 * g.cluster_m) + ", " + std::to_string(128 * g.cluster_m) + ", ...");
-  if (g.cluster_m > 1 && bn % (16 * g.cluster_m))
-    k.error("gemm: with cluster_m = " + std::to_string(g.cluster_m) + " each CTA multicasts bn / " +
-                std::to_string(g.cluster_m) + " rows of B, which must be a multiple of 8 (the swizzle's 1024-byte atom)",
-            "bn a multiple of " + std::to_string(16 * g.cluster_m));
-
-  // Shared memory: per stage an A tile (128 x bk) and a B tile (bn x bk), 128B-swizzled. NN: the B
-  // tile is bn / 64 panels of bk K rows x 64 columns (MN-major), one box each.
-  constexpr std::uint32_t kPanelCols = 64;
-  const SharedLayout a_layout{.rows = kBM, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
-  const SharedLayout b_layout{.rows = bn, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
-  const SharedLayout b_panel{.rows = bk, .cols = kPanelCols, .elem = elem, .swizzle = Swizzle::b128};
-  const SharedLayout b_box = g.nn ? b_panel
-                                  : SharedLayout{.rows = bn / g.cluster_m, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
-  const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
-  const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
-  // After the GEMM's stages: the TMA-store staging (two 8 KB boxes per consumer warpgroup), then the
-  // copy role's ring.
-  const std::uint32_t staging_bytes = g.tma_store ? kConsumers * 2 * sm90::kStoreBoxBytes : 0;
-  const std::uint32_t ring_bytes = g.copy ? g.copy_stages * g.copy_chunk : 0;
-  const std::uint32_t extra_bytes = staging_bytes + ring_bytes;
-  auto stages = g.stages;
-  if (stages == 0) stages = std::min(8u, (kSmemBudget - std::min(extra_bytes, kSmemBudget)) / stage_bytes);
-  if (stages < 2 || stages * stage_bytes + extra_bytes > kSmemBudget)
-    k.error("gemm: " + std::to_string(stages) + " stages of " + std::to_string(stage_bytes) + " bytes" +
-                (staging_bytes ? ", the store staging of " + std::to_string(staging_bytes) + " bytes" : std::string()) +
-                (ring_bytes ? ", a copy ring of " + std::to_string(ring_bytes) + " bytes" : std::string()) +
-                " need " + std::to_string(stages * stage_bytes + extra_bytes) + " bytes of shared memory; a CTA has " +
-                std::to_string(kSmemBudget) + " (and at least 2 stages are needed)",
-            "fewer stages or a smaller bn (stages=0 picks the most that fit)");
-  if (!k.diagnostics().empty()) return k.build();  // throws with the problems above
+  const auto& [elem, bk, k_step, m_blocks, out_bytes, a_layout, b_layout, b_panel, b_box, d_box, a_bytes, b_bytes,
+               stage_bytes, staging_bytes, extra_bytes, stages] = p;  // the plan's names, as used below
 
   if (g.cluster_m > 1) k.cluster_dims(g.cluster_m);
-  const SharedLayout d_box{.rows = 64, .cols = 128 / out_bytes, .elem = g.out_f32 ? isa::Type::f32 : isa::Type::bf16,
-                           .swizzle = Swizzle::b128};
   const auto declared = tma_gemm_params(k, a_layout, b_box, {.f32 = g.out_f32, .d_box = g.tma_store ? &d_box : nullptr});
   const auto& [m, n, kdim, alpha, beta, a_map, b_map, c, d, d_map] = declared;
   Ptr<u16, Global> bias;
@@ -332,68 +264,20 @@ ir::Module build_sm90_gemm(const isa::Target& target, Sm90Gemm g) {
   return k.build();
 }
 
-std::vector<KernelParam> sm90_params(bool fp8) {
-  std::vector<KernelParam> p = {
-      {"bn", 128, fp8 ? "tile N (multiple of 16, at most 256; with block_scales 16, 32, 64 or 128)"
-                      : "tile N (multiple of 16, at most 256)", 16, 256},
-      {"stages", 0, "pipeline stages (0: as many as fit in shared memory, at most 8)", 0, 8},
-      {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
-      {"cluster_m", 1, "CTAs per cluster along M (2: the pair shares B through TMA multicast)", 1, 2},
-      {"splits", 1, "split-K: K parts per tile, reduced through an fp32 workspace (1: off)", 1, 16},
-      {"out_f32", 0, "1: C and D are f32 (else bf16)", 0, 1},
-      {"tma_store", 1, "1: the epilogue stages D in shared memory and stores it with TMA (D is a tensor map); "
-                       "0: stores from registers (D is a pointer)", 0, 1},
-      {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1},
-      {"pingpong", 0, "1: each consumer warpgroup computes whole 128 x bn tiles, alternating with the other "
-                      "(one's epilogue overlaps the other's MMAs); 0: both share each tile", 0, 1},
-      {"copy", 0, "1: a producer-side warp also copies copy_src to copy_dst with bulk copies", 0, 1},
-      {"copy_chunk", 16384, "copy role: bytes per chunk (a multiple of 16)", 1024, 65536},
-      {"copy_stages", 2, "copy role: chunks in flight per CTA", 1, 8}};
-  if (!fp8)  // fp8 wgmma has no transpose: B must be K-major
-    p.push_back({"nn", 0, "B layout: 0 = N x K row-major (TN), 1 = K x N row-major (NN: MN-major tiles, "
-                          "wgmma imm-trans-b)", 0, 1});
-  if (fp8)
-    p.push_back({"block_scales", 0, "1: DeepSeek-V3 block scales (fp32 a_scales per row and 128-wide K block, "
-                                    "b_scales per 128 x 128 block)", 0, 1});
-  return p;
-}
-
-Sm90Gemm from_params(std::string name, bool fp8, const KernelParams& params) {
-  Sm90Gemm g;
-  g.name = std::move(name);
-  g.fp8 = fp8;
-  auto u = [&](const char* p) { return static_cast<std::uint32_t>(params[p]); };
-  g.bn = u("bn");
-  g.stages = u("stages");
-  g.group_m = u("group_m");
-  g.cluster_m = u("cluster_m");
-  g.splits = u("splits");
-  g.out_f32 = u("out_f32") != 0;
-  g.tma_store = u("tma_store") != 0;
-  g.pingpong = u("pingpong") != 0;
-  g.bias = u("bias") != 0;
-  g.copy = u("copy") != 0;
-  g.copy_chunk = u("copy_chunk");
-  g.copy_stages = u("copy_stages");
-  g.block_scales = fp8 && u("block_scales") != 0;
-  g.nn = !fp8 && u("nn") != 0;
-  return g;
-}
-
 }  // namespace
 
 WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
                 "D = alpha*A*B^T + beta*C (+bias), bf16 in, bf16 or f32 out, fp32 accumulate: TMA + wgmma, "
                 "warp-specialised, persistent, optional 2-CTA cluster multicast and split-K",
-                sm90_params(false)) {
-  return build_sm90_gemm(target, from_params("gemm_bf16_sm90", false, params));
+                sm90::params(false)) {
+  return build_sm90_gemm(target, sm90::from_params("gemm_bf16_sm90", false, params));
 }
 
 WEFT_KERNEL_FOR(gemm_e4m3_sm90, isa::TargetSet::only({"sm_90a"}),
                 "D = alpha*A*B^T + beta*C (+bias), e4m3 in, bf16 or f32 out, fp32 accumulate (per-tensor scales "
                 "in alpha, or 1x128 / 128x128 block scales): TMA + wgmma k32, warp-specialised, persistent",
-                sm90_params(true)) {
-  return build_sm90_gemm(target, from_params("gemm_e4m3_sm90", true, params));
+                sm90::params(true)) {
+  return build_sm90_gemm(target, sm90::from_params("gemm_e4m3_sm90", true, params));
 }
 
 }  // namespace weft::samples
