@@ -1,7 +1,7 @@
 """A PTX emulator for weft's communication kernels and its GEMMs: runs the PTX that `weft emit`
 writes for all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine (run_checks.py), for
-gemm_bf16_sm80 and gemm_e4m3_sm89 (run_gemm_checks.py) and for gemm_bf16_sm90 and gemm_e4m3_sm90
-(run_gemm90_checks.py) on the CPU.
+gemm_bf16_sm80 and gemm_e4m3_sm89 (run_gemm_checks.py), for gemm_bf16_sm90 and gemm_e4m3_sm90
+(run_gemm90_checks.py) and for gemm_bf16_sm100 (run_gemm100_checks.py) on the CPU.
 
 Kernel parses and compiles the subset of PTX those kernels use (integer and f32 arithmetic, bf16x2
 conversion, predicates and branches, ld/st/atom.add/red.add on global memory with any order and
@@ -10,14 +10,15 @@ counts), shfl.sync.idx, nanosleep, ret; for the GEMMs cp.async (.ca/.cg, src-siz
 commit_group, wait_group, wait_all), ldmatrix.m8n8 .x1/.x2/.x4 [.trans] .b16, mma.sync m16n8k16
 bf16 and m16n8k32 e4m3 with f32 accumulators, u16 loads and stores, static and dynamic shared
 memory, byte-array parameters (tensor maps); the sm_90 instructions, mbarriers, TMA, wgmma and
-clusters, are hopper.py's, tma.py's and wgmma.py's); anything else raises EmuError("unsupported
-instruction"), so a kernel that starts using a new instruction fails loudly instead of being
-emulated wrongly. Emu runs one launch: grid.x x grid.y CTAs (for the comm kernels grid.y = the
-virtual ranks; clusters along x from .reqnctapercluster), every thread with its own registers (raw
-bits), under a randomized scheduler: a thread runs until it blocks (a barrier, a warp- or
-warpgroup-collective instruction waiting for its warp or warpgroup, nanosleep in a spin loop, a
-failed mbarrier wait, exit) or its random time slice ends, and each CTA (with warp_speeds, each
-warp) gets a random speed, so CTAs, ranks and warps overtake one another.
+clusters, are hopper.py's, tma.py's and wgmma.py's; the sm_100 ones, tensor memory and tcgen05,
+tcgen05.py's); anything else raises EmuError("unsupported instruction"), so a kernel that starts
+using a new instruction fails loudly instead of being emulated wrongly. Emu runs one launch: grid.x x
+grid.y CTAs (for the comm kernels grid.y = the virtual ranks; clusters along x from
+.reqnctapercluster), every thread with its own registers (raw bits), under a randomized scheduler:
+a thread runs until it blocks (a barrier, a warp- or warpgroup-collective instruction waiting for
+its warp or warpgroup, nanosleep in a spin loop, a failed mbarrier wait, exit) or its random time
+slice ends, and each CTA (with warp_speeds, each warp) gets a random speed, so CTAs, ranks and warps
+overtake one another.
 
 Checked while running: every global access inside one allocation and aligned to its size
 (Memory.check), every shared access inside a static variable or the dynamic shared memory and
@@ -671,14 +672,19 @@ class Emu:
     bytes land when a thread sees its mbarrier phase complete, a TMA store reads shared memory at the
     bulk wait_group covering it; wgmma reads shared memory and writes its accumulators at the
     wgmma.wait_group covering it) or "issue". warp_speeds: a random speed per warp instead of per CTA;
-    fast_warps: warps (of every CTA) that always run at full speed. A byte-array parameter (a tensor
-    map) is given as `bytes`."""
+    fast_warps: warps (of every CTA) that always run at full speed. tcgen05: when tcgen05.mma reads
+    shared memory and writes tensor memory and when tcgen05.ld reads it, "wait" (at the commit / the
+    wait::ld) or "issue" (tcgen05.py). A byte-array parameter (a tensor map) is given as `bytes`."""
+    tc = None  # tcgen05.State for a kernel that uses tcgen05 (ipc.World sets up no Emu.__init__)
 
     def __init__(self, mem, kernel, grid, block, params, seed=0, max_slice=64, log=None, cp_async="wait",
-                 warp_speeds=False, tma="wait", wgmma="wait", fast_warps=()):
+                 warp_speeds=False, tma="wait", wgmma="wait", fast_warps=(), tcgen05="wait"):
         self.mem, self.k, self.grid, self.block, self.params = mem, kernel, grid, block, params
         assert cp_async in ("wait", "issue") and tma in ("wait", "issue") and wgmma in ("wait", "issue")
+        assert tcgen05 in ("wait", "issue")
         self.cp_async, self.tma, self.wgmma = cp_async, tma, wgmma
+        # tcgen05.py's state (tensor memory, MMAs and commits in flight) for a kernel that uses tcgen05
+        self.tc = hopper.tcgen05.State(tcgen05) if getattr(kernel, "tcgen05", False) else None
         self.rng = random.Random(seed)
         self.max_slice = max_slice
         self.log = log
@@ -741,6 +747,8 @@ class Emu:
             raise EmuError(f"{text!r}: barrier {bid} with {cnt} threads")
         if cntf is None and c.exited:
             raise EmuError(f"bar.sync in CTA {c.ctaid} with {c.exited} exited threads")
+        if self.tc is not None:  # tcgen05: fence::before_thread_sync after tcgen05 work
+            hopper.tcgen05.before_sync(t, text)
         st = c.bars.get(bid)
         if st is None:
             st = c.bars[bid] = [0, cnt, [], cntf is None]
@@ -753,6 +761,8 @@ class Emu:
                 w.pc += 1
             del c.bars[bid]
             self.events += 1
+            if self.tc is not None:  # tcgen05: fence::after_thread_sync before more tcgen05 work
+                hopper.tcgen05.after_sync(st[2] + ([t] if sync else []))
             t.pc += 1
             return True
         if sync:
@@ -881,6 +891,8 @@ class Emu:
                 if t.state == "exit":
                     self.events += 1
             events = self.events + self.collectives() + self.after_round()
+            if self.tc is not None:  # tcgen05 commits due this round
+                events += hopper.tcgen05.tick(self)
             threads = [t for c in self.ctas for t in c]
             if all(t.state == "exit" for t in threads) and not getattr(self, "active", None):
                 self.rounds = rounds

@@ -13,6 +13,7 @@ TMA and bulk copies, wgmma, elect.sync, setmaxnreg, proxy fences and thread-bloc
   and other warps run; a deadlock is Emu.run's (every thread parked, exited or at a barrier).
 - TMA and bulk copies: tma.py.
 - wgmma: wgmma.py.
+- tcgen05 (sm_100a tensor memory and MMA): tcgen05.py.
 - elect.sync (full mask; the leader is a random lane, as code may not assume which), setmaxnreg
   (warpgroup-collective; a multiple of 8 in [24, 256]; otherwise a no-op), fence.proxy.async
   (generic-proxy shared stores must be fenced before an async-proxy read of the same bytes: TMA
@@ -168,6 +169,8 @@ def _mbarrier(k, op, o, ops, text):
 
         def fn(t):
             m = mbar(t, a(t.r), remote, text)
+            if t.emu.tc is not None:  # tcgen05: fence::before_thread_sync after tcgen05 work
+                tcgen05.before_sync(t, text)
             state = m.phase
             if tx is not None:
                 m.tx += tx(t.r)
@@ -202,6 +205,8 @@ def _mbarrier(k, op, o, ops, text):
             if done:
                 if m.landed_later:
                     m.seen()
+                if t.emu.tc is not None:  # tcgen05: fence::after_thread_sync before more tcgen05 work
+                    tcgen05.after_sync((t,))
                 return None
             m.waiters.append(t)
             return E.PARK_AFTER
@@ -220,6 +225,7 @@ def on_exit(t):
 
 
 def at_end(emu):
+    tcgen05.at_end(emu)
     for c in getattr(emu, "cta_objs", ()):
         for m in c.smem.mbars.values():
             if m.tx:
@@ -311,12 +317,14 @@ def _misc(k, op, o, ops, text):
 
 
 def compile(k, op, ops, text):
-    """(kind, fn, extra) for an sm_90 instruction, or None for one that emulator.py compiles."""
+    """(kind, fn, extra) for an sm_90 or sm_100 instruction, or None for one that emulator.py compiles."""
     o = op.split(".")
     if o[0] == "mbarrier":
         return _mbarrier(k, op, o, ops, text)
     if o[0] == "wgmma":
         return wgmma.compile_wgmma(k, op, o, ops, text)
+    if o[0] == "tcgen05":
+        return tcgen05.compile(k, op, o, ops, text)
     if o[0] == "cp" and len(o) > 3 and o[1] == "async" and o[2] == "bulk":
         return tma.compile_bulk(k, op, o, ops, text)
     if o[0] in ("elect", "setmaxnreg", "fence", "mapa", "barrier"):
@@ -326,3 +334,4 @@ def compile(k, op, ops, text):
 
 import tma  # noqa: E402  (they import this module)
 import wgmma  # noqa: E402
+import tcgen05  # noqa: E402

@@ -101,19 +101,21 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
          });
          k.if_(w == 1u, [&] {
            as_role("mma", [&] {
-             // One lane issues every MMA and every commit: a commit tracks its own thread's MMAs.
-             auto leader = k.elect_sync();
-             auto idesc = k.let<u32>(tcgen05_idesc_f16(mma));
-             auto st = ab.state();
-             auto acc = accum.state();
-             k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32>) {
-               accum.producer_acquire(acc);  // the epilogue has drained this accumulator
-               tcgen05_fence_after_sync(k);
-               auto d_tmem = tmem_base + acc.stage * acc_stride;
-               k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
-                 ab.consumer_wait(st);
+             // One lane issues every MMA and every commit (a commit tracks its own thread's MMAs), and
+             // only that lane runs the loops: with nothing warp-collective in them, the other lanes'
+             // barrier waits could fall two phases behind the leader, where a parity wait passes on the
+             // stale phase or never returns (the emulator's tcgen05 checks caught exactly that).
+             k.if_(k.elect_sync(), [&] {
+               auto idesc = k.let<u32>(tcgen05_idesc_f16(mma));
+               auto st = ab.state();
+               auto acc = accum.state();
+               k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32>) {
+                 accum.producer_acquire(acc);  // the epilogue has drained this accumulator
                  tcgen05_fence_after_sync(k);
-                 k.if_(leader, [&] {
+                 auto d_tmem = tmem_base + acc.stage * acc_stride;
+                 k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
+                   ab.consumer_wait(st);
+                   tcgen05_fence_after_sync(k);
                    auto a_tile = shared_tile_at(k, stage_a(st.stage), a_layout);
                    auto b_tile = shared_tile_at(k, stage_b(st.stage), b_layout);
                    auto accumulate = kt != 0u;
@@ -122,12 +124,12 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                      tcgen05_mma_f16(k, d_tmem, a_tile.tcgen05_descriptor(kk * 32), b_tile.tcgen05_descriptor(kk * 32),
                                      idesc, kk == 0 ? accumulate : k.let_pred(true));
                    tcgen05_commit(k, ab.empty(st));  // the stage is free once these MMAs complete
+                   ab.advance(st);
                  });
-                 ab.advance(st);
+                 tcgen05_commit(k, accum.full(acc));  // the accumulator is final
+                 accum.producer_commit(acc);
+                 accum.advance(acc);
                });
-               k.if_(leader, [&] { tcgen05_commit(k, accum.full(acc)); });  // the accumulator is final
-               accum.producer_commit(acc);
-               accum.advance(acc);
              });
            });
          });
