@@ -301,6 +301,8 @@ def run_matrix(run, s):
         ("bf16, default parameters (bn 128, 4 stages)", BF16, [], 130, 136, 200, 0.5, 2, ("wait",)),
         ("bf16 + the copy role (5 chunks of 1 KB, 2 in flight, bulk copies)", BF16,
          SMALL + ["copy=1", "copy_chunk=1024", "copy_stages=2"], 130, 40, 136, 0.0, 2, ("wait", "issue")),
+        ("bf16 + the copy role beside the TMA-store staging (its ring after the staging buffers)", BF16,
+         STORE + ["copy=1", "copy_chunk=1024", "copy_stages=2"], 130, 136, 136, 0.0, 2, ("wait",)),
         ("e4m3 per-tensor, partial k-tile", FP8, SMALL, 150, 40, 336, 0.5, 2, ("wait", "issue", "release")),
         ("e4m3 block scales, partial k-tile", FP8, blocks, 140, 70, 272, 0.5, 2, ("wait", "issue")),
         ("e4m3 default parameters (bn 128, stages as fit)", FP8, [], 130, 136, 272, 0.0, 2, ("release",)),
