@@ -352,6 +352,7 @@ TEST_CASE("the Blackwell GEMM assembles with zero spills on every tcgen05 target
   auto ptxas = test::ptxas_or_skip();
   const std::vector<std::vector<std::string>> configs = {
       {}, {"bn=128", "stages=6"}, {"bn=64", "stages=8"}, {"bn=48"}, {"bn=144", "stages=3", "group_m=4"}, {"bn=16", "stages=2"},
+      {"out_f32=1", "bias=1"}, {"out_f32=1", "bn=48"}, {"bias=1", "bn=16", "stages=2"},
   };
   std::size_t assembled = 0;
   for (const auto& cfg : configs) {
@@ -371,6 +372,8 @@ TEST_CASE("the Blackwell GEMM assembles with zero spills on every tcgen05 target
         CHECK(ptx.find("tcgen05.mma.cta_group::1.kind::f16") != std::string::npos);
         CHECK(ptx.find("tcgen05.relinquish_alloc_permit.cta_group::1") != std::string::npos);
         CHECK(ptx.find(std::to_string(tcgen05_idesc_f16({.m = 128, .n = bn}))) != std::string::npos);
+        CHECK((ptx.find(".param .u64 bias") != std::string::npos) == ((*p.params)["bias"] != 0));
+        CHECK((ptx.find("st.global.v4.f32") != std::string::npos) == ((*p.params)["out_f32"] != 0));
         if (!ptxas) continue;
         auto r = assemble_clean(*ptxas, ptx, t.name(), label);
         CHECK(r.kernels[0].registers <= 128);

@@ -1,5 +1,5 @@
-// bf16 GEMM for Blackwell (tcgen05: sm_100a, sm_103a, sm_110a): D = alpha * A * B^T + beta * C,
-// fp32 accumulation in tensor memory, bf16 output. A is M x K row-major, B is N x K row-major
+// bf16 GEMM for Blackwell (tcgen05: sm_100a, sm_103a, sm_110a): D = alpha * A * B^T + beta * C
+// (+ bias per column), fp32 accumulation in tensor memory, bf16 or (out_f32=1) f32 C and D. A is M x K row-major, B is N x K row-major
 // ("TN": both K-major), C and D are M x N row-major. Any M, N, K (TMA zero-fills out-of-bounds
 // reads; the epilogue checks bounds).
 //
@@ -12,12 +12,13 @@
 //               last k-tile, hands the accumulator to the epilogue. This warp owns the tensor memory.
 //   warps 2-3   idle.
 //   warps 4-7   epilogue: warp w reads rows 32w..32w+31 of the accumulator (tcgen05.ld 32x32b, one
-//               row per lane, 32 columns at a time), scales by alpha, adds beta * C, converts to bf16
-//               and stores with bounds checks.
+//               row per lane, 32 columns at a time), scales by alpha, adds beta * C and the bias,
+//               converts to bf16 (or keeps f32) and stores with bounds checks.
 // Two accumulators (2 x BN columns of tensor memory) form a second Pipeline between the MMA warp and
 // the epilogue, so the epilogue of one tile overlaps the main loop of the next.
 //
-// Assembled by ptxas only: no sm_100 GPU exists for this project, nothing here has run.
+// No sm_100 GPU is available to this project: assembled by ptxas and executed in the PTX emulator
+// (tools/ptxemu/run_gemm100_checks.py), never on hardware.
 #include <fmt/format.h>
 
 #include "dsl/async.h"
@@ -35,12 +36,16 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                 "warp-specialised, persistent",
                 {{"bn", 256, "tile N (multiple of 16, at most 256)", 16, 256},
                  {"stages", 4, "pipeline stages", 2, 8},
-                 {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64}}) {
+                 {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
+                 {"out_f32", 0, "1: C and D are f32 (else bf16)", 0, 1},
+                 {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1}}) {
   constexpr std::uint32_t kBM = 128, kBK = 64, kAccumulators = 2, kEpilogueThreads = 128;
   constexpr std::uint32_t kSharedLimit = 227 * 1024;  // dynamic shared memory per CTA on sm_100
   const auto bn = static_cast<std::uint32_t>(params["bn"]);
   const auto stages = static_cast<std::uint32_t>(params["stages"]);
   const auto group_m = static_cast<std::uint32_t>(params["group_m"]);
+  const bool out_f32 = params["out_f32"] != 0, with_bias = params["bias"] != 0;
+  const std::uint32_t out_bytes = out_f32 ? 4 : 2;
   KernelBuilder k{"gemm_bf16_sm100", target};
   const Tcgen05F16Desc mma{.m = kBM, .n = bn, .ab = isa::Type::bf16, .d = isa::Type::f32};
   if (auto p = tcgen05_f16_problem(mma); !p.empty()) k.error("gemm: tcgen05.mma " + p);
@@ -62,8 +67,10 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
   while (tmem_columns < kAccumulators * bn) tmem_columns *= 2;
   const std::uint32_t acc_stride = tmem_columns / kAccumulators;
 
-  const auto declared = tma_gemm_params(k, a_layout, b_layout);
+  const auto declared = tma_gemm_params(k, a_layout, b_layout, {.f32 = out_f32});
   const auto& [m, n, kdim, alpha, beta, a_map, b_map, c, d, unused_d_map] = declared;
+  Ptr<u16, Global> bias;
+  if (with_bias) bias = k.param_ptr<u16>("bias");
   auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes);
 
   // Stage ring: the producer's TMA completes bytes on `full`; one tcgen05.commit releases `empty`.
@@ -139,8 +146,12 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
          auto lane = r.thread & 31u;
          auto use_c = beta != 0.0f;
          auto empty_k = k_tiles == 0u;  // no MMA ran: the accumulator is zero, not what tensor memory holds
-         // 16-byte stores (and C loads) need every row to start 16-byte aligned.
-         auto vec_ok = (n & 7u) == 0u && (convert<u32>((c.base() | d.base()) & 15ull)) == 0u;
+         // 16-byte stores (and C and bias loads) need every row to start 16-byte aligned.
+         auto bases = c.base() | d.base();
+         if (with_bias) bases = bases | bias.base();
+         auto vec_ok = (n & 7u) == 0u && (convert<u32>(bases & 15ull)) == 0u;
+         auto c32 = c.template as<f32>();
+         auto d32 = d.template as<f32>();
          auto acc = accum.state();
          k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
            auto [tm, tn] = tile_coords(t);
@@ -184,35 +195,57 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
              k.if_(row < m, [&] {
                auto row_idx = row * n;
                k.if_(vec_ok && col + chunk <= n, [&] {  // the whole chunk in range: 16-byte accesses
-                 for (std::uint32_t g = 0; g < chunk; g += 8) {
+                 const std::uint32_t per = 16 / out_bytes;  // elements per 16-byte access: 8 bf16, 4 f32
+                 for (std::uint32_t g = 0; g < chunk; g += per) {
                    auto idx = row_idx + (col + g);
-                   std::array<Reg<f32>, 8> x;
-                   for (std::uint32_t j = 0; j < 8; ++j) x[j] = value(g + j);
+                   std::vector<Reg<f32>> x(per);
+                   for (std::uint32_t j = 0; j < per; ++j) x[j] = value(g + j);
                    k.if_(use_c, [&] {
-                     auto cv = k.ld_vec<u32, Global, 4>((c + idx).template as<u32>());
-                     for (std::uint32_t j = 0; j < 8; ++j)
-                       k.assign(x[j], fma(beta, bf16_to_f32(cv[j / 2], j % 2 == 1), x[j]));
+                     if (out_f32) {
+                       auto cv = k.ld_vec<f32, Global, 4>(c32 + idx);
+                       for (std::uint32_t j = 0; j < 4; ++j) k.assign(x[j], fma(beta, cv[j], x[j]));
+                     } else {
+                       auto cv = k.ld_vec<u32, Global, 4>((c + idx).template as<u32>());
+                       for (std::uint32_t j = 0; j < 8; ++j)
+                         k.assign(x[j], fma(beta, bf16_to_f32(cv[j / 2], j % 2 == 1), x[j]));
+                     }
                    });
-                   std::array<Reg<u32>, 4> out;
-                   for (std::uint32_t j = 0; j < 4; ++j) out[j] = pack(x[2 * j], x[2 * j + 1]);
-                   k.st_vec((d + idx).template as<u32>(), out);
+                   if (with_bias) {  // per / 2 words of bf16 bias: 16 bytes (bf16 out) or 8 (f32 out)
+                     auto at = (bias + (col + g)).template as<u32>();
+                     std::vector<Reg<u32>> bw;
+                     if (out_f32) {
+                       auto w2 = k.ld_vec<u32, Global, 2>(at);
+                       bw.assign(w2.begin(), w2.end());
+                     } else {
+                       auto w4 = k.ld_vec<u32, Global, 4>(at);
+                       bw.assign(w4.begin(), w4.end());
+                     }
+                     for (std::uint32_t j = 0; j < per; ++j) k.assign(x[j], x[j] + bf16_to_f32(bw[j / 2], j % 2 == 1));
+                   }
+                   if (out_f32) {
+                     k.st_vec(d32 + idx, std::array<Reg<f32>, 4>{x[0], x[1], x[2], x[3]});
+                   } else {
+                     std::array<Reg<u32>, 4> out;
+                     for (std::uint32_t j = 0; j < 4; ++j) out[j] = pack(x[2 * j], x[2 * j + 1]);
+                     k.st_vec((d + idx).template as<u32>(), out);
+                   }
                  }
                }).else_([&] {  // the tile's right edge (or unaligned rows): one element at a time
-                 for (std::uint32_t j = 0; j < chunk; j += 2) {
+                 for (std::uint32_t j = 0; j < chunk; ++j) {
                    auto cj = col + j;
                    k.if_(cj < n, [&] {
                      auto idx = row_idx + cj;
-                     auto v0 = value(j);
-                     auto v1 = value(j + 1);
+                     auto x = value(j);
                      k.if_(use_c, [&] {
-                       k.assign(v0, fma(beta, bf16_to_f32(convert<u32>(k.ld(c + idx)), false), v0));
-                       k.if_(cj + 1u < n, [&] {
-                         k.assign(v1, fma(beta, bf16_to_f32(convert<u32>(k.ld(c + (idx + 1u))), false), v1));
-                       });
+                       auto cx = out_f32 ? k.ld(c32 + idx) : bf16_to_f32(convert<u32>(k.ld(c + idx)), false);
+                       k.assign(x, fma(beta, cx, x));
                      });
-                     auto packed = pack(v0, v1);
-                     k.st(d + idx, convert<u16>(packed & 0xffffu));
-                     k.if_(cj + 1u < n, [&] { k.st(d + (idx + 1u), convert<u16>(packed >> 16u)); });
+                     if (with_bias) k.assign(x, x + bf16_to_f32(convert<u32>(k.ld(bias + cj)), false));
+                     if (out_f32) {
+                       k.st(d32 + idx, x);
+                     } else {
+                       k.st(d + idx, convert<u16>(pack(x, x) & 0xffffu));
+                     }
                    });
                  }
                });
