@@ -18,6 +18,7 @@ the tcgen05 fences around the thread syncs; the persistent, grouped tile loop:
 - tiles: bn = 64 with 2 stages; bn = 128 with 3 stages; bn = 48 (16-column TMEM loads, accumulators
   64 columns apart in a 128-column allocation); bn = 16 (a 32-column allocation); bn = 32 with 4
   stages on 4 CTAs; once the defaults (bn = 256, 4 stages: the two accumulators fill all 512 columns);
+- f32 output with a bias, and bf16 with a bias at an odd N;
 - shapes: M and N no multiple of the tile (odd N: the element-wise edge path on every chunk), K with a
   partial last k-tile (bk = 64) and K shorter than the pipeline, K = 0 (no MMA: D = beta C), beta 0
   and 0.5, grids smaller than the tile count (the persistent loop runs 2 or 3 tiles per CTA, so both
@@ -81,7 +82,7 @@ from run_checks import command_line, substitute  # noqa: E402
 from run_gemm_checks import check_d, input_drawer  # noqa: E402
 
 KERNEL, ARCH = "gemm_bf16_sm100", "sm_100a"
-DEFAULTS = {"bn": 256, "stages": 4, "group_m": 8}
+DEFAULTS = {"bn": 256, "stages": 4, "group_m": 8, "out_f32": 0, "bias": 0}
 SMALL = ["bn=64", "stages=2"]
 BM, BK = 128, 64  # fixed in the kernel
 MODELS = {  # name -> (tma, tcgen05)
@@ -103,6 +104,7 @@ def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fa
     the tiles), in `model` (fast_warps: warps that always run at full speed, 0 the TMA warp, 1 the MMA
     warp); returns a Report. Inputs bf16 uniform in [-1, 1]."""
     bn = param(params, "bn")
+    out_f32, with_bias = param(params, "out_f32") == 1, param(params, "bias") == 1
     tiles = -(-m // BM) * -(-n // bn)
     grid = grid or max(1, tiles - 1)
     tma, tc = MODELS[model]
@@ -113,11 +115,15 @@ def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fa
     a, af = draw((m, k))
     b, bf = draw((n, k))
     c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
+    bias = E.f_to_bf16_bits(rng.uniform(-1, 1, n))
     alpha = 1.5
 
     mem = E.Memory(1 << 22)
     bufs = {}
-    for name, arr in (("a", a), ("b", b), ("c", c), ("d", np.full((m, n), 0xFFFF, dtype=np.uint16))):
+    c_arr = E.bf16_bits_to_f64(c).astype(np.float32) if out_f32 else c  # an f32 C holds the bf16 values
+    d_arr = np.full((m, n), 0xFFFFFFFF if out_f32 else 0xFFFF, dtype=np.uint32 if out_f32 else np.uint16)  # NaN
+    arrays = [("a", a), ("b", b), ("c", c_arr), ("d", d_arr)] + ([("bias", bias)] if with_bias else [])
+    for name, arr in arrays:
         data = arr.tobytes()
         base = mem.alloc(len(data), name)
         mem.mem[base:base + len(data)] = data
@@ -126,12 +132,16 @@ def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fa
                "a": host.tensor_map(bufs["a"][0], 2, [k, m], [k * 2], [BK, BM], 128),
                "b": host.tensor_map(bufs["b"][0], 2, [k, n], [k * 2], [BK, bn], 128),
                "c": bufs["c"][0], "d": bufs["d"][0]}
+    if with_bias:
+        params_["bias"] = bufs["bias"][0]
     emu = E.Emu(mem, kern, (grid, 1), kern.maxntid, params_, seed=seed, max_slice=128, tma=tma, tcgen05=tc,
                 warp_speeds=True, fast_warps=fast_warps)
     emu.run()
     r.notes.append(f"{emu.instructions} instructions, {emu.rounds} rounds")
     want = alpha * (af @ bf.T) + beta * E.bf16_bits_to_f64(c)
-    return check_d(r, mem, bufs, m, n, want, 1e-2)
+    if with_bias:
+        want = want + E.bf16_bits_to_f64(bias)[None, :]
+    return check_d(r, mem, bufs, m, n, want, 1e-2, f32=out_f32)
 
 
 # ---------------- mutants ----------------
@@ -270,6 +280,9 @@ def run_matrix(run, s):
         ("group_m 2 over 3 tile rows, 3 tiles per CTA", grouped, 300, 136, 72, 0.0, 3, ("wait", "issue")),
         ("more CTAs than tiles (one CTA only allocates and frees)", SMALL, 130, 64, 136, 0.5, 3, ("wait",)),
         ("K = 0: no MMA, D = beta C", SMALL, 130, 72, 0, 0.5, 1, ("wait", "issue")),
+        ("f32 C and D with a bias (16-byte paths, and the element path at the right edge)", SMALL + ["out_f32=1", "bias=1"],
+         130, 136, 200, 0.5, 2, ("wait", "issue")),
+        ("bf16 with a bias, odd N", SMALL + ["bias=1"], 130, 45, 136, 0.5, 1, ("wait",)),
         ("default parameters (bn 256, 4 stages: two accumulators in all 512 columns)", [], 130, 264, 200, 0.5, 2,
          ("wait", "release")),
     ]
