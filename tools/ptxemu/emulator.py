@@ -1,7 +1,9 @@
 """A PTX emulator for weft's communication kernels and its GEMMs: runs the PTX that `weft emit`
 writes for all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine (run_checks.py), for
 gemm_bf16_sm80 and gemm_e4m3_sm89 (run_gemm_checks.py), for gemm_bf16_sm90 and gemm_e4m3_sm90
-(run_gemm90_checks.py) and for gemm_bf16_sm100 (run_gemm100_checks.py) on the CPU.
+(run_gemm90_checks.py) and for gemm_bf16_sm100 (run_gemm100_checks.py) on the CPU, from either
+backend: weft's direct printer, or LLVM 19's NVPTX backend (`--backend llvm`, sm_80 .. sm_90a; the
+runners' --backend).
 
 Kernel parses and compiles the subset of PTX those kernels use (integer and f32 arithmetic, bf16x2
 conversion, predicates and branches, ld/st/atom.add/red.add on global memory with any order and
@@ -12,7 +14,26 @@ bf16 and m16n8k32 e4m3 with f32 accumulators, u16 loads and stores, static and d
 memory, byte-array parameters (tensor maps); the sm_90 instructions, mbarriers, TMA, wgmma and
 clusters, are hopper.py's, tma.py's and wgmma.py's; the sm_100 ones, tensor memory and tcgen05,
 tcgen05.py's); anything else raises EmuError("unsupported instruction"), so a kernel that starts
-using a new instruction fails loudly instead of being emulated wrongly. Emu runs one launch: grid.x x
+using a new instruction fails loudly instead of being emulated wrongly.
+
+The register arithmetic (integers, predicates, setp, f32, cvt, mov) is alu.py's, mixed into Kernel.
+
+The LLVM backend's PTX (Kernel._statements, Kernel.compile, alu.py): statements split at semicolons,
+whatever the whitespace (tabs), several on a line; `{ ... }` scopes with registers of their own
+(weft's inline asm wraps predicates as `{ .reg .pred %wp0; setp.ne.b32 %wp0, %r1, 0; ...; selp.u32
+%r2, 1, 0, %wp0; }`), renamed apart so that they shadow; `.reg` declarations of any prefix (their
+widths, for sign extension); `.pragma "nounroll"`; `$L__BB0_3:` labels; `<kernel>_param_<i>`
+parameters renamed to the signature block's names; module-scope `.shared` variables and
+`[symbol+imm]` addresses; `ld.param` at an offset. Integer instructions on 16/32/64-bit types with
+their signedness (add sub mul.lo/hi/wide mad.lo/hi/wide div rem min max abs neg and or xor not shl
+shr bfe; signed division truncates, shifts clamp at the width), setp with every integer and f32/f64
+comparison (unordered ones true with a NaN) and .and/.or/.xor combinations, selp, and/or/xor/not
+.pred, cvt (integer widening / narrowing by the source's sign, .rn integer to float, .rzi/.rni/
+.rmi/.rpi float to integer saturating, f32 <-> f64, bf16), mov packs and unpacks (`mov.b32 {%rs1,
+%rs2}, %r3`), sub/neg/abs.f32, signed loads (sign-extended into wider registers), trap, exit.
+Every other form (.sat, .cc, .ftz, other roundings, generic addressing, ...) is still an error.
+
+Emu runs one launch: grid.x x
 grid.y CTAs (for the comm kernels grid.y = the virtual ranks; clusters along x from
 .reqnctapercluster), every thread with its own registers (raw bits), under a randomized scheduler:
 a thread runs until it blocks (a barrier, a warp- or warpgroup-collective instruction waiting for
@@ -54,6 +75,8 @@ import struct
 
 import numpy as np
 
+from alu import Alu  # noqa: E402  (the register arithmetic; it imports this module)
+
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
 
@@ -84,6 +107,27 @@ def f_to_bf16_bits(x):
     u = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
     r = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
     return np.where((u & 0x7FFFFFFF) > 0x7F800000, np.uint16(0x7FC0), r)
+
+
+def b2d(b):
+    return struct.unpack("<d", struct.pack("<Q", b & M64))[0]
+
+
+def d2b(x):
+    return struct.unpack("<Q", struct.pack("<d", x))[0]
+
+
+def f2b_rn_int(v):
+    """An integer to f32 bits, rounded to nearest even once (not through a double, which could round
+    twice for 64-bit integers)."""
+    m = -v if v < 0 else v
+    sh = m.bit_length() - 24
+    if sh > 0:
+        q, rest, half = m >> sh, m & ((1 << sh) - 1), 1 << (sh - 1)
+        if rest > half or (rest == half and q & 1):
+            q += 1
+        m = q << sh  # at most 25 significant bits: exact in a double and in an f32
+    return f2b(np.float32(-m if v < 0 else m))
 
 
 def e4m3_to_f(v):
@@ -160,7 +204,21 @@ def split_ops(s):
 
 SPEEDS = [1.0, 1.0, 0.3, 0.05]
 SPECIAL = {"%tid.x", "%ctaid.x", "%ctaid.y", "%nctaid.x", "%laneid", "%ntid.x", "%cluster_ctarank",
-           "%cluster_nctarank", "%clusterid.x", "%nclusterid.x", "%cluster_ctaid.x", "%cluster_nctaid.x"}
+           "%cluster_nctarank", "%clusterid.x", "%nclusterid.x", "%cluster_ctaid.x", "%cluster_nctaid.x",
+           "%tid.y", "%tid.z", "%ntid.y", "%ntid.z", "%ctaid.z", "%nctaid.y", "%nctaid.z"}
+# special registers without a dot that the emulator does not model (a mov of one is an error)
+SPECIAL_NAMES = {"warpid", "nwarpid", "smid", "nsmid", "gridid", "clock", "clock_hi", "clock64", "globaltimer",
+                 "globaltimer_lo", "globaltimer_hi", "lanemask_eq", "lanemask_le", "lanemask_lt", "lanemask_ge",
+                 "lanemask_gt", "dynamic_smem_size", "total_smem_size", "aggr_smem_size", "is_explicit_cluster",
+                 "current_graph_exec", "reserved_smem_offset_begin", "reserved_smem_offset_end",
+                 "reserved_smem_offset_cap"}
+# integer types -> (bits, signed); the integer instructions int_op compiles; memory access types -> bytes
+INT_TYPES = {"b16": (16, False), "u16": (16, False), "s16": (16, True), "b32": (32, False), "u32": (32, False),
+             "s32": (32, True), "b64": (64, False), "u64": (64, False), "s64": (64, True)}
+INT_OPS = {"add", "sub", "mul", "mad", "div", "rem", "min", "max", "abs", "neg", "and", "or", "xor", "not", "shl",
+           "shr", "bfe"}
+MEM_TYPES = {"u8": 1, "s8": 1, "b8": 1, "u16": 2, "s16": 2, "b16": 2, "u32": 4, "s32": 4, "b32": 4, "f32": 4,
+             "u64": 8, "s64": 8, "b64": 8, "f64": 8}
 SMEM_BASE = 0x400  # the shared-window address of dynamic shared memory (1024-aligned, not 0)
 STATIC_BASE = 0x10  # static .shared variables (mbarriers) go from here up to SMEM_BASE
 PARAM_BASE = 0x7F0000000000  # `mov.u64 %rd, param` of a byte-array parameter: an address in this window
@@ -231,13 +289,15 @@ class Cta:
 
 
 def _addr(s):
-    """[%reg] or [%reg+imm] -> (reg, imm)"""
-    inner = s.strip()[1:-1]
-    off = 0
-    if "+" in inner:
-        inner, o2 = inner.split("+")
-        off = int(o2, 0)
-    return inner.strip(), off
+    """[%reg], [%reg+imm], [%reg+-imm] or [symbol+imm] (a symbol's address is a constant register of every
+    thread: Thread.r starts with Kernel.symbols) -> (reg, imm)"""
+    m = re.fullmatch(r"\[\s*(%?[\w$.#]+)\s*(?:\+\s*(-?\w+)\s*)?\]", s.strip())
+    if not m:
+        raise EmuError(f"unsupported address operand {s!r}")
+    try:
+        return m.group(1), int(m.group(2), 0) if m.group(2) else 0
+    except ValueError:
+        raise EmuError(f"unsupported address operand {s!r}") from None
 
 
 def _regs(s):
@@ -270,10 +330,20 @@ MMA_SHAPES = {  # op -> (K, elements per register, decode: array of 32-bit words
 }
 
 
-class Kernel:
+class Kernel(Alu):
     def __init__(self, text):
+        head = text[:text.index(".entry")]
         body = text[text.index(".entry"):]
-        self.name = re.match(r"\.entry (\w+)", body).group(1)
+        self.name = re.match(r"\.entry\s+(\w+)", body).group(1)
+        # LLVM's NVPTX backend names the parameters <kernel>_param_<i>: the signature block's `//! param
+        # NAME ...` lines (weft's names, in order) rename them, so that launches bind by the same names
+        llvm_params = [int(i) for i in re.findall(rf"\b{re.escape(self.name)}_param_(\d+)\b", body[:body.index(")")])]
+        if llvm_params:
+            names = re.findall(r"^//! param (\S+)", head, re.M)
+            if llvm_params != list(range(len(names))):
+                raise EmuError(f"{self.name}: parameters {self.name}_param_0.. do not match the {len(names)} "
+                               f"`//! param` lines of the signature block")
+            body = re.sub(rf"\b{re.escape(self.name)}_param_(\d+)\b", lambda m: names[int(m.group(1))], body)
         # parameters: (type, name); a byte array `.param .align A .b8 name[N]` (a tensor map) has type
         # "b8", its size in param_bytes and an address in the PARAM_BASE window (`mov.u64 %rd, name`)
         self.params, self.param_bytes, self.symbols = [], {}, {}
@@ -283,6 +353,7 @@ class Kernel:
             if size:
                 self.param_bytes[pname] = int(size)
                 self.symbols[pname] = PARAM_BASE + 256 * len(self.param_bytes)
+        self.param_types = dict((n, t) for t, n in self.params)
         m = re.search(r"\.reqntid (\d+)", body)
         self.reqntid = int(m.group(1)) if m else None
         m = re.search(r"\.maxntid (\d+)", body)
@@ -290,14 +361,19 @@ class Kernel:
         m = re.search(r"\.reqnctapercluster (\d+)(?:, *(\d+))?(?:, *(\d+))?", body)
         self.cluster = tuple(int(x or 1) for x in m.groups()) if m else (1, 1, 1)
         # dynamic shared memory: `.extern .shared ... name[]` (at SMEM_BASE), its size from the signature;
-        # static `.shared .align A .b8 name[N]` variables from STATIC_BASE, below it
+        # static `.shared .align A .b8 name[N]` variables (in the kernel's body, or at module scope as LLVM
+        # writes them) from STATIC_BASE, below it
         for sym in re.findall(r"\.extern \.shared [^;]*?(\w+)\[\];", text):
             self.symbols[sym] = SMEM_BASE
         m = re.search(r"//! dynamic_smem (\d+)", text)
         self.dynamic_smem = int(m.group(1)) if m else 0
         self.statics, top = [], STATIC_BASE
-        for align, ty, sym, count in re.findall(r"^\s*\.shared\s+\.align\s+(\d+)\s+\.(\w+)\s+(\w+)\[(\d+)\];", body,
-                                               re.M):
+        code = head + body
+        for decl in re.findall(r"^[ \t]*(?:\.visible[ \t]+)?\.shared\b[^;]*;", code, re.M):
+            m = re.fullmatch(r"\s*(?:\.visible\s+)?\.shared\s+\.align\s+(\d+)\s+\.(\w+)\s+(\w+)\[(\d+)\];", decl)
+            if not m:
+                raise EmuError(f"unsupported shared variable declaration: {decl.strip()}")
+            align, ty, sym, count = m.groups()
             size = int(count) * {"b8": 1, "u8": 1, "b16": 2, "u16": 2, "b32": 4, "u32": 4, "b64": 8, "u64": 8}[ty]
             top = (top + int(align) - 1) // int(align) * int(align)
             self.statics.append((top, size, sym))
@@ -306,16 +382,15 @@ class Kernel:
         if top > SMEM_BASE:
             raise EmuError(f"{top - STATIC_BASE} bytes of static shared variables: the emulator has room for "
                            f"{SMEM_BASE - STATIC_BASE} below dynamic shared memory")
-        lines = body[body.index("{") + 1:].split("\n")
+        clash = set(self.param_types) & (set(self.symbols) - set(self.param_bytes))
+        if clash:
+            raise EmuError(f"parameter and shared variable of the same name: {sorted(clash)}")
+        self.reg_bits = {}  # declared registers: name (or "%prefix<" for a `%prefix<N>` range) -> bits
         raw_ins, labels = [], {}
-        for raw in lines:
-            s = raw.strip()
-            if not s or s.startswith(".") or s.startswith("//") or s == "}":
+        for kind, s in self._statements(body[body.index("{") + 1:]):
+            if kind == "label":
+                labels[s] = len(raw_ins)
                 continue
-            if s.endswith(":"):
-                labels[s[:-1]] = len(raw_ins)
-                continue
-            s = s.rstrip(";")
             guard = None
             if s.startswith("@"):
                 g, s = s.split(None, 1)
@@ -325,16 +400,127 @@ class Kernel:
         self.labels = labels
         self.prog = [self.compile(g, op, ops, s) for g, op, ops, s in raw_ins]
 
+    # ---- the body's statements ----
+    _LABEL = re.compile(r"([$A-Za-z_][$\w]*):(?!:)")
+    _TOKEN = re.compile(r"(?<![\w%$#.:])(%?[A-Za-z_$][\w$]*)(?![\w$#])")
+
+    def _statements(self, src):
+        """The statements of a function body (the text after its opening brace) up to its closing brace:
+        ("label", name) and ("ins", text) with whitespace runs made one space. Comments and the
+        directives that do not change what runs (.loc, .pragma "nounroll", .shared, already read) are
+        dropped; `.reg` declarations give register widths (reg_bits); `{ ... }` opens a scope (LLVM's
+        inline asm: `{ .reg .pred %wp0; setp.ne.b32 %wp0, %r1, 0; ... }`) whose own registers are
+        renamed apart (`%wp0#3`), so that they shadow registers of the same name outside. Any other
+        directive is an error."""
+        src = re.sub(r"/\*.*?\*/", " ", src, flags=re.S)
+        src = re.sub(r"//[^\n]*", "", src)
+        scopes = [{}]  # per open scope: declared name -> unique name (the function's own scope: none)
+        uid = 0
+        i, n = 0, len(src)
+        out = []
+        while i < n:
+            c = src[i]
+            if c.isspace():
+                i += 1
+                continue
+            if c == "{":
+                scopes.append({})
+                i += 1
+                continue
+            if c == "}":
+                scopes.pop()
+                i += 1
+                if not scopes:
+                    return out
+                continue
+            m = self._LABEL.match(src, i)
+            if m:
+                if len(scopes) > 1:
+                    raise EmuError(f"unsupported: label {m.group(1)} inside a nested scope")
+                out.append(("label", m.group(1)))
+                i = m.end()
+                continue
+            if re.match(r"\.loc\s", src[i:i + 5]):  # `.loc file line column`: no semicolon
+                j = src.find("\n", i)
+                i = n if j < 0 else j
+                continue
+            j = src.find(";", i)
+            if j < 0:
+                raise EmuError(f"unterminated statement: {src[i:i + 80]!r}")
+            s = " ".join(src[i:j].split())
+            i = j + 1
+            if s.startswith("."):  # (a declaration is not renamed: it declares the scope's own name)
+                self._directive(s, scopes, uid)
+                uid += 1
+                continue
+            ren = {}
+            for sc in scopes:
+                ren.update(sc)
+            if ren:
+                s = self._TOKEN.sub(lambda mm: ren.get(mm.group(1), mm.group(1)), s)
+            out.append(("ins", s))
+        raise EmuError("the kernel's body has no closing brace")
+
+    REG_TYPES = {"pred": 1, "b8": 8, "u8": 8, "s8": 8, "b16": 16, "u16": 16, "s16": 16, "f16": 16, "bf16": 16,
+                 "b32": 32, "u32": 32, "s32": 32, "f32": 32, "f16x2": 32, "bf16x2": 32, "b64": 64, "u64": 64,
+                 "s64": 64, "f64": 64}
+
+    def _directive(self, s, scopes, uid):
+        d = s.split(None, 1)[0]
+        if d == ".reg":
+            m = re.fullmatch(r"\.reg \.(\w+) (.+)", s)
+            if not m or m.group(1) not in self.REG_TYPES:
+                raise EmuError(f"unsupported register declaration: {s}")
+            bits = self.REG_TYPES[m.group(1)]
+            for nm in (x.strip() for x in m.group(2).split(",")):
+                r = re.fullmatch(r"(%?[A-Za-z_$][\w$]*?)<(\d+)>", nm)
+                if not r and not re.fullmatch(r"%?[A-Za-z_$][\w$]*", nm):
+                    raise EmuError(f"unsupported register declaration: {s}")
+                if len(scopes) > 1:  # a nested scope's own register: renamed apart
+                    if r:
+                        raise EmuError(f"unsupported: a register range in a nested scope: {s}")
+                    new = "%" + nm.lstrip("%") + f"#{uid}"
+                    scopes[-1][nm] = new
+                    self.reg_bits[new] = bits
+                elif r:
+                    self.reg_bits[r.group(1) + "<"] = bits
+                else:
+                    self.reg_bits[nm] = bits
+        elif d == ".pragma":
+            if s != '.pragma "nounroll"':
+                raise EmuError(f"unsupported directive: {s}")
+        elif d == ".shared":
+            if len(scopes) > 1:
+                raise EmuError(f"unsupported: a shared variable in a nested scope: {s}")
+        else:
+            raise EmuError(f"unsupported directive: {s}")
+
+    def reg_width(self, name):
+        """The declared width in bits of register `name`, or None when it was not declared."""
+        b = self.reg_bits.get(name)
+        if b is None:
+            m = re.fullmatch(r"(.*?)(\d+)", name)
+            if m:
+                b = self.reg_bits.get(m.group(1) + "<")
+        return b
+
     # ---- operand helpers: return closures reading raw bits from a register dict ----
-    @staticmethod
-    def src(s, bits=32):
+    def src(self, s, bits=32):
+        """A closure r -> the operand's raw bits: a register (or a symbol's address), or an immediate
+        (integers masked to `bits`; 0f / 0d: f32 / f64 bit patterns)."""
         s = s.strip()
         if s.startswith("%"):
             return lambda r, s=s: r[s]
-        if s.startswith("0f") or s.startswith("0F"):
+        if s in self.symbols:
+            v = self.symbols[s]
+            return lambda r, v=v: v
+        if s[:2] in ("0f", "0F") and len(s) == 10 or s[:2] in ("0d", "0D") and len(s) == 18:
             v = int(s[2:], 16)
             return lambda r, v=v: v
-        v = int(s, 0) & (M64 if bits == 64 else M32)
+        try:
+            v = int(s, 0) & ((1 << bits) - 1)
+        except ValueError:
+            raise EmuError(f"unsupported operand {s!r}") from None
         return lambda r, v=v: v
 
     def compile(self, guard, op, ops, text):
@@ -346,6 +532,8 @@ class Kernel:
         if h is not None:
             kind, fn, extra = h
         elif name == "bra":
+            if o[1:] not in ([], ["uni"]) or len(ops) != 1 or ops[0] not in self.labels:
+                raise EmuError(f"unsupported instruction: {text}")
             kind, extra = K_BRA, self.labels[ops[0]]
         elif name == "bar" or (name == "barrier" and o[1] != "cluster"):
             # bar.sync / bar.arrive / barrier.sync[.aligned] id[, threads]: a named barrier; without a
@@ -354,13 +542,18 @@ class Kernel:
                 raise EmuError(f"unsupported instruction: {text}")
             kind = K_BAR
             extra = (o[1] == "sync", self.src(ops[0]), self.src(ops[1]) if len(ops) == 2 else None, text)
-        elif name == "ret":
+        elif name in ("ret", "exit") and len(o) == 1 and not ops:
             kind = K_RET
+        elif op == "trap" and not ops:
+            def fn(t):
+                raise EmuError(f"trap in thread {t.tid} of CTA {t.cta}")
         elif name == "nanosleep":
+            if op != "nanosleep.u32" or len(ops) != 1:
+                raise EmuError(f"unsupported instruction: {text}")
             kind = K_SLEEP
         elif name == "shfl":
             assert op == "shfl.sync.idx.b32", text
-            assert ops[3] == "31" and ops[4] == "4294967295", text
+            assert ops[3] == "31" and ops[4] in ("4294967295", "-1"), text
             kind, extra = K_WARP, self.shfl(d, self.src(ops[1]), self.src(ops[2]))
         elif name == "ldmatrix":
             kind, extra = K_WARP, self.ldmatrix(o, ops, text)
@@ -368,158 +561,153 @@ class Kernel:
             kind, extra = K_WARP, self.mma(op, ops, text)
         elif name == "cp" and o[1] == "async":
             fn = self.cp_async(op, ops, text)
-        elif op in ("cvt.u16.u32", "cvt.u32.u16"):
-            sr = self.src(ops[1])
-            fn = lambda t, d=d, sr=sr: t.r.__setitem__(d, sr(t.r) & 0xFFFF)
-        elif op in ("cvt.u64.u32", "cvt.u32.u64"):
-            sr, mask = self.src(ops[1], 64), M64 if o[1] == "u64" else M32
-            fn = lambda t, d=d, sr=sr, mask=mask: t.r.__setitem__(d, sr(t.r) & mask)
+        elif name == "cvt":
+            fn = self.cvt(o, ops, text)
         elif name == "fence":
             # fence.{sc,acq_rel}.{cta,cluster,gpu,sys}: memory is sequentially consistent here
             if len(o) != 3 or o[1] not in ("sc", "acq_rel") or o[2] not in ("cta", "cluster", "gpu", "sys"):
                 raise EmuError(f"unsupported instruction: {text}")
             fn = lambda t: None
         elif name == "ld" and o[1] == "param":
-            p = ops[1][1:-1]
-            fn = lambda t, d=d, p=p: t.r.__setitem__(d, t.params[p])
+            fn = self.ld_param(o, ops, text)
         elif name == "cvta":
+            # cvta.to.global / cvta.global: global addresses are generic addresses here
+            if o[1:] not in (["to", "global", "u64"], ["global", "u64"]) or len(ops) != 2:
+                raise EmuError(f"unsupported instruction: {text}")
             sr = self.src(ops[1], 64)
             fn = lambda t, d=d, sr=sr: t.r.__setitem__(d, sr(t.r))
         elif name == "mov":
-            s = ops[1]
-            if s in SPECIAL:
-                fn = lambda t, d=d, s=s: t.r.__setitem__(d, t.special[s])
-            elif s in self.symbols:  # a shared variable's or a byte-array parameter's address
-                fn = lambda t, d=d, v=self.symbols[s]: t.r.__setitem__(d, v)
-            else:
-                sr = self.src(s, 64 if o[1] in ("u64", "b64") else 32)
-                fn = lambda t, d=d, sr=sr: t.r.__setitem__(d, sr(t.r))
-        elif name in ("add", "sub", "mul", "mad", "div", "rem", "min", "shl", "shr", "and", "or", "xor") and o[-1] in (
-                "u32", "u64", "b32", "s32", "b64"):
-            wide = len(o) > 1 and o[1] == "wide"
-            bits = 64 if o[-1] in ("u64", "b64") else 32
-            a = self.src(ops[1], bits)
-            b = self.src(ops[2], bits)
-            mask = M64 if (bits == 64 or wide) else M32
-            if name == "mad":
-                c = self.src(ops[3], 64 if wide else bits)
-                fn = lambda t, d=d, a=a, b=b, c=c, m=mask: t.r.__setitem__(d, (a(t.r) * b(t.r) + c(t.r)) & m)
-            else:
-                f = {
-                    "add": lambda x, y: x + y,
-                    "sub": lambda x, y: x - y,
-                    "mul": lambda x, y: x * y,
-                    "div": lambda x, y: x // y if y else (_ for _ in ()).throw(EmuError("div by 0")),
-                    "rem": lambda x, y: x % y if y else (_ for _ in ()).throw(EmuError("rem by 0")),
-                    "min": min,
-                    "shl": lambda x, y: x << y if y < bits else 0,
-                    "shr": lambda x, y: x >> y,
-                    "and": lambda x, y: x & y,
-                    "or": lambda x, y: x | y,
-                    "xor": lambda x, y: x ^ y,
-                }[name]
-                assert o[-1] != "s32" or name in ("add", "sub", "and"), text
-                if name == "mul":
-                    assert o[1] in ("lo", "wide"), text
-                fn = lambda t, d=d, a=a, b=b, f=f, m=mask: t.r.__setitem__(d, f(a(t.r), b(t.r)) & m)
-        elif name == "and" and o[1] == "pred":
-            fn = lambda t, d=d, a=ops[1], b=ops[2]: t.r.__setitem__(d, bool(t.r[a]) and bool(t.r[b]))
+            fn = self.mov(o, ops, text)
         elif name == "setp":
-            cmp, ty = o[1], o[2]
-            a, b = self.src(ops[1]), self.src(ops[2])
-            conv = {"u32": lambda x: x, "s32": lambda x: x - (1 << 32) if x & 0x80000000 else x, "f32": b2f}[ty]
-            c = {"lt": lambda x, y: x < y, "le": lambda x, y: x <= y, "gt": lambda x, y: x > y,
-                 "ge": lambda x, y: x >= y, "eq": lambda x, y: x == y, "ne": lambda x, y: x != y}[cmp]
-            fn = lambda t, d=d, a=a, b=b, conv=conv, c=c: t.r.__setitem__(d, c(conv(a(t.r)), conv(b(t.r))))
+            fn = self.setp(o, ops, text)
         elif name == "selp":
-            bits = 64 if o[1] in ("u64", "b64") else 32
+            if len(o) != 2 or o[1] not in self.REG_TYPES or o[1] == "pred" or len(ops) != 4 or \
+                    not ops[3].startswith("%"):
+                raise EmuError(f"unsupported instruction: {text}")
+            bits = self.REG_TYPES[o[1]]
             a, b = self.src(ops[1], bits), self.src(ops[2], bits)
             fn = lambda t, d=d, a=a, b=b, p=ops[3]: t.r.__setitem__(d, a(t.r) if t.r[p] else b(t.r))
-        elif name in ("add", "mul", "fma") and o[-1] == "f32":
-            a, b = self.src(ops[1]), self.src(ops[2])
-            if name == "add":
-                fn = lambda t, d=d, a=a, b=b: t.r.__setitem__(d, f2b(np.float32(b2f(a(t.r))) + np.float32(b2f(b(t.r)))))
-            elif name == "mul":
-                fn = lambda t, d=d, a=a, b=b: t.r.__setitem__(d, f2b(np.float32(b2f(a(t.r))) * np.float32(b2f(b(t.r)))))
-            else:
-                assert op == "fma.rn.f32", text
-                c = self.src(ops[3])
-                # a*b is exact in double; one more rounding to double then to f32 (double rounding: rare 1-ulp)
-                fn = lambda t, d=d, a=a, b=b, c=c: t.r.__setitem__(
-                    d, f2b(np.float32(b2f(a(t.r)) * b2f(b(t.r)) + b2f(c(t.r)))))
-        elif op == "cvt.rn.bf16x2.f32":
-            a, b = self.src(ops[1]), self.src(ops[2])
-            fn = lambda t, d=d, a=a, b=b: t.r.__setitem__(
-                d, (f_to_bf16_rn(b2f(a(t.r))) << 16) | f_to_bf16_rn(b2f(b(t.r))))
+        elif o[-1] == "pred" and len(o) == 2 and name in ("and", "or", "xor", "not"):
+            fn = self.pred_op(name, ops, text)
+        elif o[-1] in INT_TYPES and name in INT_OPS:
+            fn = self.int_op(name, o, ops, text)
+        elif o[-1] == "f32" and name in ("add", "sub", "mul", "fma", "neg", "abs"):
+            fn = self.f32_op(name, o, ops, text)
         elif name in ("ld", "st", "atom", "red"):
-            shared = [q for q in o if q.startswith("shared")]
-            if "global" not in o and not shared:
-                raise EmuError(f"unsupported instruction (generic or other state space): {text}")
-            quals = [q for q in o[1:] if q != "global" and not q.startswith("shared")]
-            ty = quals[-1]
-            vec = 4 if "v4" in quals else 2 if "v2" in quals else 1
-            size = {"u8": 1, "b8": 1, "u16": 2, "b16": 2, "u32": 4, "s32": 4, "f32": 4, "b32": 4, "u64": 8,
-                    "b64": 8}[ty]
-            sem = [q for q in quals if q in ("relaxed", "acquire", "release", "acq_rel", "volatile")]
-            scope = [q for q in quals if q in ("sys", "gpu", "cta", "cluster")]
-            nc = "nc" in quals
-            info = {"op": name, "sem": sem[0] if sem else "weak", "scope": scope[0] if scope else None, "nc": nc,
-                    "text": text}
-            addr_s = ops[1] if name in ("ld", "atom") else ops[0]
-            areg, off = _addr(addr_s)
-            if shared:  # shared memory (::cluster: any CTA of the cluster, through mapa addresses)
-                remote = shared[0] == "shared::cluster"
-                if name != "ld" and name != "st":
-                    raise EmuError(f"unsupported instruction: {text}")
-                if name == "ld":
-                    dregs = _regs(d) if vec > 1 else [d]
-                    def fn(t, dregs=dregs, areg=areg, off=off, size=size, vec=vec, remote=remote):
-                        smem, a = hopper.shared_at(t, (t.r[areg] + off) & M32, remote, text)
-                        data = smem.read(a, size * vec, text)
-                        for i, dr in enumerate(dregs):
-                            t.r[dr] = int.from_bytes(data[i * size:(i + 1) * size], "little")
-                else:
-                    vs = [self.src(x, size * 8) for x in (_regs(ops[1]) if vec > 1 else [ops[1]])]
-                    def fn(t, vs=vs, areg=areg, off=off, size=size, remote=remote):
-                        smem, a = hopper.shared_at(t, (t.r[areg] + off) & M32, remote, text)
-                        smem.write(a, b"".join((v(t.r) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-                                               for v in vs), text)
-                        hopper.generic_store(t, smem, a, size * len(vs))
-                        t.mem.stores += 1  # progress (a flag in shared memory)
-            elif name == "ld":
-                dregs = _regs(d) if vec > 1 else [d]
-                def fn(t, dregs=dregs, areg=areg, off=off, size=size, vec=vec, info=info):
-                    a = (t.r[areg] + off) & M64
-                    data = t.mem.read(a, size * vec, info["text"])
-                    t.emu.on_access(t, "ld", a, size * vec, info)
-                    for i, dr in enumerate(dregs):
-                        t.r[dr] = int.from_bytes(data[i * size:(i + 1) * size], "little")
-            elif name == "st":
-                vs = [self.src(x, size * 8) for x in (_regs(ops[1]) if vec > 1 else [ops[1]])]
-                def fn(t, vs=vs, areg=areg, off=off, size=size, vec=vec, info=info):
-                    a = (t.r[areg] + off) & M64
-                    data = b"".join((v(t.r) & ((1 << (8 * size)) - 1)).to_bytes(size, "little") for v in vs)
-                    t.emu.on_access(t, "st", a, size * vec, info)
-                    t.mem.write(a, data, info["text"])
-            else:
-                # atom.add / red.add, u32 or f32 (the f32 sum rounded once), any order and scope
-                if "add" not in quals or ty not in ("u32", "f32") or vec != 1:
-                    raise EmuError(f"unsupported instruction: {text}")
-                b = self.src(ops[2] if name == "atom" else ops[1])
-                if ty == "u32":
-                    add = lambda x, y: (x + y) & M32
-                else:
-                    add = lambda x, y: f2b(np.float32(b2f(x) + b2f(y)))
-                def fn(t, d=d if name == "atom" else None, areg=areg, off=off, b=b, info=info, add=add):
-                    a = (t.r[areg] + off) & M64
-                    old = int.from_bytes(t.mem.read(a, 4, info["text"]), "little")
-                    t.emu.on_access(t, name, a, 4, info)
-                    t.mem.write(a, add(old, b(t.r)).to_bytes(4, "little"), info["text"])
-                    if d is not None:
-                        t.r[d] = old
+            fn = self.memory_op(name, o, ops, text, d)
         else:
             raise EmuError(f"unsupported instruction: {text}")
         return (guard, kind, fn, extra, text)
+
+    # ---- integer, predicate, f32 and conversion instructions ----
+    def ld_param(self, o, ops, text):
+        """ld.param.type d, [name] or [name+offset]: a scalar parameter's bytes (little-endian), or
+        bytes of a byte-array parameter."""
+        if len(o) != 3 or o[2] not in MEM_TYPES or len(ops) != 2 or not ops[1].startswith("["):
+            raise EmuError(f"unsupported instruction: {text}")
+        size = MEM_TYPES[o[2]]
+        d = ops[0]
+        p, off = _addr(ops[1])
+        if p not in self.param_types:
+            raise EmuError(f"{text}: no parameter {p}")
+        if p in self.param_bytes:
+            if off + size > self.param_bytes[p]:
+                raise EmuError(f"{text}: past the {self.param_bytes[p]} bytes of {p}")
+            addr = self.symbols[p]
+            return lambda t, d=d: t.r.__setitem__(
+                d, int.from_bytes(t.emu.param_mem[addr][off:off + size], "little"))
+        psize = MEM_TYPES.get(self.param_types[p])
+        if psize is None or off + size > psize or off % size:
+            raise EmuError(f"{text}: {size} bytes at offset {off} of a .{self.param_types[p]} parameter")
+        if off == 0 and size == psize:
+            return lambda t, d=d, p=p: t.r.__setitem__(d, t.params[p])
+        mask = (1 << (8 * size)) - 1
+        return lambda t, d=d, p=p: t.r.__setitem__(d, (t.params[p] >> (8 * off)) & mask)
+
+    def memory_op(self, name, o, ops, text, d):
+        shared = [q for q in o if q.startswith("shared")]
+        if "global" not in o and not shared:
+            raise EmuError(f"unsupported instruction (generic or other state space): {text}")
+        quals = [q for q in o[1:] if q != "global" and not q.startswith("shared")]
+        ty = quals[-1]
+        vec = 4 if "v4" in quals else 2 if "v2" in quals else 1
+        if ty not in MEM_TYPES:
+            raise EmuError(f"unsupported instruction: {text}")
+        size = MEM_TYPES[ty]
+        # a signed load narrower than its destination register sign-extends
+        sext = None
+        if name == "ld" and ty[0] == "s":
+            dregs0 = _regs(d) if vec > 1 else [d]
+            widths = {self.reg_width(x) for x in dregs0}
+            if widths - {8 * size}:
+                if None in widths or len(widths) != 1:
+                    raise EmuError(f"unsupported instruction (a signed load into a register of unknown width): {text}")
+                sext = (1 << (8 * size - 1), (1 << widths.pop()) - 1)
+        sem = [q for q in quals if q in ("relaxed", "acquire", "release", "acq_rel", "volatile")]
+        scope = [q for q in quals if q in ("sys", "gpu", "cta", "cluster")]
+        nc = "nc" in quals
+        info = {"op": name, "sem": sem[0] if sem else "weak", "scope": scope[0] if scope else None, "nc": nc,
+                "text": text}
+        addr_s = ops[1] if name in ("ld", "atom") else ops[0]
+        areg, off = _addr(addr_s)
+        if shared:  # shared memory (::cluster: any CTA of the cluster, through mapa addresses)
+            remote = shared[0] == "shared::cluster"
+            if name != "ld" and name != "st":
+                raise EmuError(f"unsupported instruction: {text}")
+            if name == "ld":
+                dregs = _regs(d) if vec > 1 else [d]
+
+                def fn(t, dregs=dregs, areg=areg, off=off, size=size, vec=vec, remote=remote):
+                    smem, a = hopper.shared_at(t, (t.r[areg] + off) & M32, remote, text)
+                    data = smem.read(a, size * vec, text)
+                    for i, dr in enumerate(dregs):
+                        v = int.from_bytes(data[i * size:(i + 1) * size], "little")
+                        t.r[dr] = v if sext is None else ((v ^ sext[0]) - sext[0]) & sext[1]
+            else:
+                vs = [self.src(x, size * 8) for x in (_regs(ops[1]) if vec > 1 else [ops[1]])]
+
+                def fn(t, vs=vs, areg=areg, off=off, size=size, remote=remote):
+                    smem, a = hopper.shared_at(t, (t.r[areg] + off) & M32, remote, text)
+                    smem.write(a, b"".join((v(t.r) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+                                           for v in vs), text)
+                    hopper.generic_store(t, smem, a, size * len(vs))
+                    t.mem.stores += 1  # progress (a flag in shared memory)
+        elif name == "ld":
+            dregs = _regs(d) if vec > 1 else [d]
+
+            def fn(t, dregs=dregs, areg=areg, off=off, size=size, vec=vec, info=info):
+                a = (t.r[areg] + off) & M64
+                data = t.mem.read(a, size * vec, info["text"])
+                t.emu.on_access(t, "ld", a, size * vec, info)
+                for i, dr in enumerate(dregs):
+                    v = int.from_bytes(data[i * size:(i + 1) * size], "little")
+                    t.r[dr] = v if sext is None else ((v ^ sext[0]) - sext[0]) & sext[1]
+        elif name == "st":
+            vs = [self.src(x, size * 8) for x in (_regs(ops[1]) if vec > 1 else [ops[1]])]
+
+            def fn(t, vs=vs, areg=areg, off=off, size=size, vec=vec, info=info):
+                a = (t.r[areg] + off) & M64
+                data = b"".join((v(t.r) & ((1 << (8 * size)) - 1)).to_bytes(size, "little") for v in vs)
+                t.emu.on_access(t, "st", a, size * vec, info)
+                t.mem.write(a, data, info["text"])
+        else:
+            # atom.add / red.add, u32 or f32 (the f32 sum rounded once), any order and scope
+            if "add" not in quals or ty not in ("u32", "f32") or vec != 1:
+                raise EmuError(f"unsupported instruction: {text}")
+            b = self.src(ops[2] if name == "atom" else ops[1])
+            if ty == "u32":
+                add = lambda x, y: (x + y) & M32
+            else:
+                add = lambda x, y: f2b(np.float32(b2f(x) + b2f(y)))
+
+            def fn(t, d=d if name == "atom" else None, areg=areg, off=off, b=b, info=info, add=add):
+                a = (t.r[areg] + off) & M64
+                old = int.from_bytes(t.mem.read(a, 4, info["text"]), "little")
+                t.emu.on_access(t, name, a, 4, info)
+                t.mem.write(a, add(old, b(t.r)).to_bytes(4, "little"), info["text"])
+                if d is not None:
+                    t.r[d] = old
+        return fn
 
     # ---- warp collectives: extra(lanes) runs once all 32 lanes are at the instruction ----
     @staticmethod
@@ -637,7 +825,7 @@ class Thread:
                  "bulk_open", "bulk_groups", "cluster_arrived")
 
     def __init__(self, emu, cta, tid, special, params, c=None):
-        self.r = {}
+        self.r = dict(emu.k.symbols)  # registers; symbols' addresses as constants ([symbol+imm] operands)
         self.speed = 1.0
         self.last_slept = False
         self.slept_at = -1
@@ -718,7 +906,8 @@ class Emu:
                     sp = {"%tid.x": t, "%ctaid.x": x, "%ctaid.y": y, "%nctaid.x": grid[0], "%laneid": t % 32,
                           "%ntid.x": block, "%cluster_ctarank": x % cx, "%cluster_nctarank": cx,
                           "%clusterid.x": x // cx, "%nclusterid.x": grid[0] // cx, "%cluster_ctaid.x": x % cx,
-                          "%cluster_nctaid.x": cx}
+                          "%cluster_nctaid.x": cx, "%tid.y": 0, "%tid.z": 0, "%ntid.y": 1, "%ntid.z": 1,
+                          "%ctaid.z": 0, "%nctaid.y": grid[1], "%nctaid.z": 1}
                     ths.append(Thread(self, (x, y), t, sp, params, c))
                 sp_ = self.rng.choice(SPEEDS)
                 for th in ths:
@@ -786,6 +975,13 @@ class Emu:
     def run_thread(self, t, budget):
         """Runs t until it blocks or the budget ends. Returns True if it yielded on a nanosleep or a
         failed mbarrier wait."""
+        try:
+            return self._run_thread(t, budget)
+        except KeyError as ex:  # a register read before any instruction wrote it
+            raise EmuError(f"{t.prog[t.pc][4]!r}: {ex.args[0]!r} read before it was written (thread {t.tid} of "
+                           f"CTA {t.cta})") from ex
+
+    def _run_thread(self, t, budget):
         prog = t.prog
         r = t.r
         while budget > 0:

@@ -7,9 +7,10 @@
   into a neighbour) and its peer table (nranks rows of nranks u64 bases).
 - tensor_map(): a TMA tensor map in the emulator's own 128-byte encoding (the sm_90 GEMMs).
 - kernel(name, params[, arch]): the kernel's PTX from `weft emit --arch sm_90a --no-line-info` (or
-  another arch), emitted once per variant into the directory given to configure() (run_checks.py
-  and run_gemm_checks.py pass a temporary one), parsed by emulator.Kernel. set_ptx() replaces a
-  variant's PTX (the mutants of run_checks.py).
+  another arch; with configure(..., backend="llvm"), `--backend llvm`: LLVM 19's NVPTX backend, sm_80
+  to sm_90a), emitted once per variant into the directory given to configure() (run_checks.py and
+  run_gemm_checks.py pass a temporary one), parsed by emulator.Kernel. set_ptx() replaces a variant's
+  PTX (the mutants of run_checks.py).
 - Collectives / MoeAllToAll: the launches of collectives.cpp and moe.cpp (the same arguments in the
   same order, the same epochs and flag buffer), each launch one emulator.Emu run.
 
@@ -29,12 +30,15 @@ import tma
 M64 = (1 << 64) - 1
 _weft = None
 _ptx_dir = None
+backend = "direct"  # the weft backend that emits the PTX: "direct" (weft's printer) or "llvm"
 
 
-def configure(weft, ptx_dir):
-    """weft: the CLI to emit with; ptx_dir: where the emitted PTX goes."""
-    global _weft, _ptx_dir
-    _weft, _ptx_dir = weft, ptx_dir
+def configure(weft, ptx_dir, backend_="direct"):
+    """weft: the CLI to emit with; ptx_dir: where the emitted PTX goes; backend_: `weft emit --backend`
+    ("direct" or "llvm")."""
+    global _weft, _ptx_dir, backend
+    assert backend_ in ("direct", "llvm"), backend_
+    _weft, _ptx_dir, backend = weft, ptx_dir, backend_
     _kernels.clear()
 
 
@@ -152,13 +156,17 @@ _emitted = set()
 
 
 def ptx_path(name, params, arch="sm_90a"):
-    """Emits the variant (once) for `arch` and returns its .ptx file."""
+    """Emits the variant (once) for `arch` with the configured backend and returns its .ptx file
+    (`--backend llvm` writes <kernel>.<target>.ptx too; its variants go to directories of their own)."""
     if _weft is None:
         raise RuntimeError("host.configure(weft, ptx_dir) was not called")
-    d = os.path.join(_ptx_dir, name + "_" + "_".join(params) + ("" if arch == "sm_90a" else "_" + arch))
+    d = os.path.join(_ptx_dir, name + "_" + "_".join(params) + ("" if arch == "sm_90a" else "_" + arch)
+                     + ("" if backend == "direct" else "_" + backend))
     path = os.path.join(d, f"{name}.{arch}.ptx")
     if path not in _emitted:  # emitted afresh by every run, even into a kept directory
         cmd = [_weft, "emit", name, "--arch", arch, "--no-line-info", "-o", d]
+        if backend != "direct":
+            cmd += ["--backend", backend]
         for p in params:
             cmd += ["--param", p]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs weft's communication kernels on the CPU, in a PTX emulator, and checks their results.
 
-    python3 tools/ptxemu/run_checks.py --weft build/tools/weft [--quick] [--seed N]
+    python3 tools/ptxemu/run_checks.py --weft build/tools/weft [--quick] [--seed N] [--backend llvm]
 
 Emits all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine with the weft CLI
 (--weft, or $WEFT) into a temporary directory and runs them in emulator.py:
@@ -17,6 +17,14 @@ Emits all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine with 
   checks above must detect, so that a run that passes is known to be able to fail.
 Exits 1 naming every failure (2 for a usage error). The default run takes about 15 s (one core of
 a 2-core machine, 2026-11-28), --quick about 3 s. --seed N picks other schedules (CTest runs 0).
+
+--backend llvm emits with `weft emit --backend llvm` (LLVM 19's NVPTX backend; the kernels' sm_90a
+PTX, which for these kernels is the same as their sm_80 PTX but for .target) and runs the same
+checks on it (about 12 s). The mutants' patterns are written against the direct backend's PTX
+(its labels and register forms), so with llvm the grid-stride mutant is skipped and the three
+flag-wait mutants break the wait's acquire load instead (weft's inline asm: flag + 2^30 passes at
+once, flag - 1 waits for epoch + 1); run_gemm_checks.py and run_gemm90_checks.py run the mutants
+whose patterns are weft's inline-asm text, the same in both backends (Runner.mutant).
 
 What the emulator cannot check (sequentially consistent memory: no memory-model reorderings, no
 timing) is in emulator.py and docs/comm.md ("Checking the kernels without a GPU").
@@ -48,6 +56,18 @@ class Runner:
     def __init__(self):
         self.failures = []
         self.checks = 0
+        self.mutants_skipped = []
+
+    def mutant(self, label, fn, llvm=False):
+        """Runs the mutant check fn() as `mutant: label` when it fits the PTX under test: every mutant on
+        the direct backend's PTX (the default); with --backend llvm only those marked `llvm` (their
+        patterns match weft's own inline-asm text, which both backends print alike, or they have a
+        transform of their own for the LLVM PTX): the others' patterns are written against the direct
+        backend's register allocation and labels, so they are skipped and counted."""
+        if host.backend != "direct" and not llvm:
+            self.mutants_skipped.append(label)
+            return
+        self.run(f"mutant: {label}", fn)
 
     def run(self, name, fn):
         """fn() returns a Report or a list of them; an exception is a failure of `name`."""
@@ -170,6 +190,17 @@ def drop_first_wait(text):
     return substitute(text, r"@%p\d+ bra(?:\.uni)? (\$L_\d+_flag_done);", r"bra.uni \g<1>;", which=0)
 
 
+def flag_read_offset(which, delta):
+    """For the LLVM backend's PTX (whose flag waits LLVM compiles into its own compare and branch
+    forms): the `which`-th flag wait (text order) reads flag + delta. delta -1: it waits for epoch + 1,
+    which no one sends (a deadlock); delta 2^30: (int)(flag - epoch) >= 0 holds at once, so the wait
+    passes without waiting. The acquire load itself is weft's inline asm, the same text in both backends."""
+    def transform(text):
+        return substitute(text, r"(ld\.acquire\.sys\.global\.u32 (%r\d+), \[%rd\d+\];)",
+                          rf"\g<1> add.u32 \g<2>, \g<2>, {delta & 0xFFFFFFFF};", which=which)
+    return transform
+
+
 def mutant(name, kernel, params, transform, check, arch="sm_90a"):
     """Runs check() with kernel's PTX (for `arch`) transformed; the mutant must be detected (a failed
     report or an emulator error). Returns a Report that passes when it was detected."""
@@ -216,29 +247,38 @@ def run_matrix(run, s, q):
     run.run("Ipc moe_dispatch entry race", lambda: ipc_checks.run_moe_entry_race(4 if q else 10))
 
     # Mutants: each must make the checks above fail. The schedules are seeded, so a mutant that needs
-    # a race to show is given several tries (it stops at its first detection).
-    run.run("mutant: grid stride", lambda: mutant(
+    # a race to show is given several tries (it stops at its first detection). With --backend llvm the
+    # flag-wait mutants break the wait's inline-asm acquire load instead (flag_read_offset).
+    llvm = host.backend == "llvm"
+    run.mutant("grid stride", lambda: mutant(
         "grid stride of half a block: packets written twice", "all_gather", ["block=64"], half_grid_stride,
         lambda: checks.check_all_gather(Collectives(Heap(2), ctas=2, block=64, seed=s), 16 * 150, 1)))
-    run.run("mutant: epoch + 1", lambda: mutant(
+    run.mutant("epoch + 1", lambda: mutant(
         "last flag wait waits for epoch + 1: a deadlock", "all_reduce", ["block=64", "bf16=1", "shots=2"],
-        wait_for_next_epoch,
-        lambda: checks.check_all_reduce(Collectives(Heap(3), ctas=2, block=64, seed=s), 8 * 3 * 40, "bf16", 2, 1)))
-    run.run("mutant: moe_dispatch entry wait", lambda: mutant(
+        flag_read_offset(-1, -1) if llvm else wait_for_next_epoch,
+        lambda: checks.check_all_reduce(Collectives(Heap(3), ctas=2, block=64, seed=s), 8 * 3 * 40, "bf16", 2, 1)),
+        llvm=True)
+    run.mutant("moe_dispatch entry wait", lambda: mutant(
         "opening rendezvous arrives but does not wait, as before commit aedc967: the entry race, Ipc",
-        "moe_dispatch", ["warps=2"], drop_first_wait, lambda: ipc_checks.run_moe_entry_race(10)))
-    run.run("mutant: all_gather entry wait", lambda: mutant(
+        "moe_dispatch", ["warps=2"], flag_read_offset(0, 1 << 30) if llvm else drop_first_wait,
+        lambda: ipc_checks.run_moe_entry_race(10)), llvm=True)
+    run.mutant("all_gather entry wait", lambda: mutant(
         "opening rendezvous arrives but does not wait: a faster rank's packets land before the peer's host "
-        "poisons out, Ipc", "all_gather", ["block=64"], drop_first_wait,
-        lambda: until_failure(lambda i: ipc_checks.run_collectives(2, 2, 64, 14, s + i), 10)))
+        "poisons out, Ipc", "all_gather", ["block=64"], flag_read_offset(0, 1 << 30) if llvm else drop_first_wait,
+        lambda: until_failure(lambda i: ipc_checks.run_collectives(2, 2, 64, 14, s + i), 10)), llvm=True)
 
 
-def command_line(doc, label, run_matrix, quick=False):
-    """The command line both runners share: --weft PATH (or $WEFT), --seed, --keep-ptx DIR and, with
-    `quick`, --quick. Emits through the CLI into a temporary directory, runs run_matrix(runner, args)
-    and exits 1 naming every failed check, or prints one line when all passed."""
+def command_line(doc, label, run_matrix, quick=False, backends=("direct", "llvm")):
+    """The command line the runners share: --weft PATH (or $WEFT), --seed, --keep-ptx DIR, --backend
+    (one of `backends`: the weft backend that emits the PTX, host.backend) and, with `quick`, --quick.
+    Emits through the CLI into a temporary directory, runs run_matrix(runner, args) and exits 1 naming
+    every failed check, or prints one line when all passed."""
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--weft", default=os.environ.get("WEFT"), help="the weft CLI (default: $WEFT)")
+    ap.add_argument("--backend", choices=backends, default="direct",
+                    help="the backend that emits the PTX (weft emit --backend): direct (default) or llvm (LLVM 19's "
+                         "NVPTX backend: the same checks, and the mutants that fit its PTX)" if "llvm" in backends else
+                    "the backend that emits the PTX: only direct (LLVM 19 stops at sm_90a)")
     if quick:
         ap.add_argument("--quick", action="store_true", help="a smaller matrix (about a fifth of the time)")
     ap.add_argument("--seed", type=int, default=0, help="scheduler (and input) seed offset: other interleavings")
@@ -251,7 +291,7 @@ def command_line(doc, label, run_matrix, quick=False):
 
     ptx_dir = a.keep_ptx or tempfile.mkdtemp(prefix="weft-ptxemu-")
     os.makedirs(ptx_dir, exist_ok=True)
-    host.configure(os.path.abspath(a.weft), ptx_dir)
+    host.configure(os.path.abspath(a.weft), ptx_dir, a.backend)
     start = time.time()
     run = Runner()
     try:
@@ -266,7 +306,13 @@ def command_line(doc, label, run_matrix, quick=False):
         for f in run.failures:
             print("  " + f.split("\n")[0], file=sys.stderr)
         sys.exit(1)
-    print(f"\n{label}: all {run.checks} checks passed, every mutant detected, in {took:.1f}s")
+    n = len(run.mutants_skipped)
+    skipped = f" ({n} mutant{'s' if n > 1 else ''} skipped: written for the direct backend's PTX)" if n else ""
+    if a.backend == "direct" and not skipped:
+        print(f"\n{label}: all {run.checks} checks passed, every mutant detected, in {took:.1f}s")
+    else:
+        print(f"\n{label} (--backend {a.backend}): all {run.checks} checks passed, every mutant run detected{skipped}, "
+              f"in {took:.1f}s")
 
 
 def main():

@@ -326,7 +326,7 @@ def run_matrix(run, s):
 
 
 def main():
-    command_line(__doc__, "ptxemu gemm100", lambda run, a: run_matrix(run, a.seed))
+    command_line(__doc__, "ptxemu gemm100", lambda run, a: run_matrix(run, a.seed), backends=("direct",))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs weft's sm_80-path GEMMs on the CPU, in the PTX emulator, and checks D against float64.
 
-    python3 tools/ptxemu/run_gemm_checks.py --weft build/tools/weft [--seed N] [--keep-ptx DIR]
+    python3 tools/ptxemu/run_gemm_checks.py --weft build/tools/weft [--seed N] [--keep-ptx DIR] [--backend llvm]
 
 Emits gemm_bf16_sm80 (--arch sm_80) and gemm_e4m3_sm89 (--arch sm_89) with the weft CLI (--weft, or
 $WEFT) into a temporary directory and runs every thread of every CTA of each launch in emulator.py
@@ -25,7 +25,9 @@ m16n8k16 bf16 and m16n8k32 e4m3, the epilogue's loads and stores):
   dropped), each of which the checks must detect, so that a run that passes is known to be able to
   fail.
 Exits 1 naming every failure (2 for a usage error). About 8 s on one core of a 2-core machine
-(2026-11-28). --seed N picks other inputs and schedules (CTest runs 0).
+(2026-11-28). --seed N picks other inputs and schedules (CTest runs 0). --backend llvm: the same
+checks on the LLVM backend's PTX (sm_80 / sm_89), with the mutants whose patterns match it (wait_group
+dropped, no zero-fill, k-loop barrier dropped; B's k-step offset is skipped), about 6 s.
 
 Limits (emulator.py): the ldmatrix and mma.sync fragment maps are the emulator's reading of the
 PTX ISA, the same reading the kernel's addressing was written from, so this checks addressing,
@@ -162,7 +164,7 @@ def b_kstep_offset(text):
 
 def drop_loop_barrier(text):
     # The k-loop's bar.sync goes: a warp refills the slot another warp is still reading.
-    return substitute(text, r"(cp\.async\.wait_group \d+;\s*)bar\.sync 0;", r"\1", which=0)
+    return substitute(text, r"(cp\.async\.wait_group \d+;\s*)bar\.sync\s+0;", r"\1", which=0)
 
 
 def mutant(name, kernel, params, transform, check):
@@ -187,19 +189,20 @@ def run_matrix(run, s):
                     lambda: check_gemm(kernel, params, m, n, k, beta, seed=s * 101 + i, cp_async=mode))
     run.run("TN, default 128 x 128 tile, 8 warps", lambda: check_gemm(bf16, [], 130, 70, 264, 0.5, seed=s))
 
+    # (llvm=True: the pattern matches the LLVM backend's PTX too: run_checks.Runner.mutant)
     small = SMALL + ["bias=1"]
-    run.run("mutant: wait_group dropped", lambda: mutant(
+    run.mutant("wait_group dropped", lambda: mutant(
         "k-loop cp.async.wait_group dropped", bf16, small, drop_loop_wait,
-        lambda: check_gemm(bf16, small, 40, 34, 72, seed=s)))
-    run.run("mutant: no zero-fill", lambda: mutant(
+        lambda: check_gemm(bf16, small, 40, 34, 72, seed=s)), llvm=True)
+    run.mutant("no zero-fill", lambda: mutant(
         "src-size ignored: no zero-fill of K tails", bf16, small, no_zero_fill,
-        lambda: check_gemm(bf16, small, 40, 34, 72, seed=s)))
-    run.run("mutant: B k-step offset", lambda: mutant(
+        lambda: check_gemm(bf16, small, 40, 34, 72, seed=s)), llvm=True)
+    run.mutant("B k-step offset", lambda: mutant(
         "B's k-step 1 reads k-step 0", bf16, SMALL_NN + ["nn=1"], b_kstep_offset,
         lambda: check_gemm(bf16, SMALL_NN + ["nn=1"], 40, 72, 56, seed=s)))
-    run.run("mutant: k-loop barrier dropped", lambda: mutant(
+    run.mutant("k-loop barrier dropped", lambda: mutant(
         "k-loop bar.sync dropped: refills race the other warps' reads", bf16, small, drop_loop_barrier,
-        lambda: check_gemm(bf16, small, 40, 34, 136, seed=s, cp_async="issue")))
+        lambda: check_gemm(bf16, small, 40, 34, 136, seed=s, cp_async="issue")), llvm=True)
 
 
 def main():
