@@ -79,24 +79,17 @@ import host  # noqa: E402
 from checks import Report  # noqa: E402
 import run_checks  # noqa: E402
 from run_checks import command_line, substitute  # noqa: E402
-from run_gemm_checks import check_d, input_drawer  # noqa: E402
+from run_gemm_checks import ASYNC_MODELS, check_d, param_value, place, tma_gemm_inputs  # noqa: E402
 
 KERNEL, ARCH = "gemm_bf16_sm100", "sm_100a"
 DEFAULTS = {"bn": 256, "stages": 4, "group_m": 8, "out_f32": 0, "bias": 0}
 SMALL = ["bn=64", "stages=2"]
 BM, BK = 128, 64  # fixed in the kernel
-MODELS = {  # name -> (tma, tcgen05)
-    "wait": ("wait", "wait"),
-    "issue": ("issue", "issue"),
-    "release": ("issue", "wait"),
-}
+MODELS = ASYNC_MODELS  # name -> (tma, tcgen05)
 
 
 def param(params, name):
-    for p in params:
-        if p.startswith(name + "="):
-            return int(p.split("=", 1)[1])
-    return DEFAULTS[name]
+    return param_value(params, name, DEFAULTS)
 
 
 def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fast_warps=()):
@@ -111,23 +104,11 @@ def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fa
     r = Report(f"{KERNEL} {' '.join(params)} {m}x{n}x{k} beta={beta} grid={grid} ({tiles} tiles) model {model}")
     kern = host.kernel(KERNEL, params, ARCH)
     rng = np.random.default_rng(seed)
-    draw = input_drawer(rng, False)
-    a, af = draw((m, k))
-    b, bf = draw((n, k))
-    c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
-    bias = E.f_to_bf16_bits(rng.uniform(-1, 1, n))
+    arrays, (af, bf, cf, biasf) = tma_gemm_inputs(rng, False, m, n, k, out_f32)
     alpha = 1.5
 
     mem = E.Memory(1 << 22)
-    bufs = {}
-    c_arr = E.bf16_bits_to_f64(c).astype(np.float32) if out_f32 else c  # an f32 C holds the bf16 values
-    d_arr = np.full((m, n), 0xFFFFFFFF if out_f32 else 0xFFFF, dtype=np.uint32 if out_f32 else np.uint16)  # NaN
-    arrays = [("a", a), ("b", b), ("c", c_arr), ("d", d_arr)] + ([("bias", bias)] if with_bias else [])
-    for name, arr in arrays:
-        data = arr.tobytes()
-        base = mem.alloc(len(data), name)
-        mem.mem[base:base + len(data)] = data
-        bufs[name] = (base, len(data))
+    bufs = place(mem, [(x, arrays[x]) for x in ("a", "b", "c", "d") + (("bias",) if with_bias else ())])
     params_ = {"m": m, "n": n, "k": k, "alpha": E.f2b(alpha), "beta": E.f2b(beta),
                "a": host.tensor_map(bufs["a"][0], 2, [k, m], [k * 2], [BK, BM], 128),
                "b": host.tensor_map(bufs["b"][0], 2, [k, n], [k * 2], [BK, bn], 128),
@@ -138,9 +119,9 @@ def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fa
                 warp_speeds=True, fast_warps=fast_warps)
     emu.run()
     r.notes.append(f"{emu.instructions} instructions, {emu.rounds} rounds")
-    want = alpha * (af @ bf.T) + beta * E.bf16_bits_to_f64(c)
+    want = alpha * (af @ bf.T) + beta * cf
     if with_bias:
-        want = want + E.bf16_bits_to_f64(bias)[None, :]
+        want = want + biasf[None, :]
     return check_d(r, mem, bufs, m, n, want, 1e-2, f32=out_f32)
 
 

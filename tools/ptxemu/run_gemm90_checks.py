@@ -84,7 +84,7 @@ import hopper_checks  # noqa: E402
 from checks import Report  # noqa: E402
 import run_checks  # noqa: E402
 from run_checks import command_line, substitute, substitute_all  # noqa: E402
-from run_gemm_checks import check_d, input_drawer  # noqa: E402
+from run_gemm_checks import ASYNC_MODELS, check_d, param_value, place, tma_gemm_inputs  # noqa: E402
 
 BF16, FP8 = "gemm_bf16_sm90", "gemm_e4m3_sm90"
 DEFAULTS = {"bn": 128, "stages": 4, "group_m": 8, "block_scales": 0, "copy": 0, "copy_chunk": 16384,
@@ -93,18 +93,11 @@ SMALL = ["bn=32", "stages=2", "tma_store=0"]  # 32-column tiles store from regis
 STORE = ["bn=64", "stages=2"]                 # the smallest tile of the TMA-store epilogue (bf16)
 BM = 128  # fixed in both kernels
 COPY_CHUNKS = 5  # copy=1: chunks of copy_chunk bytes, chunk c on CTA c mod grid
-MODELS = {  # name -> (tma, wgmma)
-    "wait": ("wait", "wait"),
-    "issue": ("issue", "issue"),
-    "release": ("issue", "wait"),
-}
+MODELS = ASYNC_MODELS  # name -> (tma, wgmma)
 
 
 def param(params, name):
-    for p in params:
-        if p.startswith(name + "="):
-            return int(p.split("=", 1)[1])
-    return DEFAULTS[name]
+    return param_value(params, name, DEFAULTS)
 
 
 def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fast_producer=False):
@@ -126,11 +119,7 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
     r = Report(f"{kernel} {' '.join(params)} {m}x{n}x{k} beta={beta} grid={grid} ({tiles} tiles) model {model}")
     kern = host.kernel(kernel, params)
     rng = np.random.default_rng(seed)
-    draw = input_drawer(rng, fp8)
-    a, af = draw((m, k))
-    b, bf = draw((n, k))
-    c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
-    bias = E.f_to_bf16_bits(rng.uniform(-1, 1, n))
+    arrays_, (af, bf, cf, biasf) = tma_gemm_inputs(rng, fp8, m, n, k, out_f32)
     dsize = 4 if out_f32 else 2
     kb = -(-k // 128)
     a_scales = rng.uniform(0.5, 2, (kb, m)).astype(np.float32)
@@ -138,22 +127,17 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
     alpha = 0.25 if fp8 else 1.5
 
     mem = E.Memory(1 << 22)
-    bufs = {}
-    c_arr = E.bf16_bits_to_f64(c).astype(np.float32) if out_f32 else c  # an f32 C holds the bf16 values
-    d_arr = np.full((m, n), 0xFFFFFFFF if out_f32 else 0xFFFF, dtype=np.uint32 if out_f32 else np.uint16)  # NaN
-    arrays = [("a", a), ("b", np.ascontiguousarray(b.T) if nn else b), ("c", c_arr), ("d", d_arr)]
+    b = arrays_["b"]
+    arrays = [("a", arrays_["a"]), ("b", np.ascontiguousarray(b.T) if nn else b), ("c", arrays_["c"]),
+              ("d", arrays_["d"])]
     if with_bias:
-        arrays += [("bias", bias)]
+        arrays += [("bias", arrays_["bias"])]
     if blocks:
         arrays += [("a_scales", a_scales), ("b_scales", b_scales)]
     if splits > 1:  # an fp32 partial tile per (tile, part), a counter per tile (zero, and left zero)
         arrays += [("workspace", np.zeros(tiles * splits * BM * bn, dtype=np.float32)),
                    ("counters", np.zeros(tiles, dtype=np.uint32))]
-    for name, arr in arrays:
-        data = arr.tobytes()
-        base = mem.alloc(len(data), name)
-        mem.mem[base:base + len(data)] = data
-        bufs[name] = (base, len(data))
+    bufs = place(mem, arrays)
     params_ = {"m": m, "n": n, "k": k, "alpha": E.f2b(alpha), "beta": E.f2b(beta),
                "a": host.tensor_map(bufs["a"][0], esize, [k, m], [k * esize], [bk, BM], 128),
                # TN: N x K, box bk x bn / cluster_m (each CTA of a cluster loads a slice); NN: K x N in
@@ -186,9 +170,9 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
         want = alpha * want
     else:
         want = alpha * (af @ bf.T)
-    want = want + beta * E.bf16_bits_to_f64(c)
+    want = want + beta * cf
     if with_bias:
-        want = want + E.bf16_bits_to_f64(bias)[None, :]
+        want = want + biasf[None, :]
     if splits > 1:
         base, size = bufs["counters"]
         left = np.frombuffer(bytes(mem.mem[base:base + size]), dtype=np.uint32)

@@ -56,11 +56,52 @@ SMALL = ["bm=32", "bn=32", "warps_m=1", "warps_n=2"]  # 64 threads, a 32 x 16 wa
 SMALL_NN = ["bm=32", "bn=64", "warps_m=1", "warps_n=2"]  # NN needs bn a multiple of 64
 
 
-def param(params, name):
+def param_value(params, name, defaults):
+    """The value of `name=...` among the --param settings `params`, else defaults.get(name, 0)."""
     for p in params:
         if p.startswith(name + "="):
             return int(p.split("=", 1)[1])
-    return DEFAULTS.get(name, 0)
+    return defaults.get(name, 0)
+
+
+def param(params, name):
+    return param_value(params, name, DEFAULTS)
+
+
+# The TMA GEMMs' timing models: name -> (when TMA bytes land, when the MMAs run): at the wait that
+# covers them, or at issue; "release" lands TMA at once but defers the MMAs, so that a stage released
+# before its MMAs ran and refilled at once shows.
+ASYNC_MODELS = {
+    "wait": ("wait", "wait"),
+    "issue": ("issue", "issue"),
+    "release": ("issue", "wait"),
+}
+
+
+def tma_gemm_inputs(rng, fp8, m, n, k, out_f32=False):
+    """The TMA GEMMs' random operands: A (m x k) and B (n x k) drawn by input_drawer, C (m x n) and a
+    bias (n) bf16 uniform in [-1, 1], and D poisoned with NaN; C and D f32 with out_f32 (C holding the
+    same bf16 values). Returns (arrays to place by name, float64 values of A, B, C and the bias)."""
+    draw = input_drawer(rng, fp8)
+    a, af = draw((m, k))
+    b, bf = draw((n, k))
+    c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
+    bias = E.f_to_bf16_bits(rng.uniform(-1, 1, n))
+    arrays = {"a": a, "b": b, "c": E.bf16_bits_to_f64(c).astype(np.float32) if out_f32 else c,
+              "d": np.full((m, n), 0xFFFFFFFF if out_f32 else 0xFFFF, dtype=np.uint32 if out_f32 else np.uint16),
+              "bias": bias}
+    return arrays, (af, bf, E.bf16_bits_to_f64(c), E.bf16_bits_to_f64(bias))
+
+
+def place(mem, arrays):
+    """Copies each (name, array) into a fresh allocation of mem: {name: (base, bytes)}."""
+    bufs = {}
+    for name, arr in arrays:
+        data = arr.tobytes()
+        base = mem.alloc(len(data), name)
+        mem.mem[base:base + len(data)] = data
+        bufs[name] = (base, len(data))
+    return bufs
 
 
 def input_drawer(rng, fp8):
