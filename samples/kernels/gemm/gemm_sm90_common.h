@@ -1,6 +1,7 @@
-// Pieces of the Hopper GEMM (gemm_sm90.cpp) that are not the main loop: the register epilogue of a
-// wgmma m64nN accumulator, and split-K's reduction (the tile order and work units, shared by every
-// GEMM, are in tile_order.h).
+// Pieces of the Hopper GEMM (gemm_sm90.cpp) that are not the main loop: the epilogues of a wgmma
+// m64nN accumulator (from registers, or staged in shared memory and stored with TMA) and split-K's
+// reduction (the tile order and work units, shared by every GEMM, are in tile_order.h; the
+// configuration and its plan in gemm_sm90_config.h).
 #pragma once
 
 #include <functional>
