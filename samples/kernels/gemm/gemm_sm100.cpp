@@ -32,8 +32,8 @@ namespace weft::samples {
 // The targets of the tcgen05 rows (codegen/isa/tables/tcgen05.cpp; tests/samples check that they agree).
 // Spelled out: the instruction database must not be consulted during static initialisation.
 WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm_110a"}),
-                "D = alpha*A*B^T + beta*C, bf16 in/out, fp32 accumulate in tensor memory: TMA + tcgen05.mma, "
-                "warp-specialised, persistent",
+                "D = alpha*A*B^T + beta*C (+bias), bf16 in, bf16 or f32 out, fp32 accumulate in tensor memory: "
+                "TMA + tcgen05.mma, warp-specialised, persistent",
                 {{"bn", 256, "tile N (multiple of 16, at most 256)", 16, 256},
                  {"stages", 4, "pipeline stages", 2, 8},
                  {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},

@@ -267,8 +267,8 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
 }  // namespace
 
 WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
-                "D = alpha*A*B^T + beta*C (+bias), bf16 in, bf16 or f32 out, fp32 accumulate: TMA + wgmma, "
-                "warp-specialised, persistent, optional 2-CTA cluster multicast and split-K",
+                "D = alpha*A*B + beta*C (+bias), bf16 in (TN or NN), bf16 or f32 out, fp32 accumulate: TMA + wgmma, "
+                "warp-specialised (cooperative or ping-pong), persistent, optional 2-CTA cluster multicast and split-K",
                 sm90::params(false)) {
   return build_sm90_gemm(target, sm90::from_params("gemm_bf16_sm90", false, params));
 }
