@@ -20,6 +20,7 @@ void free(CUdeviceptr p) noexcept {
 }
 
 void copy_to_device(CUdeviceptr dst, const void* src, std::size_t bytes, CUstream stream, bool async) {
+  if (bytes == 0) return;  // an empty buffer (null pointer): nothing to move, and no driver call
   ensure_context();
   if (async)
     check(driver().cuMemcpyHtoDAsync(dst, src, bytes, stream), "cuMemcpyHtoDAsync");
@@ -28,6 +29,7 @@ void copy_to_device(CUdeviceptr dst, const void* src, std::size_t bytes, CUstrea
 }
 
 void copy_to_host(void* dst, CUdeviceptr src, std::size_t bytes, CUstream stream, bool async) {
+  if (bytes == 0) return;  // an empty buffer (null pointer): nothing to move, and no driver call
   ensure_context();
   if (async)
     check(driver().cuMemcpyDtoHAsync(dst, src, bytes, stream), "cuMemcpyDtoHAsync");
@@ -42,6 +44,7 @@ void copy_device(CUdeviceptr dst, CUdeviceptr src, std::size_t bytes) {
 }
 
 void set_bytes(CUdeviceptr dst, std::uint8_t value, std::size_t bytes, CUstream stream, bool async) {
+  if (bytes == 0) return;  // an empty buffer (null pointer): nothing to move, and no driver call
   ensure_context();
   if (async)
     check(driver().cuMemsetD8Async(dst, value, bytes, stream), "cuMemsetD8Async");

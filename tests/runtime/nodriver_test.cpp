@@ -48,6 +48,13 @@ TEST_CASE("every runtime entry throws the no-driver error") {
   // Empty buffers need no driver; destroying them is safe.
   CHECK_NOTHROW(DeviceBuffer<float>());
   CHECK_NOTHROW(PinnedBuffer<float>());
+  // ... and so do their copies and fills, which move nothing (a null pointer is never handed to the
+  // driver: an app building optional operands as empty buffers works the same everywhere).
+  DeviceBuffer<float> empty(std::vector<float>{});
+  CHECK_NOTHROW(empty.fill_bytes(0xFF));
+  CHECK(empty.to_vector().empty());
+  // A non-empty copy still needs the driver.
+  CHECK_THROWS_WITH_AS(DeviceBuffer<float>(std::vector<float>{1.0f}), doctest::Contains(kExpected), Error);
 }
 
 TEST_CASE("the no-driver error is the same on every call") {
