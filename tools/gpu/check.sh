@@ -3,10 +3,12 @@
 # needed). It runs the binaries in build-gpu/ (made on a CPU machine by tools/gpu/build.sh and
 # carried with the tree): every GPU test, the no-driver test, every host app under samples/apps and,
 # unless WEFT_GPU_BENCH=0, every benchmark under bench/. It prints `nvidia-smi -L` first and a table
-# (test, result, seconds) last, and exits non-zero if anything failed. Tests and host apps: under 4
-# minutes (each program gets WEFT_GPU_TIMEOUT seconds, default 90; nothing new starts after 200 s);
-# then the benchmarks (nothing new after WEFT_GPU_BENCH_BUDGET s, default 240); then the sanitizers
-# while the whole run is under 520 s. One device call of 600 s covers it.
+# (test, result, seconds) last, and exits non-zero if anything failed. Tests, then host apps (each
+# program gets WEFT_GPU_TIMEOUT seconds, default 90, the GEMM app and benchmark twice that; nothing
+# new starts after 200 s); then the benchmarks (nothing new after WEFT_GPU_BENCH_BUDGET s, default
+# 240); then the sanitizers while the whole run is under 520 s. One device call of 600 s covers it;
+# each program's output is printed as it ends, so a run cut short still shows what finished (and
+# WEFT_GPU_BENCH=0 leaves the benchmarks for a second call).
 # tests/llvm/test_gpu_llvm (both backends, libdevice math) reads the PTX build.sh emitted into
 # $BUILD/ptx-llvm (found from the binary's path; this machine has no LLVM).
 #
@@ -39,10 +41,13 @@ elf_programs() {
     if is_elf "$f"; then chmod +x "$f" 2>/dev/null; echo "$f"; fi
   done
 }
+# The tests first, then the host apps, the GEMM app (the longest: about 20 kernels JIT-compiled and
+# several 4096^3 checks) last, so that a slow app never keeps a test from running within the budget.
 mapfile -t checks < <(
-  { find "$BUILD" -type f \( -name 'test_gpu_*' -o -name 'test_runtime_nodriver' \) -not -path '*/CMakeFiles/*'
-    [ -d "$BUILD/samples/apps" ] && find "$BUILD/samples/apps" -maxdepth 2 -type f -not -path '*/CMakeFiles/*'
-  } 2>/dev/null | sort -u | elf_programs)
+  { find "$BUILD" -type f \( -name 'test_gpu_*' -o -name 'test_runtime_nodriver' \) -not -path '*/CMakeFiles/*' | sort
+    [ -d "$BUILD/samples/apps" ] &&
+      find "$BUILD/samples/apps" -maxdepth 2 -type f -not -path '*/CMakeFiles/*' | sort | awk '/gemm_app$/ {last = $0; next} {print} END {if (last) print last}'
+  } 2>/dev/null | elf_programs)
 benches=()
 if [ "${WEFT_GPU_BENCH:-1}" != 0 ] && [ -d "$BUILD/bench" ]; then
   mapfile -t benches < <(find "$BUILD/bench" -maxdepth 2 -type f -not -path '*/CMakeFiles/*' 2>/dev/null | sort -u | elf_programs)
