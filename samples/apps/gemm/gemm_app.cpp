@@ -239,79 +239,57 @@ bool check_sm90_refuses(WeftGemmSm90& g, std::uint32_t n, std::uint32_t k) {
 }
 
 bool run_sm90(Cublas* cublas, bool fp8) {
-  bool ok = true;
-  auto opts = [&](Sm90Options o) {
-    o.fp8 = fp8;
-    o.debug_waits = true;  // a hang in a protocol becomes a report naming the wait (2 s)
-    return o;
+  const std::uint32_t k_tail = fp8 ? 144 : 136;  // no tile multiple, a K tail, rows on 16 bytes
+  struct Variant {
+    const char* why;
+    Sm90Options opts;
+    std::vector<Case90> cases;
+    bool refusals = false;  // also check the refused shapes
   };
-  {
-    auto g = WeftGemmSm90::load(opts({}));
-    ok &= check_sm90(g, cublas, {128, 128, 128});
-    ok &= check_sm90(g, cublas, {256, 384, 512, 1.5f, 0.5f, 0.5f, 0.25f});
-    // Nothing a multiple of a tile; K = 136 / 144 (a multiple of 16 bytes) with a K tail.
-    ok &= check_sm90(g, cublas, {77, 200, fp8 ? 144u : 136u, 1.0f, 1.0f, 2.0f, 1.0f});
-    ok &= check_sm90(g, cublas, {1000, 1536, 4032, 1.0f, 0.0f, 0.125f, 0.25f});
-    ok &= check_sm90(g, cublas, {4096, 4096, 4096, 1.0f, 0.0f, 0.125f, 0.25f});
-    ok &= check_sm90_refuses(g, 64, fp8 ? 130 : 129);
-    ok &= check_sm90_refuses(g, 100, 128);  // rows of D of 200 bytes: no TMA store
+  std::vector<Variant> variants = {
+      {"defaults", {},
+       {{128, 128, 128}, {256, 384, 512, 1.5f, 0.5f, 0.5f, 0.25f}, {77, 200, k_tail, 1.0f, 1.0f, 2.0f, 1.0f},
+        {1000, 1536, 4032, 1.0f, 0.0f, 0.125f, 0.25f}, {4096, 4096, 4096, 1.0f, 0.0f, 0.125f, 0.25f}},
+       true},
+      {"128 x 256 tiles", {.bn = 256}, {{77, 304, 272, 1.0f, 0.5f, 0.5f, 0.5f}, {4096, 4096, 4096}}},
+      {"register stores: any N (odd N: the unpaired stores)", {.bn = 256, .tma_store = false},
+       {{77, 301, 272, 1.0f, 0.5f, 0.5f, 0.5f}, {1000, 1536, 4032}}},
+      {"2-CTA clusters sharing B; three tile rows leave a CTA without rows", {.bn = 256, .cluster_m = 2},
+       {{384, 512, 256, 1.0f, 0.5f}, {2048, 2048, 2048}}},
+      {"split-K: the decode shape, an uneven K, fewer K tiles than parts (empty parts add zero)", {.splits = 4},
+       {{64, 7168, 7168}, {200, 296, 720, 1.0f, 0.5f}, {100, 104, 64}}},
+      {"ping-pong: each consumer warpgroup whole tiles in turn", {.pingpong = true},
+       {{256, 384, 512, 1.5f, 0.5f, 0.5f, 0.25f}, {77, 200, k_tail, 1.0f, 1.0f}, {4096, 4096, 4096}}},
+      {"ping-pong in clusters with split-K", {.cluster_m = 2, .splits = 2, .pingpong = true},
+       {{384, 512, 256, 1.0f, 0.5f}, {2048, 2048, 2048}}},
+      {"f32 output with bias, in a cluster with split-K", {.cluster_m = 2, .splits = 2, .out_f32 = true, .bias = true},
+       {{130, 72, 192, 1.0f, 0.5f}, {2048, 2048, 2048, 1.0f, 1.0f}}},
+  };
+  if (!fp8) {  // NN: B k x n row-major, MN-major tiles; also in clusters with split-K
+    variants.push_back({"NN", {.nn = true}, {{256, 384, 512, 1.5f, 0.5f}, {77, 200, 136, 1.0f, 1.0f}, {2048, 2048, 2048}}});
+    variants.push_back({"NN in clusters with split-K", {.bn = 256, .cluster_m = 2, .splits = 2, .nn = true},
+                        {{384, 512, 256, 1.0f, 0.5f}, {2048, 2048, 2048}}});
+  } else {  // DeepSeek-V3 block scales
+    variants.push_back({"block scales (a partial K block; no tile multiple)", {.block_scales = true},
+                        {{128, 128, 256}, {256, 384, 640, 1.0f, 0.5f}, {77, 200, 400, 1.0f, 1.0f}, {4096, 4096, 4096},
+                         {1000, 1536, 4032}}});
+    variants.push_back({"block scales, 64-column tiles", {.bn = 64, .block_scales = true, .tma_store = false},
+                        {{200, 330, 528, 1.0f, 0.5f}}});
   }
-  {
-    auto g = WeftGemmSm90::load(opts({.bn = 256}));
-    ok &= check_sm90(g, cublas, {77, 304, 272, 1.0f, 0.5f, 0.5f, 0.5f});
-    ok &= check_sm90(g, cublas, {4096, 4096, 4096});
-  }
-  {  // register stores: any N (odd N: the unpaired stores)
-    auto g = WeftGemmSm90::load(opts({.bn = 256, .tma_store = false}));
-    ok &= check_sm90(g, cublas, {77, 301, 272, 1.0f, 0.5f, 0.5f, 0.5f});
-    ok &= check_sm90(g, cublas, {1000, 1536, 4032});
-  }
-  {  // 2-CTA clusters sharing B by multicast: an odd number of tile rows leaves a CTA with no rows
-    auto g = WeftGemmSm90::load(opts({.bn = 256, .cluster_m = 2}));
-    ok &= check_sm90(g, cublas, {384, 512, 256, 1.0f, 0.5f});
-    ok &= check_sm90(g, cublas, {2048, 2048, 2048});
-  }
-  {  // split-K, on the skinny decode shape and on one whose K does not divide evenly
-    auto g = WeftGemmSm90::load(opts({.splits = 4}));
-    ok &= check_sm90(g, cublas, {64, 7168, 7168});
-    ok &= check_sm90(g, cublas, {200, 296, 720, 1.0f, 0.5f});
-    ok &= check_sm90(g, cublas, {100, 104, 64});  // fewer K tiles than parts: empty parts add zero
-  }
-  if (!fp8) {  // NN: B k x n row-major, MN-major tiles; with clusters and split-K too
-    auto g = WeftGemmSm90::load(opts({.nn = true}));
-    ok &= check_sm90(g, cublas, {256, 384, 512, 1.5f, 0.5f});
-    ok &= check_sm90(g, cublas, {77, 200, 136, 1.0f, 1.0f});
-    ok &= check_sm90(g, cublas, {2048, 2048, 2048});
-    auto gc = WeftGemmSm90::load(opts({.bn = 256, .cluster_m = 2, .splits = 2, .nn = true}));
-    ok &= check_sm90(gc, cublas, {384, 512, 256, 1.0f, 0.5f});
-    ok &= check_sm90(gc, cublas, {2048, 2048, 2048});
-  }
-  {  // ping-pong: each consumer warpgroup whole tiles in turn; also with clusters and split-K
-    auto g = WeftGemmSm90::load(opts({.pingpong = true}));
-    ok &= check_sm90(g, cublas, {256, 384, 512, 1.5f, 0.5f, 0.5f, 0.25f});
-    ok &= check_sm90(g, cublas, {77, 200, fp8 ? 144u : 136u, 1.0f, 1.0f});
-    ok &= check_sm90(g, cublas, {4096, 4096, 4096});
-    auto gc = WeftGemmSm90::load(opts({.cluster_m = 2, .splits = 2, .pingpong = true}));
-    ok &= check_sm90(gc, cublas, {384, 512, 256, 1.0f, 0.5f});
-    ok &= check_sm90(gc, cublas, {2048, 2048, 2048});
-  }
-  {  // f32 output with bias, in a cluster with split-K
-    auto g = WeftGemmSm90::load(opts({.cluster_m = 2, .splits = 2, .out_f32 = true, .bias = true}));
-    ok &= check_sm90(g, cublas, {130, 72, 192, 1.0f, 0.5f});
-    ok &= check_sm90(g, cublas, {2048, 2048, 2048, 1.0f, 1.0f});
-  }
-  if (fp8) {
-    {
-      auto g = WeftGemmSm90::load(opts({.block_scales = true}));
-      ok &= check_sm90(g, cublas, {128, 128, 256});
-      ok &= check_sm90(g, cublas, {256, 384, 640, 1.0f, 0.5f});
-      ok &= check_sm90(g, cublas, {77, 200, 400, 1.0f, 1.0f});  // no tile multiple; a partial K block
-      ok &= check_sm90(g, cublas, {4096, 4096, 4096});
-      ok &= check_sm90(g, cublas, {1000, 1536, 4032});
-    }
-    {
-      auto g = WeftGemmSm90::load(opts({.bn = 64, .block_scales = true, .tma_store = false}));
-      ok &= check_sm90(g, cublas, {200, 330, 528, 1.0f, 0.5f});
+  bool ok = true;
+  for (auto& v : variants) {
+    v.opts.fp8 = fp8;
+    v.opts.debug_waits = true;  // a hang in a protocol becomes a report naming the wait (2 s)
+    try {  // a variant that fails to load or launch is one failure; the next one still runs
+      auto g = WeftGemmSm90::load(v.opts);
+      for (const auto& c : v.cases) ok &= check_sm90(g, cublas, c);
+      if (v.refusals) {
+        ok &= check_sm90_refuses(g, 64, fp8 ? 130 : 129);
+        ok &= check_sm90_refuses(g, 100, 128);  // rows of D of 200 bytes: no TMA store
+      }
+    } catch (const std::exception& e) {
+      std::printf("FAIL   %s (%s): %s\n", sm90_label(v.opts).c_str(), v.why, e.what());
+      ok = false;
     }
   }
   return ok;

@@ -149,6 +149,20 @@ struct Sm90Operands {
   CUdeviceptr a = 0, b = 0, c = 0, d = 0, bias = 0, a_scales = 0, b_scales = 0;
 };
 
+// "gemm_bf16_sm90 bn=256 cluster=2 ...": the kernel and the options that differ from the defaults.
+inline std::string sm90_label(const Sm90Options& o) {
+  std::string s = std::string(o.fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90") + " bn=" + std::to_string(o.bn);
+  if (o.cluster_m > 1) s += " cluster=" + std::to_string(o.cluster_m);
+  if (o.splits > 1) s += " splits=" + std::to_string(o.splits);
+  if (o.out_f32) s += " f32-out";
+  if (o.bias) s += " +bias";
+  if (o.block_scales) s += " block-scaled";
+  if (!o.tma_store) s += " register-stores";
+  if (o.nn) s += " NN";
+  if (o.pingpong) s += " ping-pong";
+  return s;
+}
+
 // The Hopper GEMM emitted in-process for this device (sm_90a), with its launch shape and, for
 // split-K, its workspace (kept between runs; one run at a time per object).
 struct WeftGemmSm90 {
@@ -178,18 +192,7 @@ struct WeftGemmSm90 {
     return g;
   }
   static std::uint32_t k_blocks(std::uint32_t k) { return (k + 127) / 128; }
-  std::string label() const {
-    std::string s = name + " bn=" + std::to_string(opt.bn);
-    if (opt.cluster_m > 1) s += " cluster=" + std::to_string(opt.cluster_m);
-    if (opt.splits > 1) s += " splits=" + std::to_string(opt.splits);
-    if (opt.out_f32) s += " f32-out";
-    if (opt.bias) s += " +bias";
-    if (opt.block_scales) s += " block-scaled";
-    if (!opt.tma_store) s += " register-stores";
-    if (opt.nn) s += " NN";
-    if (opt.pingpong) s += " ping-pong";
-    return s;
-  }
+  std::string label() const { return sm90_label(opt); }
 
   // D = alpha * A * B^T + beta * C (+ bias). `ctas`: the persistent grid (0: as many CTAs, or
   // clusters, as are resident at once, at most one per work unit). `job`: the copy role's work (copy=1).
