@@ -36,26 +36,34 @@ std::vector<Reg<f32>> wgmma_accumulator(KernelBuilder& k, std::uint32_t n, Loc l
   return acc;
 }
 
-void wgmma_bf16(KernelBuilder& k, std::vector<Reg<f32>>& acc, std::uint32_t n, Reg<u64> a_desc, Reg<u64> b_desc,
-                Pred accumulate, bool transpose_b, Loc loc) {
-  const auto l = SourceLoc::from(loc);
+namespace detail {
+void wgmma_ss(KernelBuilder& k, const char* form, std::uint32_t k_depth, std::vector<Reg<f32>>& acc, std::uint32_t n,
+              Reg<u64> a_desc, Reg<u64> b_desc, Pred accumulate, const std::vector<std::int64_t>& imms, SourceLoc l) {
   if (n < 8 || n > 256 || n % 8) {
     k.diagnose(l, fmt::format("wgmma: N = {} is not a legal shape", n), "N is a multiple of 8 in [8, 256]");
     return;
   }
   if (acc.size() != n / 2) {
-    k.diagnose(l, fmt::format("wgmma m64n{}k16: the accumulator needs {} registers, got {}", n, n / 2, acc.size()));
+    k.diagnose(l, fmt::format("wgmma m64n{}k{}: the accumulator needs {} registers, got {}", n, k_depth, n / 2,
+                              acc.size()));
     return;
   }
   isa::Quals q;
-  q.set(isa::QualKind::wgshape, fmt::format("m64n{}k16", n));
+  q.set(isa::QualKind::wgshape, fmt::format("m64n{}k{}", n, k_depth));
   std::vector<ir::RegId> ids;
   for (const auto& r : acc) ids.push_back(r.id());
-  k.emit_form("wgmma.bf16.ss", isa::Type::none, isa::Type::none, q,
-              {list(ids), ir::Operand::r(a_desc.id()), ir::Operand::r(b_desc.id()),
-               ir::Operand::r(accumulate.id(), accumulate.negated()), ir::Operand::imm(1), ir::Operand::imm(1),
-               ir::Operand::imm(0), ir::Operand::imm(transpose_b ? 1 : 0)},
-              l);
+  std::vector<ir::Operand> ops{list(ids), ir::Operand::r(a_desc.id()), ir::Operand::r(b_desc.id()),
+                               ir::Operand::r(accumulate.id(), accumulate.negated())};
+  for (auto v : imms) ops.push_back(ir::Operand::imm(v));
+  k.emit_form(form, isa::Type::none, isa::Type::none, q, std::move(ops), l);
+}
+}  // namespace detail
+
+void wgmma_bf16(KernelBuilder& k, std::vector<Reg<f32>>& acc, std::uint32_t n, Reg<u64> a_desc, Reg<u64> b_desc,
+                Pred accumulate, bool transpose_b, Loc loc) {
+  // imm-scale-a, imm-scale-b, imm-trans-a (A K-major), imm-trans-b.
+  detail::wgmma_ss(k, "wgmma.bf16.ss", 16, acc, n, a_desc, b_desc, accumulate, {1, 1, 0, transpose_b ? 1 : 0},
+                   SourceLoc::from(loc));
 }
 
 void wgmma_fence(KernelBuilder& k, Loc loc) { k.instr("wgmma.fence.sync.aligned", {}, {}, {}, loc); }

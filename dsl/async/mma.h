@@ -91,4 +91,12 @@ void tcgen05_mma_f16(KernelBuilder& k, Reg<u32> d_tmem, Reg<u64> a_desc, Reg<u64
 // The kind::f16 instruction descriptor for bf16 inputs, f32 accumulation, K-major A and B, MxN.
 std::uint32_t tcgen05_idesc_bf16(std::uint32_t m, std::uint32_t n);
 
+namespace detail {
+// The wgmma .ss form shared by the bf16 and fp8 atoms: checks N (a multiple of 8 in [8, 256]) and the
+// accumulator's size, then emits `form` (m64n{n}k{k_depth}) with d, a-desc, b-desc, scale-d and the
+// immediates after it (imm-scale-a, imm-scale-b[, imm-trans-a, imm-trans-b]).
+void wgmma_ss(KernelBuilder& k, const char* form, std::uint32_t k_depth, std::vector<Reg<f32>>& acc, std::uint32_t n,
+              Reg<u64> a_desc, Reg<u64> b_desc, Pred accumulate, const std::vector<std::int64_t>& imms, SourceLoc l);
+}  // namespace detail
+
 }  // namespace weft
