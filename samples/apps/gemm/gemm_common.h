@@ -149,9 +149,12 @@ struct Sm90Operands {
   CUdeviceptr a = 0, b = 0, c = 0, d = 0, bias = 0, a_scales = 0, b_scales = 0;
 };
 
+// The registry name of the Hopper kernel for these options.
+inline const char* sm90_kernel(const Sm90Options& o) { return o.fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90"; }
+
 // "gemm_bf16_sm90 bn=256 cluster=2 ...": the kernel and the options that differ from the defaults.
 inline std::string sm90_label(const Sm90Options& o) {
-  std::string s = std::string(o.fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90") + " bn=" + std::to_string(o.bn);
+  std::string s = std::string(sm90_kernel(o)) + " bn=" + std::to_string(o.bn);
   if (o.cluster_m > 1) s += " cluster=" + std::to_string(o.cluster_m);
   if (o.splits > 1) s += " splits=" + std::to_string(o.splits);
   if (o.out_f32) s += " f32-out";
@@ -168,7 +171,6 @@ inline std::string sm90_label(const Sm90Options& o) {
 struct WeftGemmSm90 {
   weft::rt::Module module;
   Sm90Options opt;
-  std::string name;
   bool copy = false;
   weft::rt::DeviceBuffer<float> workspace;
   weft::rt::DeviceBuffer<std::uint32_t> counters;  // zero; the kernel leaves them zero
@@ -185,13 +187,13 @@ struct WeftGemmSm90 {
     if (!o.fp8) settings.push_back(std::string("nn=") + (o.nn ? "1" : "0"));
     else if (o.nn) throw std::runtime_error("gemm_e4m3_sm90: fp8 wgmma takes K-major B only (TN); transpose B once");
     settings.insert(settings.end(), o.extra.begin(), o.extra.end());
-    const std::string name = o.fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90";
-    const auto em = weft::samples::emit(name, weft::rt::device_props(0).sm(), settings, o.debug_waits);
-    WeftGemmSm90 g{weft::rt::Module::from_ptx(em.ptx), std::move(o), name};
+    const auto em = weft::samples::emit(sm90_kernel(o), weft::rt::device_props(0).sm(), settings, o.debug_waits);
+    WeftGemmSm90 g{weft::rt::Module::from_ptx(em.ptx), std::move(o)};
     g.copy = em.params["copy"] != 0;
     return g;
   }
   static std::uint32_t k_blocks(std::uint32_t k) { return (k + 127) / 128; }
+  std::string name() const { return sm90_kernel(opt); }
   std::string label() const { return sm90_label(opt); }
 
   // D = alpha * A * B^T + beta * C (+ bias). `ctas`: the persistent grid (0: as many CTAs, or
@@ -201,26 +203,26 @@ struct WeftGemmSm90 {
     using namespace weft::rt;
     const std::uint32_t elem = opt.fp8 ? 1 : 2;
     if (k == 0 || (std::uint64_t{k} * elem) % 16)
-      throw std::runtime_error(name + ": k = " + std::to_string(k) + " is not a positive multiple of " +
+      throw std::runtime_error(name() + ": k = " + std::to_string(k) + " is not a positive multiple of " +
                                std::to_string(16 / elem) + ": TMA needs every row of A and B (k elements of " +
                                std::to_string(elem) + " bytes) to start on a 16-byte boundary (pad K with zeros)");
-    if (x.a % 16 || x.b % 16) throw std::runtime_error(name + ": A and B must be 16-byte aligned (TMA)");
+    if (x.a % 16 || x.b % 16) throw std::runtime_error(name() + ": A and B must be 16-byte aligned (TMA)");
     if (opt.nn && n % 8)
-      throw std::runtime_error(name + ": NN: n = " + std::to_string(n) + " is not a multiple of 8: TMA needs every row "
+      throw std::runtime_error(name() + ": NN: n = " + std::to_string(n) + " is not a multiple of 8: TMA needs every row "
                                "of B (n bf16) to start on a 16-byte boundary");
     const std::uint32_t out_bytes = opt.out_f32 ? 4 : 2, pair = 2 * out_bytes;
     if (x.d % pair || (beta != 0.0f && x.c % pair))
-      throw std::runtime_error(name + ": C and D must be " + std::to_string(pair) +
+      throw std::runtime_error(name() + ": C and D must be " + std::to_string(pair) +
                                "-byte aligned (the epilogue stores column pairs)");
     if (opt.tma_store && ((std::uint64_t{n} * out_bytes) % 16 || x.d % 16))
-      throw std::runtime_error(name + ": n = " + std::to_string(n) + ": the TMA-store epilogue needs D 16-byte aligned "
+      throw std::runtime_error(name() + ": n = " + std::to_string(n) + ": the TMA-store epilogue needs D 16-byte aligned "
                                "and every row of D (n x " + std::to_string(out_bytes) +
                                " bytes) to start on 16 bytes; load the kernel with tma_store = false for this shape");
-    if (opt.bias && !x.bias) throw std::runtime_error(name + ": this build adds a bias; pass one");
+    if (opt.bias && !x.bias) throw std::runtime_error(name() + ": this build adds a bias; pass one");
     if (opt.block_scales && (!x.a_scales || !x.b_scales))
-      throw std::runtime_error(name + ": this build applies block scales; pass a_scales and b_scales");
+      throw std::runtime_error(name() + ": this build applies block scales; pass a_scales and b_scales");
     if (!opt.block_scales && (x.a_scales || x.b_scales))
-      throw std::runtime_error(name + ": scale arrays given to a per-tensor build (fold the scales into alpha, "
+      throw std::runtime_error(name() + ": scale arrays given to a per-tensor build (fold the scales into alpha, "
                                "or load with block_scales)");
     const std::uint32_t tiles_m = (m + 127) / 128, tiles_n = (n + opt.bn - 1) / opt.bn;
     const std::uint32_t tiles = tiles_m * tiles_n;
@@ -234,7 +236,7 @@ struct WeftGemmSm90 {
     auto bd = opt.nn ? TmaDesc::packed(dt, {n, k}, {64, bk}) : TmaDesc::packed(dt, {k, n}, {bk, opt.bn / cm});
     auto dd = TmaDesc::packed(opt.out_f32 ? TmaDtype::f32 : TmaDtype::bf16, {n, m}, {128 / out_bytes, 64});
     ad.swizzle = bd.swizzle = dd.swizzle = TmaSwizzle::b128;
-    auto& kern = module.kernel(name);
+    auto& kern = module.kernel(name());
     LaunchConfig cfg{{cm}, {384}};
     cfg.stream = stream;
     std::uint32_t clusters = ctas ? std::max(1u, ctas / cm) : 0;

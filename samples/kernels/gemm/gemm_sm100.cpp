@@ -40,7 +40,6 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                  {"out_f32", 0, "1: C and D are f32 (else bf16)", 0, 1},
                  {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1}}) {
   constexpr std::uint32_t kBM = 128, kBK = 64, kAccumulators = 2, kEpilogueThreads = 128;
-  constexpr std::uint32_t kSharedLimit = 227 * 1024;  // dynamic shared memory per CTA on sm_100
   const auto bn = static_cast<std::uint32_t>(params["bn"]);
   const auto stages = static_cast<std::uint32_t>(params["stages"]);
   const auto group_m = static_cast<std::uint32_t>(params["group_m"]);
@@ -57,9 +56,9 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
   const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
   const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
   // 1 KB of static shared memory (barriers, the tensor-memory slot) sits next to the stages.
-  if (stages * stage_bytes + 1024 > kSharedLimit)
+  if (stages * stage_bytes + 1024 > kMaxSharedPerCta)
     k.error(fmt::format("gemm: {} stages of {} bytes need {} bytes of shared memory, over the {} of a CTA", stages,
-                        stage_bytes, stages * stage_bytes + 1024, kSharedLimit),
+                        stage_bytes, stages * stage_bytes + 1024, kMaxSharedPerCta),
             "use fewer stages or a smaller bn");
   // Tensor memory: two accumulators of bn fp32 columns each (lane = row of the tile, column = column),
   // in an allocation rounded up to a power of two; accumulator s starts at column s * acc_stride.

@@ -49,7 +49,7 @@ namespace {
 
 ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
   using namespace sm90;
-  KernelBuilder k{g.name, target};
+  KernelBuilder k{g.kernel_name(), target};
   const auto p = plan(k, g);
   if (!k.diagnostics().empty()) return k.build();  // throws with the problems above
   const auto bn = g.bn;
@@ -270,14 +270,14 @@ WEFT_KERNEL_FOR(gemm_bf16_sm90, isa::TargetSet::only({"sm_90a"}),
                 "D = alpha*A*B + beta*C (+bias), bf16 in (TN or NN), bf16 or f32 out, fp32 accumulate: TMA + wgmma, "
                 "warp-specialised (cooperative or ping-pong), persistent, optional 2-CTA cluster multicast and split-K",
                 sm90::params(false)) {
-  return build_sm90_gemm(target, sm90::from_params("gemm_bf16_sm90", false, params));
+  return build_sm90_gemm(target, sm90::from_params(false, params));
 }
 
 WEFT_KERNEL_FOR(gemm_e4m3_sm90, isa::TargetSet::only({"sm_90a"}),
                 "D = alpha*A*B^T + beta*C (+bias), e4m3 in, bf16 or f32 out, fp32 accumulate (per-tensor scales "
                 "in alpha, or 1x128 / 128x128 block scales): TMA + wgmma k32, warp-specialised, persistent",
                 sm90::params(true)) {
-  return build_sm90_gemm(target, sm90::from_params("gemm_e4m3_sm90", true, params));
+  return build_sm90_gemm(target, sm90::from_params(true, params));
 }
 
 }  // namespace weft::samples

@@ -10,6 +10,7 @@
 #include "dsl/async.h"
 #include "dsl/registry.h"
 #include "samples/kernels/gemm/gemm_sm90_common.h"
+#include "samples/kernels/gemm/tma_producer.h"
 
 namespace weft::samples::sm90 {
 
@@ -17,12 +18,10 @@ inline constexpr std::uint32_t kBM = 128;         // tile rows (a unit of work)
 inline constexpr std::uint32_t kConsumers = 2;    // consumer warpgroups
 inline constexpr std::uint32_t kScaleBlock = 128; // block scales: K blocks and B's N blocks
 inline constexpr std::uint32_t kPanelCols = 64;   // NN: columns of one B panel (128 bytes of bf16)
-// Dynamic shared memory a CTA may have on sm_90 (227 KB), less 1 KB for the barriers before the
-// 1024-aligned window.
-inline constexpr std::uint32_t kSmemBudget = 227 * 1024 - 1024;
+// The dynamic shared memory a CTA may have, less 1 KB for the barriers before the 1024-aligned window.
+inline constexpr std::uint32_t kSmemBudget = kMaxSharedPerCta - 1024;
 
 struct Config {
-  std::string name;
   bool fp8 = false;
   std::uint32_t bn = 128, stages = 0, group_m = 8, cluster_m = 1, splits = 1;
   bool out_f32 = false, bias = false, block_scales = false;
@@ -31,6 +30,8 @@ struct Config {
   bool pingpong = false;  // each consumer warpgroup computes whole tiles of its own, alternating
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2;
+  // The registry name: gemm_e4m3_sm90 or gemm_bf16_sm90.
+  const char* kernel_name() const { return fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90"; }
 };
 
 // What a configuration gives: bk = 128 bytes of K per stage row, one 128-byte swizzle span (64 bf16
@@ -140,9 +141,8 @@ inline std::vector<KernelParam> params(bool fp8) {
   return p;
 }
 
-inline Config from_params(std::string name, bool fp8, const KernelParams& params) {
+inline Config from_params(bool fp8, const KernelParams& params) {
   Config g;
-  g.name = std::move(name);
   g.fp8 = fp8;
   auto u = [&](const char* p) { return static_cast<std::uint32_t>(params[p]); };
   g.bn = u("bn");
