@@ -2,9 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "codegen/isa/database.h"
 #include "dsl/ops.h"
 
 namespace weft {
+
+std::uint32_t last_named_barrier() {
+  return static_cast<std::uint32_t>(isa::form("bar.sync").operands.front().imm_max);
+}
 
 void RoleContext::sync(Loc loc) const { k->bar_sync(barrier_id, threads, loc); }
 
@@ -31,9 +36,10 @@ void warp_roles(KernelBuilder& k, const std::vector<WarpRole>& roles, Loc loc) {
   std::uint32_t barriers = static_cast<std::uint32_t>(roles.size());
   for (const auto& r : roles)
     if (r.warpgroups > 1) barriers += r.warpgroups;
-  if (barriers > 15)
+  if (barriers > last_named_barrier())
     k.diagnose(l, fmt::format("the roles need {} named barriers (one per role, one per warpgroup of a role of "
-                              "several), over the 15 there are (1..15)", barriers));
+                              "several), over the {} there are (1..{})", barriers, last_named_barrier(),
+                              last_named_barrier()));
   auto& d = k.fn().directives;
   const auto declared = d.reqntid[0] ? d.reqntid : d.maxntid;
   const std::uint32_t block = declared[0] * std::max(1u, declared[1]) * std::max(1u, declared[2]);

@@ -29,7 +29,7 @@ struct RoleContext {
   std::uint32_t threads = 0;
   std::uint32_t barrier_id = 0;  // the role's named barrier
   std::uint32_t warpgroup_barrier_base = 0;  // roles of several warpgroups: warpgroup w's barrier is base + w
-  std::uint32_t free_barrier = 0;  // the first named barrier id warp_roles does not use (ids up to 15)
+  std::uint32_t free_barrier = 0;  // the first named barrier id warp_roles does not use (up to last_named_barrier())
   // bar.sync on the role's named barrier: every thread of this role, no one else.
   void sync(Loc loc = Loc::current()) const;
   // bar.sync on this warpgroup's own named barrier: its 128 threads, no one else (the role's barrier
@@ -48,5 +48,9 @@ inline constexpr std::uint32_t kWarpgroupThreads = 128;
 inline constexpr std::uint32_t kRegisterFile = 64 * 1024;  // 32-bit registers per SM
 
 void warp_roles(KernelBuilder& k, const std::vector<WarpRole>& roles, Loc loc = Loc::current());
+
+// The highest named barrier id (bar.sync's id operand in the instruction database: 15; id 0 is the
+// CTA barrier), for kernels that take ids after RoleContext::free_barrier.
+std::uint32_t last_named_barrier();
 
 }  // namespace weft

@@ -234,7 +234,8 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
            // (named barrier turn[w]: the other arrives, w syncs, 256 threads). Besides overlapping one's
            // epilogue with the other's MMAs, this keeps each full-barrier wait at most one phase ahead
            // of the barrier: a parity wait two phases ahead would pass on the stale parity.
-           if (r.free_barrier + kConsumers - 1 > 15) k.error("gemm: no named barrier left for the ping-pong turns");
+           if (r.free_barrier + kConsumers - 1 > last_named_barrier())
+             k.error("gemm: no named barrier left for the ping-pong turns");
            auto turn_mine = r.warpgroup + r.free_barrier, turn_other = (r.warpgroup ^ 1u) + r.free_barrier;
            auto j = k.let<u32>(0u);
            auto units_here = select(work.first < work.units, (work.units - work.first + (work.stride - 1u)) / work.stride,
