@@ -12,10 +12,9 @@
 namespace weft::debug_wait {
 
 inline constexpr const char* kSymbol = "weft_debug_wait";
-inline constexpr std::uint32_t kSpinLimit = 1u << 26;  // wait rounds before a bounded flag wait gives up
-// How long a bounded mbarrier wait may take (%globaltimer nanoseconds). A time, not a count of
-// rounds: mbarrier.try_wait suspends for a system-dependent time per round, so no round count bounds
-// the time; every protocol wait in weft's kernels completes in microseconds.
+// How long a bounded wait (an mbarrier or a flag) may take (%globaltimer nanoseconds). A time, not a
+// count of rounds: mbarrier.try_wait and nanosleep suspend for system-dependent times per round, so
+// no round count bounds the time; every protocol wait in weft's kernels completes in microseconds.
 inline constexpr std::uint64_t kWaitLimitNs = 2'000'000'000ull;
 
 // What was waited for.

@@ -14,8 +14,8 @@ void wait_flag(KernelBuilder& k, Ptr<u32, Global> flag, Src<u32> epoch, Src<u32>
   const auto l = SourceLoc::from(loc);
   auto target = epoch.is_reg() ? epoch.reg() : k.let<u32>(epoch, loc);
   auto sleep_ns = k.let<u32>(32u, loc);
-  Reg<u32> spins;
-  if (k.target().debug_waits) spins = k.let<u32>(0u, loc);
+  Reg<u64> start;  // debug waits: bounded by time, like Mbarrier::wait (nanosleep's length varies)
+  if (k.target().debug_waits) start = k.globaltimer(loc);
   auto retry = k.label("flag_wait", loc);
   auto done = k.label("flag_done", loc);
   k.place(retry, loc);
@@ -25,8 +25,8 @@ void wait_flag(KernelBuilder& k, Ptr<u32, Global> flag, Src<u32> epoch, Src<u32>
   k.nanosleep(sleep_ns, loc);
   k.assign(sleep_ns, min(sleep_ns + Src<u32>(sleep_ns, loc), 1024u), loc);
   if (k.target().debug_waits) {
-    k.assign(spins, spins + 1u, loc);
-    k.bra_if(spins < debug_wait::kSpinLimit / 64, retry, loc);  // each round sleeps up to 1 us
+    auto waited = k.globaltimer(loc) - start;
+    k.bra_if(waited < debug_wait::kWaitLimitNs, retry, loc);
     detail::report_wait_timeout(k, debug_wait::Kind::flag, id, Src<u32>(target, loc), Src<u32>(value, loc), l, loc);
   } else {
     k.bra(retry, loc);
