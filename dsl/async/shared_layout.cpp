@@ -22,7 +22,7 @@ std::uint64_t sbo(const SharedLayout& l) { return 8ull * l.swizzle_bytes(); }
 
 std::uint32_t SharedLayout::swizzle_bytes() const { return swizzle_bits(swizzle) ? 16u << swizzle_bits(swizzle) : 0; }
 
-std::uint32_t SharedLayout::alignment() const { return swizzle == Swizzle::none ? 16 : 8 * swizzle_bytes(); }
+std::uint32_t SharedLayout::alignment() const { return swizzle == Swizzle::none ? 128 : 8 * swizzle_bytes(); }
 
 rt::TmaSwizzle SharedLayout::tma_swizzle() const {
   switch (swizzle) {

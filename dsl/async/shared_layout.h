@@ -24,7 +24,8 @@ struct SharedLayout {
   std::uint32_t row_bytes() const { return cols * isa::bytes(elem); }
   std::uint32_t bytes() const { return rows * row_bytes(); }
   std::uint32_t swizzle_bytes() const;  // 0, 32, 64, 128
-  // The alignment the swizzle pattern needs (8 rows of the span; 16 bytes without swizzle).
+  // The alignment the tile needs: 8 rows of the swizzle span (the pattern repeats every 8 rows), and
+  // at least 128 bytes, which TMA requires of a tensor copy's shared-memory box.
   std::uint32_t alignment() const;
   rt::TmaSwizzle tma_swizzle() const;
   // Why this layout cannot be used, or "" (a swizzled row must be exactly the swizzle span).
