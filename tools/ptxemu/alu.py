@@ -11,6 +11,13 @@ import numpy as np
 import emulator as E
 
 
+# cvt's integer types -> (bits, signed): the arithmetic's (emulator.INT_TYPES) and the 8-bit ones (cvt.u32.u8
+# after an 8-bit load)
+CVT_INT_TYPES = {"u8": (8, False), "s8": (8, True), "b16": (16, False), "u16": (16, False), "s16": (16, True),
+                 "b32": (32, False), "u32": (32, False), "s32": (32, True), "b64": (64, False), "u64": (64, False),
+                 "s64": (64, True)}
+
+
 class Alu:
     """Mixed into emulator.Kernel: uses its src(), reg_width() and REG_TYPES."""
 
@@ -203,7 +210,7 @@ class Alu:
             d, E.f2b(np.float32(E.b2f(a(t.r)) * E.b2f(b(t.r)) + E.b2f(c(t.r)))))
 
     def cvt(self, o, ops, text):
-        """cvt between integers (sign- or zero-extension by the source type, truncation), .rn integer
+        """cvt between integers (8- to 64-bit; sign- or zero-extension by the source type, truncation), .rn integer
         to f32 / f64, .rzi / .rni / .rmi / .rpi f32 / f64 to integer (saturating, NaN to 0), f32 <-> f64
         (.rn), .rn f32 to bf16, bf16 to f32, and .rn.bf16x2.f32 (d = {cvt(a), cvt(b)}, a in the high
         half)."""
@@ -217,8 +224,8 @@ class Alu:
         rnd = o[1] if len(o) == 4 else None
         dty, aty = o[-2], o[-1]
         a = self.src(ops[1], self.REG_TYPES.get(aty, 32))
-        if dty in E.INT_TYPES and aty in E.INT_TYPES and rnd is None:
-            (dbits, dsigned), (abits, asigned) = E.INT_TYPES[dty], E.INT_TYPES[aty]
+        if dty in CVT_INT_TYPES and aty in CVT_INT_TYPES and rnd is None:
+            (dbits, dsigned), (abits, asigned) = CVT_INT_TYPES[dty], CVT_INT_TYPES[aty]
             w = self.reg_width(d)
             if dsigned and w is not None and w > dbits:
                 raise E.EmuError(f"unsupported instruction (a signed result narrower than its register): {text}")
@@ -227,15 +234,15 @@ class Alu:
                 return lambda t, d=d, a=a: t.r.__setitem__(d, (((v := a(t.r) & amask) - ((v & atop) << 1)) & dmask))
             m = min(amask, dmask)
             return lambda t, d=d, a=a, m=m: t.r.__setitem__(d, a(t.r) & m)
-        if dty in ("f32", "f64") and aty in E.INT_TYPES and rnd == "rn":
-            abits, asigned = E.INT_TYPES[aty]
+        if dty in ("f32", "f64") and aty in CVT_INT_TYPES and rnd == "rn":
+            abits, asigned = CVT_INT_TYPES[aty]
             amask, atop = (1 << abits) - 1, 1 << (abits - 1)
             to = E.f2b_rn_int if dty == "f32" else (lambda v: E.d2b(float(v)))  # Python's int -> float rounds to even
             if asigned:
                 return lambda t, d=d, a=a: t.r.__setitem__(d, to((v := a(t.r) & amask) - ((v & atop) << 1)))
             return lambda t, d=d, a=a: t.r.__setitem__(d, to(a(t.r) & amask))
-        if dty in E.INT_TYPES and aty in ("f32", "f64") and rnd in ("rni", "rzi", "rmi", "rpi"):
-            dbits, dsigned = E.INT_TYPES[dty]
+        if dty in CVT_INT_TYPES and aty in ("f32", "f64") and rnd in ("rni", "rzi", "rmi", "rpi"):
+            dbits, dsigned = CVT_INT_TYPES[dty]
             lo, hi = (-(1 << (dbits - 1)), (1 << (dbits - 1)) - 1) if dsigned else (0, (1 << dbits) - 1)
             conv = E.b2f if aty == "f32" else E.b2d
             rfn = {"rni": round, "rzi": math.trunc, "rmi": math.floor, "rpi": math.ceil}[rnd]
@@ -259,9 +266,9 @@ class Alu:
         raise E.EmuError(f"unsupported instruction: {text}")
 
     def mov(self, o, ops, text):
-        """mov.type d, a: a register, an immediate, a special register, a symbol's address (a shared
-        variable, a byte-array parameter); with a vector on one side, pack / unpack (element 0 in the
-        low bits; `_` drops an element)."""
+        """mov.type d, a: a register, an immediate, a special register (%globaltimer: the virtual clock), a
+        symbol's address (a shared or global variable, a byte-array parameter); with a vector on one
+        side, pack / unpack (element 0 in the low bits; `_` drops an element)."""
         if len(o) != 2 or o[1] not in self.REG_TYPES or len(ops) != 2:
             raise E.EmuError(f"unsupported instruction: {text}")
         bits = self.REG_TYPES[o[1]]
@@ -286,6 +293,20 @@ class Alu:
                 d, sum((f(t.r) & wm) << (w * i) for i, f in enumerate(srcs)))
         if s in E.SPECIAL:
             return lambda t, d=d, s=s: t.r.__setitem__(d, t.special[s])
+        if s in ("%globaltimer", "%globaltimer_lo", "%globaltimer_hi"):
+            # the launch's virtual clock (Emu.clock, nanoseconds); the thread is marked as one that reads
+            # it (Emu.run advances the clock past a deadlock only for such threads)
+            if bits != (64 if s == "%globaltimer" else 32):
+                raise E.EmuError(f"unsupported instruction: {text}")
+            sh = 32 if s == "%globaltimer_hi" else 0
+            mask = E.M64 if s == "%globaltimer" else E.M32
+
+            def fn(t, d=d, sh=sh, mask=mask):
+                t.timed = True
+                t.r[d] = (t.emu.clock >> sh) & mask
+            return fn
+        if s in self.globals:  # a module-scope .global variable's address (a constant register of every thread)
+            return lambda t, d=d, s=s: t.r.__setitem__(d, t.r[s])
         if s in self.symbols:  # a shared variable's or a byte-array parameter's address
             return lambda t, d=d, v=self.symbols[s]: t.r.__setitem__(d, v)
         if s.startswith("%") and ("." in s or s[1:] in E.SPECIAL_NAMES):

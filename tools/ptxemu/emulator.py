@@ -3,12 +3,19 @@ writes for all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine 
 gemm_bf16_sm80 and gemm_e4m3_sm89 (run_gemm_checks.py), for gemm_bf16_sm90 and gemm_e4m3_sm90
 (run_gemm90_checks.py) and for gemm_bf16_sm100 (run_gemm100_checks.py) on the CPU, from either
 backend: weft's direct printer, or LLVM 19's NVPTX backend (`--backend llvm`, sm_80 .. sm_90a; the
-runners' --backend).
+runners' --backend); also every launch of the host programs on a machine without a GPU, through a
+fake CUDA driver and device_launch.py (one launch per process: the basic samples, the comm kernels,
+every GEMM, with or without --debug-waits).
 
 Kernel parses and compiles the subset of PTX those kernels use (integer and f32 arithmetic, bf16x2
-conversion, predicates and branches, ld/st/atom.add/red.add on global memory with any order and
-scope, ld/st on shared memory, fence, named barriers (bar.sync / bar.arrive with ids and thread
-counts), shfl.sync.idx, nanosleep, ret; for the GEMMs cp.async (.ca/.cg, src-size zero-fill,
+conversion, predicates and branches, ld/st on global memory and generic addresses (a generic address
+is a global one here: cvta to shared or local memory is not modelled, so no generic address can point
+there) with any order and scope (.volatile too), atom / red (add, min, max, and, or, xor, exch, cas:
+Kernel.atomic_op) on global, generic and shared memory, ld/st on shared memory, fence, named
+barriers (bar.sync / bar.arrive with ids and thread counts), shfl.sync (idx, up, down, bfly; full
+warp), nanosleep, ret; module-scope .global variables (Kernel.globals, placed by Emu: `mov.u64 %rd,
+weft_debug_wait`, `[weft_debug_wait]`), %globaltimer (Emu's virtual clock); one .entry of a module
+that may hold several (Kernel(text, entry=NAME)); for the GEMMs cp.async (.ca/.cg, src-size zero-fill,
 commit_group, wait_group, wait_all), ldmatrix.m8n8 .x1/.x2/.x4 [.trans] .b16, mma.sync m16n8k16
 bf16 and m16n8k32 e4m3 with f32 accumulators, u16 loads and stores, static and dynamic shared
 memory, byte-array parameters (tensor maps); the sm_90 instructions, mbarriers, TMA, wgmma and
@@ -31,11 +38,13 @@ comparison (unordered ones true with a NaN) and .and/.or/.xor combinations, selp
 .pred, cvt (integer widening / narrowing by the source's sign, .rn integer to float, .rzi/.rni/
 .rmi/.rpi float to integer saturating, f32 <-> f64, bf16), mov packs and unpacks (`mov.b32 {%rs1,
 %rs2}, %r3`), sub/neg/abs.f32, signed loads (sign-extended into wider registers), trap, exit.
-Every other form (.sat, .cc, .ftz, other roundings, generic addressing, ...) is still an error.
+Every other form (.sat, .cc, .ftz, other roundings, cvta to shared or local memory, ...) is still an
+error.
 
-Emu runs one launch: grid.x x
-grid.y CTAs (for the comm kernels grid.y = the virtual ranks; clusters along x from
-.reqnctapercluster), every thread with its own registers (raw bits), under a randomized scheduler:
+Emu runs one launch: grid.x x grid.y x grid.z CTAs (for the comm kernels grid.y = the virtual
+ranks; clusters along x from .reqnctapercluster, or the launch's) of 1-, 2- or 3-D blocks of whole
+warps (max_resident: at most that many CTAs at once, the next launching as earlier ones exit), every
+thread with its own registers (raw bits), under a randomized scheduler:
 a thread runs until it blocks (a barrier, a warp- or warpgroup-collective instruction waiting for
 its warp or warpgroup, nanosleep in a spin loop, a failed mbarrier wait, exit) or its random time
 slice ends, and each CTA (with warp_speeds, each warp) gets a random speed, so CTAs, ranks and warps
@@ -46,8 +55,14 @@ Checked while running: every global access inside one allocation and aligned to 
 aligned (Shared.check), bar.sync 0 with exited threads, collectives with exited or divergent lanes,
 and deadlock: three rounds in which nothing was stored, no collective completed, nothing exited, and
 every running thread spun through a full wait with its flag read after the last store (threads
-parked on an mbarrier or at a barrier do not run). Memory.wcount counts the writes to every byte,
-for the write-once checks in checks.py and the GEMM runners.
+parked on an mbarrier or at a barrier do not run); but when a stuck thread has read %globaltimer
+(a bounded debug wait), the virtual clock first jumps ahead, up to 10 s (Emu's docstring), so that
+the wait times out, reports and traps as on a GPU. A trap stops its thread and ends the launch at the
+end of that scheduling round (Emu.on_trap, TRAP_GRACE = 0): a GPU tears the grid down at an unknown
+moment after a trap, so nothing may rely on other threads running on (the debug-wait report is
+complete before any timed-out thread traps, dsl/debug_wait.cpp). Memory.wcount counts the writes to every byte, for
+the write-once checks in checks.py and the GEMM runners. EmuError.kind classifies an error (trap,
+illegal_address, misaligned, deadlock, unsupported) for device_launch.py.
 
 cp.async: a copy reads global memory at issue and lands in shared memory either at issue or only at
 the wait_group that covers its group (Emu cp_async="issue" / "wait"), the two ends of what a GPU may
@@ -66,7 +81,8 @@ passes here; the verifier's peer-pointer rule covers scopes) and not performance
 conflicts or register pressure). fma.rn.f32 rounds twice (through a double), rarely off by one ulp.
 The lanes of a warp are scheduled independently (as Volta and later may) and meet only at warp
 collectives; bra.uni is not checked for uniformity. Launches are small (a few CTAs of 64 to 384
-threads): Python runs roughly a million PTX instructions a second.
+threads): Python runs roughly a million PTX instructions a second (a 65536-thread vector_add takes
+2 s, one of 2^24 threads minutes).
 """
 import bisect
 import random
@@ -143,17 +159,41 @@ E4M3 = np.array([e4m3_to_f(v) for v in range(256)])  # byte -> float64 value
 
 
 class EmuError(RuntimeError):
-    pass
+    """An emulator error. `kind` says what a launch reports (device_launch.py): "trap" (the trap
+    instruction), "illegal_address" (outside every allocation, or past the one it starts in; shared
+    memory alike), "misaligned", "deadlock", "unsupported" (an instruction, operand or launch shape
+    the emulator does not model: every message that starts with "unsupported" is of this kind), or
+    None (any other error: a broken protocol, a bad launch)."""
+
+    def __init__(self, message="", kind=None):
+        super().__init__(message)
+        if kind is None and str(message).startswith("unsupported"):
+            kind = "unsupported"
+        self.kind = kind
 
 
 class Memory:
-    def __init__(self, size=1 << 22):
-        self.mem = bytearray(size)
-        self.wcount = np.zeros(size, dtype=np.uint16)
+    """Global memory: one byte buffer addressed by device address, with allocations (base, size, name)
+    that every access must stay inside. Memory(size) is a fresh zeroed bytearray with no allocations
+    (alloc() places them from 0x1000 up, with gaps); Memory(size, buf=..., allocs=...) works on a given
+    writable buffer (an mmap of a launch's arena: device_launch.py) with the given allocations, sorted by
+    base. wcount counts the writes to every byte (count_writes=False: none are counted, wcount is None)."""
+
+    def __init__(self, size=1 << 22, buf=None, allocs=None, count_writes=True):
+        self.mem = bytearray(size) if buf is None else buf
+        self.wcount = np.zeros(size, dtype=np.uint16) if count_writes else None
         self.allocs = []  # (base, size, name)
         self.starts = []
         self.top = 0x1000
         self.stores = 0  # progress counter
+        for base, n, name in allocs or ():
+            if self.allocs and base < self.allocs[-1][0] + self.allocs[-1][1]:
+                raise EmuError(f"allocation {name} at {base:#x} overlaps {self.allocs[-1][2]} or is out of order")
+            if base < 0 or base + n > size:
+                raise EmuError(f"allocation {name} [{base:#x}, +{n}) outside the {size} bytes of memory")
+            self.allocs.append((base, n, name))
+            self.starts.append(base)
+            self.top = max(self.top, (base + n + 255) // 256 * 256 + 256)
 
     def alloc(self, size, name):
         base = self.top
@@ -167,12 +207,12 @@ class Memory:
     def check(self, a, n, what):
         i = bisect.bisect_right(self.starts, a) - 1
         if i < 0:
-            raise EmuError(f"{what}: address {a:#x} outside every allocation")
+            raise EmuError(f"{what}: address {a:#x} outside every allocation", "illegal_address")
         base, size, name = self.allocs[i]
         if a + n > base + size:
-            raise EmuError(f"{what}: [{a:#x}, +{n}) outside allocation {name} [{base:#x}, +{size})")
+            raise EmuError(f"{what}: [{a:#x}, +{n}) outside allocation {name} [{base:#x}, +{size})", "illegal_address")
         if a % n:
-            raise EmuError(f"{what}: misaligned {a:#x} for {n} bytes")
+            raise EmuError(f"{what}: misaligned {a:#x} for {n} bytes", "misaligned")
 
     def read(self, a, n, what="ld"):
         self.check(a, n, what)
@@ -181,7 +221,8 @@ class Memory:
     def write(self, a, data, what="st"):
         self.check(a, len(data), what)
         self.mem[a:a + len(data)] = data
-        self.wcount[a:a + len(data)] += 1
+        if self.wcount is not None:
+            self.wcount[a:a + len(data)] += 1
         self.stores += 1
 
 
@@ -219,22 +260,24 @@ INT_OPS = {"add", "sub", "mul", "mad", "div", "rem", "min", "max", "abs", "neg",
            "shr", "bfe"}
 MEM_TYPES = {"u8": 1, "s8": 1, "b8": 1, "u16": 2, "s16": 2, "b16": 2, "u32": 4, "s32": 4, "b32": 4, "f32": 4,
              "u64": 8, "s64": 8, "b64": 8, "f64": 8}
-SMEM_BASE = 0x400  # the shared-window address of dynamic shared memory (1024-aligned, not 0)
-STATIC_BASE = 0x10  # static .shared variables (mbarriers) go from here up to SMEM_BASE
+SMEM_BASE = 0x400  # the lowest shared-window address of dynamic shared memory (1024-aligned, not 0)
+STATIC_BASE = 0x10  # static .shared variables (mbarriers) go from here; dynamic shared memory follows them at
+# SMEM_BASE, or at the next multiple of 1024 past them (Kernel.smem_base)
 PARAM_BASE = 0x7F0000000000  # `mov.u64 %rd, param` of a byte-array parameter: an address in this window
 
 # control kinds; K_WARP / K_WG: a warp- / warpgroup-collective instruction (shfl.sync, ldmatrix,
 # mma.sync, elect.sync / wgmma, setmaxnreg), run by Emu.run once all 32 / 128 threads have reached
 # it, as extra(lanes); K_PARK: fn(t) may return PARK_AFTER (a failed mbarrier.try_wait: the thread
 # moves on, but is not scheduled again until the barrier completes a phase) or PARK_AT (it blocks at
-# the instruction and runs it again when woken)
-K_ALU, K_BRA, K_BAR, K_WARP, K_SLEEP, K_RET, K_WG, K_PARK = range(8)
+# the instruction and runs it again when woken); K_TRAP: trap (Emu.on_trap)
+K_ALU, K_BRA, K_BAR, K_WARP, K_SLEEP, K_RET, K_WG, K_PARK, K_TRAP = range(9)
 PARK_AFTER, PARK_AT = 1, 2
 
 
 class Shared:
     """One CTA's shared memory, addressed by its shared-window address: static variables (the
-    kernel's `.shared` arrays: mbarriers) from STATIC_BASE, dynamic shared memory at SMEM_BASE, all
+    kernel's `.shared` arrays: mbarriers) from STATIC_BASE, dynamic shared memory at `base`
+    (Kernel.smem_base: SMEM_BASE, or past the static variables when they need more room), all
     poisoned with 0xff bytes (a NaN in bf16 and in e4m3), so that a read of bytes no copy has landed
     yet shows in the results. `np` is a numpy view of the same bytes. mbarriers live in `mbars`
     (address -> hopper.Mbarrier), not in the bytes: a plain access to a live barrier is an error."""
@@ -250,7 +293,7 @@ class Shared:
 
     def check(self, a, n, what):
         if a % n:
-            raise EmuError(f"{what}: misaligned shared address {a:#x} for {n} bytes")
+            raise EmuError(f"{what}: misaligned shared address {a:#x} for {n} bytes", "misaligned")
         if self.base <= a and a + n <= self.base + self.size:
             return
         i = bisect.bisect_right(self.static_starts, a) - 1
@@ -261,7 +304,7 @@ class Shared:
                     raise EmuError(f"{what}: shared [{a:#x}, +{n}) overlaps a live mbarrier in {name}")
                 return
         raise EmuError(f"{what}: shared [{a:#x}, +{n}) outside the {self.size} bytes of dynamic shared "
-                       f"memory at {self.base:#x} and every static shared variable")
+                       f"memory at {self.base:#x} and every static shared variable", "illegal_address")
 
     def read(self, a, n, what):
         self.check(a, n, what)
@@ -330,11 +373,70 @@ MMA_SHAPES = {  # op -> (K, elements per register, decode: array of 32-bit words
 }
 
 
+def _blank_comments(text):
+    """text with its comments (and string literals) made spaces, every offset kept."""
+    return re.sub(r'//[^\n]*|/\*.*?\*/|"[^"\n]*"', lambda m: re.sub(r"[^\n]", " ", m.group()), text, flags=re.S)
+
+
+def split_module(text):
+    """A module's functions and what is outside them: (module-scope text, [(kind, name, start, end)]) with
+    kind "entry" or "func" and text[start:end] the function from its `.entry` / `.func` to its closing
+    brace (prototypes without a body stay in the module-scope text)."""
+    blank = _blank_comments(text)
+    funcs, scope, pos = [], [], 0
+    for m in re.finditer(r"\.(entry|func)\s+(?:\([^)]*\)\s*)?([$\w]+)", blank):
+        if m.start() < pos:
+            continue
+        brace, semi = blank.find("{", m.end()), blank.find(";", m.end())
+        if brace < 0 or 0 <= semi < brace:  # a prototype (`.extern .func f (...);`)
+            continue
+        depth, i = 0, brace
+        while i < len(blank):
+            if blank[i] == "{":
+                depth += 1
+            elif blank[i] == "}":
+                depth -= 1
+                if not depth:
+                    break
+            i += 1
+        else:
+            raise EmuError(f".{m.group(1)} {m.group(2)} has no closing brace")
+        funcs.append((m.group(1), m.group(2), m.start(), i + 1))
+        scope.append(blank[pos:m.start()])
+        pos = i + 1
+    scope.append(blank[pos:])
+    return "".join(scope), funcs
+
+
+GLOBAL_TYPES = {"b8": 1, "u8": 1, "s8": 1, "b16": 2, "u16": 2, "s16": 2, "b32": 4, "u32": 4, "s32": 4, "f32": 4,
+                "b64": 8, "u64": 8, "s64": 8, "f64": 8}
+
+
 class Kernel(Alu):
-    def __init__(self, text):
-        head = text[:text.index(".entry")]
-        body = text[text.index(".entry"):]
-        self.name = re.match(r"\.entry\s+(\w+)", body).group(1)
+    """One .entry of a module, parsed and compiled: Kernel(text) runs the module's first .entry,
+    Kernel(text, entry=NAME) the named one (a module may hold several). Module-scope `.global`
+    variables (`.visible .global .align 8 .b8 weft_debug_wait[8];`, no initializer) are in `globals`
+    (name -> (bytes, alignment)): each Emu places them (at the addresses it is given, or in fresh
+    zeroed allocations) and every thread has their addresses as constant registers, so `mov.u64 %rd,
+    name`, `[name]` and `[name+imm]` operands work like those of shared variables."""
+
+    def __init__(self, text, entry=None):
+        scope, funcs = split_module(text)
+        entries = [f for f in funcs if f[0] == "entry"]
+        if not entries:
+            raise EmuError("the module has no .entry")
+        if entry is None:
+            chosen = entries[0]
+        else:
+            chosen = next((f for f in entries if f[1] == entry), None)
+            if chosen is None:
+                raise EmuError(f"no .entry {entry} in the module (its entries: {', '.join(f[1] for f in entries)})")
+        self.name = chosen[1]
+        body = text[chosen[2]:chosen[3]]
+        # the signature block's section of this kernel (`//! kernel NAME` .. `//! end-kernel`), else
+        # everything before the entry
+        m = re.search(rf"^//! kernel {re.escape(self.name)}\n(.*?)^//! end-kernel", text, re.M | re.S)
+        head = m.group(1) if m else text[:chosen[2]]
         # LLVM's NVPTX backend names the parameters <kernel>_param_<i>: the signature block's `//! param
         # NAME ...` lines (weft's names, in order) rename them, so that launches bind by the same names
         llvm_params = [int(i) for i in re.findall(rf"\b{re.escape(self.name)}_param_(\d+)\b", body[:body.index(")")])]
@@ -354,21 +456,25 @@ class Kernel(Alu):
                 self.param_bytes[pname] = int(size)
                 self.symbols[pname] = PARAM_BASE + 256 * len(self.param_bytes)
         self.param_types = dict((n, t) for t, n in self.params)
-        m = re.search(r"\.reqntid (\d+)", body)
-        self.reqntid = int(m.group(1)) if m else None
-        m = re.search(r"\.maxntid (\d+)", body)
-        self.maxntid = int(m.group(1)) if m else None
-        m = re.search(r"\.reqnctapercluster (\d+)(?:, *(\d+))?(?:, *(\d+))?", body)
+        # performance directives (between the parameter list and the body): thread counts as products
+        # (reqntid_dims / maxntid_dims: the three numbers), the cluster shape
+        perf = body[body.index(")"):body.index("{")]
+        m = re.search(r"\.reqntid\s+(\d+)(?:\s*,\s*(\d+))?(?:\s*,\s*(\d+))?", perf)
+        self.reqntid_dims = tuple(int(x or 1) for x in m.groups()) if m else None
+        self.reqntid = self.reqntid_dims[0] * self.reqntid_dims[1] * self.reqntid_dims[2] if m else None
+        m = re.search(r"\.maxntid\s+(\d+)(?:\s*,\s*(\d+))?(?:\s*,\s*(\d+))?", perf)
+        self.maxntid_dims = tuple(int(x or 1) for x in m.groups()) if m else None
+        self.maxntid = self.maxntid_dims[0] * self.maxntid_dims[1] * self.maxntid_dims[2] if m else None
+        m = re.search(r"\.reqnctapercluster\s+(\d+)(?:\s*,\s*(\d+))?(?:\s*,\s*(\d+))?", perf)
         self.cluster = tuple(int(x or 1) for x in m.groups()) if m else (1, 1, 1)
-        # dynamic shared memory: `.extern .shared ... name[]` (at SMEM_BASE), its size from the signature;
-        # static `.shared .align A .b8 name[N]` variables (in the kernel's body, or at module scope as LLVM
-        # writes them) from STATIC_BASE, below it
-        for sym in re.findall(r"\.extern \.shared [^;]*?(\w+)\[\];", text):
-            self.symbols[sym] = SMEM_BASE
-        m = re.search(r"//! dynamic_smem (\d+)", text)
+        self.cluster_declared = m is not None
+        # dynamic shared memory: `.extern .shared ... name[]`, its size from the signature (a launch may
+        # give another: Emu dynamic_smem); static `.shared .align A .b8 name[N]` variables (in the
+        # kernel's body, or at module scope as LLVM writes them) from STATIC_BASE, below it
+        m = re.search(r"//! dynamic_smem (\d+)", head) or re.search(r"//! dynamic_smem (\d+)", text)
         self.dynamic_smem = int(m.group(1)) if m else 0
         self.statics, top = [], STATIC_BASE
-        code = head + body
+        code = scope + "\n" + _blank_comments(body)
         for decl in re.findall(r"^[ \t]*(?:\.visible[ \t]+)?\.shared\b[^;]*;", code, re.M):
             m = re.fullmatch(r"\s*(?:\.visible\s+)?\.shared\s+\.align\s+(\d+)\s+\.(\w+)\s+(\w+)\[(\d+)\];", decl)
             if not m:
@@ -379,12 +485,24 @@ class Kernel(Alu):
             self.statics.append((top, size, sym))
             self.symbols[sym] = top
             top += size
-        if top > SMEM_BASE:
-            raise EmuError(f"{top - STATIC_BASE} bytes of static shared variables: the emulator has room for "
-                           f"{SMEM_BASE - STATIC_BASE} below dynamic shared memory")
-        clash = set(self.param_types) & (set(self.symbols) - set(self.param_bytes))
+        self.smem_base = max(SMEM_BASE, (top + 1023) // 1024 * 1024)
+        for sym in re.findall(r"\.extern\s+\.shared\s[^;]*?(\w+)\[\]\s*;", code):
+            self.symbols[sym] = self.smem_base
+        # module-scope .global variables: name -> (bytes, alignment)
+        self.globals = {}
+        for decl in re.findall(r"(?:^|;)[ \t]*((?:\.(?:visible|extern|weak|common)[ \t]+)*\.global\b[^;]*;)", scope,
+                               re.M):
+            m = re.fullmatch(r"(?:\.visible\s+)?\.global\s+(?:\.align\s+(\d+)\s+)?\.(\w+)\s+([$\w]+)(?:\[(\d+)\])?;",
+                             decl.strip())
+            if not m or m.group(2) not in GLOBAL_TYPES:
+                raise EmuError(f"unsupported global variable declaration: {decl.strip()}")
+            align, ty, sym, count = m.groups()
+            esize = GLOBAL_TYPES[ty]
+            self.globals[sym] = (esize * (int(count) if count else 1), int(align) if align else esize)
+        clash = (set(self.param_types) & (set(self.symbols) - set(self.param_bytes))) | \
+            (set(self.globals) & (set(self.symbols) | set(self.param_types)))
         if clash:
-            raise EmuError(f"parameter and shared variable of the same name: {sorted(clash)}")
+            raise EmuError(f"parameter, shared or global variables of the same name: {sorted(clash)}")
         self.reg_bits = {}  # declared registers: name (or "%prefix<" for a `%prefix<N>` range) -> bits
         raw_ins, labels = [], {}
         for kind, s in self._statements(body[body.index("{") + 1:]):
@@ -509,7 +627,7 @@ class Kernel(Alu):
         """A closure r -> the operand's raw bits: a register (or a symbol's address), or an immediate
         (integers masked to `bits`; 0f / 0d: f32 / f64 bit patterns)."""
         s = s.strip()
-        if s.startswith("%"):
+        if s.startswith("%") or s in self.globals:  # (a global variable's address is a constant register)
             return lambda r, s=s: r[s]
         if s in self.symbols:
             v = self.symbols[s]
@@ -545,16 +663,13 @@ class Kernel(Alu):
         elif name in ("ret", "exit") and len(o) == 1 and not ops:
             kind = K_RET
         elif op == "trap" and not ops:
-            def fn(t):
-                raise EmuError(f"trap in thread {t.tid} of CTA {t.cta}")
+            kind = K_TRAP
         elif name == "nanosleep":
             if op != "nanosleep.u32" or len(ops) != 1:
                 raise EmuError(f"unsupported instruction: {text}")
             kind = K_SLEEP
         elif name == "shfl":
-            assert op == "shfl.sync.idx.b32", text
-            assert ops[3] == "31" and ops[4] in ("4294967295", "-1"), text
-            kind, extra = K_WARP, self.shfl(d, self.src(ops[1]), self.src(ops[2]))
+            kind, extra = K_WARP, self.shfl(o, ops, text)
         elif name == "ldmatrix":
             kind, extra = K_WARP, self.ldmatrix(o, ops, text)
         elif name == "mma":
@@ -625,9 +740,13 @@ class Kernel(Alu):
         return lambda t, d=d, p=p: t.r.__setitem__(d, (t.params[p] >> (8 * off)) & mask)
 
     def memory_op(self, name, o, ops, text, d):
+        """ld / st / atom / red on global memory, on a generic address (the same as a global one here:
+        the emulator has no generic window onto shared or local memory, as cvta to them is not
+        modelled, so a generic address can only have come from a global pointer) or on shared memory
+        (.shared[::cta], .shared::cluster through mapa addresses); atom / red: atomic_op()."""
         shared = [q for q in o if q.startswith("shared")]
-        if "global" not in o and not shared:
-            raise EmuError(f"unsupported instruction (generic or other state space): {text}")
+        if any(q in ("const", "local", "param", "tex", "surf") for q in o[1:]):
+            raise EmuError(f"unsupported instruction (state space): {text}")
         quals = [q for q in o[1:] if q != "global" and not q.startswith("shared")]
         ty = quals[-1]
         vec = 4 if "v4" in quals else 2 if "v2" in quals else 1
@@ -652,9 +771,20 @@ class Kernel(Alu):
         areg, off = _addr(addr_s)
         if shared:  # shared memory (::cluster: any CTA of the cluster, through mapa addresses)
             remote = shared[0] == "shared::cluster"
-            if name != "ld" and name != "st":
-                raise EmuError(f"unsupported instruction: {text}")
-            if name == "ld":
+            if name in ("atom", "red"):
+                rmw, b, c = self.atomic_op(name, quals, ops, vec, text)
+
+                def fn(t, d=d if name == "atom" else None, areg=areg, off=off, size=size, remote=remote):
+                    smem, a = hopper.shared_at(t, (t.r[areg] + off) & M32, remote, text)
+                    old = int.from_bytes(smem.read(a, size, text), "little")
+                    new = rmw(old, b(t.r), c(t.r))
+                    if new is not None:
+                        smem.write(a, new.to_bytes(size, "little"), text)
+                        hopper.generic_store(t, smem, a, size)
+                        t.mem.stores += 1
+                    if d is not None:
+                        t.r[d] = old
+            elif name == "ld":
                 dregs = _regs(d) if vec > 1 else [d]
 
                 def fn(t, dregs=dregs, areg=areg, off=off, size=size, vec=vec, remote=remote):
@@ -691,32 +821,88 @@ class Kernel(Alu):
                 t.emu.on_access(t, "st", a, size * vec, info)
                 t.mem.write(a, data, info["text"])
         else:
-            # atom.add / red.add, u32 or f32 (the f32 sum rounded once), any order and scope
-            if "add" not in quals or ty not in ("u32", "f32") or vec != 1:
-                raise EmuError(f"unsupported instruction: {text}")
-            b = self.src(ops[2] if name == "atom" else ops[1])
-            if ty == "u32":
-                add = lambda x, y: (x + y) & M32
-            else:
-                add = lambda x, y: f2b(np.float32(b2f(x) + b2f(y)))
+            rmw, b, c = self.atomic_op(name, quals, ops, vec, text)
 
-            def fn(t, d=d if name == "atom" else None, areg=areg, off=off, b=b, info=info, add=add):
+            def fn(t, d=d if name == "atom" else None, areg=areg, off=off, size=size, info=info):
                 a = (t.r[areg] + off) & M64
-                old = int.from_bytes(t.mem.read(a, 4, info["text"]), "little")
-                t.emu.on_access(t, name, a, 4, info)
-                t.mem.write(a, add(old, b(t.r)).to_bytes(4, "little"), info["text"])
+                old = int.from_bytes(t.mem.read(a, size, info["text"]), "little")
+                t.emu.on_access(t, name, a, size, info)
+                new = rmw(old, b(t.r), c(t.r))
+                if new is not None:
+                    t.mem.write(a, new.to_bytes(size, "little"), info["text"])
                 if d is not None:
                     t.r[d] = old
         return fn
 
+    ATOMIC_TYPES = {"add": ("u32", "s32", "u64", "f32"), "min": ("u32", "s32", "u64", "s64"),
+                    "max": ("u32", "s32", "u64", "s64"), "and": ("b32", "b64"), "or": ("b32", "b64"),
+                    "xor": ("b32", "b64"), "exch": ("b32", "b64"), "cas": ("b32", "b64")}
+
+    def atomic_op(self, name, quals, ops, vec, text):
+        """atom / red: (rmw(old, b, c) -> the new value or None (a cas that does not swap: no write), b,
+        c) for add (u32 s32 u64; f32, the sum rounded once), min / max (u32 s32 u64 s64), and / or / xor
+        / exch (b32 b64), cas (b32 b64; atom only), with any .sem and .scope (memory is sequentially
+        consistent here)."""
+        rest = [q for q in quals if q not in ("relaxed", "acquire", "release", "acq_rel", "sys", "gpu", "cta",
+                                              "cluster")]
+        if len(rest) != 2 or vec != 1 or rest[0] not in self.ATOMIC_TYPES or \
+                rest[1] not in self.ATOMIC_TYPES[rest[0]] or (name == "red" and rest[0] in ("cas", "exch")):
+            raise EmuError(f"unsupported instruction: {text}")
+        op, ty = rest
+        bits, signed = INT_TYPES.get(ty, (32, False))
+        mask = (1 << bits) - 1
+        srcs = ops[2:] if name == "atom" else ops[1:]
+        if len(srcs) != (2 if op == "cas" else 1):
+            raise EmuError(f"unsupported instruction: {text}")
+        b = self.src(srcs[0], bits)
+        c = self.src(srcs[1], bits) if op == "cas" else (lambda r: 0)
+        sx = (lambda v: v - ((v >> (bits - 1) & 1) << bits)) if signed else (lambda v: v)
+        rmw = {
+            "add": (lambda x, y, z: f2b(np.float32(b2f(x) + b2f(y)))) if ty == "f32" else
+                   (lambda x, y, z: (x + y) & mask),
+            "min": lambda x, y, z: x if sx(x) <= sx(y) else y,
+            "max": lambda x, y, z: x if sx(x) >= sx(y) else y,
+            "and": lambda x, y, z: x & y,
+            "or": lambda x, y, z: x | y,
+            "xor": lambda x, y, z: x ^ y,
+            "exch": lambda x, y, z: y,
+            "cas": lambda x, y, z: z if x == y else None,
+        }[op]
+        return rmw, b, c
+
     # ---- warp collectives: extra(lanes) runs once all 32 lanes are at the instruction ----
-    @staticmethod
-    def shfl(d, a, b):
+    def shfl(self, o, ops, text):
+        """shfl.sync.{idx,up,down,bfly}.b32 d[|p], a, b, c, 0xffffffff, as the PTX ISA selects the source
+        lane j with clamp = c[4:0] and b[4:0]: up j = lane - b (valid when j >= clamp), down j = lane + b,
+        bfly j = lane ^ b, idx j = b (valid when j <= clamp); an invalid j reads the lane's own a, and p
+        says whether j was valid. Only a full warp (the member mask 0xffffffff) and no segment mask
+        (c[12:8] = 0) are modelled."""
+        if len(o) != 4 or o[1] != "sync" or o[2] not in ("idx", "up", "down", "bfly") or o[3] != "b32" or \
+                len(ops) != 5:
+            raise EmuError(f"unsupported instruction: {text}")
+        d, p = (ops[0].split("|") + [None])[:2]
+        a, b, c, mask = (self.src(x) for x in ops[1:])
+        mode = o[2]
+
         def run(lanes):
+            r0 = lanes[0].r
+            if mask(r0) != M32:
+                raise EmuError(f"unsupported: {text}: a member mask other than 0xffffffff is not modelled")
             vals = [a(t.r) for t in lanes]
-            for l, t in enumerate(lanes):
-                j = b(t.r)
-                t.r[d] = vals[j if j <= 31 else l]
+            for lane, t in enumerate(lanes):
+                bv, cv = b(t.r) & 31, c(t.r)
+                if cv & 0x1F00:
+                    raise EmuError(f"unsupported: {text}: a segment mask (c = {cv:#x}) is not modelled")
+                clamp = cv & 31
+                if mode == "up":
+                    j = lane - bv
+                    ok = j >= clamp
+                else:
+                    j = lane + bv if mode == "down" else lane ^ bv if mode == "bfly" else bv
+                    ok = j <= clamp
+                t.r[d] = vals[j if ok else lane]
+                if p is not None:
+                    t.r[p] = ok
         return run
 
     @staticmethod
@@ -822,10 +1008,12 @@ class Kernel(Alu):
 class Thread:
     __slots__ = ("speed", "last_slept", "slept_at", "confirmed", "prog", "r", "pc", "state", "special", "params",
                  "mem", "emu", "cta", "tid", "warp", "spins", "sleeps", "smem", "cp_open", "cp_groups", "c",
-                 "bulk_open", "bulk_groups", "cluster_arrived")
+                 "bulk_open", "bulk_groups", "cluster_arrived", "timed")
 
     def __init__(self, emu, cta, tid, special, params, c=None):
-        self.r = dict(emu.k.symbols)  # registers; symbols' addresses as constants ([symbol+imm] operands)
+        # registers; symbols' addresses as constants ([symbol+imm] operands), and the module's .global
+        # variables' addresses (Emu.symbol_regs)
+        self.r = dict(getattr(emu, "symbol_regs", None) or emu.k.symbols)
         self.speed = 1.0
         self.last_slept = False
         self.slept_at = -1
@@ -840,7 +1028,7 @@ class Thread:
         self.mem = emu.mem
         self.emu = emu
         self.cta = cta
-        self.tid = tid
+        self.tid = tid  # the linear thread index in the CTA (x + y ntid.x + z ntid.x ntid.y): warps by it
         self.spins = 0
         self.sleeps = 0
         self.c = c  # the Cta
@@ -850,10 +1038,26 @@ class Thread:
         self.bulk_open = []  # hopper: cp.async.bulk stores since the last bulk commit_group
         self.bulk_groups = []
         self.cluster_arrived = None  # hopper: the barrier.cluster phase this thread arrived on
+        self.timed = False  # it has read %globaltimer
+
+
+CLOCK_START = 1 << 40  # the virtual %globaltimer (ns) at launch
+CLOCK_PER_ROUND = 1000  # ns the clock advances per scheduling round
+CLOCK_JUMP = 1_000_000_000  # ns it jumps when nothing can progress and a parked or sleeping thread reads it
+CLOCK_GIVE_UP = 10  # jumps with no progress before that is a deadlock after all
+TRAP_GRACE = 0  # more rounds the other threads run after a trap's round (Emu.on_trap); 0: none
 
 
 class Emu:
-    """One launch: Emu(mem, kernel, (grid.x, grid.y), block, params by name, seed).run(). `log`, when a
+    """One launch: Emu(mem, kernel, grid, block, params by name, seed).run(). grid: (x, y) or (x, y, z)
+    CTAs; block: the thread count (x only) or (x, y, z) (warps are formed from the linear thread index,
+    as on a GPU); clusters along x only (from `.reqnctapercluster`, or `cluster` for a kernel that
+    declares none; both given, they must agree). dynamic_smem: the bytes of dynamic shared memory each
+    CTA has (default: the signature's `//! dynamic_smem`). global_addrs: the device addresses of the
+    module's .global variables (name -> address, inside allocations of mem); without them each is
+    placed in a fresh zeroed allocation of mem. max_resident: at most this many CTAs resident at once
+    (whole clusters; a CTA launches once an earlier one has exited, in linear order, as a GPU full of
+    CTAs does), default all. `log`, when a
     list, receives (kind, rank, cta, tid, address, bytes, order, scope, nc) for every global access.
     cp_async: when a cp.async copy lands in shared memory, "wait" (at the wait_group covering it) or
     "issue". tma / wgmma: the same choice for TMA copies and wgmma (hopper.py): "wait" (a TMA load's
@@ -862,12 +1066,29 @@ class Emu:
     wgmma.wait_group covering it) or "issue". warp_speeds: a random speed per warp instead of per CTA;
     fast_warps: warps (of every CTA) that always run at full speed. tcgen05: when tcgen05.mma reads
     shared memory and writes tensor memory and when tcgen05.ld reads it, "wait" (at the commit / the
-    wait::ld) or "issue" (tcgen05.py). A byte-array parameter (a tensor map) is given as `bytes`."""
+    wait::ld) or "issue" (tcgen05.py). A byte-array parameter (a tensor map) is given as `bytes`.
+
+    %globaltimer is a virtual clock (`clock`, ns): CLOCK_PER_ROUND per round, so that no wait of a
+    correct kernel ever sees much time pass; when nothing can progress (what would be a deadlock) and
+    a thread that has read %globaltimer is parked on an mbarrier wait or sleeping in a spin loop, the
+    clock jumps CLOCK_JUMP ahead and the parked readers are woken to check it again (a bounded
+    debug wait then times out, reports and traps, as on a GPU); CLOCK_GIVE_UP jumps with no progress
+    are a deadlock."""
     tc = None  # tcgen05.State for a kernel that uses tcgen05 (ipc.World sets up no Emu.__init__)
+    clock = CLOCK_START  # (ipc.World too)
+    jumps = 0  # clock jumps since the last progress
+    trapped, grace = None, 0  # the first trap (an EmuError) and the rounds left before it ends the launch
+    max_resident, left = None, 0
 
     def __init__(self, mem, kernel, grid, block, params, seed=0, max_slice=64, log=None, cp_async="wait",
-                 warp_speeds=False, tma="wait", wgmma="wait", fast_warps=(), tcgen05="wait"):
+                 warp_speeds=False, tma="wait", wgmma="wait", fast_warps=(), tcgen05="wait", dynamic_smem=None,
+                 global_addrs=None, cluster=None, max_resident=None):
+        dims = (block, 1, 1) if isinstance(block, int) else tuple(block) + (1,) * (3 - len(block))
+        shaped = not isinstance(block, int)  # (x, y, z) given: compared with .reqntid's three numbers
+        block = dims[0] * dims[1] * dims[2]
+        grid = tuple(grid) + (1,) * (3 - len(grid))
         self.mem, self.k, self.grid, self.block, self.params = mem, kernel, grid, block, params
+        self.block_dims = dims
         assert cp_async in ("wait", "issue") and tma in ("wait", "issue") and wgmma in ("wait", "issue")
         assert tcgen05 in ("wait", "issue")
         self.cp_async, self.tma, self.wgmma = cp_async, tma, wgmma
@@ -876,11 +1097,17 @@ class Emu:
         self.rng = random.Random(seed)
         self.max_slice = max_slice
         self.log = log
+        self.warp_speeds, self.fast_warps = warp_speeds, fast_warps
         if kernel.reqntid is not None and kernel.reqntid != block:
             raise EmuError(f"block {block} != .reqntid {kernel.reqntid}")
+        if shaped and kernel.reqntid_dims is not None and dims != kernel.reqntid_dims:
+            raise EmuError(f"block {dims} != .reqntid {kernel.reqntid_dims}")
         if kernel.maxntid is not None and block > kernel.maxntid:
             raise EmuError(f"block {block} > .maxntid {kernel.maxntid}")
-        assert block % 32 == 0
+        if block % 32:
+            raise EmuError(f"unsupported: a block of {block} threads (a partial warp is not modelled)")
+        if min(grid) < 1 or min(dims) < 1:
+            raise EmuError(f"grid {grid} or block {dims} with a zero dimension")
         names = [n for _, n in kernel.params]
         assert set(params) == set(names), (sorted(params), names)
         self.param_mem = {}  # PARAM_BASE-window address -> bytes of a byte-array parameter
@@ -888,39 +1115,109 @@ class Emu:
             if not isinstance(params[pname], (bytes, bytearray)) or len(params[pname]) != size:
                 raise EmuError(f"parameter {pname}: {size} bytes expected")
             self.param_mem[kernel.symbols[pname]] = bytes(params[pname])
-        cx = kernel.cluster[0]
-        if kernel.cluster[1:] != (1, 1) or grid[0] % cx:
-            raise EmuError(f"grid {grid} and cluster {kernel.cluster}: clusters along x dividing grid.x only")
-        self.ctas = []
-        self.cta_objs = []
-        for y in range(grid[1]):
-            for x in range(grid[0]):
-                c = Cta(len(self.cta_objs), (x, y), Shared(kernel.dynamic_smem, kernel.statics))
-                if x % cx:
-                    c.cluster = self.cta_objs[-1].cluster
-                    c.cluster.append(c)
-                c.rank = x % cx
-                c.cluster_state = c.cluster[0].cluster_state if x % cx else hopper.ClusterState(cx * block)
-                ths = []
-                for t in range(block):
-                    sp = {"%tid.x": t, "%ctaid.x": x, "%ctaid.y": y, "%nctaid.x": grid[0], "%laneid": t % 32,
-                          "%ntid.x": block, "%cluster_ctarank": x % cx, "%cluster_nctarank": cx,
-                          "%clusterid.x": x // cx, "%nclusterid.x": grid[0] // cx, "%cluster_ctaid.x": x % cx,
-                          "%cluster_nctaid.x": cx, "%tid.y": 0, "%tid.z": 0, "%ntid.y": 1, "%ntid.z": 1,
-                          "%ctaid.z": 0, "%nctaid.y": grid[1], "%nctaid.z": 1}
-                    ths.append(Thread(self, (x, y), t, sp, params, c))
-                sp_ = self.rng.choice(SPEEDS)
-                for th in ths:
-                    if warp_speeds and th.tid % 32 == 0:  # a speed per warp: warps overtake one another
-                        sp_ = self.rng.choice(SPEEDS)
-                    th.speed = 1.0 if th.tid // 32 in fast_warps else sp_
-                c.threads = ths
-                self.ctas.append(ths)
-                self.cta_objs.append(c)
+        if cluster is not None and kernel.cluster_declared and tuple(cluster) != (1, 1, 1) and \
+                tuple(cluster) != kernel.cluster:
+            raise EmuError(f"the launch's cluster {tuple(cluster)} differs from the kernel's .reqnctapercluster "
+                           f"{kernel.cluster}")
+        self.cluster = kernel.cluster if kernel.cluster_declared or cluster is None else tuple(cluster)
+        cx = self.cluster[0]
+        if self.cluster[1:] != (1, 1):
+            raise EmuError(f"unsupported: cluster {self.cluster}: clusters along x only")
+        if grid[0] % cx:
+            raise EmuError(f"grid {grid} and cluster {self.cluster}: grid.x is not a multiple of the cluster")
+        self.dynamic_smem = kernel.dynamic_smem if dynamic_smem is None else dynamic_smem
+        # the module's .global variables: their addresses, constant registers of every thread
+        self.globals = {}
+        for gname, (size, align) in kernel.globals.items():
+            if global_addrs is not None and gname in global_addrs:
+                a = global_addrs[gname]
+                if a % align:
+                    raise EmuError(f"global variable {gname} at {a:#x}: not {align}-byte aligned", "misaligned")
+                mem.check(a, 1, f"global variable {gname}")
+                mem.check(a + size - 1, 1, f"global variable {gname}")
+            elif global_addrs is not None:
+                raise EmuError(f"no address for the module's global variable {gname}")
+            else:
+                a = mem.alloc(size, gname)
+            self.globals[gname] = a
+        self.symbol_regs = dict(kernel.symbols, **self.globals)
+        self.max_resident = max_resident
+        self.ctas = []  # the resident CTAs' threads
+        self.cta_objs = []  # every CTA launched (retired ones keep their mbarriers, for hopper.at_end)
+        self.pending = ((x, y, z) for z in range(grid[2]) for y in range(grid[1]) for x in range(0, grid[0], cx))
+        self.left = grid[0] * grid[1] * grid[2] // cx  # clusters not launched yet
         self.instructions = 0
         self.waiting = set()  # (Cta, group size, group index) with a thread at a collective
         self.held = {}  # such a key -> rounds its collective still waits (run.latency)
         self.events = 0
+        self.launch_ctas()
+
+    def launch_ctas(self):
+        """Launches the next clusters while there is room (max_resident); returns how many CTAs."""
+        grid, dims, cx, block = self.grid, self.block_dims, self.cluster[0], self.block
+        n = 0
+        while self.left and (self.max_resident is None or len(self.ctas) + cx <= max(self.max_resident, cx)):
+            x0, y, z = next(self.pending)
+            self.left -= 1
+            first = None
+            for x in range(x0, x0 + cx):
+                c = Cta(len(self.cta_objs), (x, y, z) if grid[2] > 1 else (x, y),
+                        Shared(self.dynamic_smem, self.k.statics, self.k.smem_base))
+                if first is None:
+                    first = c
+                    c.cluster_state = hopper.ClusterState(cx * block)
+                else:
+                    c.cluster = first.cluster
+                    c.cluster.append(c)
+                    c.cluster_state = first.cluster_state
+                c.rank = x % cx
+                ths = []
+                for t in range(block):
+                    tx, ty, tz = t % dims[0], t // dims[0] % dims[1], t // (dims[0] * dims[1])
+                    sp = {"%tid.x": tx, "%ctaid.x": x, "%ctaid.y": y, "%nctaid.x": grid[0], "%laneid": t % 32,
+                          "%ntid.x": dims[0], "%cluster_ctarank": x % cx, "%cluster_nctarank": cx,
+                          "%clusterid.x": x // cx, "%nclusterid.x": grid[0] // cx, "%cluster_ctaid.x": x % cx,
+                          "%cluster_nctaid.x": cx, "%tid.y": ty, "%tid.z": tz, "%ntid.y": dims[1],
+                          "%ntid.z": dims[2], "%ctaid.z": z, "%nctaid.y": grid[1], "%nctaid.z": grid[2]}
+                    ths.append(Thread(self, c.ctaid, t, sp, self.params, c))
+                sp_ = self.rng.choice(SPEEDS)
+                for th in ths:
+                    if self.warp_speeds and th.tid % 32 == 0:  # a speed per warp: warps overtake one another
+                        sp_ = self.rng.choice(SPEEDS)
+                    th.speed = 1.0 if th.tid // 32 in self.fast_warps else sp_
+                c.threads = ths
+                self.ctas.append(ths)
+                self.cta_objs.append(c)
+                n += 1
+        return n
+
+    def retire_ctas(self):
+        """With max_resident: clusters whose threads have all exited leave (their shared memory and
+        threads freed) and the next ones launch. Returns how many CTAs launched."""
+        if self.max_resident is None or not self.left:
+            return 0
+        done = [ths for ths in self.ctas if ths[0].c.exited == len(ths)]
+        if not done:
+            return 0
+        gone = set()
+        for ths in done:
+            cl = ths[0].c.cluster
+            if all(c.exited == len(c.threads) for c in cl):
+                gone.update(id(c) for c in cl)
+        if not gone:
+            return 0
+        keep = []
+        for ths in self.ctas:
+            c = ths[0].c
+            if id(c) in gone:
+                c.smem.mem = c.smem.np = None
+                c.threads, c.exited = (), 0  # (freed; "every thread exited" still holds)
+                for key in [k for k in self.waiting if k[0] is c]:
+                    self.waiting.discard(key)
+            else:
+                keep.append(ths)
+        self.ctas = keep
+        return self.launch_ctas()
 
     def on_access(self, t, kind, a, n, info):
         if self.log is not None:
@@ -980,6 +1277,12 @@ class Emu:
         except KeyError as ex:  # a register read before any instruction wrote it
             raise EmuError(f"{t.prog[t.pc][4]!r}: {ex.args[0]!r} read before it was written (thread {t.tid} of "
                            f"CTA {t.cta})") from ex
+        except EmuError as ex:  # where: the thread, its CTA and the instruction (once)
+            if not getattr(ex, "where", False) and 0 <= t.pc < len(t.prog):
+                ex.args = (f"{ex.args[0]} (thread {t.tid} of CTA {t.cta}, instruction {t.pc}: "
+                           f"{t.prog[t.pc][4]!r})",) + ex.args[1:]
+                ex.where = True
+            raise
 
     def _run_thread(self, t, budget):
         prog = t.prog
@@ -1019,7 +1322,23 @@ class Emu:
                 t.state = "exit"
                 self.on_exit(t)
                 return False
+            elif kind == K_TRAP:
+                t.state = "trap"
+                self.on_trap(t)
+                return False
         return False
+
+    def on_trap(self, t):
+        """A thread executed trap: it stops, and the launch ends in this trap (the first one) after the
+        other threads have run TRAP_GRACE more rounds at full speed and with whole time slices. A GPU
+        tears a grid down at an unknown moment after a trap; with TRAP_GRACE = 0 no thread runs past
+        the trap's round, so a protocol that relies on others finishing (a debug-wait report written
+        while a loser of its claim traps) fails here."""
+        if self.trapped is None:
+            self.trapped = EmuError(f"trap (thread {t.tid} of CTA {t.cta}, instruction {t.pc}: {t.prog[t.pc][4]!r})",
+                                    "trap")
+            self.trapped.where = True
+            self.grace = TRAP_GRACE
 
     def collectives(self):
         """Runs every warp / warpgroup collective all of whose threads have reached it."""
@@ -1063,8 +1382,10 @@ class Emu:
         while True:
             threads = [t for c in self.ctas for t in c]
             rounds += 1
+            self.rounds = rounds
             if rounds > max_rounds:
-                raise EmuError("too many rounds")
+                raise EmuError(f"too many rounds ({max_rounds}): a thread spinning forever, or a launch too big")
+            self.clock += CLOCK_PER_ROUND
             before = self.mem.stores
             self.events = 0
             order = [t for t in threads if t.state == "run"]
@@ -1073,6 +1394,12 @@ class Emu:
             rnd = self.rng.random
             for t in order:
                 if t.state != "run":
+                    continue
+                if self.trapped is not None:  # after a trap: full speed, whole slices, other errors ignored
+                    try:
+                        self.run_thread(t, self.max_slice)
+                    except EmuError:
+                        t.state = "trap"
                     continue
                 if t.speed < 1.0 and rnd() > t.speed:
                     continue
@@ -1086,22 +1413,62 @@ class Emu:
                     t.slept_at = self.mem.stores
                 if t.state == "exit":
                     self.events += 1
+            if self.trapped is not None:
+                self.grace -= 1
+                if self.grace <= 0 or not any(t.state == "run" for c in self.ctas for t in c):
+                    raise self.trapped
+                try:
+                    self.collectives()
+                except EmuError:
+                    pass
+                continue
             events = self.events + self.collectives() + self.after_round()
             if self.tc is not None:  # tcgen05 commits due this round
                 events += hopper.tcgen05.tick(self)
+            events += self.retire_ctas()
             threads = [t for c in self.ctas for t in c]
-            if all(t.state == "exit" for t in threads) and not getattr(self, "active", None):
+            if all(t.state == "exit" for t in threads) and not getattr(self, "active", None) and not self.left:
                 self.rounds = rounds
                 hopper.at_end(self)
                 return
             st_now = self.mem.stores
+            if events or st_now != before:
+                self.jumps = 0  # progress since the last clock jump
             all_slept = all(t.state != "run" or (t.last_slept and t.confirmed == st_now) for t in threads)
             if events == 0 and st_now == before and all_slept:
                 stuck += 1
                 if stuck >= 3:
-                    raise EmuError("deadlock: " + self.describe())
+                    if self.jump_clock(threads):
+                        stuck = 0
+                        continue
+                    raise EmuError(("deadlock" if not self.jumps else
+                                    f"deadlock (with {self.jumps * CLOCK_JUMP // 10 ** 9} s of virtual time "
+                                    f"passed and no progress)") + ": " + self.describe(), "deadlock")
             else:
                 stuck = 0
+
+    def jump_clock(self, threads):
+        """Nothing can progress: if a thread that has read %globaltimer is parked on an mbarrier wait or
+        sleeping in a spin loop, the clock jumps CLOCK_JUMP ahead and the parked ones are woken to check
+        it again (their failed wait parks them again). False (a deadlock) when none has, or after
+        CLOCK_GIVE_UP jumps with no progress."""
+        if self.jumps >= CLOCK_GIVE_UP:
+            return False
+        readers = [t for t in threads if t.timed and (t.state == "park" or (t.state == "run" and t.last_slept))]
+        if not readers:
+            return False
+        self.jumps += 1
+        self.clock += CLOCK_JUMP
+        for t in readers:
+            if t.state == "park":
+                self.wake(t)
+        for ths in self.ctas:  # the woken threads wait on their mbarriers no more
+            smem = ths[0].c.smem if ths and ths[0].c is not None else None
+            if smem is not None:
+                for m in smem.mbars.values():
+                    if m.waiters:
+                        m.waiters = [w for w in m.waiters if w.state == "park"]
+        return True
 
     def wake(self, t):
         """A parked thread may run again (its mbarrier or cluster barrier completed a phase)."""
@@ -1112,9 +1479,18 @@ class Emu:
     def after_round(self):
         return 0
 
-    def describe(self):
+    def describe(self, most=8):
+        """Where every thread of every resident CTA is; with more than `most` CTAs, only the first `most`
+        with threads left and a count of the rest."""
         out = []
-        for cta in self.ctas:
+        ctas = self.ctas
+        if len(ctas) > most:
+            live = [c for c in ctas if any(t.state != "exit" for t in c)]
+            ctas = live[:most]
+            if len(live) > most:
+                out.append(f"({len(live) - most} more CTAs with threads left, and {len(self.ctas) - len(live)} "
+                           f"exited, not shown)")
+        for cta in ctas:
             states = {}
             for t in cta:
                 pc = t.pc - 1 if t.state == "park" else t.pc  # parked after its failed wait
@@ -1122,7 +1498,7 @@ class Emu:
                 states.setdefault(key, []).append(t.tid)
             out.append(f"CTA {cta[0].cta}: " + "; ".join(f"{s} @ {txt!r}: tids {v[:6]}{'...' if len(v) > 6 else ''}"
                                                         for (s, txt), v in states.items()))
-        return "\n".join(out)
+        return "\n".join(out[1:] + out[:1] if out and out[0].startswith("(") else out)
 
 
 import hopper  # noqa: E402  (sm_90 instructions; it imports this module)

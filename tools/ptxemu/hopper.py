@@ -10,7 +10,9 @@ TMA and bulk copies, wgmma, elect.sync, setmaxnreg, proxy fences and thread-bloc
   re-initialized with bytes in flight, a plain access to a live barrier, and a CTA ending with a
   tx-count other than 0 are errors. A wait that fails returns false (the kernel loops) and parks the
   thread: it is not scheduled again until the barrier completes a phase, so spin loops cost nothing
-  and other warps run; a deadlock is Emu.run's (every thread parked, exited or at a barrier).
+  and other warps run; a deadlock is Emu.run's (every thread parked, exited or at a barrier), except
+  that parked threads that have read %globaltimer (a --debug-waits build's bounded wait) are woken
+  once the virtual clock has jumped, to see their bound pass.
 - TMA and bulk copies: tma.py.
 - wgmma: wgmma.py.
 - tcgen05 (sm_100a tensor memory and MMA): tcgen05.py.
@@ -244,7 +246,7 @@ def _misc(k, op, o, ops, text):
 
         def run(lanes):
             if mask(lanes[0].r) != M32:
-                raise E.EmuError(f"{text}: membermask other than 0xffffffff is not modelled")
+                raise E.EmuError(f"{text}: membermask other than 0xffffffff is not modelled", "unsupported")
             leader = lanes[0].emu.rng.randrange(32)
             for i, t in enumerate(lanes):
                 if d != "_":

@@ -86,7 +86,7 @@ def tensor_map(t, a, what):
     raw = emu.param_mem.get(a)
     if raw is None:  # a tensor map in global memory
         if a % 64:
-            raise E.EmuError(f"{what}: tensor map address {a:#x} not 64-byte aligned")
+            raise E.EmuError(f"{what}: tensor map address {a:#x} not 64-byte aligned", "misaligned")
         in_global(t.mem, a, 128, what)
         raw = bytes(t.mem.mem[a:a + 128])
     cache = emu.__dict__.setdefault("_tmaps", {})
@@ -98,14 +98,15 @@ def tensor_map(t, a, what):
 def in_global(mem, a, n, what):
     i = bisect.bisect_right(mem.starts, a) - 1
     if i < 0 or a + n > mem.allocs[i][0] + mem.allocs[i][1]:
-        raise E.EmuError(f"{what}: global [{a:#x}, +{n}) outside every allocation")
+        raise E.EmuError(f"{what}: global [{a:#x}, +{n}) outside every allocation", "illegal_address")
 
 
 def global_write(mem, a, data, what):
     """A bulk write to global memory: inside one allocation, any alignment (Memory.write wants a % n == 0)."""
     in_global(mem, a, len(data), what)
     mem.mem[a:a + len(data)] = data
-    mem.wcount[a:a + len(data)] += 1
+    if mem.wcount is not None:
+        mem.wcount[a:a + len(data)] += 1
     mem.stores += 1
 
 
@@ -121,10 +122,10 @@ def box_index(tm, smem, dst, what):
     """The shared addresses of the box's bytes at dst, in box order (rows of row_bytes)."""
     if dst % 128 or (tm.swizzle and dst % (8 * tm.swizzle)):
         raise E.EmuError(f"{what}: shared address {dst:#x} not 128-byte aligned (or, swizzled, not aligned to the "
-                         f"{8 * tm.swizzle}-byte swizzle pattern)")
+                         f"{8 * tm.swizzle}-byte swizzle pattern)", "misaligned")
     if dst < smem.base or dst + tm.bytes > smem.base + smem.size:
         raise E.EmuError(f"{what}: box [{dst:#x}, +{tm.bytes}) outside the {smem.size} bytes of dynamic shared "
-                         f"memory at {smem.base:#x}")
+                         f"memory at {smem.base:#x}", "illegal_address")
     return swizzle(dst + np.arange(tm.bytes), tm.swizzle)
 
 
@@ -224,7 +225,8 @@ def compile_bulk(k, op, o, ops, text):
             else:
                 src, n = (r[sreg] + soff) & M64, size(r)
                 if n % 16 or src % 16 or dst % 16:
-                    raise E.EmuError(f"{text}: {n} bytes from {src:#x} to {dst:#x}: multiples of 16 needed")
+                    raise E.EmuError(f"{text}: {n} bytes from {src:#x} to {dst:#x}: multiples of 16 needed",
+                                     "misaligned")
                 in_global(t.mem, src, n, text)
                 data = np.frombuffer(bytes(t.mem.mem[src:src + n]), dtype=np.uint8)
                 tm = None
@@ -248,7 +250,8 @@ def compile_bulk(k, op, o, ops, text):
                     idx = box_index(tm, smem, ld, text)
                 else:
                     if ld < smem.base or ld + len(data) > smem.base + smem.size:
-                        raise E.EmuError(f"{text}: [{ld:#x}, +{len(data)}) outside dynamic shared memory")
+                        raise E.EmuError(f"{text}: [{ld:#x}, +{len(data)}) outside dynamic shared memory",
+                                         "illegal_address")
                     idx = np.arange(ld, ld + len(data))
                 m = smem.mbars.get(lb)
                 if m is None:
@@ -286,7 +289,8 @@ def compile_bulk(k, op, o, ops, text):
             else:
                 dst, n = (r[dreg] + doff) & M64, size(r)
                 if n % 16 or src % 16 or dst % 16:
-                    raise E.EmuError(f"{text}: {n} bytes from {src:#x} to {dst:#x}: multiples of 16 needed")
+                    raise E.EmuError(f"{text}: {n} bytes from {src:#x} to {dst:#x}: multiples of 16 needed",
+                                     "misaligned")
                 smem.check(src, 16, text)
                 smem.check(src + n - 16, 16, text)
 

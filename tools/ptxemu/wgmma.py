@@ -77,7 +77,8 @@ def operand(t, desc, rows, kbytes, esize, what, mn_major=False):
     k = np.arange(0, kbytes, esize)[None, :]
     if mn_major:
         if layout == 0:
-            raise E.EmuError(f"{what}: descriptor {desc:#018x}: an MN-major operand without swizzle is not modelled")
+            raise E.EmuError(f"{what}: descriptor {desc:#018x}: an MN-major operand without swizzle is not modelled",
+                             "unsupported")
         width = {1: 128, 2: 64, 3: 32}[layout]
         per_row = width // esize  # MN elements in one swizzle row
         kk = k // esize

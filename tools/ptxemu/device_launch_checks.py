@@ -1,0 +1,362 @@
+#!/usr/bin/env python3
+"""Checks device_launch.py, the fake CUDA driver's bridge to the emulator, as the driver uses it: each
+check writes a request (a temporary arena file holding the device memory, its allocations, the raw
+parameter bytes) and runs `device_launch.py REQUEST.json` as a subprocess, then reads the result and
+the arena.
+
+    python3 tools/ptxemu/device_launch_checks.py --weft build/tools/weft [--seed N] [--keep DIR]
+
+- vector_add (n = 1000: a partial last CTA; at most 2 of its 4 CTAs resident at once): status ok,
+  c == a + b exactly; the basic samples the host apps run, small: saxpy (the second .entry of a
+  module), reduce_sum (shfl.sync.bfly), scan (shfl.sync.up), transpose (a 2-D block, 4 KB of static
+  shared memory), histogram (8-bit loads, red.shared), each ok and exact (saxpy and reduce_sum within
+  f32 rounding);
+- gemm_bf16_sm90 built with --debug-waits (bn = 32, stages = 2, register stores) at 192 x 64 x 128 on
+  2 CTAs: the module's `weft_debug_wait` global placed where the request says, holding the address of
+  a host-mapped report; status ok, D within 1e-2 of float64 (relative Frobenius), the report untouched;
+- the same debug-wait GEMM with expect_tx announcing 16 bytes more than the TMA boxes bring (at 128 x
+  32 x 64, one k-tile: only the consumers' full-barrier wait can hang): status trap, with the report
+  written before the trap: word 0 (taken) 1, word 1 the source line of that wait (read from the
+  PTX's report code), word 4 (kind) 0 = mbarrier; the virtual %globaltimer had to jump past the 2 s
+  bound for that;
+- the same mutant without --debug-waits: status deadlock;
+- vector_add with c in an allocation too small: illegal_address; with a misaligned by 2 bytes:
+  misaligned; with a cluster along y: unsupported; with a parameter missing: a bad request (exit 2,
+  no result).
+Prints one line when everything passed; names every failure and exits 1 otherwise (2 for a usage
+error). About 3 s on one core of a 2-core machine.
+"""
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+if importlib.util.find_spec("numpy") is None:  # the emulator's modules need it
+    sys.exit("device_launch_checks.py: numpy is missing for " + sys.executable +
+             ": install python3-numpy (tools/deps.sh does) or run with a python3 that has numpy")
+
+import numpy as np  # noqa: E402
+
+import emulator as E  # noqa: E402
+import host  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BRIDGE = os.path.join(HERE, "device_launch.py")
+GEMM = "gemm_bf16_sm90"
+GEMM_PARAMS = ["bn=32", "stages=2", "tma_store=0"]
+BM, BK = 128, 64
+
+
+class Arena:
+    """Device memory as the fake driver keeps it: one byte array (file offset == device address) and
+    its allocations, placed from 0x1000 up with 256-byte gaps."""
+
+    def __init__(self, size=1 << 21):
+        self.buf = bytearray(b"\xa5" * size)  # not zero: a kernel reading what it never wrote shows
+        self.allocs = []
+        self.top = 0x1000
+
+    def alloc(self, nbytes, name, data=None):
+        base = self.top
+        self.top = (base + max(nbytes, 1) + 255) // 256 * 256 + 256
+        assert self.top <= len(self.buf)
+        self.allocs.append([base, nbytes, name])
+        self.buf[base:base + nbytes] = bytes(nbytes) if data is None else data
+        assert data is None or len(data) == nbytes
+        return base
+
+    def read(self, base, nbytes):
+        return bytes(self.buf[base:base + nbytes])
+
+
+def u32(v):
+    return struct.pack("<I", v & 0xFFFFFFFF).hex()
+
+
+def u64(v):
+    return struct.pack("<Q", v).hex()
+
+
+def f32(v):
+    return struct.pack("<f", v).hex()
+
+
+class Runner:
+    def __init__(self, weft, workdir, seed):
+        self.weft, self.dir, self.seed = weft, workdir, seed
+        self.failures, self.checks, self.n = [], 0, 0
+
+    def emit(self, kernel, params=(), debug=False, arch="sm_90a"):
+        d = os.path.join(self.dir, "ptx", kernel + "_" + "_".join(params) + ("_dbg" if debug else ""))
+        cmd = [self.weft, "emit", kernel, "--arch", arch, "-o", d] + (["--debug-waits"] if debug else [])
+        for p in params:
+            cmd += ["--param", p]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(d, f"{kernel}.{arch}.ptx")) as f:
+            return f.read()
+
+    def launch(self, ptx, entry, arena, grid, block, params, cluster=(1, 1, 1), dynamic_smem=0, globals_=None,
+               extra=None):
+        """Writes the PTX, the arena and the request, runs the bridge; returns (exit code, result or None,
+        stderr) and reads the arena back into `arena`."""
+        self.n += 1
+        base = os.path.join(self.dir, f"launch{self.n}")
+        with open(base + ".ptx", "w") as f:
+            f.write(ptx)
+        with open(base + ".bin", "wb") as f:
+            f.write(arena.buf)
+        req = {"ptx": base + ".ptx", "entry": entry, "grid": list(grid), "block": list(block),
+               "cluster": list(cluster), "dynamic_smem": dynamic_smem, "params": params, "memory": base + ".bin",
+               "size": len(arena.buf), "allocations": arena.allocs, "globals": globals_ or {}, "seed": self.seed,
+               "result": base + ".result.json", **(extra or {})}
+        with open(base + ".json", "w") as f:
+            json.dump(req, f)
+        p = subprocess.run([sys.executable, BRIDGE, base + ".json"], capture_output=True, text=True)
+        with open(base + ".bin", "rb") as f:
+            arena.buf[:] = f.read()
+        result = None
+        if os.path.exists(base + ".result.json"):
+            with open(base + ".result.json") as f:
+                result = json.load(f)
+        return p.returncode, result, p.stderr
+
+    def check(self, name, fn):
+        t = time.time()
+        self.checks += 1
+        try:
+            problems = fn()
+        except Exception as ex:  # a broken check: a failure
+            problems = [f"{type(ex).__name__}: {ex}"]
+        status = "ok  " if not problems else "FAIL"
+        print(f"{status} {name} [{time.time() - t:.1f}s]" + "".join(f"\n      {p}" for p in problems or []), flush=True)
+        if problems:
+            self.failures.append(f"{name}: {problems[0][:300]}")
+
+
+def expect_status(rc, result, stderr, status):
+    if rc != 0 or result is None:
+        return [f"device_launch.py exited {rc} with no result: {stderr.strip()[-500:]}"]
+    if result["status"] != status:
+        return [f"status {result['status']!r}, want {status!r}: {result['message'][:600]}"]
+    for key in ("message", "instructions", "rounds", "seconds"):
+        if key not in result:
+            return [f"the result has no {key!r}"]
+    return []
+
+
+# ---------------- the basic samples ----------------
+def check_vector_add(run, ptx, mode="ok"):
+    rng = np.random.default_rng(run.seed)
+    n = 1000
+    a, b = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    ar = Arena()
+    da = ar.alloc(4 * n + (4 if mode == "misaligned" else 0), "a", a.tobytes() + (bytes(4) if mode == "misaligned"
+                                                                                 else b""))
+    db = ar.alloc(4 * n, "b", b.tobytes())
+    dc = ar.alloc(4 * (n if mode != "illegal_address" else 256), "c")
+    params = [u32(n), u64(da + (2 if mode == "misaligned" else 0)), u64(db), u64(dc)]
+    if mode == "bad_request":
+        rc, result, err = run.launch(ptx, "vector_add", ar, (4, 1, 1), (256, 1, 1), params[:3])
+        if rc != 2 or result is not None or "parameters" not in err:
+            return [f"a request with 3 of 4 parameters: exit {rc}, result {result}, stderr {err.strip()[-300:]!r}; "
+                    f"want exit 2, no result and the reason"]
+        return []
+    cluster = (1, 2, 1) if mode == "unsupported" else (1, 1, 1)
+    rc, result, err = run.launch(ptx, "vector_add", ar, (4, 2, 1) if mode == "unsupported" else (4, 1, 1),
+                                 (256, 1, 1), params, cluster=cluster,
+                                 extra={"resident_ctas": 2} if mode == "ok" else None)
+    problems = expect_status(rc, result, err, mode)
+    if problems or mode != "ok":
+        if not problems and mode == "illegal_address" and "outside allocation c" not in result["message"]:
+            problems.append(f"the message does not name allocation c: {result['message'][:300]}")
+        return problems
+    got = np.frombuffer(ar.read(dc, 4 * n), dtype=np.float32)
+    if not np.array_equal(got, a + b):
+        i = int(np.flatnonzero(got != a + b)[0])
+        return [f"c[{i}] = {got[i]}, want {a[i] + b[i]}"]
+    return []
+
+
+def check_basics(run):
+    rng = np.random.default_rng(run.seed + 1)
+    problems = []
+
+    def ok(name, rc, result, err):
+        p = expect_status(rc, result, err, "ok")
+        problems.extend(f"{name}: {x}" for x in p)
+        return not p
+
+    # saxpy: y = a x + y, its entry appended to vector_add's module (a module of two entries)
+    n = 600
+    x, y = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    ar = Arena()
+    dx, dy = ar.alloc(4 * n, "x", x.tobytes()), ar.alloc(4 * n, "y", y.tobytes())
+    saxpy = run.emit("saxpy")
+    two = run.emit("vector_add") + "\n" + saxpy[saxpy.index(".visible .entry"):]
+    if ok("saxpy", *run.launch(two, "saxpy", ar, (3, 1, 1), (256, 1, 1), [u32(n), f32(1.75), u64(dx), u64(dy)])):
+        got = np.frombuffer(ar.read(dy, 4 * n), dtype=np.float32).astype(np.float64)
+        want = 1.75 * x.astype(np.float64) + y
+        if np.max(np.abs(got - want)) > 1e-6 * (1 + np.max(np.abs(want))):
+            problems.append(f"saxpy: max error {np.max(np.abs(got - want))}")
+    # reduce_sum: *out += sum of in (a grid stride over 2 CTAs)
+    n = 3000
+    v = rng.standard_normal(n).astype(np.float32)
+    ar = Arena()
+    din, dout = ar.alloc(4 * n, "in", v.tobytes()), ar.alloc(4, "out", struct.pack("<f", 0.5))
+    if ok("reduce_sum", *run.launch(run.emit("reduce_sum"), "reduce_sum", ar, (2, 1, 1), (256, 1, 1),
+                                    [u32(n), u64(din), u64(dout)])):
+        got = struct.unpack("<f", ar.read(dout, 4))[0]
+        want = 0.5 + float(np.sum(v.astype(np.float64)))
+        if abs(got - want) > 1e-4 * (1 + np.sum(np.abs(v))):
+            problems.append(f"reduce_sum: {got}, want {want}")
+    # scan: inclusive prefix sums of u32 per 256-element segment, and each segment's total
+    n = 700
+    v = rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(np.uint32)
+    ar = Arena()
+    din, dout, dsums = ar.alloc(4 * n, "in", v.tobytes()), ar.alloc(4 * n, "out"), ar.alloc(4 * 3, "block_sums")
+    if ok("scan", *run.launch(run.emit("scan"), "scan", ar, (3, 1, 1), (256, 1, 1),
+                              [u32(n), u64(din), u64(dout), u64(dsums)])):
+        want = np.concatenate([np.cumsum(v[i:i + 256], dtype=np.uint32) for i in range(0, n, 256)])
+        got = np.frombuffer(ar.read(dout, 4 * n), dtype=np.uint32)
+        sums = np.frombuffer(ar.read(dsums, 12), dtype=np.uint32)
+        if not np.array_equal(got, want) or not np.array_equal(sums, want[[255, 511, n - 1]]):
+            problems.append("scan: prefix sums or block_sums differ")
+    # transpose: out[x][y] = in[y][x], 32 x 8 blocks, one per 32 x 32 tile
+    w, h = 70, 45
+    v = rng.standard_normal((h, w)).astype(np.float32)
+    ar = Arena()
+    din, dout = ar.alloc(4 * w * h, "in", v.tobytes()), ar.alloc(4 * w * h, "out")
+    if ok("transpose", *run.launch(run.emit("transpose"), "transpose", ar, (3, 2, 1), (32, 8, 1),
+                                   [u32(w), u32(h), u64(din), u64(dout)])):
+        got = np.frombuffer(ar.read(dout, 4 * w * h), dtype=np.float32).reshape(w, h)
+        if not np.array_equal(got, v.T):
+            problems.append("transpose: out differs from in transposed")
+    # histogram: hist[b] += count of bytes b
+    n = 900
+    v = rng.integers(0, 256, n).astype(np.uint8)
+    ar = Arena()
+    start = rng.integers(0, 1000, 256).astype(np.uint32)
+    ddata, dhist = ar.alloc(n, "data", v.tobytes()), ar.alloc(1024, "hist", start.tobytes())
+    if ok("histogram", *run.launch(run.emit("histogram"), "histogram", ar, (2, 1, 1), (256, 1, 1),
+                                   [u32(n), u64(ddata), u64(dhist)])):
+        got = np.frombuffer(ar.read(dhist, 1024), dtype=np.uint32)
+        if not np.array_equal(got, start + np.bincount(v, minlength=256).astype(np.uint32)):
+            problems.append("histogram: counts differ")
+    return problems
+
+
+# ---------------- the Hopper GEMM with debug waits ----------------
+def expect_tx_plus_16(text):
+    new, n = re.subn(r"(mbarrier\.arrive\.expect_tx\.shared\.b64 _, \[%r\d+\], )(\d+);",
+                     lambda m: f"{m.group(1)}{int(m.group(2)) + 16};", text)
+    assert n >= 1, "no expect_tx to mutate"
+    return new
+
+
+def wait_report_lines(text):
+    """The source lines the debug waits report (word 1), in PTX order."""
+    return [int(x) for x in re.findall(r"mov\.u32 (%r\d+), (\d+);\s*st\.volatile\.u32 \[%rd\d+\+4\], \1;", text)
+            for x in [x[1]]]
+
+
+def gemm(run, ptx, m, n, k, grid, debug, status):
+    """One launch of the small gemm_bf16_sm90; returns problems."""
+    rng = np.random.default_rng(run.seed + 2)
+    a = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, k)))
+    b = E.f_to_bf16_bits(rng.uniform(-1, 1, (n, k)))
+    c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
+    ar = Arena()
+    da, db, dc = ar.alloc(a.nbytes, "A", a.tobytes()), ar.alloc(b.nbytes, "B", b.tobytes()), \
+        ar.alloc(c.nbytes, "C", c.tobytes())
+    dd = ar.alloc(2 * m * n, "D", b"\xff" * (2 * m * n))
+    globals_ = {}
+    report = None
+    if debug:  # the report in host-mapped memory, the module's global holding its address
+        report = ar.alloc(32, "debug_wait_report")
+        globals_["weft_debug_wait"] = ar.alloc(8, "weft_debug_wait", struct.pack("<Q", report))
+    alpha, beta = 1.5, 0.5
+    params = [u32(m), u32(n), u32(k), f32(alpha), f32(beta),
+              host.tensor_map(da, 2, [k, m], [k * 2], [BK, BM], 128).hex(),
+              host.tensor_map(db, 2, [k, n], [k * 2], [BK, 32], 128).hex(), u64(dc), u64(dd)]
+    smem = int(re.search(r"//! dynamic_smem (\d+)", ptx).group(1))
+    rc, result, err = run.launch(ptx, GEMM, ar, (grid, 1, 1), (384, 1, 1), params, dynamic_smem=smem,
+                                 globals_=globals_)
+    problems = expect_status(rc, result, err, status)
+    if problems:
+        return problems
+    words = np.frombuffer(ar.read(report, 32), dtype=np.uint32) if debug else None
+    if status == "ok":
+        want = alpha * (E.bf16_bits_to_f64(a) @ E.bf16_bits_to_f64(b).T) + beta * E.bf16_bits_to_f64(c)
+        got = E.bf16_bits_to_f64(np.frombuffer(ar.read(dd, 2 * m * n), dtype=np.uint16)).reshape(m, n)
+        err_ = np.linalg.norm(got - want) / np.linalg.norm(want) if np.all(np.isfinite(got)) else float("inf")
+        if not err_ <= 1e-2:
+            problems.append(f"D: relative Frobenius error {err_:.3g} (want <= 1e-2)")
+        if debug and bytes(ar.read(report, 32)) != bytes(32):
+            problems.append(f"the debug-wait report was written by a correct run: {words.tolist()}")
+    elif status == "trap":
+        lines = wait_report_lines(ptx)
+        if len(lines) < 2:
+            return [f"found {len(lines)} debug-wait reports in the PTX, want the producer's and the consumers'"]
+        want_line = lines[-1]  # the consumers' full-barrier wait (the producer's empty-barrier wait comes first)
+        if words[0] != 1 or words[1] != want_line or words[4] != 0:
+            problems.append(f"report words {words[:6].tolist()}: want taken 1, line {want_line} (the consumers' "
+                            f"full-barrier wait), kind 0 (mbarrier)")
+        if "trap" not in result["message"]:
+            problems.append(f"the message does not say trap: {result['message'][:300]}")
+    elif status == "deadlock" and "deadlock" not in result["message"]:
+        problems.append(f"the message does not say deadlock: {result['message'][:300]}")
+    return problems
+
+
+def main():
+    ap = argparse.ArgumentParser(description="device_launch.py's checks")
+    ap.add_argument("--weft", default=os.environ.get("WEFT"), help="the weft CLI (default $WEFT)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", help="keep the requests, arenas and results in this directory")
+    args = ap.parse_args()
+    if not args.weft or not os.path.exists(args.weft):
+        print("device_launch_checks.py: --weft PATH (or $WEFT) must name the weft CLI", file=sys.stderr)
+        return 2
+    t0 = time.time()
+    workdir = args.keep or tempfile.mkdtemp(prefix="device_launch_")
+    os.makedirs(workdir, exist_ok=True)
+    run = Runner(os.path.abspath(args.weft), workdir, args.seed)
+    try:
+        vadd = run.emit("vector_add")
+        run.check("vector_add (2 CTAs resident at a time): ok, c = a + b", lambda: check_vector_add(run, vadd))
+        run.check("basics: saxpy (the second entry of a module), reduce_sum, scan, transpose (2-D block), histogram",
+                  lambda: check_basics(run))
+        dbg = run.emit(GEMM, GEMM_PARAMS, debug=True)
+        plain = run.emit(GEMM, GEMM_PARAMS)
+        run.check(f"{GEMM} --debug-waits 192x64x128 on 2 CTAs: ok, D correct, no report",
+                  lambda: gemm(run, dbg, 192, 64, 128, 2, True, "ok"))
+        run.check(f"{GEMM} --debug-waits, expect_tx 16 bytes too many: trap, the report written",
+                  lambda: gemm(run, expect_tx_plus_16(dbg), 128, 32, 64, 1, True, "trap"))
+        run.check(f"{GEMM}, expect_tx 16 bytes too many: deadlock",
+                  lambda: gemm(run, expect_tx_plus_16(plain), 128, 32, 64, 1, False, "deadlock"))
+        run.check("vector_add, c too small: illegal_address", lambda: check_vector_add(run, vadd, "illegal_address"))
+        run.check("vector_add, a misaligned: misaligned", lambda: check_vector_add(run, vadd, "misaligned"))
+        run.check("vector_add, a cluster along y: unsupported", lambda: check_vector_add(run, vadd, "unsupported"))
+        run.check("vector_add, a parameter missing: a bad request", lambda: check_vector_add(run, vadd, "bad_request"))
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if run.failures:
+        print(f"device_launch: {len(run.failures)} of {run.checks} checks FAILED:")
+        for f in run.failures:
+            print("  " + f)
+        return 1
+    print(f"device_launch: all {run.checks} checks passed in {time.time() - t0:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
