@@ -23,7 +23,20 @@ void report_wait_timeout(KernelBuilder& k, debug_wait::Kind kind, Src<u32> id, S
       put(Word::kind, static_cast<std::uint32_t>(kind));
       put(Word::observed, observed);
       k.fence({q::sc, q::sys}, loc);
+      put(Word::complete, 1u);
     }, loc);
+    // A trap ends the whole grid, and every thread of a stuck warpgroup times out at about the same
+    // moment: the threads that lost the claim wait (briefly, bounded) for the winner's report to be
+    // complete before trapping, or their trap could cut its writes short (the emulator showed a
+    // report with only `taken` written).
+    auto start = k.globaltimer(loc);
+    auto again = k.label("report_wait", loc);
+    auto written = k.label("report_written", loc);
+    k.place(again, loc);
+    auto complete = k.ld(report + static_cast<std::int64_t>(Word::complete), {q::volatile_}, loc);
+    k.bra_if(complete != 0u, written, loc);
+    k.bra_if(k.globaltimer(loc) - start < kReportWaitNs, again, loc);
+    k.place(written, loc);
   }, loc);
   k.trap(loc);
 }

@@ -17,6 +17,9 @@ inline constexpr const char* kSymbol = "weft_debug_wait";
 // no round count bounds the time; every protocol wait in weft's kernels completes in microseconds.
 inline constexpr std::uint64_t kWaitLimitNs = 2'000'000'000ull;
 
+// How long the threads that lost the claim wait for the winner's report before trapping anyway.
+inline constexpr std::uint64_t kReportWaitNs = 10'000'000ull;
+
 // What was waited for.
 enum class Kind : std::uint32_t { mbarrier = 0, flag = 1 };
 
@@ -29,6 +32,7 @@ enum Word : std::uint32_t {
   expected = 3,  // mbarrier: the phase parity; flag: the epoch waited for
   kind = 4,      // Kind
   observed = 5,  // flag: the last value read; mbarrier: 0
+  complete = 6,  // 1 once the words above are written (the other timed-out threads wait for it)
   word_count = 8,
 };
 inline constexpr std::uint32_t kReportBytes = word_count * 4;
