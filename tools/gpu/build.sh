@@ -16,7 +16,7 @@ JOBS="${WEFT_JOBS:-2}"
 KEEP_OBJECTS=0
 [ "${1:-}" = "--keep-objects" ] && KEEP_OBJECTS=1
 
-cmake -S . -B "$BUILD" -G Ninja -DWEFT_WITH_LLVM=OFF -DWEFT_BUILD_CLI=OFF -DWEFT_FMT_HEADER_ONLY=ON \
+cmake -S . -B "$BUILD" -G Ninja -DWEFT_WITH_LLVM=OFF -DWEFT_BUILD_CLI=OFF -DWEFT_BUILD_EMULATED_DEVICE=OFF -DWEFT_FMT_HEADER_ONLY=ON \
   -DCMAKE_BUILD_TYPE=Release || { echo "build.sh: configure failed" >&2; exit 1; }
 
 # Only what tools/gpu/check.sh runs: test_gpu_*, test_runtime_nodriver, the host apps under
