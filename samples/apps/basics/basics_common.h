@@ -35,6 +35,7 @@
 #include "runtime/weft_rt.h"
 #include "samples/apps/gpu_or_skip.h"
 #include "samples/apps/emit_for_device.h"
+#include "samples/apps/quick.h"
 
 namespace basics {
 

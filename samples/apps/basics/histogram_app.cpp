@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     const auto block = static_cast<std::uint32_t>(em.params["block"]);
     const auto wide = static_cast<std::uint32_t>(4 * app.dev.sm_count);  // a grid-stride grid
     for (const bool skewed : {false, true}) {
-      const std::uint32_t small = 1000, large = (1u << 25) + 1;  // neither a multiple of the block
+      const std::uint32_t small = 1000, large = weft::samples::full_or_quick((1u << 25) + 1, 20011u);  // neither a multiple of the block
       check(app, m, block, small, basics::ceil_div(small, block), skewed);  // one byte per thread
       check(app, m, block, large, wide, skewed);                           // many per thread
     }

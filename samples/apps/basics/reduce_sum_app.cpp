@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     const auto block = static_cast<std::uint32_t>(em.params["block"]);
     const auto wide = static_cast<std::uint32_t>(4 * app.dev.sm_count);  // a grid-stride grid
     for (const bool exact : {true, false}) {
-      const std::uint32_t small = 1000, large = (1u << 24) - 3;  // neither a multiple of the block; large * 1 < 2^24
+      const std::uint32_t small = 1000, large = weft::samples::full_or_quick((1u << 24) - 3, 20011u);  // neither a multiple of the block; large * 1 < 2^24
       run_case(app, m, block, small, basics::ceil_div(small, block), exact);  // one element per thread
       run_case(app, m, block, large, wide, exact);                           // many per thread
     }

@@ -13,6 +13,7 @@
 #include "runtime/driver.h"
 #include "samples/apps/comm/checks.h"
 #include "samples/apps/gpu_or_skip.h"
+#include "samples/apps/quick.h"
 
 using namespace weft;
 using namespace weft::samples;
@@ -21,20 +22,24 @@ int main(int argc, char** argv) {
   if (!weft::samples::gpu_or_skip()) return 0;
   std::vector<std::uint32_t> rank_counts;
   for (int i = 1; i < argc; ++i) rank_counts.push_back(static_cast<std::uint32_t>(std::atoi(argv[i])));
-  if (rank_counts.empty()) rank_counts = {2, 4, 8};
+  // WEFT_APP_QUICK: 2 and 4 ranks, smaller buffers (the emulated device).
+  const bool quick = quick_mode();
+  if (rank_counts.empty()) rank_counts = quick ? std::vector<std::uint32_t>{2, 4} : std::vector<std::uint32_t>{2, 4, 8};
   std::printf("device: %s\n", rt::device_props(0).name.c_str());
   std::vector<CheckReport> reports;
   try {
     for (auto n : rank_counts) {
       rt::comm::LocalSim heap(n, 0);
-      Collectives c(heap, {.ctas = 8, .block = 256, .debug_waits = true});  // a hang becomes a named wait
+      Collectives c(heap, {.ctas = quick ? 2u : 8u, .block = 256, .debug_waits = true});  // a hang becomes a named wait
       const std::uint32_t seed = 1000 + n;
-      reports.push_back(check_all_gather(c, 1 << 16, seed));
+      const std::uint32_t scale = quick ? 16 : 1;  // element counts divided by this
+      reports.push_back(check_all_gather(c, (1 << 16) / scale, seed));
       for (auto elem : {Elem::f32, Elem::bf16}) {
-        reports.push_back(check_reduce_scatter(c, 4096, elem, seed));
-        for (int shots : {1, 2}) reports.push_back(check_all_reduce(c, 8192 * n, elem, shots, seed));
+        reports.push_back(check_reduce_scatter(c, 4096 / scale, elem, seed));
+        for (int shots : {1, 2}) reports.push_back(check_all_reduce(c, 8192 * n / scale, elem, shots, seed));
       }
-      reports.push_back(check_moe(c, {.tokens = 64, .hidden = 512, .topk = 4, .experts = 8 * n}, seed));
+      const std::uint32_t tokens = quick ? 16 : 64, hidden = quick ? 128 : 512;
+      reports.push_back(check_moe(c, {.tokens = tokens, .hidden = hidden, .topk = 4, .experts = 8 * n}, seed));
     }
   } catch (const std::exception& e) {
     std::printf("error: %s\n", e.what());

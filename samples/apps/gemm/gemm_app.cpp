@@ -17,6 +17,7 @@
 
 #include "samples/apps/gemm/gemm_common.h"
 #include "samples/apps/gpu_or_skip.h"
+#include "samples/apps/quick.h"
 
 using namespace gemm;
 using namespace weft::rt;
@@ -66,6 +67,14 @@ std::optional<std::vector<double>> reference(Cublas* cublas, bool small, std::ui
   return want;
 }
 
+// Under WEFT_APP_QUICK (the emulated device) only products of up to 2^26 multiply-adds run; the
+// others print a `skip` line.
+bool skipped_in_quick_mode(const char* label, std::uint32_t m, std::uint32_t n, std::uint32_t k) {
+  if (!weft::samples::quick_mode() || std::uint64_t{m} * n * k <= (std::uint64_t{1} << 26)) return false;
+  std::printf("skip   %s %5u x %5u x %5u (WEFT_APP_QUICK)\n", label, m, n, k);
+  return true;
+}
+
 // The sm_80 path: one case of gemm_bf16_sm80 / gemm_e4m3_sm89 (the layout, bias and dtype are g's).
 struct Case80 {
   std::uint32_t m, n, k;
@@ -75,6 +84,7 @@ struct Case80 {
 
 bool check_sm80(WeftGemmSm80& g, Cublas* cublas, const Case80& cs) {
   const auto [m, n, k, alpha, beta, sa, sb] = cs;
+  if (skipped_in_quick_mode(g.name.c_str(), m, n, k)) return true;
   const bool fp8 = g.dtype == WeftGemmSm80::Dtype::e4m3;
   // Inputs as bf16 bits (the widened e4m3 values for fp8): what the references multiply.
   std::vector<e4m3> a8, b8;
@@ -160,6 +170,7 @@ struct Case90 {
 
 bool check_sm90(WeftGemmSm90& g, Cublas* cublas, const Case90& cs) {
   const auto [m, n, k, alpha, beta, sa, sb] = cs;
+  if (skipped_in_quick_mode(g.label().c_str(), m, n, k)) return true;
   const auto& o = g.opt;
   const bool small = std::uint64_t{m} * n * k <= (std::uint64_t{1} << 27);
   std::vector<e4m3> a8, b8;
