@@ -487,7 +487,7 @@ CUresult cuModuleUnload(CUmodule m) {
   EMU_BEGIN();
   if (!m) return CUDA_ERROR_INVALID_HANDLE;
   for (const auto& g : mod(m)->globals) d.arena->release(g.second);
-  std::remove(mod(m)->ptx_path.c_str());
+  if (!config().keep) std::remove(mod(m)->ptx_path.c_str());
   delete mod(m);
   return CUDA_SUCCESS;
 }
@@ -769,24 +769,22 @@ constexpr ErrorText kErrors[] = {
     {CUDA_ERROR_UNKNOWN, "CUDA_ERROR_UNKNOWN", "unknown error"},
 };
 
-CUresult cuGetErrorName(CUresult r, const char** name) {
+const ErrorText* find_error(CUresult r) {
   for (const auto& e : kErrors)
-    if (e.r == r) {
-      *name = e.name;
-      return CUDA_SUCCESS;
-    }
-  *name = nullptr;
-  return CUDA_ERROR_INVALID_VALUE;
+    if (e.r == r) return &e;
+  return nullptr;
+}
+
+CUresult cuGetErrorName(CUresult r, const char** name) {
+  const ErrorText* e = find_error(r);
+  *name = e ? e->name : nullptr;
+  return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 CUresult cuGetErrorString(CUresult r, const char** text) {
-  for (const auto& e : kErrors)
-    if (e.r == r) {
-      *text = e.text;
-      return CUDA_SUCCESS;
-    }
-  *text = nullptr;
-  return CUDA_ERROR_INVALID_VALUE;
+  const ErrorText* e = find_error(r);
+  *text = e ? e->text : nullptr;
+  return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 // ---------------------------------------------------------------- the table
