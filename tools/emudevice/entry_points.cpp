@@ -670,17 +670,25 @@ CUresult cuOccupancyMaxActiveClusters(int* n, CUfunction f, const CUlaunchConfig
 
 // ---------------------------------------------------------------- streams and events
 
-CUresult cuStreamCreate(CUstream* s, unsigned) {
+// Streams hold nothing (every operation completes in order before it returns); events a host time.
+struct Stream {};
+
+template <class Object, class Handle>
+CUresult create(Handle* out) {
   EMU_BEGIN();
-  if (!s) return CUDA_ERROR_INVALID_VALUE;
-  *s = reinterpret_cast<CUstream>(new int(0));
+  if (!out) return CUDA_ERROR_INVALID_VALUE;
+  *out = reinterpret_cast<Handle>(new Object{});
   return CUDA_SUCCESS;
 }
 
-CUresult cuStreamDestroy(CUstream s) {
-  delete reinterpret_cast<int*>(s);
+template <class Object, class Handle>
+CUresult destroy(Handle h) {
+  delete reinterpret_cast<Object*>(h);
   return CUDA_SUCCESS;
 }
+
+CUresult cuStreamCreate(CUstream* s, unsigned) { return create<Stream>(s); }
+CUresult cuStreamDestroy(CUstream s) { return destroy<Stream>(s); }
 
 CUresult cuStreamSynchronize(CUstream) {
   EMU_BEGIN();
@@ -692,17 +700,8 @@ CUresult cuStreamQuery(CUstream) {
   return CUDA_SUCCESS;
 }
 
-CUresult cuEventCreate(CUevent* e, unsigned) {
-  EMU_BEGIN();
-  if (!e) return CUDA_ERROR_INVALID_VALUE;
-  *e = reinterpret_cast<CUevent>(new Event);
-  return CUDA_SUCCESS;
-}
-
-CUresult cuEventDestroy(CUevent e) {
-  delete reinterpret_cast<Event*>(e);
-  return CUDA_SUCCESS;
-}
+CUresult cuEventCreate(CUevent* e, unsigned) { return create<Event>(e); }
+CUresult cuEventDestroy(CUevent e) { return destroy<Event>(e); }
 
 CUresult cuEventRecord(CUevent e, CUstream) {
   EMU_BEGIN();
