@@ -268,6 +268,65 @@ struct WeftGemmSm90 {
   }
 };
 
+// The sm_100a GEMM (samples/kernels/gemm/gemm_sm100.cpp): bf16 TN, bf16 or f32 output, optional
+// bias; TMA loads, tcgen05 MMAs into tensor memory, persistent over the SMs (one CTA of 256 threads
+// per SM). No sm_100 GPU has run it; the emulated device does (WEFT_EMU_SM=100, docs/emulator.md).
+struct Sm100Options {
+  std::uint32_t bn = 256, stages = 4;
+  bool out_f32 = false, bias = false;
+  bool debug_waits = false;
+  // What this kernel does not have, named as in Sm90Options so that one checking routine serves both.
+  static constexpr bool fp8 = false, block_scales = false, nn = false;
+};
+
+inline constexpr const char* kSm100Kernel = "gemm_bf16_sm100";
+
+// "gemm_bf16_sm100 bn=128 f32-out +bias".
+inline std::string sm100_label(const Sm100Options& o) {
+  return std::string(kSm100Kernel) + " bn=" + std::to_string(o.bn) + (o.out_f32 ? " f32-out" : "") +
+         (o.bias ? " +bias" : "");
+}
+
+struct WeftGemmSm100 {
+  weft::rt::Module module;
+  Sm100Options opt;
+
+  static constexpr const char* kName = kSm100Kernel;
+  static WeftGemmSm100 load(Sm100Options o = {}) {
+    const std::vector<std::string> settings = {"bn=" + std::to_string(o.bn), "stages=" + std::to_string(o.stages),
+                                               std::string("out_f32=") + (o.out_f32 ? "1" : "0"),
+                                               std::string("bias=") + (o.bias ? "1" : "0")};
+    const auto em = weft::samples::emit(kName, weft::rt::device_props(0).sm(), settings, o.debug_waits);
+    return WeftGemmSm100{weft::rt::Module::from_ptx(em.ptx), o};
+  }
+  std::string label() const { return sm100_label(opt); }
+
+  // D = alpha * A * B^T + beta * C (+ bias): A m x k, B n x k, C and D m x n, row-major.
+  void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, const Sm90Operands& x,
+           CUstream stream = nullptr) {
+    using namespace weft::rt;
+    if (k == 0 || k % 8)
+      throw std::runtime_error(label() + ": k = " + std::to_string(k) + " is not a positive multiple of 8: TMA needs "
+                               "every row of A and B (k bf16) to start on a 16-byte boundary (pad K with zeros)");
+    if (x.a % 16 || x.b % 16) throw std::runtime_error(label() + ": A and B must be 16-byte aligned (TMA)");
+    if (opt.bias && !x.bias) throw std::runtime_error(label() + ": this build adds a bias; pass one");
+    const std::uint32_t tiles = (m + 127) / 128 * ((n + opt.bn - 1) / opt.bn);
+    if (tiles == 0) return;
+    auto ad = TmaDesc::packed(TmaDtype::bf16, {k, m}, {64, 128});
+    auto bd = TmaDesc::packed(TmaDtype::bf16, {k, n}, {64, opt.bn});
+    ad.swizzle = bd.swizzle = TmaSwizzle::b128;
+    auto& kern = module.kernel(kName);
+    LaunchConfig cfg{{std::min(tiles, static_cast<std::uint32_t>(device_props(0).sm_count))}, {256}};
+    cfg.stream = stream;
+    ArgList args;
+    args.push(m).push(n).push(k).push(alpha).push(beta).push(encode_tma(ad, x.a)).push(encode_tma(bd, x.b));
+    if (opt.out_f32) args.push(DevicePtr<float>(x.c)).push(DevicePtr<float>(x.d));
+    else args.push(DevicePtr<std::uint16_t>(x.c)).push(DevicePtr<std::uint16_t>(x.d));
+    if (opt.bias) args.push(DevicePtr<std::uint16_t>(x.bias));
+    kern.launch(cfg, args);
+  }
+};
+
 // Random block scales (fp32): powers of two in [2^-3, 2^3] when `pow2` (then A * scale stays exact in
 // bf16, so a bf16 GEMM on the scaled inputs is an exact-input reference), else uniform in [0.25, 2).
 inline std::vector<float> random_scales(std::size_t count, unsigned seed, bool pow2) {
