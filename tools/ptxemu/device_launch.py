@@ -37,8 +37,9 @@ The result (a JSON object): {"status", "message", "instructions", "rounds", "sec
 ok, trap (the kernel's trap instruction; a debug-wait build's report is in memory by then),
 illegal_address, misaligned (global or shared memory, TMA included), deadlock (nothing can progress;
 with %globaltimer readers, only after 10 s of virtual time: emulator.Emu), unsupported (an
-instruction, operand or launch shape the emulator does not model: a partial warp, clusters not along
-x, ...), error (anything else: a broken mbarrier protocol, a bad tensor map, an emulator failure);
+instruction, operand or launch shape the emulator does not model: a warp collective in a partial
+warp, clusters not along x, ...), error (anything else: a broken mbarrier protocol, a bad tensor
+map, an emulator failure);
 message: one paragraph (the emulator's error: what, the thread, its CTA and the instruction).
 
 Exits 0 whenever it wrote a result, whatever the status; 2, with the reason on stderr, when the

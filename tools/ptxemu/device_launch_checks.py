@@ -11,6 +11,12 @@ the arena.
   module), reduce_sum (shfl.sync.bfly), scan (shfl.sync.up), transpose (a 2-D block, 4 KB of static
   shared memory), histogram (8-bit loads, red.shared), each ok and exact (saxpy and reduce_sum within
   f32 rounding);
+- hand-written kernels (HAND): param_echo, 16 threads (a partial warp), reads a 128-byte parameter
+  through a register (`mov.u64 %rd, tmap` + 8 tid): ok and exact; 8 bytes further: illegal_address;
+  partial_shfl, a full-mask shuffle in a 16-thread CTA: unsupported; static_tma, a 128B-swizzled TMA
+  box and a bulk copy into static `.shared` arrays: ok, the swizzle worked out independently; the box
+  moved 1024 bytes (across the end of its array into the next): illegal_address; moved 128 bytes (off
+  the swizzle pattern): misaligned;
 - gemm_bf16_sm90 built with --debug-waits (bn = 32, stages = 2, register stores) at 192 x 64 x 128 on
   2 CTAs: the module's `weft_debug_wait` global placed where the request says, holding the address of
   a host-mapped report; status ok, D within 1e-2 of float64 (relative Frobenius), the report untouched;
@@ -253,6 +259,155 @@ def check_basics(run):
     return problems
 
 
+# ---------------- hand-written kernels: parameters through registers, partial warps, static tiles ----
+HAND = r"""
+.version 8.0
+.target sm_90a
+.address_size 64
+
+.shared .align 8 .b8 bar[8];
+.shared .align 128 .b8 pad[16];
+.shared .align 1024 .b8 tile[2048];
+.shared .align 128 .b8 raw[1024];
+
+// out[tid] = the tid-th 8 bytes of tmap, read through a register (+ skip bytes)
+.visible .entry param_echo(.param .align 64 .b8 tmap[128], .param .u64 out, .param .u32 skip)
+.reqntid 16, 1, 1
+{
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<10>;
+  ld.param.u64 %rd1, [out];
+  ld.param.u32 %r2, [skip];
+  mov.u32 %r1, %tid.x;
+  mov.u64 %rd3, tmap;
+  mul.wide.u32 %rd4, %r1, 8;
+  cvt.u64.u32 %rd8, %r2;
+  add.s64 %rd5, %rd3, %rd4;
+  add.s64 %rd5, %rd5, %rd8;
+  ld.param.u64 %rd6, [%rd5];
+  add.s64 %rd7, %rd1, %rd4;
+  st.global.u64 [%rd7], %rd6;
+  ret;
+}
+
+// a shuffle in a CTA of 16 threads: the missing lanes are named by the full member mask
+.visible .entry partial_shfl(.param .u64 out)
+{
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<4>;
+  ld.param.u64 %rd1, [out];
+  mov.u32 %r1, %tid.x;
+  shfl.sync.bfly.b32 %r2, %r1, 1, 31, 0xffffffff;
+  mul.wide.u32 %rd2, %r1, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  st.global.u32 [%rd3], %r2;
+  ret;
+}
+
+// a TMA box (64 x 16 bf16, 128B swizzle) into the static `tile` (+ shift bytes) and a 1024-byte bulk
+// copy into the static `raw`, one mbarrier; then every thread copies 16 bytes of tile and 8 of raw out
+.visible .entry static_tma(.param .align 64 .b8 tmap[128], .param .u64 src, .param .u64 out, .param .u32 shift)
+.reqntid 128, 1, 1
+{
+  .reg .pred %p<4>;
+  .reg .b32 %r<20>;
+  .reg .b64 %rd<12>;
+  mov.u32 %r1, %tid.x;
+  setp.ne.u32 %p1, %r1, 0;
+  mov.u32 %r2, bar;
+  @%p1 bra SYNC;
+  mbarrier.init.shared::cta.b64 [%r2], 1;
+  fence.mbarrier_init.release.cluster;
+SYNC:
+  bar.sync 0;
+  @%p1 bra WAIT;
+  mbarrier.arrive.expect_tx.shared::cta.b64 %rd1, [%r2], 3072;
+  ld.param.u32 %r5, [shift];
+  mov.u32 %r3, tile;
+  add.u32 %r3, %r3, %r5;
+  mov.u64 %rd2, tmap;
+  mov.u32 %r4, 0;
+  cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%r3], [%rd2, {%r4, %r4}], [%r2];
+  ld.param.u64 %rd3, [src];
+  mov.u32 %r6, raw;
+  cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%r6], [%rd3], 1024, [%r2];
+WAIT:
+  mbarrier.try_wait.parity.shared::cta.b64 %p2, [%r2], 0;
+  @!%p2 bra WAIT;
+  ld.param.u64 %rd4, [out];
+  shl.b32 %r7, %r1, 4;
+  mov.u32 %r8, tile;
+  add.u32 %r8, %r8, %r7;
+  ld.shared.v4.u32 {%r10, %r11, %r12, %r13}, [%r8];
+  cvt.u64.u32 %rd5, %r7;
+  add.s64 %rd6, %rd4, %rd5;
+  st.global.v4.u32 [%rd6], {%r10, %r11, %r12, %r13};
+  shl.b32 %r9, %r1, 3;
+  mov.u32 %r14, raw;
+  add.u32 %r14, %r14, %r9;
+  ld.shared.u64 %rd7, [%r14];
+  cvt.u64.u32 %rd8, %r9;
+  add.s64 %rd9, %rd4, %rd8;
+  st.global.u64 [%rd9+2048], %rd7;
+  ret;
+}
+"""
+
+
+def check_hand(run, what):
+    """what: "ok" (every kernel right), "param_past" (param_echo reads 8 bytes past tmap: illegal_address),
+    "partial_shfl" (unsupported), "straddle" (the TMA box shifted by 1024 bytes, across the end of `tile`
+    into `raw`: illegal_address), "misaligned" (shifted by 128: not on the 128B swizzle's 1024 bytes)."""
+    rng = np.random.default_rng(run.seed + 2)
+    problems = []
+    if what in ("ok", "param_past"):
+        blob = rng.integers(0, 256, 128, dtype=np.uint8).tobytes()
+        ar = Arena()
+        dout = ar.alloc(128, "out")
+        rc, result, err = run.launch(HAND, "param_echo", ar, (1, 1, 1), (16, 1, 1),
+                                     [blob.hex(), u64(dout), u32(8 if what == "param_past" else 0)])
+        problems += [f"param_echo: {x}" for x in expect_status(rc, result, err,
+                                                               "ok" if what == "ok" else "illegal_address")]
+        if not problems and what == "ok" and ar.read(dout, 128) != blob:
+            problems.append("param_echo: out differs from the parameter's bytes")
+        if what != "ok":
+            return problems
+    if what in ("ok", "partial_shfl"):
+        ar = Arena()
+        dout = ar.alloc(64, "out")
+        rc, result, err = run.launch(HAND, "partial_shfl", ar, (1, 1, 1), (16, 1, 1), [u64(dout)])
+        problems += [f"partial_shfl: {x}" for x in expect_status(rc, result, err, "unsupported")]
+        if what != "ok":
+            return problems
+    # static_tma: a 64 x 16 bf16 tensor (rows of 128 bytes), one box of all of it
+    g = rng.integers(0, 256, 2048, dtype=np.uint8)
+    src = rng.integers(0, 256, 1024, dtype=np.uint8)
+    ar = Arena()
+    dg = ar.alloc(2048, "tensor", g.tobytes())
+    ds = ar.alloc(1024, "src", src.tobytes())
+    dout = ar.alloc(3072, "out")
+    tmap = host.tensor_map(dg, 2, [64, 16], [128], [64, 16], swizzle=128)
+    shift = {"ok": 0, "straddle": 1024, "misaligned": 128}[what]
+    rc, result, err = run.launch(HAND, "static_tma", ar, (1, 1, 1), (128, 1, 1),
+                                 [tmap.hex(), u64(ds), u64(dout), u32(shift)])
+    problems += [f"static_tma: {x}" for x in expect_status(rc, result, err, "ok" if what == "ok" else
+                                                           "illegal_address" if what == "straddle" else what)]
+    if problems or what != "ok":
+        return problems
+    got = np.frombuffer(ar.read(dout, 3072), dtype=np.uint8)
+    # the 128B swizzle as the PTX ISA draws it: within each 1024 bytes, the 16-byte chunk c of row r
+    # (128-byte rows) is stored at chunk c ^ (r % 8)
+    want = np.empty(2048, dtype=np.uint8)
+    for r in range(16):
+        for c in range(8):
+            want[r * 128 + (c ^ (r % 8)) * 16:][:16] = g[r * 128 + c * 16:][:16]
+    if not np.array_equal(got[:2048], want):
+        problems.append("static_tma: the tile's bytes are not the swizzled box")
+    if not np.array_equal(got[2048:], src):
+        problems.append("static_tma: the bulk copy's bytes differ")
+    return problems
+
+
 # ---------------- the Hopper GEMM with debug waits ----------------
 def expect_tx_plus_16(text):
     new, n = re.subn(r"(mbarrier\.arrive\.expect_tx\.shared\.b64 _, \[%r\d+\], )(\d+);",
@@ -334,6 +489,14 @@ def main():
         run.check("vector_add (2 CTAs resident at a time): ok, c = a + b", lambda: check_vector_add(run, vadd))
         run.check("basics: saxpy (the second entry of a module), reduce_sum, scan, transpose (2-D block), histogram",
                   lambda: check_basics(run))
+        run.check("hand-written: ld.param through a register, a 16-thread CTA, TMA and a bulk copy into static "
+                  "shared arrays: ok", lambda: check_hand(run, "ok"))
+        run.check("hand-written: ld.param past the byte array: illegal_address", lambda: check_hand(run, "param_past"))
+        run.check("hand-written: shfl.sync in a partial warp: unsupported", lambda: check_hand(run, "partial_shfl"))
+        run.check("hand-written: a TMA box across the end of a static array: illegal_address",
+                  lambda: check_hand(run, "straddle"))
+        run.check("hand-written: a 128B-swizzled TMA box off its 1024-byte pattern: misaligned",
+                  lambda: check_hand(run, "misaligned"))
         dbg = run.emit(GEMM, GEMM_PARAMS, debug=True)
         plain = run.emit(GEMM, GEMM_PARAMS)
         run.check(f"{GEMM} --debug-waits 192x64x128 on 2 CTAs: ok, D correct, no report",

@@ -18,8 +18,9 @@ weft_debug_wait`, `[weft_debug_wait]`), %globaltimer (Emu's virtual clock); one 
 that may hold several (Kernel(text, entry=NAME)); for the GEMMs cp.async (.ca/.cg, src-size zero-fill,
 commit_group, wait_group, wait_all), ldmatrix.m8n8 .x1/.x2/.x4 [.trans] .b16, mma.sync m16n8k16
 bf16 and m16n8k32 e4m3 with f32 accumulators, u16 loads and stores, static and dynamic shared
-memory, byte-array parameters (tensor maps); the sm_90 instructions, mbarriers, TMA, wgmma and
-clusters, are hopper.py's, tma.py's and wgmma.py's; the sm_100 ones, tensor memory and tcgen05,
+memory, byte-array parameters (tensor maps; `ld.param` also through a register holding a byte-array
+parameter's address, `mov.u64 %rd, tmap` plus an offset); the sm_90 instructions, mbarriers, TMA,
+wgmma and clusters, are hopper.py's, tma.py's and wgmma.py's; the sm_100 ones, tensor memory and tcgen05,
 tcgen05.py's); anything else raises EmuError("unsupported instruction"), so a kernel that starts
 using a new instruction fails loudly instead of being emulated wrongly.
 
@@ -42,8 +43,10 @@ Every other form (.sat, .cc, .ftz, other roundings, cvta to shared or local memo
 error.
 
 Emu runs one launch: grid.x x grid.y x grid.z CTAs (for the comm kernels grid.y = the virtual
-ranks; clusters along x from .reqnctapercluster, or the launch's) of 1-, 2- or 3-D blocks of whole
-warps (max_resident: at most that many CTAs at once, the next launching as earlier ones exit), every
+ranks; clusters along x from .reqnctapercluster, or the launch's) of 1-, 2- or 3-D blocks of any
+size (a last, partial warp may run everything but warp / warpgroup collectives and named barriers
+with a thread count, which are "unsupported": what missing lanes do there is not modelled)
+(max_resident: at most that many CTAs at once, the next launching as earlier ones exit), every
 thread with its own registers (raw bits), under a randomized scheduler:
 a thread runs until it blocks (a barrier, a warp- or warpgroup-collective instruction waiting for
 its warp or warpgroup, nanosleep in a spin loop, a failed mbarrier wait, exit) or its random time
@@ -52,8 +55,9 @@ overtake one another.
 
 Checked while running: every global access inside one allocation and aligned to its size
 (Memory.check), every shared access inside a static variable or the dynamic shared memory and
-aligned (Shared.check), bar.sync 0 with exited threads, collectives with exited or divergent lanes,
-and deadlock: three rounds in which nothing was stored, no collective completed, nothing exited, and
+aligned (Shared.check; TMA, bulk copies and wgmma / tcgen05 operands alike, on static arrays or
+dynamic shared memory: Shared.check_range), bar.sync 0 with exited threads, collectives with exited
+or divergent lanes, and deadlock: three rounds in which nothing was stored, no collective completed, nothing exited, and
 every running thread spun through a full wait with its flag read after the last store (threads
 parked on an mbarrier or at a barrier do not run); but when a stuck thread has read %globaltimer
 (a bounded debug wait), the virtual clock first jumps ahead, up to 10 s (Emu's docstring), so that
@@ -306,6 +310,19 @@ class Shared:
         raise EmuError(f"{what}: shared [{a:#x}, +{n}) outside the {self.size} bytes of dynamic shared "
                        f"memory at {self.base:#x} and every static shared variable", "illegal_address")
 
+    def check_range(self, lo, hi, what):
+        """An async-proxy access (TMA, bulk copies, wgmma and tcgen05 operands) of shared [lo, hi): inside
+        the dynamic shared memory or inside one static variable, and clear of every live mbarrier (the
+        caller checks its alignment)."""
+        i = bisect.bisect_right(self.static_starts, lo) - 1
+        inside = (self.base <= lo and hi <= self.base + self.size) or \
+            (i >= 0 and hi <= self.statics[i][0] + self.statics[i][1])
+        if not inside:
+            raise EmuError(f"{what}: shared [{lo:#x}, {hi:#x}) not inside the {self.size} bytes of dynamic shared "
+                           f"memory at {self.base:#x} nor inside one static shared variable", "illegal_address")
+        if self.mbars and any(lo < b + 8 and b < hi for b in self.mbars):
+            raise EmuError(f"{what}: shared [{lo:#x}, {hi:#x}) overlaps a live mbarrier")
+
     def read(self, a, n, what):
         self.check(a, n, what)
         return self.mem[a:a + n]
@@ -449,12 +466,14 @@ class Kernel(Alu):
         # parameters: (type, name); a byte array `.param .align A .b8 name[N]` (a tensor map) has type
         # "b8", its size in param_bytes and an address in the PARAM_BASE window (`mov.u64 %rd, name`)
         self.params, self.param_bytes, self.symbols = [], {}, {}
+        window = PARAM_BASE + 256  # the next byte-array parameter's address (windows 256-byte aligned, disjoint)
         for align, ty, pname, size in re.findall(r"\.param\s+(?:\.align\s+(\d+)\s+)?\.(\w+)\s+(\w+)(?:\[(\d+)\])?",
                                                  body[: body.index(")")]):
             self.params.append((ty, pname))
             if size:
                 self.param_bytes[pname] = int(size)
-                self.symbols[pname] = PARAM_BASE + 256 * len(self.param_bytes)
+                self.symbols[pname] = window
+                window += max(256, (int(size) + 255) // 256 * 256)
         self.param_types = dict((n, t) for t, n in self.params)
         # performance directives (between the parameter list and the body): thread counts as products
         # (reqntid_dims / maxntid_dims: the three numbers), the cluster shape
@@ -717,12 +736,29 @@ class Kernel(Alu):
     # ---- integer, predicate, f32 and conversion instructions ----
     def ld_param(self, o, ops, text):
         """ld.param.type d, [name] or [name+offset]: a scalar parameter's bytes (little-endian), or
-        bytes of a byte-array parameter."""
+        bytes of a byte-array parameter; ld.param.type d, [%reg] or [%reg+offset]: bytes of the
+        byte-array parameter whose PARAM_BASE-window address (`mov.u64 %rd, name`, plus an offset) the
+        register holds (the access inside that parameter and aligned to its size)."""
         if len(o) != 3 or o[2] not in MEM_TYPES or len(ops) != 2 or not ops[1].startswith("["):
             raise EmuError(f"unsupported instruction: {text}")
         size = MEM_TYPES[o[2]]
         d = ops[0]
         p, off = _addr(ops[1])
+        if p.startswith("%") and p not in self.param_types:  # an address in a register
+            windows = sorted((self.symbols[n], self.param_bytes[n], n) for n in self.param_bytes)
+            starts = [w[0] for w in windows]
+
+            def fn(t, d=d, p=p, off=off):
+                a = (t.r[p] + off) & M64
+                i = bisect.bisect_right(starts, a) - 1
+                if i < 0 or a + size > windows[i][0] + windows[i][1]:
+                    raise EmuError(f"{text}: param address {a:#x} ({size} bytes) outside every byte-array "
+                                   f"parameter", "illegal_address")
+                if a % size:
+                    raise EmuError(f"{text}: misaligned param address {a:#x} for {size} bytes", "misaligned")
+                base = windows[i][0]
+                t.r[d] = int.from_bytes(t.emu.param_mem[base][a - base:a - base + size], "little")
+            return fn
         if p not in self.param_types:
             raise EmuError(f"{text}: no parameter {p}")
         if p in self.param_bytes:
@@ -1104,8 +1140,6 @@ class Emu:
             raise EmuError(f"block {dims} != .reqntid {kernel.reqntid_dims}")
         if kernel.maxntid is not None and block > kernel.maxntid:
             raise EmuError(f"block {block} > .maxntid {kernel.maxntid}")
-        if block % 32:
-            raise EmuError(f"unsupported: a block of {block} threads (a partial warp is not modelled)")
         if min(grid) < 1 or min(dims) < 1:
             raise EmuError(f"grid {grid} or block {dims} with a zero dimension")
         names = [n for _, n in kernel.params]
@@ -1229,7 +1263,10 @@ class Emu:
         c = t.c
         bid = idf(t.r)
         cnt = cntf(t.r) if cntf else len(c.threads)
-        if not 0 <= bid < 16 or cnt <= 0 or cnt % 32 or cnt > len(c.threads):
+        if cntf is not None and len(c.threads) % 32:
+            raise EmuError(f"unsupported: {text!r}: a thread count in a CTA of {len(c.threads)} threads (how a "
+                           f"partial warp counts is not modelled)")
+        if not 0 <= bid < 16 or cnt <= 0 or (cntf is not None and cnt % 32) or cnt > len(c.threads):
             raise EmuError(f"{text!r}: barrier {bid} with {cnt} threads")
         if cntf is None and c.exited:
             raise EmuError(f"bar.sync in CTA {c.ctaid} with {c.exited} exited threads")
@@ -1347,6 +1384,11 @@ class Emu:
             c, size, g = key
             lanes = c.threads[size * g:size * g + size]
             state = "warp" if size == 32 else "wg"
+            if len(lanes) < size:  # a partial warp (a block not a multiple of 32 threads), or warpgroup
+                first = next(t for t in lanes if t.state == state)
+                raise EmuError(f"unsupported: {first.prog[first.pc][4]!r} in CTA {c.ctaid}'s partial "
+                               f"{'warp' if size == 32 else 'warpgroup'} {g} of {len(lanes)} threads (a collective "
+                               f"of missing lanes is not modelled)")
             if any(t.state != state for t in lanes):
                 if all(t.state in (state, "exit") for t in lanes):
                     first = next(t for t in lanes if t.state == state)

@@ -14,6 +14,9 @@
   and writes its in-bounds elements; with tma="wait" it reads shared memory and writes at the bulk
   wait_group (.read or not) covering it. Non-tensor bulk copies (g2s with complete_tx, s2g with
   bulk_group) follow the same models. A thread exiting with bulk groups not waited for is an error.
+  The shared side of every copy may be a static `.shared` array or the dynamic shared memory: it must
+  lie inside one of them and clear of live mbarriers (Shared.check_range), a tensor box 128-byte
+  aligned (swizzled: on its pattern's 256 / 512 / 1024 bytes), a bulk copy 16-byte aligned.
 """
 import bisect
 import struct
@@ -123,9 +126,7 @@ def box_index(tm, smem, dst, what):
     if dst % 128 or (tm.swizzle and dst % (8 * tm.swizzle)):
         raise E.EmuError(f"{what}: shared address {dst:#x} not 128-byte aligned (or, swizzled, not aligned to the "
                          f"{8 * tm.swizzle}-byte swizzle pattern)", "misaligned")
-    if dst < smem.base or dst + tm.bytes > smem.base + smem.size:
-        raise E.EmuError(f"{what}: box [{dst:#x}, +{tm.bytes}) outside the {smem.size} bytes of dynamic shared "
-                         f"memory at {smem.base:#x}", "illegal_address")
+    smem.check_range(dst, dst + tm.bytes, f"{what}: box")  # (swizzling keeps every byte in its row)
     return swizzle(dst + np.arange(tm.bytes), tm.swizzle)
 
 
@@ -249,9 +250,7 @@ def compile_bulk(k, op, o, ops, text):
                 if tm is not None:
                     idx = box_index(tm, smem, ld, text)
                 else:
-                    if ld < smem.base or ld + len(data) > smem.base + smem.size:
-                        raise E.EmuError(f"{text}: [{ld:#x}, +{len(data)}) outside dynamic shared memory",
-                                         "illegal_address")
+                    smem.check_range(ld, ld + len(data), text)
                     idx = np.arange(ld, ld + len(data))
                 m = smem.mbars.get(lb)
                 if m is None:
@@ -291,8 +290,7 @@ def compile_bulk(k, op, o, ops, text):
                 if n % 16 or src % 16 or dst % 16:
                     raise E.EmuError(f"{text}: {n} bytes from {src:#x} to {dst:#x}: multiples of 16 needed",
                                      "misaligned")
-                smem.check(src, 16, text)
-                smem.check(src + n - 16, 16, text)
+                smem.check_range(src, src + n, text)
 
                 def run(t=t, src=src, dst=dst, n=n):
                     async_read(t, smem, np.arange(src, src + n), text)

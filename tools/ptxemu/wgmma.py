@@ -93,9 +93,7 @@ def operand(t, desc, rows, kbytes, esize, what, mn_major=False):
         a = T.swizzle(start + (r % 8) * width + (r // 8) * sbo + k, width)
     smem = t.smem
     lo, hi = int(a.min()), int(a.max()) + esize
-    if lo < smem.base or hi > smem.base + smem.size:
-        raise E.EmuError(f"{what}: descriptor {desc:#018x} reads shared [{lo:#x}, {hi:#x}) outside the "
-                         f"{smem.size} bytes of dynamic shared memory at {smem.base:#x}")
+    smem.check_range(lo, hi, f"{what}: descriptor {desc:#018x} reads")
     T.async_read(t, smem, a, what)
     return a
 
