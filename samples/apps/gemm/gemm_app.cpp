@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <functional>
 #include <optional>
+#include <random>
+#include <type_traits>
 
 #include "samples/apps/gemm/gemm_common.h"
 #include "samples/apps/gpu_or_skip.h"
@@ -168,8 +170,9 @@ struct Case90 {
   float a_scale = 1.0f, b_scale = 1.0f;  // e4m3 per-tensor (folded into alpha)
 };
 
+// `job`: the copy role's work (a WeftGemmSm90 built with copy=1), checked along with D.
 template <class Gemm>  // WeftGemmSm90 or WeftGemmSm100
-bool check_tma_gemm(Gemm& g, Cublas* cublas, const Case90& cs) {
+bool check_tma_gemm(Gemm& g, Cublas* cublas, const Case90& cs, const GemmCopyJob& job = {}) {
   const auto [m, n, k, alpha, beta, sa, sb] = cs;
   if (skipped_in_quick_mode(g.label().c_str(), m, n, k)) return true;
   const auto& o = g.opt;
@@ -214,7 +217,10 @@ bool check_tma_gemm(Gemm& g, Cublas* cublas, const Case90& cs) {
   // Twice: split-K's counters must be left at zero for the next launch. A wait that times out (the
   // kernels are built with debug waits) traps: say which one, then fail (the context is lost).
   try {
-    for (int run = 0; run < 2; ++run) g.run(m, n, k, scale, beta, x);
+    for (int run = 0; run < 2; ++run) {
+      if constexpr (std::is_same_v<Gemm, WeftGemmSm90>) g.run(m, n, k, scale, beta, x, nullptr, 0, job);
+      else g.run(m, n, k, scale, beta, x);
+    }
     synchronize();
   } catch (const Error&) {
     if (auto report = g.module.debug_wait_report())
@@ -248,6 +254,25 @@ bool check_sm90_refuses(WeftGemmSm90& g, std::uint32_t n, std::uint32_t k) {
     std::printf("ok     %s refuses n = %u, k = %u: %s\n", g.label().c_str(), n, k, e.what());
     return true;
   }
+}
+
+// The copy role (the overlap sample's design b): one producer-side warp of the GEMM's own CTAs
+// copies a buffer with bulk copies while the GEMM runs. Both the product and every copied byte are
+// checked (the destination poisoned first).
+bool check_copy_role(Cublas* cublas) {
+  constexpr std::uint32_t chunk = 16384, chunks = 37;  // not a multiple of the grid
+  auto g = WeftGemmSm90::load({.debug_waits = true,
+                               .extra = {"copy=1", "copy_chunk=" + std::to_string(chunk), "copy_stages=2"}});
+  std::vector<std::uint8_t> bytes(std::size_t{chunk} * chunks);
+  std::mt19937 gen(7);
+  for (auto& b : bytes) b = static_cast<std::uint8_t>(gen());
+  DeviceBuffer<std::uint8_t> src(bytes), dst(bytes.size());
+  dst.fill_bytes(0xA5);
+  bool ok = check_tma_gemm(g, cublas, {256, 384, 512, 1.0f, 0.5f}, {src.raw(), dst.raw(), chunks});
+  const bool copied = dst.to_vector() == bytes;
+  std::printf("%-6s %s copy role: %u chunks of %u bytes copied while the GEMM ran\n", copied ? "ok" : "FAIL",
+              g.label().c_str(), chunks, chunk);
+  return ok && copied;
 }
 
 bool run_sm90(Cublas* cublas, bool fp8) {
@@ -289,6 +314,14 @@ bool run_sm90(Cublas* cublas, bool fp8) {
                         {{200, 330, 528, 1.0f, 0.5f}}});
   }
   bool ok = true;
+  if (!fp8) {
+    try {  // isolated like the variants below
+      ok &= check_copy_role(cublas);
+    } catch (const std::exception& e) {
+      std::printf("FAIL   gemm_bf16_sm90 copy role: %s\n", e.what());
+      ok = false;
+    }
+  }
   for (auto& v : variants) {
     v.opts.fp8 = fp8;
     v.opts.debug_waits = true;  // a hang in a protocol becomes a report naming the wait (2 s)
