@@ -39,7 +39,7 @@ TEST_CASE("usage errors exit 2 with one clear line") {
   const auto dir = (weft::test::scratch_dir() / "usage").string();
   for (const auto& c : std::vector<Case>{
            {"", "A subcommand is required"},
-           {"frobnicate", "weft: error: unknown command 'frobnicate' (commands: list, emit, check, info, reference)"},
+           {"frobnicate", "weft: error: unknown command 'frobnicate' (commands: list, emit, check, info, cache, reference)"},
            {"emit nope --arch sm_90a -o " + dir, "weft: error: unknown kernel 'nope' (see `weft list`)"},
            {"emit saxpy --arch sm_99 -o " + dir, "weft: error: unknown target 'sm_99' (known targets: sm_80,"},
            {"emit saxpy --arch sm90 -o " + dir, "weft: error: malformed target 'sm90': write sm_90"},
@@ -51,7 +51,7 @@ TEST_CASE("usage errors exit 2 with one clear line") {
            {"emit saxpy --bogus", "--bogus"},
            {"check", "nothing to check"},
            {"check /nonexistent/x.ptx --arch sm_90", "no such file '/nonexistent/x.ptx'"},
-           {"info", "file is required"},
+           {"cache", "action is required"},
        }) {
     INFO("weft " << c.args);
     auto r = run_weft(c.args);
@@ -103,4 +103,41 @@ TEST_CASE("a missing ptxas makes check say where it looked") {
   auto r2 = run_weft("check " + f + " --arch sm_90a", "env -u WEFT_PTXAS PATH=/nonexistent CUDA_HOME=/nonexistent/cuda");
   CHECK(r2.code == 1);
   CHECK(has(r2, "ptxas not found (looked at $WEFT_PTXAS (unset), PATH, /nonexistent/cuda/bin/ptxas)"));
+}
+
+TEST_CASE("info without a file: the driver and devices, or a clear line and exit 0 without one") {
+  auto none = run_weft("info", "WEFT_LIBCUDA=/nonexistent/libcuda.so.1");
+  CHECK(none.code == 0);
+  CHECK(has(none, "no CUDA driver found: /nonexistent/libcuda.so.1"));
+  CHECK(has(none, "note: weft emits and checks PTX without one"));
+#ifdef WEFT_EMUDEVICE
+  auto emu = run_weft("info", std::string("WEFT_LIBCUDA=") + WEFT_EMUDEVICE);
+  CHECK(emu.code == 0);
+  CHECK(has(emu, "(CUDA 13.0), 1 device"));
+  CHECK(has(emu, "device 0: weft emulated device (tools/ptxemu), sm_90, 4 SMs"));
+#endif
+}
+
+TEST_CASE("cache stats and clear act on the default cache directory") {
+  const auto dir = weft::test::scratch_dir() / "cli-cache";
+  std::filesystem::remove_all(dir);
+  const auto entry = dir / "v1" / "entries" / "0123abcd";
+  std::filesystem::create_directories(entry);
+  std::ofstream(entry / "data") << std::string(100, 'x');
+  std::ofstream(entry / "meta") << std::string(20, 'y');
+  const std::string env = "WEFT_CACHE_DIR=" + dir.string();
+  auto stats = run_weft("cache stats", env);
+  CHECK(stats.code == 0);
+  CHECK(has(stats, "1 entries, 120 bytes"));
+  auto clear = run_weft("cache clear", env);
+  CHECK(clear.code == 0);
+  CHECK(has(clear, "removed 1 entries (120 bytes)"));
+  CHECK_FALSE(std::filesystem::exists(entry));
+  CHECK(has(run_weft("cache stats", env), "0 entries, 0 bytes"));
+  auto off = run_weft("cache stats", "WEFT_CACHE=off");
+  CHECK(off.code == 0);
+  CHECK(has(off, "cubin cache: off"));
+  auto bad = run_weft("cache tidy");
+  CHECK(bad.code == 2);
+  std::filesystem::remove_all(dir);
 }

@@ -61,4 +61,9 @@ int check_files(const std::vector<std::filesystem::path>& files, const std::vect
 // Prints rows as an aligned text table.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
+// `weft info` without a file: the CUDA driver and each device, or "no CUDA driver: <why>" (exit 0).
+int driver_info();
+// `weft cache stats|clear`: weft::rt's cubin cache at its default directory.
+int cache_command(const std::string& action);
+
 }  // namespace weft::cli

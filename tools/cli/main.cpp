@@ -91,14 +91,19 @@ int main(int argc, char** argv) {
   check->add_option("--param", check_params, "kernel parameter name=value (repeatable)");
 
   std::string info_file;
-  auto* info_cmd = app.add_subcommand("info", "print the signature block of a .ptx file");
-  info_cmd->add_option("file", info_file, ".ptx file")->required();
+  auto* info_cmd = app.add_subcommand(
+      "info", "print the signature block of a .ptx file; without a file, the CUDA driver and its devices");
+  info_cmd->add_option("file", info_file, ".ptx file");
+
+  std::string cache_action;
+  auto* cache_cmd = app.add_subcommand("cache", "the cubin cache of weft::rt: stats (entries, bytes) or clear");
+  cache_cmd->add_option("action", cache_action, "stats or clear")->required()->check(CLI::IsMember({"stats", "clear"}));
 
   // CLI11 would call a stray word an extra argument; name it as the unknown command it is.
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
-    if (cmd != "list" && cmd != "emit" && cmd != "check" && cmd != "info" && cmd != "reference") {
-      fmt::print(stderr, "weft: error: unknown command '{}' (commands: list, emit, check, info, reference)\n", cmd);
+    if (cmd != "list" && cmd != "emit" && cmd != "check" && cmd != "info" && cmd != "cache" && cmd != "reference") {
+      fmt::print(stderr, "weft: error: unknown command '{}' (commands: list, emit, check, info, cache, reference)\n", cmd);
       return kUsage;
     }
   }
@@ -123,7 +128,8 @@ int main(int argc, char** argv) {
       fmt::print("{}", isa::reference_markdown());
       return kOk;
     }
-    if (*info_cmd) return info(info_file);
+    if (*info_cmd) return info_file.empty() ? driver_info() : info(info_file);
+    if (*cache_cmd) return cache_command(cache_action);
     if (*emit_cmd) {
       EmitRequest r{select_kernels(kernels, all), parse_arch_list(arch), params, out, !no_line_info, all, debug_waits,
                     backend};
