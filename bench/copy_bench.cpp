@@ -1,7 +1,10 @@
 // Device copy bandwidth against the number of SMs used: weft's 16-byte vector copy (1024 threads per
 // CTA) and its bulk-copy kernel (one warp per CTA, sm_90+), one CTA per SM of the budget, against
 // the driver's device-to-device memcpy (all SMs). 1 GiB copied; GB/s counts read + write; median of
-// 10 timed runs after 2 warm-ups. Prints the card, a table, and writes a CSV for bench/plot.py:
+// 10 timed runs after 2 warm-ups. Every method's copy is checked afterwards (the destination zeroed
+// before, every byte compared with the source's pattern), so no figure comes from a wrong copy; a
+// wrong one ends the run with exit 1. WEFT_APP_QUICK=1: 1 MiB, one timed run (the emulated device).
+// Prints the card, a table, and writes a CSV for bench/plot.py:
 //   copy_bench [csv path]     (default bench_copy.csv, or $OUT/bench_copy.csv on the GPU machine)
 #include <algorithm>
 #include <cstdio>
@@ -17,13 +20,35 @@
 #include "runtime/weft_rt.h"
 #include "samples/apps/emit_for_device.h"
 #include "samples/apps/gpu_or_skip.h"
+#include "samples/apps/quick.h"
 
 using namespace weft::rt;
 
 namespace {
 
 double median_ms(const std::function<void()>& run) {
-  return weft::bench::median_ms([&](int) { run(); }, 2, 10);
+  const bool quick = weft::samples::quick_mode();
+  return weft::bench::median_ms([&](int) { run(); }, quick ? 0 : 2, quick ? 1 : 10);
+}
+
+// A pattern no misplaced 16-byte block or chunk can reproduce: word i holds a hash of i.
+std::vector<std::uint32_t> pattern(std::size_t words) {
+  std::vector<std::uint32_t> v(words);
+  for (std::size_t i = 0; i < words; ++i) v[i] = static_cast<std::uint32_t>((i + 1) * 2654435761u) ^ static_cast<std::uint32_t>(i >> 32);
+  return v;
+}
+
+// Zeroes dst, runs `copy` (timed), then requires dst to hold src's pattern again.
+double timed_and_checked(const char* what, int sms, weft::rt::DeviceBuffer<std::uint32_t>& dst,
+                         const std::vector<std::uint32_t>& want, const std::function<void()>& copy) {
+  dst.fill_bytes(0);
+  const double ms = median_ms(copy);
+  const auto got = dst.to_vector();
+  const auto bad = std::mismatch(got.begin(), got.end(), want.begin());
+  if (bad.first != got.end())
+    throw std::runtime_error(std::string(what) + " with " + std::to_string(sms) + " SMs copied wrong data: byte " +
+                             std::to_string(4 * (bad.first - got.begin())) + " of the destination differs");
+  return ms;
 }
 
 Module load(const char* name, int device_sm) {
@@ -39,14 +64,14 @@ int main(int argc, char** argv) {
     const auto props = device_props(0);
     const std::string date = weft::bench::today_utc();
     std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count, date.c_str());
-    constexpr std::size_t bytes = std::size_t{1} << 30;
+    const std::size_t bytes = weft::samples::full_or_quick(std::size_t{1} << 30, std::size_t{1} << 20);
     constexpr std::uint32_t chunk = 32768;
-    DeviceBuffer<std::uint8_t> src(bytes), dst(bytes);
-    src.fill_bytes(1);
+    const auto want = pattern(bytes / 4);
+    DeviceBuffer<std::uint32_t> src(want), dst(bytes / 4);
     auto vec = load("copy_vec16", props.sm());
     std::optional<Module> bulk;
     if (weft::samples::runs_on("copy_bulk", props.sm())) bulk = load("copy_bulk", props.sm());
-    const double memcpy_ms = median_ms([&] {
+    const double memcpy_ms = timed_and_checked("driver memcpy", props.sm_count, dst, want, [&] {
       check(driver().cuMemcpyDtoD(dst.ptr().raw(), src.ptr().raw(), bytes), "cuMemcpyDtoD");
     });
     auto gbps = [&](double ms) { return 2.0 * bytes / (ms * 1e-3) / 1e9; };
@@ -66,15 +91,15 @@ int main(int argc, char** argv) {
     for (int sms : budgets) {
       if (sms > props.sm_count) continue;
       const auto n16 = static_cast<std::uint32_t>(bytes / 16);
-      const double v = median_ms([&] {
-        vec.kernel("copy_vec16").launch(LaunchConfig{{static_cast<std::uint32_t>(sms)}, {1024}}, n16,
-                                        DevicePtr<std::uint32_t>(src.ptr().raw()), DevicePtr<std::uint32_t>(dst.ptr().raw()));
+      const double v = timed_and_checked("copy_vec16", sms, dst, want, [&] {
+        vec.kernel("copy_vec16").launch(LaunchConfig{{static_cast<std::uint32_t>(sms)}, {1024}}, n16, src, dst);
       });
       add(sms, "vec16, 1024 threads/SM", gbps(v));
       if (bulk) {
         const auto nchunks = static_cast<std::uint32_t>(bytes / chunk);
-        const double b = median_ms([&] {
-          bulk->kernel("copy_bulk").launch(LaunchConfig{{static_cast<std::uint32_t>(sms)}, {32}}, nchunks, src, dst);
+        const double b = timed_and_checked("copy_bulk", sms, dst, want, [&] {
+          bulk->kernel("copy_bulk").launch(LaunchConfig{{static_cast<std::uint32_t>(sms)}, {32}}, nchunks,
+                                           DevicePtr<std::uint8_t>(src.ptr().raw()), DevicePtr<std::uint8_t>(dst.ptr().raw()));
         });
         add(sms, "bulk, 1 warp/SM", gbps(b));
       }
