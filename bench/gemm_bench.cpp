@@ -6,7 +6,11 @@
 //   - gemm_e4m3_sm89 (sm_89+, TN, scales in alpha) against cuBLASLt fp8 (e4m3 in, bf16 out);
 //   - gemm_e4m3_sm90 (sm_90 GPUs: the same variants, and with block scales) against cuBLASLt fp8.
 // Median of 20 timed runs (CUDA events) after 3 warm-up runs; inputs rotate over enough copies that
-// L2 does not hold them. Prints the card, a table, and writes a CSV:
+// L2 does not hold them. Every weft row is checked: its D from the last timed run against cuBLAS's D
+// on the same inputs (relative Frobenius error; bf16 <= 1e-2, fp8 <= 3e-2). A row that fails is
+// marked WRONG and the run exits 1, so no figure is reported for a wrong result (block-scaled rows
+// have no cuBLAS counterpart and are checked by gemm_app instead). Prints the card, a table, and
+// writes a CSV:
 //   gemm_bench [csv path]     (default bench_gemm.csv, or $OUT/bench_gemm.csv on the GPU machine)
 #include <algorithm>
 #include <chrono>
@@ -34,21 +38,40 @@ double median_ms(const std::function<void(int)>& run) { return weft::bench::medi
 
 // One table row per shape: weft's kernel and the cuBLAS call, each timed on rotating input copies.
 struct Rows {
-  std::string card, date, csv = "card,date,dtype,m,n,k,weft_tflops,cublas_tflops,ratio,weft_ms,cublas_ms,kernel\n";
+  std::string card, date,
+      csv = "card,date,dtype,m,n,k,weft_tflops,cublas_tflops,ratio,weft_ms,cublas_ms,kernel,rel_error\n";
   std::vector<std::string> lines;
-  void add(const std::string& kernel, const std::string& dtype, const Shape& s, double weft_ms, double cublas_ms) {
+  bool wrong = false;
+  // `err`: D's relative error against cuBLAS's on the same inputs (negative: not comparable).
+  void add(const std::string& kernel, const std::string& dtype, const Shape& s, double weft_ms, double cublas_ms,
+           double err) {
     const double flops = 2.0 * s.m * s.n * s.k;
     const double wt = flops / weft_ms / 1e9, ct = flops / cublas_ms / 1e9;
+    const double tol = dtype.starts_with("e4m3") ? 3e-2 : 1e-2;
+    const bool bad = err >= 0 && !(err <= tol);
+    wrong |= bad;
+    char check[32];
+    if (err < 0) std::snprintf(check, sizeof check, "-");
+    else std::snprintf(check, sizeof check, "%s %.1e", bad ? "WRONG" : "ok", err);
     char line[256];
-    std::snprintf(line, sizeof line, "%-15s %-5s %6u %6u %6u %12.1f %14.1f %7.2f", kernel.c_str(), dtype.c_str(), s.m,
-                  s.n, s.k, wt, ct, wt / ct);
+    std::snprintf(line, sizeof line, "%-15s %-5s %6u %6u %6u %12.1f %14.1f %7.2f  %s", kernel.c_str(), dtype.c_str(),
+                  s.m, s.n, s.k, wt, ct, wt / ct, check);
     lines.emplace_back(line);
     std::printf("%s\n", line);
     csv += card + "," + date + "," + dtype + "," + std::to_string(s.m) + "," + std::to_string(s.n) + "," +
            std::to_string(s.k) + "," + std::to_string(wt) + "," + std::to_string(ct) + "," + std::to_string(wt / ct) +
-           "," + std::to_string(weft_ms) + "," + std::to_string(cublas_ms) + "," + kernel + "\n";
+           "," + std::to_string(weft_ms) + "," + std::to_string(cublas_ms) + "," + kernel + "," + std::to_string(err) +
+           "\n";
   }
 };
+
+// D against the reference D (both bf16, both from the same rotated inputs).
+double error_vs(const DeviceBuffer<bf16>& d, const DeviceBuffer<bf16>& ref) {
+  const auto r = ref.to_vector();
+  std::vector<double> want(r.size());
+  for (std::size_t i = 0; i < r.size(); ++i) want[i] = from_bf16(r[i]);
+  return rel_error(d.to_vector(), want);
+}
 
 // How many copies of the inputs (bytes per copy) keep L2 from holding them.
 int copies_for(std::size_t bytes) { return static_cast<int>(std::clamp<std::size_t>((256u << 20) / bytes + 1, 1, 16)); }
@@ -122,7 +145,7 @@ void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt) {
         if (blk) x.a_scales = sa.raw(), x.b_scales = sb.raw();
         v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, x);
       });
-      rows.add(v.label, blk ? "e4m3b" : "e4m3", s, ms, cublas_ms);
+      rows.add(v.label, blk ? "e4m3b" : "e4m3", s, ms, cublas_ms, blk ? -1.0 : error_vs(d, dref));
     }
   }
 }
@@ -143,8 +166,8 @@ int main(int argc, char** argv) {
     Rows rows{props.name, weft::bench::today_utc()};
     std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count,
                 rows.date.c_str());
-    std::printf("%-15s %-5s %6s %6s %6s %12s %14s %7s\n", "kernel", "dtype", "m", "n", "k", "weft TFLOP/s",
-                "cuBLAS TFLOP/s", "ratio");
+    std::printf("%-15s %-5s %6s %6s %6s %12s %14s %7s  %s\n", "kernel", "dtype", "m", "n", "k", "weft TFLOP/s",
+                "cuBLAS TFLOP/s", "ratio", "check vs cuBLAS");
     // bf16 (TN): every weft kernel this GPU runs, on one set of inputs per shape.
     std::vector<Sm90Variant> g90;
     std::optional<WeftGemmSm90> g90_nn;  // NN (B k x n row-major) against cuBLAS NN, at the square sizes
@@ -175,12 +198,12 @@ int main(int argc, char** argv) {
         const double ms = median_ms([&](int i) {
           v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, {as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()});
         });
-        rows.add(v.label, "bf16", s, ms, cublas_ms);
+        rows.add(v.label, "bf16", s, ms, cublas_ms, error_vs(d, dref));
       }
       const double ms = median_ms([&](int i) {
         g80.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());
       });
-      rows.add("gemm_bf16_sm80", "bf16", s, ms, cublas_ms);
+      rows.add("gemm_bf16_sm80", "bf16", s, ms, cublas_ms, error_vs(d, dref));
       if (g90_nn && s.m == s.n && s.n == s.k && s.m % 2048 == 0) {  // the same B buffers, read as k x n
         const double nn_cublas_ms = median_ms([&](int i) {
           cublas.run_nn(s.m, s.n, s.k, 1.0f, 0.0f, reinterpret_cast<const bf16*>(as[i % copies].ptr().raw()),
@@ -189,7 +212,7 @@ int main(int argc, char** argv) {
         const double nn_ms = median_ms([&](int i) {
           g90_nn->run(s.m, s.n, s.k, 1.0f, 0.0f, {as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()});
         });
-        rows.add("bf16_sm90/nn256", "bf16nn", s, nn_ms, nn_cublas_ms);
+        rows.add("bf16_sm90/nn256", "bf16nn", s, nn_ms, nn_cublas_ms, error_vs(d, dref));
       }
     }
     // e4m3 (TN) against cuBLASLt fp8, where the GPU has fp8 mma.
@@ -225,7 +248,7 @@ int main(int argc, char** argv) {
         const double ms = median_ms([&](int i) {
           g8.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());
         });
-        rows.add("gemm_e4m3_sm89", "e4m3", s, ms, cublas_ms);
+        rows.add("gemm_e4m3_sm89", "e4m3", s, ms, cublas_ms, error_vs(d, dref));
       }
     }
     if (weft::samples::runs_on("gemm_e4m3_sm90", sm)) {
@@ -239,7 +262,8 @@ int main(int argc, char** argv) {
     std::ofstream(csv_path) << rows.csv;
     std::printf("\n== gemm, %s, %s (CSV: %s)\n", props.name.c_str(), rows.date.c_str(), csv_path.c_str());
     for (const auto& r : rows.lines) std::printf("%s\n", r.c_str());
-    return 0;
+    if (rows.wrong) std::printf("error: a row marked WRONG computed a wrong D; its figures do not count\n");
+    return rows.wrong ? 1 : 0;
   } catch (const std::exception& e) {
     std::printf("error: %s\n", e.what());
     return 1;

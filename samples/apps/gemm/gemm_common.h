@@ -522,7 +522,6 @@ class CublasLtFp8 {
                             cudaStream_t) = nullptr;
 };
 
-// Relative Frobenius error of got (bf16) against want.
 // The relative Frobenius error of D (bf16 bits, or f32) against the reference; infinite when an
 // element is not finite (a poisoned element that was never written).
 template <class T>
