@@ -3,8 +3,11 @@
 // On one GPU every "peer" access is a local HBM access, so these figures measure the kernels'
 // memory efficiency and synchronisation cost, not NVLink. Reports the bytes each rank contributes
 // per second of the collective ("algorithm bandwidth") and the HBM traffic it caused (read + write,
-// all ranks). Median of 20 timed runs after 3 warm-ups; prints the card, writes a CSV
-// (bench_comm.csv, or $OUT/bench_comm.csv) and prints the table last.
+// all ranks). Median of 20 timed runs after 3 warm-ups. Each (ranks, SM budget) configuration is also
+// checked once against the CPU reference (every collective at 1 MiB per rank, poisoned outputs); a
+// failed check fails the run, so no figure stands for a wrong result. WEFT_APP_QUICK=1: 2 and 4
+// ranks, 4 KiB, the device's own SM count, one timed run (the emulated device). Prints the card,
+// writes a CSV (bench_comm.csv, or $OUT/bench_comm.csv) and prints the table last.
 //   comm_bench [csv path]
 #include <cstdio>
 #include <fstream>
@@ -14,8 +17,10 @@
 #include "bench/bench_common.h"
 #include "runtime/comm/local_sim.h"
 #include "runtime/driver.h"
+#include "samples/apps/comm/checks.h"
 #include "samples/apps/comm/collectives.h"
 #include "samples/apps/gpu_or_skip.h"
+#include "samples/apps/quick.h"
 
 using namespace weft;
 using namespace weft::samples;
@@ -29,13 +34,28 @@ int main(int argc, char** argv) {
     std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count, date.c_str());
     std::string csv = "card,date,collective,ranks,bytes_per_rank,sms,us,algbw_gbps,hbm_gbps\n";
     std::vector<std::string> rows;
-    for (std::uint32_t n : {2u, 4u, 8u}) {
+    std::vector<CheckReport> checks;
+    const bool quick = quick_mode();
+    const auto ranks = quick ? std::vector<std::uint32_t>{2, 4} : std::vector<std::uint32_t>{2, 4, 8};
+    const auto budgets = quick ? std::vector<std::uint32_t>{static_cast<std::uint32_t>(props.sm_count)}
+                               : std::vector<std::uint32_t>{20, 66, 132};
+    const auto sizes = quick ? std::vector<std::size_t>{4096}
+                             : std::vector<std::size_t>{std::size_t{1} << 20, std::size_t{16} << 20, std::size_t{64} << 20};
+    const std::size_t check_bytes = quick ? 4096 : std::size_t{1} << 20;
+    for (std::uint32_t n : ranks) {
       rt::comm::LocalSim heap(n, 0);
-      for (std::uint32_t sms : {20u, 66u, 132u}) {
+      for (std::uint32_t sms : budgets) {
         if (sms > static_cast<std::uint32_t>(props.sm_count)) continue;
         const std::uint32_t ctas = std::max(1u, sms / n);  // the budget is shared by the virtual ranks
         Collectives c(heap, {.ctas = ctas, .block = 512});
-        for (std::size_t bytes : {std::size_t{1} << 20, std::size_t{16} << 20, std::size_t{64} << 20}) {
+        const std::uint32_t seed = 7000 + n * 1000 + sms;
+        for (auto r : {check_all_gather(c, check_bytes, seed), check_reduce_scatter(c, check_bytes / 2, Elem::bf16, seed),
+                       check_all_reduce(c, check_bytes / 2, Elem::bf16, 1, seed),
+                       check_all_reduce(c, check_bytes / 2, Elem::bf16, 2, seed)}) {
+          r.name += ", " + std::to_string(ctas * n) + " CTAs";
+          checks.push_back(std::move(r));
+        }
+        for (std::size_t bytes : sizes) {
           auto in = heap.alloc(bytes * n), out = heap.alloc(bytes * n);
           struct Case {
             const char* name;
@@ -50,7 +70,7 @@ int main(int argc, char** argv) {
               {"all_reduce bf16 2-shot", [&] { c.all_reduce(in, out, bytes / 2, Elem::bf16, 2); }, 2 * nb + nb},
           };
           for (const auto& cs : cases) {
-            const double ms = bench::median_ms([&](int) { cs.run(); }, 3, 20);
+            const double ms = bench::median_ms([&](int) { cs.run(); }, quick ? 0 : 3, quick ? 1 : 20);
             const double algbw = nb / (ms * 1e-3) / 1e9;
             const double hbm = cs.hbm_bytes * n / (ms * 1e-3) / 1e9;
             char line[200];
@@ -70,7 +90,14 @@ int main(int argc, char** argv) {
     std::printf("%-24s %5s %10s %5s %10s %10s %10s\n", "collective", "ranks", "bytes/rank", "SMs", "us", "algbw GB/s",
                 "HBM GB/s");
     for (const auto& r : rows) std::printf("%s\n", r.c_str());
-    return 0;
+    bool ok = true;
+    for (const auto& r : checks) {
+      if (!r.ok) std::printf("WRONG: %s: %s\n", r.name.c_str(), r.detail.c_str());
+      ok &= r.ok;
+    }
+    std::printf("checks against the CPU reference: %zu, %s\n", checks.size(),
+                ok ? "all passed" : "FAILED (the figures above do not count)");
+    return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::printf("error: %s\n", e.what());
     return 1;
