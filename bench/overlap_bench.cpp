@@ -6,7 +6,8 @@
 // Reference rows: the GEMM alone, the copies alone, and cuBLAS beside a 16-byte copy kernel of B
 // blocks x 1024 threads (what DEVICE_FACTS.md measured). GEMM 8192^3 bf16; the copy moves 512 MiB
 // (GB/s counts read + write) on this GPU, a stand-in for a peer's memory over NVLink. Median of 20
-// timed runs after 3 warm-ups, events per stream. Prints the card, writes bench_overlap.csv (or
+// timed runs after 3 warm-ups, events per stream; every design's copy is checked byte for byte.
+// Prints the card, writes bench_overlap.csv (or
 // $OUT/bench_overlap.csv) and prints the table last.
 //   overlap_bench [csv path]
 #include <algorithm>
@@ -121,6 +122,18 @@ int main(int argc, char** argv) {
              std::to_string(tf) + "," + std::to_string(ratio) + "," + std::to_string(gb) + "\n";
     };
 
+    // Each design's copy is checked (dst zeroed before, every byte must be src's 1 after), so no
+    // bandwidth figure comes from a copy that did not happen; a wrong one ends the run with exit 1.
+    dst.fill_bytes(0);
+    auto require_copied = [&](const std::string& design, std::uint32_t budget) {
+      const auto got = dst.to_vector();
+      const auto bad = std::find_if(got.begin(), got.end(), [](std::uint8_t b) { return b != 1; });
+      if (bad != got.end())
+        throw std::runtime_error(design + " (budget " + std::to_string(budget) + "): the copy is wrong at byte " +
+                                 std::to_string(bad - got.begin()));
+      dst.fill_bytes(0);
+    };
+
     const double weft_alone = concurrent(run_gemm(0), nullptr, s1, s2).gemm_ms;
     const double cublas_alone = concurrent(run_cublas, nullptr, s1, s2).gemm_ms;
     add("weft GEMM alone", 0, sms, tflops(weft_alone), 1.0, 0);
@@ -128,10 +141,13 @@ int main(int argc, char** argv) {
     for (std::uint32_t budget : {10u, 20u, 32u}) {
       add("bulk copy alone (1 warp/SM)", static_cast<int>(budget), 0, 0, 0,
           gbps(concurrent(nullptr, run_bulk(budget), s1, s2).copy_ms));
+      require_copied("bulk copy alone", budget);
       const auto t = concurrent(run_gemm(sms - budget), run_bulk(budget), s1, s2);
+      require_copied("(a) bulk copy beside the GEMM", budget);
       add("(a) weft GEMM on the rest + bulk copy", static_cast<int>(budget), sms - budget, tflops(t.gemm_ms),
           weft_alone / t.gemm_ms, gbps(t.copy_ms));
       const auto c = concurrent(run_cublas, run_vec(budget), s1, s2);
+      require_copied("vec16 copy beside cuBLAS", budget);
       add("cuBLAS + vec16 copy (B x 1024 threads)", static_cast<int>(budget), sms, tflops(c.gemm_ms),
           cublas_alone / c.gemm_ms, gbps(c.copy_ms));
     }
@@ -140,6 +156,7 @@ int main(int argc, char** argv) {
     const auto role = concurrent(
         [&](CUstream s) { gemm_role.run(m, n, k, 1.0f, 0.0f, ops, s, 0, job); }, nullptr,
         s1, s2);
+    require_copied("(b) the GEMM's copy warp role", 0);
     add("(b) weft GEMM with a copy warp role", 0, sms, tflops(role.gemm_ms), weft_alone / role.gemm_ms,
         gbps(role.gemm_ms));
 
