@@ -110,8 +110,10 @@ JitOutput jit_check(const std::string& ptx, const std::string& work_dir) {
   std::remove((base + ".cubin").c_str());
   if (!c.keep) std::remove((base + ".ptx").c_str());
   if (rc != 0) {
-    j.result = rc < 0 ? CUDA_ERROR_JIT_COMPILER_NOT_FOUND : CUDA_ERROR_INVALID_PTX;
-    j.error_log = rc < 0 ? "weft emulated device: cannot run " + c.ptxas + "\n" + log : log;
+    // 127: the shell found no such program (a missing toolkit is not a PTX error).
+    const bool missing = rc < 0 || rc == 127;
+    j.result = missing ? CUDA_ERROR_JIT_COMPILER_NOT_FOUND : CUDA_ERROR_INVALID_PTX;
+    j.error_log = missing ? "weft emulated device: cannot run ptxas (" + c.ptxas + "; set WEFT_EMU_PTXAS)\n" + log : log;
     return j;
   }
   j.info_log = log;
