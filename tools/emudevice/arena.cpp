@@ -24,13 +24,17 @@ Arena::Arena(const std::string& dir, std::uint64_t capacity) : path_(dir + "/mem
     throw std::runtime_error("cannot size " + path_ + ": " + std::strerror(errno));
   }
   void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-  ::close(fd);
-  if (p == MAP_FAILED) throw std::runtime_error("cannot map " + path_ + ": " + std::strerror(errno));
+  if (p == MAP_FAILED) {
+    ::close(fd);
+    throw std::runtime_error("cannot map " + path_ + ": " + std::strerror(errno));
+  }
+  fd_ = fd;
   base_ = static_cast<std::byte*>(p);
 }
 
 Arena::~Arena() {
   if (base_) ::munmap(base_, capacity_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::optional<std::uint64_t> Arena::allocate(std::uint64_t bytes, std::string name) {
@@ -42,6 +46,7 @@ std::optional<std::uint64_t> Arena::allocate(std::uint64_t bytes, std::string na
     candidate = round_up(base + a.bytes + kGap, kAlign);
   }
   if (candidate + need > capacity_) return std::nullopt;
+  if (::posix_fallocate(fd_, static_cast<off_t>(candidate), static_cast<off_t>(need)) != 0) return std::nullopt;
   std::memset(base_ + candidate, 0, need);
   live_[candidate] = Allocation{candidate, bytes, std::move(name)};
   return candidate;

@@ -30,7 +30,8 @@ class Arena {
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
-  // A zeroed allocation; nullopt when the capacity is exhausted.
+  // A zeroed allocation; nullopt when the capacity is exhausted or the file system cannot back it
+  // (its blocks are reserved first, so a full disk is an allocation failure, never a SIGBUS later).
   std::optional<std::uint64_t> allocate(std::uint64_t bytes, std::string name);
   // False when `base` is not the start of a live allocation.
   bool release(std::uint64_t base);
@@ -49,6 +50,7 @@ class Arena {
 
  private:
   std::string path_;
+  int fd_ = -1;
   std::uint64_t capacity_ = 0;
   std::byte* base_ = nullptr;
   std::map<std::uint64_t, Allocation> live_;  // by base
