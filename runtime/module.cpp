@@ -320,15 +320,17 @@ std::optional<Module::DebugWaitReport> Module::debug_wait_report() const {
   out.kind = r[kind] == static_cast<std::uint32_t>(Kind::flag) ? DebugWaitReport::Kind::flag
                                                                : DebugWaitReport::Kind::mbarrier;
   out.observed = r[observed];
+  out.complete = r[complete] == 1;
   return out;
 }
 
 std::string Module::DebugWaitReport::describe() const {
+  const std::string partial = complete ? "" : " (report incomplete: the grid ended while it was written)";
   if (kind == Kind::flag)
     return "flag " + std::to_string(id) + " waited at line " + std::to_string(line) + " never reached epoch " +
-           std::to_string(expected) + " (last value read: " + std::to_string(observed) + ")";
+           std::to_string(expected) + " (last value read: " + std::to_string(observed) + ")" + partial;
   return "mbarrier " + std::to_string(id) + " (parity " + std::to_string(expected) + ") waited at line " +
-         std::to_string(line) + " never completed";
+         std::to_string(line) + " never completed" + partial;
 }
 
 // ---- Kernel ---------------------------------------------------------------------------------

@@ -149,6 +149,7 @@ class Module {
     std::uint32_t id = 0;        // mbarrier: its id (MbarrierArray order); flag: the id given (peer rank)
     std::uint32_t expected = 0;  // mbarrier: the phase parity; flag: the epoch waited for
     std::uint32_t observed = 0;  // flag: the last value read
+    bool complete = true;        // false: the grid ended before the report's words were all written
     std::string describe() const;  // "flag 3 waited at line 42 never reached epoch 7 (last value read: 6)"
   };
   std::optional<DebugWaitReport> debug_wait_report() const;

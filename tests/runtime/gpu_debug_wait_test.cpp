@@ -40,6 +40,7 @@ TEST_CASE("a wrong expect_tx under debug waits traps and reports the wait's sour
   const auto report = m.debug_wait_report();
   REQUIRE(report);
   MESSAGE(report->describe());
+  CHECK(report->complete);  // every word written before the grid ended
   CHECK(report->line == static_cast<std::uint32_t>(wait_line));
   CHECK(report->kind == Module::DebugWaitReport::Kind::mbarrier);
   CHECK(report->expected == 0);  // the phase parity

@@ -37,6 +37,7 @@ TEST_CASE("a flag that never arrives under debug waits traps and reports id, epo
   const auto report = m.debug_wait_report();
   REQUIRE(report);
   MESSAGE(report->describe());
+  CHECK(report->complete);  // every word written before the grid ended
   CHECK(report->kind == Module::DebugWaitReport::Kind::flag);
   CHECK(report->line == static_cast<std::uint32_t>(wait_line));
   CHECK(report->id == 7);
