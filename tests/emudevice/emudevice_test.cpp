@@ -38,10 +38,11 @@ TEST_CASE("scan_ptx: targets, parameters, directives and module globals") {
   std::string why;
   auto m = scan_ptx(ptx, &why);
   REQUIRE_MESSAGE(m, why);
-  CHECK(m->target == "sm_90a");
-  CHECK(m->target_sm == 90);
-  CHECK(m->target_suffix == 'a');
-  CHECK(m->version == "8.0");
+  CHECK(m->target_name == "sm_90a");
+  CHECK(m->target.sm == 90);
+  CHECK(m->target.variant == weft::rt::TargetVariant::arch);
+  REQUIRE(m->version);
+  CHECK(m->version->str() == "8.0");
   REQUIRE(m->globals.size() == 2);
   CHECK(m->globals[0].name == "weft_debug_wait");
   CHECK(m->globals[0].bytes == 8);

@@ -15,6 +15,9 @@
 
 namespace weft::emu {
 
+// The CUDA version the emulated driver reports (cuDriverGetVersion), and so the PTX ISA it reads.
+inline constexpr int kDriverVersion = 13000;
+
 struct Config {
   int sm = 90;  // 90 for compute capability 9.0
   int sm_count = 4;
@@ -30,6 +33,7 @@ struct Config {
   // Per-block shared memory a kernel may opt into, per SM, as the real parts of this family have.
   int smem_optin_per_block() const;
   int smem_per_sm() const;
+  int max_threads_per_sm() const { return sm == 86 || sm == 89 || sm >= 120 ? 1536 : 2048; }
   bool has_clusters() const { return sm >= 90; }
 };
 

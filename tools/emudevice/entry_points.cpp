@@ -38,7 +38,8 @@ struct Module;
 struct Function {
   Module* module = nullptr;
   const PtxEntry* entry = nullptr;
-  KernelReport report;
+  rt::FunctionResources report;  // ptxas -v: registers, static shared memory, stack frame
+  int static_smem() const { return static_cast<int>(report.smem); }
   int max_dynamic_smem = 0;
 };
 
@@ -85,6 +86,9 @@ Device& device() {
   static Device d;
   return d;
 }
+
+// Shared memory a block may use without opting in (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES).
+constexpr int kSmemWithoutOptIn = 48 * 1024;
 
 // The one context and device handle there are.
 int g_context_tag;
@@ -152,7 +156,7 @@ CUresult cuInit(unsigned) {
 
 CUresult cuDriverGetVersion(int* v) {
   if (!v) return CUDA_ERROR_INVALID_VALUE;
-  *v = 13000;
+  *v = kDriverVersion;
   return CUDA_SUCCESS;
 }
 
@@ -196,12 +200,12 @@ CUresult cuDeviceGetAttribute(int* v, CUdevice_attribute a, CUdevice dev) {
     case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y:
     case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z: *v = 65535; break;
     case CU_DEVICE_ATTRIBUTE_WARP_SIZE: *v = 32; break;
-    case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK: *v = 48 * 1024; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK: *v = kSmemWithoutOptIn; break;
     case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: *v = c.smem_optin_per_block(); break;
     case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR: *v = c.smem_per_sm(); break;
     case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_BLOCK:
     case CU_DEVICE_ATTRIBUTE_MAX_REGISTERS_PER_MULTIPROCESSOR: *v = 65536; break;
-    case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR: *v = c.sm == 86 || c.sm == 89 || c.sm >= 120 ? 1536 : 2048; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR: *v = c.max_threads_per_sm(); break;
     case CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE: *v = 50 * 1024 * 1024; break;
     case CU_DEVICE_ATTRIBUTE_CLOCK_RATE: *v = 1000000; break;  // 1 GHz, nominal: nothing here is timed
     case CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE: *v = 1000000; break;
@@ -476,7 +480,7 @@ CUresult cuModuleLoadDataEx(CUmodule* out, const void* image, unsigned n, CUjit_
     f->module = m.get();
     f->entry = &e;
     if (auto it = j->kernels.find(e.name); it != j->kernels.end()) f->report = it->second;
-    f->max_dynamic_smem = 48 * 1024 - f->report.static_smem;
+    f->max_dynamic_smem = kSmemWithoutOptIn - f->static_smem();
     m->functions.push_back(std::move(f));
   }
   *out = reinterpret_cast<CUmodule>(m.release());
@@ -554,11 +558,11 @@ CUresult cuFuncGetAttribute(int* v, CUfunction_attribute a, CUfunction f) {
   const Function& F = *fn(f);
   switch (a) {
     case CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK: *v = max_threads(F); break;
-    case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *v = F.report.static_smem; break;
+    case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *v = F.static_smem(); break;
     case CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES: *v = 0; break;
-    case CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES: *v = F.report.local_bytes; break;
-    case CU_FUNC_ATTRIBUTE_NUM_REGS: *v = F.report.registers; break;
-    case CU_FUNC_ATTRIBUTE_PTX_VERSION: *v = F.module->scan.target_sm; break;
+    case CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES: *v = static_cast<int>(F.report.stack_frame); break;
+    case CU_FUNC_ATTRIBUTE_NUM_REGS: *v = std::max(F.report.registers, 0); break;
+    case CU_FUNC_ATTRIBUTE_PTX_VERSION: *v = F.module->scan.target.sm; break;
     case CU_FUNC_ATTRIBUTE_BINARY_VERSION: *v = config().sm; break;
     case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: *v = F.max_dynamic_smem; break;
     case CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH: *v = F.entry->cluster ? static_cast<int>(F.entry->cluster_x) : 0; break;
@@ -573,7 +577,7 @@ CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) {
   EMU_BEGIN();
   if (!f) return CUDA_ERROR_INVALID_HANDLE;
   if (a == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) {
-    if (v < 0 || v + fn(f)->report.static_smem > config().smem_optin_per_block()) return CUDA_ERROR_INVALID_VALUE;
+    if (v < 0 || v + fn(f)->static_smem() > config().smem_optin_per_block()) return CUDA_ERROR_INVALID_VALUE;
     fn(f)->max_dynamic_smem = v;
   }
   return CUDA_SUCCESS;
@@ -586,11 +590,10 @@ CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) {
 int blocks_per_sm(const Function& f, int threads, std::size_t dynamic_smem) {
   const Config& c = config();
   if (threads <= 0 || threads > max_threads(f)) return 0;
-  const std::size_t smem = dynamic_smem + static_cast<std::size_t>(f.report.static_smem);
+  const std::size_t smem = dynamic_smem + static_cast<std::size_t>(f.static_smem());
   if (smem > static_cast<std::size_t>(c.smem_optin_per_block())) return 0;
   const int warps = (threads + 31) / 32;
-  const int max_threads_sm = c.sm == 86 || c.sm == 89 || c.sm >= 120 ? 1536 : 2048;
-  int n = std::min(32, max_threads_sm / (warps * 32));
+  int n = std::min(32, c.max_threads_per_sm() / (warps * 32));
   const int regs = std::max(1, f.report.registers);
   const int per_warp = (regs * 32 + 255) / 256 * 256;
   n = std::min(n, 65536 / (per_warp * warps));

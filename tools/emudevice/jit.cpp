@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <regex>
-#include <sstream>
 
 #include "tools/emudevice/config.h"
 
@@ -16,9 +14,6 @@ namespace weft::emu {
 namespace {
 
 constexpr char kMagic[8] = {'W', 'E', 'F', 'T', 'E', 'M', 'U', '1'};
-
-// The highest PTX ISA this driver claims (it reports CUDA 13.0, which reads PTX ISA 9.0).
-constexpr int kMaxPtxMajor = 9, kMaxPtxMinor = 0;
 
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
@@ -37,23 +32,6 @@ int run(const std::string& cmd, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-void parse_report(const std::string& log, std::map<std::string, KernelReport>* out) {
-  static const std::regex compiling(R"(Compiling entry function '(\w+)')");
-  static const std::regex used(R"(Used (\d+) registers)");
-  static const std::regex smem(R"((\d+) bytes smem)");
-  static const std::regex local(R"((\d+) bytes stack frame)");
-  std::istringstream in(log);
-  std::string line, current;
-  std::smatch m;
-  while (std::getline(in, line)) {
-    if (std::regex_search(line, m, compiling)) current = m[1];
-    if (current.empty()) continue;
-    if (std::regex_search(line, m, used)) (*out)[current].registers = std::stoi(m[1]);
-    if (std::regex_search(line, m, smem)) (*out)[current].static_smem = std::stoi(m[1]);
-    if (std::regex_search(line, m, local)) (*out)[current].local_bytes = std::stoi(m[1]);
-  }
-}
-
 void put_u64(std::vector<std::byte>* v, std::uint64_t x) {
   for (int i = 0; i < 8; ++i) v->push_back(static_cast<std::byte>(x >> (8 * i)));
 }
@@ -66,10 +44,9 @@ std::uint64_t get_u64(const std::byte* p) {
 }  // namespace
 
 CUresult check_target(const PtxModule& m, std::string* log) {
-  const int sm = config().sm;
-  if (m.target_suffix ? m.target_sm == sm : m.target_sm <= sm) return CUDA_SUCCESS;
-  *log = "ptxas fatal   : the PTX targets " + m.target + ", which does not run on this device (sm_" +
-         std::to_string(sm) + ")";
+  std::string why;
+  if (rt::target_runs_on(m.target, config().sm, &why)) return CUDA_SUCCESS;
+  *log = "ptxas fatal   : the PTX targets " + m.target_name + ": " + why;
   return CUDA_ERROR_NO_BINARY_FOR_GPU;
 }
 
@@ -84,13 +61,12 @@ JitOutput jit_check(const std::string& ptx, const std::string& work_dir) {
     return j;
   }
   const Config& c = config();
-  if (!m->version.empty()) {
-    const int major = std::stoi(m->version), minor = std::stoi(m->version.substr(m->version.find('.') + 1));
-    if (major > kMaxPtxMajor || (major == kMaxPtxMajor && minor > kMaxPtxMinor)) {
-      j.result = CUDA_ERROR_UNSUPPORTED_PTX_VERSION;
-      j.error_log = "ptxas fatal   : Unsupported .version " + m->version + "; current version is '9.0'";
-      return j;
-    }
+  const auto newest = rt::max_ptx_isa(kDriverVersion);
+  if (m->version && newest && *m->version > *newest) {
+    j.result = CUDA_ERROR_UNSUPPORTED_PTX_VERSION;
+    j.error_log = "ptxas fatal   : Unsupported .version " + m->version->str() + "; current version is '" +
+                  newest->str() + "'";
+    return j;
   }
   if (CUresult r = check_target(*m, &j.error_log); r != CUDA_SUCCESS) {
     j.result = r;
@@ -102,7 +78,11 @@ JitOutput jit_check(const std::string& ptx, const std::string& work_dir) {
     std::ofstream f(base + ".ptx", std::ios::binary);
     f << ptx;
   }
-  const std::string arch = "sm_" + std::to_string(c.sm) + (m->target_suffix ? std::string(1, m->target_suffix) : "");
+  // The device's own architecture, with the module's variant suffix (sm_90a PTX needs -arch=sm_90a).
+  const char* suffix = m->target.variant == rt::TargetVariant::arch     ? "a"
+                       : m->target.variant == rt::TargetVariant::family ? "f"
+                                                                        : "";
+  const std::string arch = "sm_" + std::to_string(c.sm) + suffix;
   std::string log;
   const int rc = run(shell_quote(c.ptxas) + " -v -arch=" + arch + " -o " + shell_quote(base + ".cubin") + " " +
                          shell_quote(base + ".ptx"),
@@ -117,15 +97,13 @@ JitOutput jit_check(const std::string& ptx, const std::string& work_dir) {
     return j;
   }
   j.info_log = log;
-  parse_report(log, &j.kernels);
+  j.kernels = rt::parse_jit_info_log(log);
   return j;
 }
 
+// Layout: magic, total bytes, log bytes, PTX bytes (u64 each, little-endian), ptxas's -v log, the PTX.
 std::vector<std::byte> pack_container(const JitOutput& j) {
-  std::string report;
-  for (const auto& [name, k] : j.kernels)
-    report += name + " " + std::to_string(k.registers) + " " + std::to_string(k.static_smem) + " " +
-              std::to_string(k.local_bytes) + "\n";
+  const std::string& report = j.info_log;
   std::vector<std::byte> v;
   for (char c : kMagic) v.push_back(static_cast<std::byte>(c));
   put_u64(&v, 8 + 8 + 8 + 8 + report.size() + j.ptx.size());  // total bytes
@@ -150,14 +128,12 @@ std::optional<JitOutput> unpack_container(const void* image, std::string* why) {
       *why = "not a module image";
     return std::nullopt;
   }
-  const std::uint64_t report_bytes = get_u64(p + 16), ptx_bytes = get_u64(p + 24);
+  const std::uint64_t log_bytes = get_u64(p + 16), ptx_bytes = get_u64(p + 24);
   JitOutput j;
   const char* text = reinterpret_cast<const char*>(p + 32);
-  std::istringstream in(std::string(text, report_bytes));
-  std::string name;
-  KernelReport k;
-  while (in >> name >> k.registers >> k.static_smem >> k.local_bytes) j.kernels[name] = k;
-  j.ptx.assign(text + report_bytes, ptx_bytes);
+  j.info_log.assign(text, log_bytes);
+  j.kernels = rt::parse_jit_info_log(j.info_log);
+  j.ptx.assign(text + log_bytes, ptx_bytes);
   return j;
 }
 

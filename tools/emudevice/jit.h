@@ -14,26 +14,21 @@
 
 #include <cuda.h>
 
+#include "runtime/ptx_text.h"
 #include "tools/emudevice/ptx_module.h"
 
 namespace weft::emu {
 
-struct KernelReport {
-  int registers = 0;
-  int static_smem = 0;
-  int local_bytes = 0;
-};
-
 struct JitOutput {
   CUresult result = CUDA_SUCCESS;
-  std::string error_log, info_log;
+  std::string error_log, info_log;  // info_log: ptxas -v, which the container keeps
   std::string ptx;
-  std::map<std::string, KernelReport> kernels;
+  std::map<std::string, rt::FunctionResources> kernels;  // from info_log (rt::parse_jit_info_log)
 };
 
-// Whether a module written for `m.target` runs on the emulated device (the driver's rule: a base
-// target up to the device's, or the device's own arch-specific or family target); CUDA_SUCCESS, or
-// CUDA_ERROR_NO_BINARY_FOR_GPU with `log` saying why.
+// Whether a module written for `m.target` runs on the emulated device (rt::target_runs_on, the rule
+// the runtime also selects targets by); CUDA_SUCCESS, or CUDA_ERROR_NO_BINARY_FOR_GPU with `log`
+// saying why.
 CUresult check_target(const PtxModule& m, std::string* log);
 
 // Checks `ptx` for the device and reports per kernel. `work_dir` holds ptxas's files.

@@ -3,6 +3,8 @@
 #include <map>
 #include <regex>
 
+#include "runtime/ptx_text.h"
+
 namespace weft::emu {
 namespace {
 
@@ -52,16 +54,15 @@ std::optional<PtxModule> scan_ptx(const std::string& raw, std::string* why) {
   const std::string text = without_comments(raw);
   PtxModule m;
   std::smatch sm;
-  static const std::regex version_re(R"(\.version\s+(\d+\.\d+))");
-  static const std::regex target_re(R"(\.target\s+sm_(\d+)([af]?))");
-  if (std::regex_search(text, sm, version_re)) m.version = sm[1];
-  if (!std::regex_search(text, sm, target_re)) {
-    *why = "no .target directive: not PTX text";
+  m.version = rt::ptx_version_of(raw);
+  const auto target = rt::ptx_target_of(raw);
+  const auto parsed = target ? rt::Target::parse(*target) : std::nullopt;
+  if (!parsed) {
+    *why = target ? "'.target " + *target + "' is not a target name" : "no .target directive: not PTX text";
     return std::nullopt;
   }
-  m.target_sm = std::stoi(sm[1]);
-  m.target_suffix = sm[2].length() ? sm[2].str()[0] : 0;
-  m.target = "sm_" + sm[1].str() + sm[2].str();
+  m.target_name = *target;
+  m.target = *parsed;
 
   // Module-scope .global variables: declared outside every function body (brace depth 0).
   static const std::regex global_re(

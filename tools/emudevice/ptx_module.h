@@ -1,13 +1,16 @@
 // What the emulated driver needs to know about a PTX module without executing it: its target and
 // ISA version, each .entry's parameters (sizes, to copy launch arguments) and launch directives,
 // and the module-scope .global variables (which the driver allocates, as a real loader does).
-// The emulator parses the instructions itself.
+// The emulator parses the instructions itself; `.version` and `.target` are read by the runtime's own
+// readers (runtime/ptx_text.h), so the two agree on what a module is for.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "runtime/targets.h"
 
 namespace weft::emu {
 
@@ -30,10 +33,9 @@ struct PtxGlobal {
 };
 
 struct PtxModule {
-  std::string version;  // "9.0"
-  std::string target;   // "sm_90a"
-  int target_sm = 0;    // 90
-  char target_suffix = 0;  // 'a', 'f' or 0
+  std::optional<rt::PtxIsa> version;  // .version (nullopt: none)
+  std::string target_name;            // "sm_90a", as written
+  rt::Target target;
   std::vector<PtxEntry> entries;
   std::vector<PtxGlobal> globals;
   const PtxEntry* find(const std::string& name) const;

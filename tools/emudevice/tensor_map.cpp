@@ -4,38 +4,21 @@
 #include <cstdio>
 #include <cstring>
 
+#include "runtime/tma_desc.h"
+
 namespace weft::emu {
 namespace {
 
 constexpr std::uint32_t kMagic = 0x504D5457;  // "WTMP", tma.TMAP_MAGIC
 
+// The element size and swizzle span by the runtime's TMA tables (runtime/tma_desc.h, whose enums carry
+// the driver's values); 0 / -1 for a value outside them.
 int element_bytes(CUtensorMapDataType t) {
-  switch (t) {
-    case CU_TENSOR_MAP_DATA_TYPE_UINT8: return 1;
-    case CU_TENSOR_MAP_DATA_TYPE_UINT16:
-    case CU_TENSOR_MAP_DATA_TYPE_FLOAT16:
-    case CU_TENSOR_MAP_DATA_TYPE_BFLOAT16: return 2;
-    case CU_TENSOR_MAP_DATA_TYPE_UINT32:
-    case CU_TENSOR_MAP_DATA_TYPE_INT32:
-    case CU_TENSOR_MAP_DATA_TYPE_FLOAT32:
-    case CU_TENSOR_MAP_DATA_TYPE_FLOAT32_FTZ:
-    case CU_TENSOR_MAP_DATA_TYPE_TFLOAT32:
-    case CU_TENSOR_MAP_DATA_TYPE_TFLOAT32_FTZ: return 4;
-    case CU_TENSOR_MAP_DATA_TYPE_UINT64:
-    case CU_TENSOR_MAP_DATA_TYPE_INT64:
-    case CU_TENSOR_MAP_DATA_TYPE_FLOAT64: return 8;
-    default: return 0;
-  }
+  return t <= CU_TENSOR_MAP_DATA_TYPE_TFLOAT32_FTZ ? static_cast<int>(rt::tma_dtype_bytes(static_cast<rt::TmaDtype>(t))) : 0;
 }
 
 int swizzle_bytes(CUtensorMapSwizzle s) {
-  switch (s) {
-    case CU_TENSOR_MAP_SWIZZLE_NONE: return 0;
-    case CU_TENSOR_MAP_SWIZZLE_32B: return 32;
-    case CU_TENSOR_MAP_SWIZZLE_64B: return 64;
-    case CU_TENSOR_MAP_SWIZZLE_128B: return 128;
-    default: return -1;
-  }
+  return s <= CU_TENSOR_MAP_SWIZZLE_128B ? static_cast<int>(rt::tma_swizzle_bytes(static_cast<rt::TmaSwizzle>(s))) : -1;
 }
 
 CUresult unsupported(const char* what) {
