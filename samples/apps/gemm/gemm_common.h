@@ -166,6 +166,18 @@ inline std::string sm90_label(const Sm90Options& o) {
   return s;
 }
 
+// What both TMA GEMMs (sm_90a, sm_100a) require of their operands before a launch, as sentences:
+// K rows of A and B on 16 bytes (TMA strides), A and B 16-byte aligned, a bias where the build adds one.
+inline void check_tma_operands(const std::string& name, std::uint32_t k, std::uint32_t elem_bytes,
+                               const Sm90Operands& x, bool bias) {
+  if (k == 0 || (std::uint64_t{k} * elem_bytes) % 16)
+    throw std::runtime_error(name + ": k = " + std::to_string(k) + " is not a positive multiple of " +
+                             std::to_string(16 / elem_bytes) + ": TMA needs every row of A and B (k elements of " +
+                             std::to_string(elem_bytes) + " bytes) to start on a 16-byte boundary (pad K with zeros)");
+  if (x.a % 16 || x.b % 16) throw std::runtime_error(name + ": A and B must be 16-byte aligned (TMA)");
+  if (bias && !x.bias) throw std::runtime_error(name + ": this build adds a bias; pass one");
+}
+
 // The Hopper GEMM emitted in-process for this device (sm_90a), with its launch shape and, for
 // split-K, its workspace (kept between runs; one run at a time per object).
 struct WeftGemmSm90 {
@@ -202,11 +214,7 @@ struct WeftGemmSm90 {
            CUstream stream = nullptr, std::uint32_t ctas = 0, const GemmCopyJob& job = {}) {
     using namespace weft::rt;
     const std::uint32_t elem = opt.fp8 ? 1 : 2;
-    if (k == 0 || (std::uint64_t{k} * elem) % 16)
-      throw std::runtime_error(name() + ": k = " + std::to_string(k) + " is not a positive multiple of " +
-                               std::to_string(16 / elem) + ": TMA needs every row of A and B (k elements of " +
-                               std::to_string(elem) + " bytes) to start on a 16-byte boundary (pad K with zeros)");
-    if (x.a % 16 || x.b % 16) throw std::runtime_error(name() + ": A and B must be 16-byte aligned (TMA)");
+    check_tma_operands(name(), k, elem, x, opt.bias);
     if (opt.nn && n % 8)
       throw std::runtime_error(name() + ": NN: n = " + std::to_string(n) + " is not a multiple of 8: TMA needs every row "
                                "of B (n bf16) to start on a 16-byte boundary");
@@ -218,7 +226,6 @@ struct WeftGemmSm90 {
       throw std::runtime_error(name() + ": n = " + std::to_string(n) + ": the TMA-store epilogue needs D 16-byte aligned "
                                "and every row of D (n x " + std::to_string(out_bytes) +
                                " bytes) to start on 16 bytes; load the kernel with tma_store = false for this shape");
-    if (opt.bias && !x.bias) throw std::runtime_error(name() + ": this build adds a bias; pass one");
     if (opt.block_scales && (!x.a_scales || !x.b_scales))
       throw std::runtime_error(name() + ": this build applies block scales; pass a_scales and b_scales");
     if (!opt.block_scales && (x.a_scales || x.b_scales))
@@ -305,11 +312,7 @@ struct WeftGemmSm100 {
   void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, const Sm90Operands& x,
            CUstream stream = nullptr) {
     using namespace weft::rt;
-    if (k == 0 || k % 8)
-      throw std::runtime_error(label() + ": k = " + std::to_string(k) + " is not a positive multiple of 8: TMA needs "
-                               "every row of A and B (k bf16) to start on a 16-byte boundary (pad K with zeros)");
-    if (x.a % 16 || x.b % 16) throw std::runtime_error(label() + ": A and B must be 16-byte aligned (TMA)");
-    if (opt.bias && !x.bias) throw std::runtime_error(label() + ": this build adds a bias; pass one");
+    check_tma_operands(label(), k, 2, x, opt.bias);
     const std::uint32_t tiles = (m + 127) / 128 * ((n + opt.bn - 1) / opt.bn);
     if (tiles == 0) return;
     auto ad = TmaDesc::packed(TmaDtype::bf16, {k, m}, {64, 128});
