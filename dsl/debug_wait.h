@@ -1,8 +1,7 @@
 // Bounded waits for debugging protocol bugs (Target::debug_waits, `weft emit --debug-waits`): a wait
 // that lasts longer than debug_wait::kWaitLimitNs of %globaltimer (an mbarrier or a flag) records what
-// it waited for in the module's
-// host-mapped report (runtime/debug_wait_layout.h) and traps, so a hang becomes an error that names
-// the barrier or flag, the phase or epoch, and the author's line. Used by Mbarrier::wait
+// it waited for in the module's host-mapped report (runtime/debug_wait_layout.h) and traps, so a hang
+// becomes an error that names the barrier or flag, the phase or epoch, and the author's line. Used by Mbarrier::wait
 // (dsl/async/mbarrier.h) and wait_flag (dsl/comm/flags.h).
 #pragma once
 

@@ -1,7 +1,7 @@
 // The collective samples on a real GPU, checked against a CPU reference (samples/apps/comm/checks.h):
 // LocalSim at 2, 4 and 8 ranks, flags reused over many launches (epochs) without a reset, Ipc with
 // two processes on one GPU, and NCCL with one rank. Skips (and passes) without a driver (label gpu).
-// The kernels are built with debug waits: a rank that never arrives fails the test within a second,
+// The kernels are built with debug waits: a rank that never arrives fails the test within about 2 s,
 // naming the flag and epoch, instead of hanging it.
 #include <doctest/doctest.h>
 

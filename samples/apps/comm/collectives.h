@@ -30,8 +30,8 @@ struct CollectiveOptions {
   std::uint32_t ctas = 20;    // grid.x per rank: the SM budget
   std::uint32_t block = 512;  // threads per CTA
   CUstream stream = nullptr;
-  // Bounded flag waits (dsl/debug_wait.h): a rank that never arrives makes the kernel trap within about
-  // a second, and synchronize() names the flag and epoch instead of the run hanging.
+  // Bounded flag waits (dsl/debug_wait.h): a rank that never arrives makes the kernel trap after 2 s of
+  // waiting, and synchronize() names the flag and epoch instead of the run hanging.
   bool debug_waits = false;
 };
 
