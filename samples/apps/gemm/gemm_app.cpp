@@ -161,9 +161,10 @@ bool run_sm80(Cublas* cublas, int sm) {
 }
 
 // The TMA GEMMs: one case of gemm_bf16_sm90 / gemm_e4m3_sm90 (dtype, output type, bias, block
-// scales, cluster and split-K are g's), or of gemm_bf16_sm100 (output type and bias). Per-tensor e4m3 scales are folded into alpha; block scales
-// are random fp32 in the documented layouts (powers of two for the cuBLAS-checked sizes, so that the
-// scaled inputs stay exact in bf16). An f32 C holds the same values as the bf16 one.
+// scales, cluster and split-K are g's), or of gemm_bf16_sm100 (output type and bias). Per-tensor e4m3
+// scales are folded into alpha; block scales are random fp32 in the documented layouts (powers of two
+// for the cuBLAS-checked sizes, so that the scaled inputs stay exact in bf16). An f32 C holds the same
+// values as the bf16 one.
 struct Case90 {
   std::uint32_t m, n, k;
   float alpha = 1.0f, beta = 0.0f;
