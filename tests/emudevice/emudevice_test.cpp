@@ -1,7 +1,11 @@
 // The emulated device's own parts, without running a kernel: the PTX scan that sizes launch
 // arguments and allocates module globals, the tensor-map encoder's argument rules, and the arena's
-// allocation rules (gaps between allocations, so that an overrun faults).
+// allocation rules (gaps between allocations, so that an overrun faults), and virtual memory
+// management (two arenas standing for two processes sharing one exported allocation).
 #include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -10,6 +14,7 @@
 #include "tools/emudevice/arena.h"
 #include "tools/emudevice/ptx_module.h"
 #include "tools/emudevice/tensor_map.h"
+#include "tools/emudevice/vmm.h"
 
 using namespace weft::emu;
 
@@ -137,6 +142,116 @@ TEST_CASE("arena: allocations are zeroed, separated by a gap, found by range, re
     REQUIRE(z);
     CHECK(*z == *x);  // first fit
     CHECK_FALSE(a.allocate(1 << 25, "too big"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+CUmemAllocationProp fd_prop() {
+  CUmemAllocationProp p{};
+  p.type = CU_MEM_ALLOCATION_TYPE_PINNED;
+  p.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+  p.location.id = 0;
+  p.requestedHandleTypes = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR;
+  return p;
+}
+}  // namespace
+
+// Two arenas stand for two processes' devices: what one exports, the other imports and maps, and the
+// bytes are shared through the host mappings that the copies and the emulator use.
+TEST_CASE("virtual memory: create, export, import, reserve, map, set access; the inverses; bad calls") {
+  const auto dir = std::filesystem::temp_directory_path() / "weft-emu-vmm-test";
+  std::filesystem::create_directories(dir / "a");
+  std::filesystem::create_directories(dir / "b");
+  {
+    Arena arena_a((dir / "a").string(), 1 << 24), arena_b((dir / "b").string(), 1 << 24);
+    VirtualMemory a(arena_a), b(arena_b);
+    const CUmemAllocationProp prop = fd_prop();
+    constexpr std::size_t kG = VirtualMemory::kGranularity;
+    std::size_t gran = 0;
+    CHECK(a.granularity(&gran, &prop) == CUDA_SUCCESS);
+    CHECK(gran == kG);
+    CUmemAllocationProp host_prop = prop;
+    host_prop.location.type = CU_MEM_LOCATION_TYPE_HOST;
+    CHECK(a.granularity(&gran, &host_prop) == CUDA_ERROR_INVALID_VALUE);
+
+    CUmemGenericAllocationHandle h = 0;
+    CHECK(a.create(&h, kG + 4096, &prop, 0) == CUDA_ERROR_INVALID_VALUE);  // not a multiple of the granularity
+    REQUIRE(a.create(&h, 2 * kG, &prop, 0) == CUDA_SUCCESS);
+    CHECK(a.created_bytes() == 2 * kG);
+    int fd = -1;
+    REQUIRE(a.export_fd(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) == CUDA_SUCCESS);
+    CUmemGenericAllocationHandle imported = 0;
+    REQUIRE(b.import_fd(&imported, fd, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) == CUDA_SUCCESS);
+    ::close(fd);  // the importer keeps its own descriptor
+    CHECK(b.created_bytes() == 0);
+
+    // Map on both sides; no access until cuMemSetAccess.
+    CUdeviceptr va = 0, vb = 0;
+    REQUIRE(a.reserve(&va, 2 * kG, 0, 0) == CUDA_SUCCESS);
+    REQUIRE(b.reserve(&vb, 2 * kG, kG, 0) == CUDA_SUCCESS);
+    CHECK(va >= arena_a.virtual_begin());
+    CHECK(va % kG == 0);
+    CHECK(a.map(va, kG, 0, h) == CUDA_ERROR_INVALID_VALUE);  // part of the allocation: not modelled
+    REQUIRE(a.map(va, 2 * kG, 0, h) == CUDA_SUCCESS);
+    REQUIRE(b.map(vb, 2 * kG, 0, imported) == CUDA_SUCCESS);
+    CHECK(b.map(vb, 2 * kG, 0, imported) == CUDA_ERROR_INVALID_VALUE);  // already mapped there
+    CHECK_FALSE(a.accessible(va, 4));
+    CUmemAccessDesc rw{};
+    rw.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+    rw.location.id = 0;
+    rw.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+    CHECK(a.set_access(va, kG, &rw, 1) == CUDA_ERROR_INVALID_VALUE);  // half a mapping
+    REQUIRE(a.set_access(va, 2 * kG, &rw, 1) == CUDA_SUCCESS);
+    REQUIRE(b.set_access(vb, 2 * kG, &rw, 1) == CUDA_SUCCESS);
+    CHECK(a.accessible(va + 2 * kG - 4, 4));
+    CHECK_FALSE(a.accessible(va + 2 * kG - 4, 8));  // past the end
+
+    // One memory: a write through either host mapping is seen through the other.
+    std::memcpy(arena_a.host(va + 100), "weft", 4);
+    CHECK(std::memcmp(arena_b.host(vb + 100), "weft", 4) == 0);
+    std::memcpy(arena_b.host(vb + kG), "vmm!", 4);
+    CHECK(std::memcmp(arena_a.host(va + kG), "vmm!", 4) == 0);
+
+    // The launch request's view: /proc path and heartbeat offset; heartbeats are seen by both.
+    const auto ma = a.launch_mappings();
+    REQUIRE(ma.size() == 1);
+    CHECK(ma[0].va == va);
+    CHECK(ma[0].bytes == 2 * kG);
+    CHECK(ma[0].path.rfind("/proc/", 0) == 0);
+    CHECK(ma[0].heartbeat_offset == 2 * kG + 16);
+    const auto read_beat = [&](const LaunchMapping& m) {
+      std::uint64_t v = 0;
+      const int f = ::open(m.path.c_str(), O_RDONLY);
+      REQUIRE(f >= 0);
+      REQUIRE(::pread(f, &v, 8, static_cast<off_t>(m.heartbeat_offset)) == 8);
+      ::close(f);
+      return v;
+    };
+    const std::uint64_t before = read_beat(ma[0]);
+    b.heartbeat();
+    CHECK(read_beat(ma[0]) == before + 1);
+
+    // A descriptor that is not exported device memory is refused.
+    const int other = ::open((dir / "a" / "memory.bin").c_str(), O_RDONLY);
+    CUmemGenericAllocationHandle bogus = 0;
+    CHECK(b.import_fd(&bogus, other, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) == CUDA_ERROR_INVALID_VALUE);
+    ::close(other);
+
+    // Teardown in the Ipc heap's order; a reservation with a mapping in it cannot be freed.
+    CHECK(a.free(va, 2 * kG) == CUDA_ERROR_INVALID_VALUE);
+    CHECK(a.unmap(va, 2 * kG) == CUDA_SUCCESS);
+    CHECK_FALSE(a.accessible(va, 4));
+    CHECK(a.free(va, 2 * kG) == CUDA_SUCCESS);
+    CHECK(a.release(h) == CUDA_SUCCESS);
+    CHECK(a.release(h) == CUDA_ERROR_INVALID_VALUE);
+    CHECK(a.created_bytes() == 0);
+    // The other process still maps the memory and sees its bytes.
+    CHECK(std::memcmp(arena_b.host(vb + 100), "weft", 4) == 0);
+    CHECK(b.release(imported) == CUDA_SUCCESS);  // goes with the last mapping
+    CHECK(std::memcmp(arena_b.host(vb + 100), "weft", 4) == 0);
+    CHECK(b.unmap(vb, 2 * kG) == CUDA_SUCCESS);
+    CHECK(b.free(vb, 2 * kG) == CUDA_SUCCESS);
   }
   std::filesystem::remove_all(dir);
 }

@@ -23,8 +23,17 @@ Arena::Arena(const std::string& dir, std::uint64_t capacity) : path_(dir + "/mem
     ::close(fd);
     throw std::runtime_error("cannot size " + path_ + ": " + std::strerror(errno));
   }
-  void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+  // One reservation for the file and the virtual span after it, then the file over its start.
+  reserved_ = virtual_end();
+  void* r = ::mmap(nullptr, reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r == MAP_FAILED) {
+    ::close(fd);
+    throw std::runtime_error("cannot reserve " + std::to_string(reserved_) + " bytes of address space: " +
+                             std::strerror(errno));
+  }
+  void* p = ::mmap(r, capacity, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE | MAP_FIXED, fd, 0);
   if (p == MAP_FAILED) {
+    ::munmap(r, reserved_);
     ::close(fd);
     throw std::runtime_error("cannot map " + path_ + ": " + std::strerror(errno));
   }
@@ -32,8 +41,10 @@ Arena::Arena(const std::string& dir, std::uint64_t capacity) : path_(dir + "/mem
   base_ = static_cast<std::byte*>(p);
 }
 
+std::uint64_t Arena::virtual_begin() const { return round_up(capacity_, std::uint64_t{1} << 30) + (std::uint64_t{1} << 30); }
+
 Arena::~Arena() {
-  if (base_) ::munmap(base_, capacity_);
+  if (base_) ::munmap(base_, reserved_);
   if (fd_ >= 0) ::close(fd_);
 }
 

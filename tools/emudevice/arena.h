@@ -6,6 +6,10 @@
 // Allocations are 256-byte aligned with at least 256 unallocated bytes between neighbours, and the
 // emulator is told exactly which ranges are live, so an access past the end of a buffer is an
 // illegal-address fault, as it would be on a GPU (more reliably: there it may land in a neighbour).
+//
+// Above the capacity lies a span of addresses the arena never allocates: virtual memory management
+// (vmm.h) reserves device ranges there and maps its own files over them, at the same offset from
+// base(), so host() serves every device address.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +46,12 @@ class Arena {
   std::optional<std::uint64_t> address_of(const void* host) const;
 
   std::byte* host(std::uint64_t address) const { return base_ + address; }
+  // Device addresses [virtual_begin(), virtual_end()) are left to virtual memory management: no
+  // allocation lands there, and the host mapping is a reservation without access until vmm.cpp maps
+  // a file over part of it.
+  std::uint64_t virtual_begin() const;
+  std::uint64_t virtual_end() const { return virtual_begin() + kVirtualSpan; }
+  static constexpr std::uint64_t kVirtualSpan = std::uint64_t{64} << 30;
   const std::string& path() const { return path_; }
   std::uint64_t capacity() const { return capacity_; }
   std::uint64_t used() const;  // bytes in live allocations
@@ -52,6 +62,7 @@ class Arena {
   std::string path_;
   int fd_ = -1;
   std::uint64_t capacity_ = 0;
+  std::uint64_t reserved_ = 0;  // bytes of address space at base_: the file's, then the virtual span
   std::byte* base_ = nullptr;
   std::map<std::uint64_t, Allocation> live_;  // by base
 };

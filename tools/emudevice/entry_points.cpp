@@ -29,6 +29,7 @@
 #include "tools/emudevice/launch.h"
 #include "tools/emudevice/ptx_module.h"
 #include "tools/emudevice/tensor_map.h"
+#include "tools/emudevice/vmm.h"
 
 namespace weft::emu {
 namespace {
@@ -68,12 +69,14 @@ struct Device {
   std::mutex mutex;
   std::string dir;
   std::unique_ptr<Arena> arena;
+  std::unique_ptr<VirtualMemory> vmm;  // maps files over the arena's virtual span: goes first
   CUresult sticky = CUDA_SUCCESS;
   std::uint64_t launches = 0;
   CUcontext current = nullptr;
   int module_count = 0;
 
   ~Device() {
+    vmm.reset();
     arena.reset();
     if (!dir.empty() && !config().keep) {
       std::error_code ec;
@@ -146,6 +149,7 @@ CUresult cuInit(unsigned) {
     if (!::mkdtemp(templ.data())) throw std::runtime_error("cannot create a directory like " + templ);
     d.dir = templ;
     d.arena = std::make_unique<Arena>(d.dir, config().memory_bytes);
+    d.vmm = std::make_unique<VirtualMemory>(*d.arena);
     if (config().keep) std::fprintf(stderr, "weft emulated device: work directory %s\n", d.dir.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "weft emulated device: %s\n", e.what());
@@ -214,7 +218,7 @@ CUresult cuDeviceGetAttribute(int* v, CUdevice_attribute a, CUdevice dev) {
     case CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING:
     case CU_DEVICE_ATTRIBUTE_CAN_MAP_HOST_MEMORY: *v = 1; break;
     case CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED:
-    case CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED:
+    case CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED: *v = 1; break;  // vmm.h
     case CU_DEVICE_ATTRIBUTE_MULTICAST_SUPPORTED: *v = 0; break;
     default: *v = 0; break;
   }
@@ -267,14 +271,19 @@ CUresult cuCtxSynchronize() {
 
 // ---------------------------------------------------------------- memory
 
-// The allocation range [a, a + n) must lie in one live allocation, as the driver requires of copies.
-#define EMU_RANGE(a, n) \
-  if ((n) != 0 && !d.arena->find((a), (n))) return CUDA_ERROR_INVALID_VALUE
+// The range [a, a + n) must lie in one live allocation or one accessible mapping, as the driver
+// requires of copies. A copy that reaches mapped memory is progress other processes may wait for.
+#define EMU_RANGE(a, n)                                                             \
+  if ((n) != 0 && !d.arena->find((a), (n))) {                                       \
+    if (!d.vmm->accessible((a), (n))) return CUDA_ERROR_INVALID_VALUE;              \
+    d.vmm->heartbeat();                                                             \
+  }
 
 CUresult cuMemGetInfo(size_t* free_bytes, size_t* total) {
   EMU_BEGIN();
   *total = d.arena->capacity();
-  *free_bytes = d.arena->capacity() - d.arena->used();
+  const std::uint64_t used = d.arena->used() + d.vmm->created_bytes();
+  *free_bytes = d.arena->capacity() > used ? d.arena->capacity() - used : 0;
   return CUDA_SUCCESS;
 }
 
@@ -354,31 +363,57 @@ CUresult cuMemHostGetDevicePointer(CUdeviceptr* dp, void* p, unsigned flags) {
   return CUDA_SUCCESS;
 }
 
-// Virtual memory management (the Ipc heap's cuMem* calls): not emulated; the device says so through
-// CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED = 0.
-CUresult cuMemGetAllocationGranularity(size_t*, const CUmemAllocationProp*, CUmemAllocationGranularity_flags) {
-  return CUDA_ERROR_NOT_SUPPORTED;
+// Virtual memory management (the Ipc heap's cuMem* calls): vmm.h.
+CUresult cuMemGetAllocationGranularity(size_t* out, const CUmemAllocationProp* prop,
+                                       CUmemAllocationGranularity_flags) {
+  EMU_BEGIN();
+  return d.vmm->granularity(out, prop);
 }
-CUresult cuMemCreate(CUmemGenericAllocationHandle*, size_t, const CUmemAllocationProp*, unsigned long long) {
-  return CUDA_ERROR_NOT_SUPPORTED;
+CUresult cuMemCreate(CUmemGenericAllocationHandle* h, size_t bytes, const CUmemAllocationProp* prop,
+                     unsigned long long flags) {
+  EMU_BEGIN();
+  return d.vmm->create(h, bytes, prop, flags);
 }
-CUresult cuMemRelease(CUmemGenericAllocationHandle) { return CUDA_ERROR_NOT_SUPPORTED; }
-CUresult cuMemExportToShareableHandle(void*, CUmemGenericAllocationHandle, CUmemAllocationHandleType,
-                                      unsigned long long) {
-  return CUDA_ERROR_NOT_SUPPORTED;
+CUresult cuMemRelease(CUmemGenericAllocationHandle h) {
+  EMU_BEGIN();
+  return d.vmm->release(h);
 }
-CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle*, void*, CUmemAllocationHandleType) {
-  return CUDA_ERROR_NOT_SUPPORTED;
+CUresult cuMemExportToShareableHandle(void* out, CUmemGenericAllocationHandle h, CUmemAllocationHandleType type,
+                                      unsigned long long flags) {
+  EMU_BEGIN();
+  if (flags != 0) return CUDA_ERROR_INVALID_VALUE;
+  return d.vmm->export_fd(static_cast<int*>(out), h, type);
 }
-CUresult cuMemAddressReserve(CUdeviceptr*, size_t, size_t, CUdeviceptr, unsigned long long) {
-  return CUDA_ERROR_NOT_SUPPORTED;
+CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle* h, void* os_handle,
+                                        CUmemAllocationHandleType type) {
+  EMU_BEGIN();
+  // A POSIX descriptor travels in the pointer's value, as the driver API defines it.
+  return d.vmm->import_fd(h, static_cast<int>(reinterpret_cast<std::intptr_t>(os_handle)), type);
 }
-CUresult cuMemAddressFree(CUdeviceptr, size_t) { return CUDA_ERROR_NOT_SUPPORTED; }
-CUresult cuMemMap(CUdeviceptr, size_t, size_t, CUmemGenericAllocationHandle, unsigned long long) {
-  return CUDA_ERROR_NOT_SUPPORTED;
+CUresult cuMemAddressReserve(CUdeviceptr* va, size_t bytes, size_t alignment, CUdeviceptr hint,
+                             unsigned long long flags) {
+  EMU_BEGIN();
+  if (flags != 0) return CUDA_ERROR_INVALID_VALUE;
+  return d.vmm->reserve(va, bytes, alignment, hint);
 }
-CUresult cuMemUnmap(CUdeviceptr, size_t) { return CUDA_ERROR_NOT_SUPPORTED; }
-CUresult cuMemSetAccess(CUdeviceptr, size_t, const CUmemAccessDesc*, size_t) { return CUDA_ERROR_NOT_SUPPORTED; }
+CUresult cuMemAddressFree(CUdeviceptr va, size_t bytes) {
+  EMU_BEGIN();
+  return d.vmm->free(va, bytes);
+}
+CUresult cuMemMap(CUdeviceptr va, size_t bytes, size_t offset, CUmemGenericAllocationHandle h,
+                  unsigned long long flags) {
+  EMU_BEGIN();
+  if (flags != 0) return CUDA_ERROR_INVALID_VALUE;
+  return d.vmm->map(va, bytes, offset, h);
+}
+CUresult cuMemUnmap(CUdeviceptr va, size_t bytes) {
+  EMU_BEGIN();
+  return d.vmm->unmap(va, bytes);
+}
+CUresult cuMemSetAccess(CUdeviceptr va, size_t bytes, const CUmemAccessDesc* desc, size_t count) {
+  EMU_BEGIN();
+  return d.vmm->set_access(va, bytes, desc, count);
+}
 
 // ---------------------------------------------------------------- JIT and modules
 
@@ -644,6 +679,8 @@ CUresult cuLaunchKernelEx(const CUlaunchConfig* lc, CUfunction f, void** params,
   }
   r.globals = F.module->globals;
   r.seed = config().seed + d.launches++;
+  r.mappings = d.vmm->launch_mappings();
+  d.vmm->heartbeat();  // other processes waiting on this one: it is about to run a kernel
   const LaunchOutcome out = run_launch(r, *d.arena, d.dir);
   if (out.result != CUDA_SUCCESS) {
     std::fprintf(stderr, "weft emulated device: kernel '%s' (grid %u x %u x %u, block %u): %s: %s\n",

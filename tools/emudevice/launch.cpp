@@ -109,6 +109,15 @@ LaunchOutcome run_launch(const LaunchRequest& r, const Arena& arena, const std::
     j << (first ? "" : ", ") << "[" << a.base << ", " << a.bytes << ", " << json_string(a.name) << "]";
     first = false;
   }
+  // Mapped ranges lie above the arena (its virtual span), so they come after its allocations in order.
+  for (const LaunchMapping& m : r.mappings) {
+    j << (first ? "" : ", ") << "[" << m.va << ", " << m.bytes << ", \"cuMemMap\"]";
+    first = false;
+  }
+  j << "],\n  \"mappings\": [";
+  for (std::size_t i = 0; i < r.mappings.size(); ++i)
+    j << (i ? ", " : "") << "[" << r.mappings[i].va << ", " << r.mappings[i].bytes << ", "
+      << json_string(r.mappings[i].path) << ", " << r.mappings[i].heartbeat_offset << "]";
   j << "],\n  \"globals\": {";
   for (std::size_t i = 0; i < r.globals.size(); ++i)
     j << (i ? ", " : "") << json_string(r.globals[i].first) << ": " << r.globals[i].second;

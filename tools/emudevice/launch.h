@@ -10,6 +10,7 @@
 #include <cuda.h>
 
 #include "tools/emudevice/arena.h"
+#include "tools/emudevice/vmm.h"
 
 namespace weft::emu {
 
@@ -21,6 +22,7 @@ struct LaunchRequest {
   std::vector<std::vector<unsigned char>> params;  // raw bytes per .entry parameter
   std::vector<std::pair<std::string, std::uint64_t>> globals;
   std::uint64_t seed = 1;
+  std::vector<LaunchMapping> mappings;  // virtual memory mapped for the device (vmm.h), each also an allocation
 };
 
 struct LaunchOutcome {
