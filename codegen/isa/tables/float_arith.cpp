@@ -10,8 +10,8 @@ namespace weft::isa::tables {
 using namespace rows;
 
 namespace {
-const std::vector<Type> kF16 = {T::f16, T::f16x2};
-const std::vector<Type> kBF16 = {T::bf16, T::bf16x2};
+constexpr std::initializer_list<Type> kF16 = {T::f16, T::f16x2};
+constexpr std::initializer_list<Type> kBF16 = {T::bf16, T::bf16x2};
 
 // add/sub/mul share their shape: one row per type family.
 void binary(std::vector<Form>& out, std::string_view op, std::string_view id_f32,

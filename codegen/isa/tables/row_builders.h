@@ -2,6 +2,7 @@
 // Only the tables include this.
 #pragma once
 
+#include <initializer_list>
 #include <vector>
 
 #include "codegen/isa/form.h"
@@ -58,13 +59,15 @@ inline OperandSpec with_present_if(OperandSpec o, QualKind k) {
   return o;
 }
 
-// Type lists.
-inline const std::vector<Type> kInt16to64 = {T::s16, T::u16, T::s32, T::u32, T::s64, T::u64};
-inline const std::vector<Type> kSigned = {T::s16, T::s32, T::s64};
-inline const std::vector<Type> kUnsigned = {T::u16, T::u32, T::u64};
-inline const std::vector<Type> kBits16to64 = {T::b16, T::b32, T::b64};
-inline const std::vector<Type> kMemTypes = {T::b8,  T::b16, T::b32, T::b64, T::u8,  T::u16, T::u32,
-                                            T::u64, T::s8,  T::s16, T::s32, T::s64, T::f32, T::f64};
+// Type lists. Constant-initialised (an initializer_list, not a vector): the instruction table is built
+// on first use, which may come from another file's static initialiser (a kernel emitted before main),
+// when a dynamically initialised list would still be empty.
+inline constexpr std::initializer_list<Type> kInt16to64 = {T::s16, T::u16, T::s32, T::u32, T::s64, T::u64};
+inline constexpr std::initializer_list<Type> kSigned = {T::s16, T::s32, T::s64};
+inline constexpr std::initializer_list<Type> kUnsigned = {T::u16, T::u32, T::u64};
+inline constexpr std::initializer_list<Type> kBits16to64 = {T::b16, T::b32, T::b64};
+inline constexpr std::initializer_list<Type> kMemTypes = {T::b8,  T::b16, T::b32, T::b64, T::u8,  T::u16, T::u32,
+                                                          T::u64, T::s8,  T::s16, T::s32, T::s64, T::f32, T::f64};
 
 inline TargetSet all() { return TargetSet::all(); }
 inline TargetSet sm(unsigned n) { return TargetSet::from_sm(n); }
