@@ -28,9 +28,22 @@ the arena.
 - the same mutant without --debug-waits: status deadlock;
 - vector_add with c in an allocation too small: illegal_address; with a misaligned by 2 bytes:
   misaligned; with a cluster along y: unsupported; with a parameter missing: a bad request (exit 2,
-  no result).
+  no result);
+- the shared world (request "mappings": VMM files two launch processes map at once, each a memfd laid
+  out as the driver's, named /proc/<this pid>/fd/<n>, mapped at different addresses in the two): WORLD's
+  pingpong, A and B 12 rounds through each other's buffer (flag + data, ld.acquire.sys + nanosleep
+  waits bounded by 2 s of %globaltimer, then a report and trap), A's world_grace_s 0.5, B started 1 s
+  after A (its host bumping the heartbeat meanwhile, as the driver does) and then busy 0.6 to 2 s
+  (its launch bumping it) before its first reply: both ok, the flags, data and sums exact, the
+  heartbeats bumped (A had to wait in real time, not jump its clock); B never started and
+  world_grace_s 2: A traps (its report says round 1) within 2 to 17 s, and the
+  message says the heartbeats did not move; hammer, A and B (after a rendezvous through the shared
+  memory) each adding 3 per thread and iteration to one word (atom.gpu.add 1 + red.sys.add 2, 2 x 128
+  threads x 16 each): the total exact (lost without the cross-process lock); bad mappings
+  (overlapping, over the arena, a file too small for its heartbeat, a va off the page, an allocation
+  in a hole between mappings): bad requests (exit 2, no result, the reason).
 Prints one line when everything passed; names every failure and exits 1 otherwise (2 for a usage
-error). About 3 s on one core of a 2-core machine.
+error). About 9 s on a 2-core machine (more than half of it the shared world's waits).
 """
 import argparse
 import importlib.util
@@ -113,6 +126,12 @@ class Runner:
                extra=None):
         """Writes the PTX, the arena and the request, runs the bridge; returns (exit code, result or None,
         stderr) and reads the arena back into `arena`."""
+        return self.finish(self.start(ptx, entry, arena, grid, block, params, cluster, dynamic_smem, globals_,
+                                      extra))
+
+    def start(self, ptx, entry, arena, grid, block, params, cluster=(1, 1, 1), dynamic_smem=0, globals_=None,
+              extra=None):
+        """launch()'s first half: starts the bridge and returns at once (finish() waits for it)."""
         self.n += 1
         base = os.path.join(self.dir, f"launch{self.n}")
         with open(base + ".ptx", "w") as f:
@@ -125,14 +144,28 @@ class Runner:
                "result": base + ".result.json", **(extra or {})}
         with open(base + ".json", "w") as f:
             json.dump(req, f)
-        p = subprocess.run([sys.executable, BRIDGE, base + ".json"], capture_output=True, text=True)
+        p = subprocess.Popen([sys.executable, BRIDGE, base + ".json"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        return p, base, arena
+
+    def finish(self, started, timeout=120):
+        """Waits for a start()ed bridge (killed after `timeout` s: exit code None); returns launch()'s
+        (exit code, result or None, stderr) and reads the arena back."""
+        p, base, arena = started
+        try:
+            _, err = p.communicate(timeout=timeout)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+            rc, err = None, f"killed after {timeout} s: " + err
         with open(base + ".bin", "rb") as f:
             arena.buf[:] = f.read()
         result = None
         if os.path.exists(base + ".result.json"):
             with open(base + ".result.json") as f:
                 result = json.load(f)
-        return p.returncode, result, p.stderr
+        return rc, result, err
 
     def check(self, name, fn):
         t = time.time()
@@ -471,6 +504,303 @@ def gemm(run, ptx, m, n, k, grid, debug, status):
     return problems
 
 
+# ---------------- the shared world: VMM mappings two launch processes share ----------------
+VMM_BYTES = 2 << 20  # a cuMemCreate allocation's memory (its file: these, then a 4096-byte trailer)
+WORLD = r"""
+.version 8.0
+.target sm_90
+.address_size 64
+
+// n rounds of ping-pong between two processes, thread 0 only: `inbox` (in this process's own VMM
+// buffer, which the peer maps) holds [flag, data, sum, busy], `outbox` is the peer's inbox (its buffer,
+// mapped here). First, busy > 0: store 0 .. busy - 1 to inbox[3] (local work that takes a while).
+// Then first = 1: send round i (data 3 i + 1, then flag i), wait for the reply; first = 0: wait for
+// round i, then reply (data 3 i). The received data summed into inbox[2] at the end. Each wait spins
+// with ld.acquire.sys + nanosleep and gives up after 2 s of %globaltimer (a debug wait): report[0] =
+// the round, then trap.
+.visible .entry pingpong(.param .u64 inbox, .param .u64 outbox, .param .u32 n, .param .u32 first,
+                         .param .u64 report, .param .u32 busy)
+{
+  .reg .pred %p<8>;
+  .reg .b32 %r<12>;
+  .reg .b64 %rd<8>;
+  mov.u32 %r1, %tid.x;
+  setp.ne.u32 %p1, %r1, 0;
+  @%p1 bra DONE;
+  ld.param.u64 %rd1, [inbox];
+  ld.param.u64 %rd2, [outbox];
+  ld.param.u32 %r2, [n];
+  ld.param.u32 %r3, [first];
+  ld.param.u32 %r9, [busy];
+  mov.u32 %r10, 0;
+  setp.eq.u32 %p6, %r9, 0;
+  @%p6 bra START;
+BUSY:
+  st.global.u32 [%rd1+12], %r10;
+  add.u32 %r10, %r10, 1;
+  setp.lt.u32 %p7, %r10, %r9;
+  @%p7 bra BUSY;
+START:
+  mov.u32 %r4, 1;
+  mov.u32 %r5, 0;
+  setp.eq.u32 %p2, %r3, 0;
+LOOP:
+  @%p2 bra WAIT;
+SEND:
+  mul.lo.u32 %r6, %r4, 3;
+  add.u32 %r6, %r6, %r3;
+  st.global.u32 [%rd2+4], %r6;
+  st.release.sys.global.u32 [%rd2], %r4;
+  @%p2 bra NEXT;
+WAIT:
+  mov.u64 %rd3, %globaltimer;
+SPIN:
+  ld.acquire.sys.global.u32 %r7, [%rd1];
+  setp.ge.u32 %p3, %r7, %r4;
+  @%p3 bra GOT;
+  nanosleep.u32 200;
+  mov.u64 %rd4, %globaltimer;
+  sub.s64 %rd5, %rd4, %rd3;
+  setp.gt.u64 %p4, %rd5, 2000000000;
+  @%p4 bra TIMEOUT;
+  bra.uni SPIN;
+GOT:
+  ld.global.u32 %r8, [%rd1+4];
+  add.u32 %r5, %r5, %r8;
+  @%p2 bra SEND;
+NEXT:
+  add.u32 %r4, %r4, 1;
+  setp.le.u32 %p5, %r4, %r2;
+  @%p5 bra LOOP;
+  st.global.u32 [%rd1+8], %r5;
+DONE:
+  ret;
+TIMEOUT:
+  ld.param.u64 %rd6, [report];
+  st.volatile.global.u32 [%rd6], %r4;
+  trap;
+}
+
+// both processes: thread 0 of each CTA arrives on `arrive` and waits (bounded, as above) for `everyone`
+// arrivals (the CTAs of both processes: they hammer at the same time); then every thread adds 3 to
+// `counter` iters times: atom.gpu.add 1 and red.sys.add 2
+.visible .entry hammer(.param .u64 counter, .param .u64 arrive, .param .u32 iters, .param .u32 everyone,
+                       .param .u64 report)
+{
+  .reg .pred %p<6>;
+  .reg .b32 %r<10>;
+  .reg .b64 %rd<8>;
+  ld.param.u64 %rd1, [counter];
+  ld.param.u64 %rd2, [arrive];
+  ld.param.u32 %r2, [iters];
+  ld.param.u32 %r3, [everyone];
+  mov.u32 %r1, %tid.x;
+  setp.ne.u32 %p1, %r1, 0;
+  @%p1 bra GO;
+  atom.sys.global.add.u32 %r4, [%rd2], 1;
+  mov.u64 %rd3, %globaltimer;
+SPIN:
+  ld.acquire.sys.global.u32 %r5, [%rd2];
+  setp.ge.u32 %p2, %r5, %r3;
+  @%p2 bra GO;
+  nanosleep.u32 200;
+  mov.u64 %rd4, %globaltimer;
+  sub.s64 %rd5, %rd4, %rd3;
+  setp.gt.u64 %p3, %rd5, 2000000000;
+  @%p3 bra TIMEOUT;
+  bra.uni SPIN;
+GO:
+  bar.sync 0;
+  mov.u32 %r6, 0;
+LOOP:
+  atom.gpu.global.add.u32 %r7, [%rd1], 1;
+  red.sys.global.add.u32 [%rd1], 2;
+  add.u32 %r6, %r6, 1;
+  setp.lt.u32 %p4, %r6, %r2;
+  @%p4 bra LOOP;
+  ret;
+TIMEOUT:
+  ld.param.u64 %rd6, [report];
+  st.volatile.global.u32 [%rd6], %r5;
+  trap;
+}
+"""
+
+
+class VmmFile:
+    """A cuMemCreate allocation as the fake driver keeps it: a memfd of VMM_BYTES + a 4096-byte trailer
+    (magic, size, heartbeat), named to the launch processes as /proc/<this pid>/fd/<n>."""
+
+    def __init__(self, name, nbytes=VMM_BYTES, trailer=True):
+        self.fd = os.memfd_create(name)
+        self.bytes = nbytes
+        os.ftruncate(self.fd, nbytes + (4096 if trailer else 0))
+        if trailer:
+            os.pwrite(self.fd, b"WEFTVMM1" + struct.pack("<QQ", nbytes, 0), nbytes)
+        self.path = f"/proc/{os.getpid()}/fd/{self.fd}"
+        self.heartbeat = nbytes + 16
+        self.bumped = 0
+
+    def mapping(self, va):
+        return [va, self.bytes, self.path, self.heartbeat]
+
+    def u32(self, off):
+        return struct.unpack("<I", os.pread(self.fd, 4, off))[0]
+
+    def beat(self):
+        return struct.unpack("<Q", os.pread(self.fd, 8, self.heartbeat))[0]
+
+    def bump(self):
+        """The heartbeat + 1, as the driver's host copies and launches do (bumped: the value written)."""
+        self.bumped = self.beat() + 1
+        os.pwrite(self.fd, struct.pack("<Q", self.bumped), self.heartbeat)
+
+    def close(self):
+        os.close(self.fd)
+
+
+def world_arena(maps):
+    """An arena of 1 MiB with a report word, and `maps` (mappings) listed as allocations too."""
+    ar = Arena(1 << 20)
+    report = ar.alloc(16, "report")
+    ar.allocs += [[m[0], m[1], "cuMemMap"] for m in maps]
+    ar.allocs.sort()
+    return ar, report
+
+
+# each process maps both files, at addresses of its own: A's own buffer X, B's own buffer Y
+VA_A = {"X": 0x400000, "Y": 0x800000}
+VA_B = {"Y": 0x400000, "X": 0xA00000}
+
+
+def check_world_pingpong(run, mode, n=12, delay=1.0, busy=400_000):
+    """Processes A and B ping-pong n rounds through each other's buffers. mode "late": A's world_grace_s
+    0.5, B started `delay` s after A, its host (this process, as the driver does on copies) bumping B's
+    buffer's heartbeat every 0.1 s and on until B's kernel runs, which is busy (`busy` stores, 0.6 to
+    2 s as its warp's random speed has it; its launch bumping the heartbeats) before its first reply: A must wait for it all, never
+    jump its clock. mode "never": B never starts, A's world_grace_s 2: A must trap after 2 s and say
+    the heartbeats did not move."""
+    x, y = VmmFile("weft-check-X"), VmmFile("weft-check-Y")
+    os.pwrite(y.fd, struct.pack("<I", 0xFFFFFFFF), 12)  # B's busy word: it changes once B's kernel runs
+    try:
+        grace = 2 if mode == "never" else 0.5
+        procs = {}
+        for who, va, inbox, outbox, first in (("A", VA_A, "X", "Y", 1), ("B", VA_B, "Y", "X", 0)):
+            if who == "B" and mode == "never":
+                break
+            maps = [x.mapping(va["X"]), y.mapping(va["Y"])]
+            ar, report = world_arena(maps)
+            if who == "B":  # B's host at work: its heartbeat moves
+                t_end = time.time() + delay
+                while time.time() < t_end:
+                    y.bump()
+                    time.sleep(0.1)
+            procs[who] = (run.start(WORLD, "pingpong", ar, (1, 1, 1), (32, 1, 1),
+                                    [u64(va[inbox]), u64(va[outbox]), u32(n), u32(first), u64(report),
+                                     u32(busy if who == "B" else 0)],
+                                    extra={"mappings": maps, "world_grace_s": grace}), report, time.time())
+            if who == "B":  # and on, until B's kernel runs (its startup takes a while): then only its bumps
+                t_end = time.time() + 20
+                while y.u32(12) == 0xFFFFFFFF and time.time() < t_end and procs["B"][0][0].poll() is None:
+                    y.bump()
+                    time.sleep(0.05)
+        problems = []
+        out = {}
+        for who, (started, report, t) in procs.items():
+            rc, result, err = run.finish(started, timeout=60)
+            out[who] = (rc, result, err, started[2].read(report, 4), time.time() - t)
+        if mode == "never":  # a trap: the bounded wait timed out (every spinning reader sees each clock jump)
+            rc, result, err, rep, took = out["A"]
+            problems += expect_status(rc, result, err, "trap")
+            if problems:
+                return problems
+            if "heartbeats did not move" not in result["message"]:
+                problems.append(f"the {result['status']}'s message does not say the heartbeats did not move: "
+                                f"{result['message'][-300:]}")
+            if result["status"] == "trap" and struct.unpack("<I", rep)[0] != 1:
+                problems.append(f"report {struct.unpack('<I', rep)[0]}, want 1 (the first round's wait timed out)")
+            if not grace <= took < grace + 15:
+                problems.append(f"A took {took:.1f} s, want world_grace_s {grace} to {grace + 15} s")
+            if y.u32(0) != 1 or y.u32(4) != 4:
+                problems.append(f"B's inbox [{y.u32(0)}, {y.u32(4)}], want A's first ping [1, 4]")
+            return problems
+        for who in ("A", "B"):
+            rc, result, err, rep, took = out[who]
+            problems += [f"{who}: {p}" for p in expect_status(rc, result, err, "ok")]
+        if problems:
+            return problems
+        tri = 3 * n * (n + 1) // 2
+        want = {"X": [n, 3 * n, tri, 0], "Y": [n, 3 * n + 1, tri + n, busy - 1]}
+        for name, f in (("X", x), ("Y", y)):
+            got = [f.u32(0), f.u32(4), f.u32(8), f.u32(12)]
+            if got != want[name]:
+                problems.append(f"{name} (the inbox of {'A' if name == 'X' else 'B'}): [flag, data, sum, busy] "
+                                f"{got}, want {want[name]}")
+        if x.beat() == 0 or y.beat() == y.bumped:
+            problems.append(f"heartbeats {x.beat()}, {y.beat()}: the launches did not bump them")
+        return problems
+    finally:
+        x.close()
+        y.close()
+
+
+def check_world_atomics(run, ctas=2, block=128, iters=16):
+    """A and B (started together) each add 3 to one word of X (mapped at different addresses) iters
+    times from every thread: the total must be exact."""
+    x, y = VmmFile("weft-check-X"), VmmFile("weft-check-Y")
+    try:
+        os.pwrite(x.fd, struct.pack("<I", 1000), 64)  # the counter, at X + 64; arrivals at X + 128
+        procs = {}
+        for who, va in (("A", VA_A), ("B", VA_B)):
+            maps = [x.mapping(va["X"]), y.mapping(va["Y"])]
+            ar, report = world_arena(maps)
+            procs[who] = run.start(WORLD, "hammer", ar, (ctas, 1, 1), (block, 1, 1),
+                                   [u64(va["X"] + 64), u64(va["X"] + 128), u32(iters), u32(2 * ctas), u64(report)],
+                                   extra={"mappings": maps, "world_grace_s": 10})
+        problems = []
+        for who, started in procs.items():
+            problems += [f"{who}: {p}" for p in expect_status(*run.finish(started, timeout=60), "ok")]
+        if problems:
+            return problems
+        want = 1000 + 2 * ctas * block * iters * 3
+        if x.u32(64) != want or x.u32(128) != 2 * ctas:
+            problems.append(f"counter {x.u32(64)} (want {want}), arrivals {x.u32(128)} (want {2 * ctas}): atomics "
+                            f"were lost between the processes")
+        return problems
+    finally:
+        x.close()
+        y.close()
+
+
+def check_world_bad(run):
+    """Requests whose mappings break the rules: exit 2, no result, the reason on stderr."""
+    x, small = VmmFile("weft-check-X"), VmmFile("weft-check-small", trailer=False)
+    problems = []
+    try:
+        cases = [
+            ("overlapping mappings", [x.mapping(0x400000), [0x500000, VMM_BYTES, x.path, x.heartbeat]], "overlap"),
+            ("a mapping over the arena", [x.mapping(0x80000)], "overlaps the arena"),
+            ("a file too small for its heartbeat", [small.mapping(0x400000)], "fewer than"),
+            ("va not on a page", [x.mapping(0x400800)], "multiples of"),
+            ("an allocation in a hole", [x.mapping(0x400000)], "neither inside"),
+        ]
+        for what, maps, reason in cases:
+            ar, report = world_arena(maps)
+            if what == "an allocation in a hole":
+                ar.allocs.append([0x300000, 64, "stray"])
+                ar.allocs.sort()
+            rc, result, err = run.launch(WORLD, "pingpong", ar, (1, 1, 1), (32, 1, 1),
+                                         [u64(0x400000), u64(0x400000), u32(1), u32(1), u64(report), u32(0)],
+                                         extra={"mappings": maps})
+            if rc != 2 or result is not None or reason not in err:
+                problems.append(f"{what}: exit {rc}, result {result}, stderr {err.strip()[-300:]!r}; want exit 2, no "
+                                f"result and a reason with {reason!r}")
+    finally:
+        x.close()
+        small.close()
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser(description="device_launch.py's checks")
     ap.add_argument("--weft", default=os.environ.get("WEFT"), help="the weft CLI (default $WEFT)")
@@ -509,6 +839,15 @@ def main():
         run.check("vector_add, a misaligned: misaligned", lambda: check_vector_add(run, vadd, "misaligned"))
         run.check("vector_add, a cluster along y: unsupported", lambda: check_vector_add(run, vadd, "unsupported"))
         run.check("vector_add, a parameter missing: a bad request", lambda: check_vector_add(run, vadd, "bad_request"))
+        run.check("shared world: A and B ping-pong 12 rounds through VMM files, B started 1 s late (its host "
+                  "bumping the heartbeat) and busy 0.6+ s, A's world_grace_s 0.5: ok, counters exact",
+                  lambda: check_world_pingpong(run, "late"))
+        run.check("shared world: B never started, world_grace_s 2: A traps, the heartbeats did not move",
+                  lambda: check_world_pingpong(run, "never"))
+        run.check("shared world: A and B atom/red.add on one word of a shared VMM file: the total exact",
+                  lambda: check_world_atomics(run))
+        run.check("shared world: bad mappings (overlapping, over the arena, a file too small, off a page, an "
+                  "allocation in a hole): bad requests", lambda: check_world_bad(run))
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

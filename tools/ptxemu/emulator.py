@@ -61,11 +61,13 @@ or divergent lanes, and deadlock: three rounds in which nothing was stored, no c
 every running thread spun through a full wait with its flag read after the last store (threads
 parked on an mbarrier or at a barrier do not run); but when a stuck thread has read %globaltimer
 (a bounded debug wait), the virtual clock first jumps ahead, up to 10 s (Emu's docstring), so that
-the wait times out, reports and traps as on a GPU. A trap stops its thread and ends the launch at the
-end of that scheduling round (Emu.on_trap, TRAP_GRACE = 0): a GPU tears the grid down at an unknown
-moment after a trap, so nothing may rely on other threads running on (the debug-wait report is
-complete before any timed-out thread traps, dsl/debug_wait.cpp). Memory.wcount counts the writes to every byte, for
-the write-once checks in checks.py and the GEMM runners. EmuError.kind classifies an error (trap,
+the wait times out, reports and traps as on a GPU (device_launch.py's launches that share memory with
+other processes first wait, in real time, as long as those show progress: Emu.jump_clock). A trap
+stops its thread and ends the launch at the end of that scheduling round (Emu.on_trap, TRAP_GRACE =
+0): a GPU tears the grid down at an unknown moment after a trap, so nothing may rely on other threads
+running on (the debug-wait report is complete before any timed-out thread traps,
+dsl/debug_wait.cpp). Memory.wcount counts the writes to every byte, for the write-once checks in
+checks.py and the GEMM runners. EmuError.kind classifies an error (trap,
 illegal_address, misaligned, deadlock, unsupported) for device_launch.py.
 
 cp.async: a copy reads global memory at issue and lands in shared memory either at issue or only at
@@ -79,16 +81,18 @@ misreading shared by both passes here). mma.sync computes A B + C in float64 and
 (the hardware's summation order is not modelled).
 
 Limits: memory is sequentially consistent (one byte array, each access atomic and immediately
-visible everywhere), so this checks algorithms, indexing, protocols (rendezvous, epochs, counters)
-and write coverage, not memory-model reorderings (a missing fence or a .gpu where .sys is needed
-passes here; the verifier's peer-pointer rule covers scopes) and not performance (no timing, bank
-conflicts or register pressure). fma.rn.f32 rounds twice (through a double), rarely off by one ulp.
-The lanes of a warp are scheduled independently (as Volta and later may) and meet only at warp
-collectives; bra.uni is not checked for uniformity. Launches are small (a few CTAs of 64 to 384
-threads): Python runs roughly a million PTX instructions a second (a 65536-thread vector_add takes
-2 s, one of 2^24 threads minutes).
+visible everywhere; where device_launch.py maps parts of it from files other processes map too, their
+stores show at once, and atom / red there hold a file lock: Memory.atomic), so this checks
+algorithms, indexing, protocols (rendezvous, epochs, counters) and write coverage, not memory-model
+reorderings (a missing fence or a .gpu where .sys is needed passes here; the verifier's peer-pointer
+rule covers scopes) and not performance (no timing, bank conflicts or register pressure). fma.rn.f32
+rounds twice (through a double), rarely off by one ulp. The lanes of a warp are scheduled
+independently (as Volta and later may) and meet only at warp collectives; bra.uni is not checked for
+uniformity. Launches are small (a few CTAs of 64 to 384 threads): Python runs roughly a million PTX
+instructions a second (a 65536-thread vector_add takes 2 s, one of 2^24 threads minutes).
 """
 import bisect
+import contextlib
 import random
 import re
 import struct
@@ -181,7 +185,10 @@ class Memory:
     that every access must stay inside. Memory(size) is a fresh zeroed bytearray with no allocations
     (alloc() places them from 0x1000 up, with gaps); Memory(size, buf=..., allocs=...) works on a given
     writable buffer (an mmap of a launch's arena: device_launch.py) with the given allocations, sorted by
-    base. wcount counts the writes to every byte (count_writes=False: none are counted, wcount is None)."""
+    base. wcount counts the writes to every byte (count_writes=False: none are counted, wcount is None).
+    atomic(a): the context an atom / red on global address a runs its read-modify-write in: nothing here
+    (one process owns the memory); device_launch.py's memory, parts of which other processes map too,
+    takes a lock on the file behind a shared mapping there."""
 
     def __init__(self, size=1 << 22, buf=None, allocs=None, count_writes=True):
         self.mem = bytearray(size) if buf is None else buf
@@ -222,12 +229,18 @@ class Memory:
         self.check(a, n, what)
         return self.mem[a:a + n]
 
+    def atomic(self, a):
+        return NO_LOCK
+
     def write(self, a, data, what="st"):
         self.check(a, len(data), what)
         self.mem[a:a + len(data)] = data
         if self.wcount is not None:
             self.wcount[a:a + len(data)] += 1
         self.stores += 1
+
+
+NO_LOCK = contextlib.nullcontext()  # Memory.atomic's context for memory no other process shares
 
 
 def split_ops(s):
@@ -861,11 +874,12 @@ class Kernel(Alu):
 
             def fn(t, d=d if name == "atom" else None, areg=areg, off=off, size=size, info=info):
                 a = (t.r[areg] + off) & M64
-                old = int.from_bytes(t.mem.read(a, size, info["text"]), "little")
-                t.emu.on_access(t, name, a, size, info)
-                new = rmw(old, b(t.r), c(t.r))
-                if new is not None:
-                    t.mem.write(a, new.to_bytes(size, "little"), info["text"])
+                with t.mem.atomic(a):  # (atomic across processes where they share the memory: Memory.atomic)
+                    old = int.from_bytes(t.mem.read(a, size, info["text"]), "little")
+                    t.emu.on_access(t, name, a, size, info)
+                    new = rmw(old, b(t.r), c(t.r))
+                    if new is not None:
+                        t.mem.write(a, new.to_bytes(size, "little"), info["text"])
                 if d is not None:
                     t.r[d] = old
         return fn
@@ -1107,9 +1121,12 @@ class Emu:
     %globaltimer is a virtual clock (`clock`, ns): CLOCK_PER_ROUND per round, so that no wait of a
     correct kernel ever sees much time pass; when nothing can progress (what would be a deadlock) and
     a thread that has read %globaltimer is parked on an mbarrier wait or sleeping in a spin loop, the
-    clock jumps CLOCK_JUMP ahead and the parked readers are woken to check it again (a bounded
-    debug wait then times out, reports and traps, as on a GPU); CLOCK_GIVE_UP jumps with no progress
-    are a deadlock."""
+    clock jumps CLOCK_JUMP ahead and the parked readers are woken to check it again, the spinning ones
+    must spin once more before the next jump (so even a slow warp sees every jump: a bounded debug
+    wait then times out, reports and traps, as on a GPU); CLOCK_GIVE_UP jumps with no progress are a
+    deadlock. Hooks for a launch whose memory other processes share (device_launch.WorldEmu):
+    on_progress() after every round that progressed, and jump_clock() itself, which may return True
+    without a jump (it waited a while for the others: stuck rounds are counted afresh)."""
     tc = None  # tcgen05.State for a kernel that uses tcgen05 (ipc.World sets up no Emu.__init__)
     clock = CLOCK_START  # (ipc.World too)
     jumps = 0  # clock jumps since the last progress
@@ -1476,6 +1493,7 @@ class Emu:
             st_now = self.mem.stores
             if events or st_now != before:
                 self.jumps = 0  # progress since the last clock jump
+                self.on_progress()
             all_slept = all(t.state != "run" or (t.last_slept and t.confirmed == st_now) for t in threads)
             if events == 0 and st_now == before and all_slept:
                 stuck += 1
@@ -1493,7 +1511,8 @@ class Emu:
         """Nothing can progress: if a thread that has read %globaltimer is parked on an mbarrier wait or
         sleeping in a spin loop, the clock jumps CLOCK_JUMP ahead and the parked ones are woken to check
         it again (their failed wait parks them again). False (a deadlock) when none has, or after
-        CLOCK_GIVE_UP jumps with no progress."""
+        CLOCK_GIVE_UP jumps with no progress. (device_launch.WorldEmu first waits here for other
+        processes that share the memory, returning True with no jump while they progress.)"""
         if self.jumps >= CLOCK_GIVE_UP:
             return False
         readers = [t for t in threads if t.timed and (t.state == "park" or (t.state == "run" and t.last_slept))]
@@ -1504,6 +1523,8 @@ class Emu:
         for t in readers:
             if t.state == "park":
                 self.wake(t)
+            else:  # a spinning reader must run (and sleep) again, seeing the new time, before the next jump
+                t.last_slept = False
         for ths in self.ctas:  # the woken threads wait on their mbarriers no more
             smem = ths[0].c.smem if ths and ths[0].c is not None else None
             if smem is not None:
@@ -1511,6 +1532,11 @@ class Emu:
                     if m.waiters:
                         m.waiters = [w for w in m.waiters if w.state == "park"]
         return True
+
+    def on_progress(self):
+        """A round in which this launch progressed (stores, events). device_launch.py's launches whose
+        memory other processes map too tell them so here (a heartbeat), and override jump_clock to wait
+        for theirs before calling a wait on them a deadlock."""
 
     def wake(self, t):
         """A parked thread may run again (its mbarrier or cluster barrier completed a phase)."""
