@@ -185,6 +185,14 @@ TEST_CASE("virtual memory: create, export, import, reserve, map, set access; the
     REQUIRE(b.import_fd(&imported, fd, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) == CUDA_SUCCESS);
     ::close(fd);  // the importer keeps its own descriptor
     CHECK(b.created_bytes() == 0);
+    int again = -1;  // an imported handle is not exported again, and nor is one created without the fd type
+    CHECK(b.export_fd(&again, imported, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) == CUDA_ERROR_INVALID_VALUE);
+    CUmemAllocationProp private_prop = prop;
+    private_prop.requestedHandleTypes = CU_MEM_HANDLE_TYPE_NONE;
+    CUmemGenericAllocationHandle private_h = 0;
+    REQUIRE(a.create(&private_h, kG, &private_prop, 0) == CUDA_SUCCESS);
+    CHECK(a.export_fd(&again, private_h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) == CUDA_ERROR_INVALID_VALUE);
+    CHECK(a.release(private_h) == CUDA_SUCCESS);
 
     // Map on both sides; no access until cuMemSetAccess.
     CUdeviceptr va = 0, vb = 0;
@@ -193,6 +201,13 @@ TEST_CASE("virtual memory: create, export, import, reserve, map, set access; the
     CHECK(va >= arena_a.virtual_begin());
     CHECK(va % kG == 0);
     CHECK(a.map(va, kG, 0, h) == CUDA_ERROR_INVALID_VALUE);  // part of the allocation: not modelled
+    CUdeviceptr huge = 0;
+    CHECK(a.reserve(&huge, ~std::size_t{0} / kG * kG, 0, 0) == CUDA_ERROR_OUT_OF_MEMORY);
+    CUdeviceptr wide = 0;  // 4 granules: a mapping off the granularity inside it is refused
+    REQUIRE(a.reserve(&wide, 4 * kG, 0, 0) == CUDA_SUCCESS);
+    CHECK(wide >= va + 2 * kG + kG);  // a free granule between reservations
+    CHECK(a.map(wide + 4096, 2 * kG, 0, h) == CUDA_ERROR_INVALID_VALUE);
+    CHECK(a.free(wide, 4 * kG) == CUDA_SUCCESS);
     REQUIRE(a.map(va, 2 * kG, 0, h) == CUDA_SUCCESS);
     REQUIRE(b.map(vb, 2 * kG, 0, imported) == CUDA_SUCCESS);
     CHECK(b.map(vb, 2 * kG, 0, imported) == CUDA_ERROR_INVALID_VALUE);  // already mapped there

@@ -272,12 +272,15 @@ CUresult cuCtxSynchronize() {
 // ---------------------------------------------------------------- memory
 
 // The range [a, a + n) must lie in one live allocation or one accessible mapping, as the driver
-// requires of copies. A copy that reaches mapped memory is progress other processes may wait for.
-#define EMU_RANGE(a, n)                                                             \
-  if ((n) != 0 && !d.arena->find((a), (n))) {                                       \
-    if (!d.vmm->accessible((a), (n))) return CUDA_ERROR_INVALID_VALUE;              \
-    d.vmm->heartbeat();                                                             \
+// requires of copies. A write into mapped memory is progress other processes may be waiting for: it
+// bumps the heartbeat (vmm.h); a read is not (a host polling a peer's flag must not keep it waiting).
+#define EMU_RANGE_CHECK(a, n, writes)                                              \
+  if ((n) != 0 && !d.arena->find((a), (n))) {                                      \
+    if (!d.vmm->accessible((a), (n))) return CUDA_ERROR_INVALID_VALUE;             \
+    if (writes) d.vmm->heartbeat();                                                \
   }
+#define EMU_SOURCE(a, n) EMU_RANGE_CHECK(a, n, false)
+#define EMU_DESTINATION(a, n) EMU_RANGE_CHECK(a, n, true)
 
 CUresult cuMemGetInfo(size_t* free_bytes, size_t* total) {
   EMU_BEGIN();
@@ -304,22 +307,22 @@ CUresult cuMemFree(CUdeviceptr p) {
 
 CUresult cuMemcpyHtoD(CUdeviceptr dst, const void* src, size_t n) {
   EMU_BEGIN();
-  EMU_RANGE(dst, n);
+  EMU_DESTINATION(dst, n);
   if (n) std::memmove(d.arena->host(dst), src, n);
   return CUDA_SUCCESS;
 }
 
 CUresult cuMemcpyDtoH(void* dst, CUdeviceptr src, size_t n) {
   EMU_BEGIN();
-  EMU_RANGE(src, n);
+  EMU_SOURCE(src, n);
   if (n) std::memmove(dst, d.arena->host(src), n);
   return CUDA_SUCCESS;
 }
 
 CUresult cuMemcpyDtoD(CUdeviceptr dst, CUdeviceptr src, size_t n) {
   EMU_BEGIN();
-  EMU_RANGE(dst, n);
-  EMU_RANGE(src, n);
+  EMU_SOURCE(src, n);
+  EMU_DESTINATION(dst, n);
   if (n) std::memmove(d.arena->host(dst), d.arena->host(src), n);
   return CUDA_SUCCESS;
 }
@@ -331,7 +334,7 @@ CUresult cuMemcpyDtoHAsync(void* dst, CUdeviceptr src, size_t n, CUstream) { ret
 
 CUresult cuMemsetD8(CUdeviceptr dst, unsigned char v, size_t n) {
   EMU_BEGIN();
-  EMU_RANGE(dst, n);
+  EMU_DESTINATION(dst, n);
   if (n) std::memset(d.arena->host(dst), v, n);
   return CUDA_SUCCESS;
 }

@@ -35,10 +35,17 @@ bool supported(const CUmemAllocationProp* prop) {
 
 bool overlaps(std::uint64_t a, std::uint64_t an, std::uint64_t b, std::uint64_t bn) { return a < b + bn && b < a + an; }
 
+// Puts the reservation back over [va, va + bytes): no access, as before cuMemMap (never a hole in the
+// arena's address range that an unrelated mmap could take).
+bool unmap_range(Arena& arena, std::uint64_t va, std::uint64_t bytes) {
+  return ::mmap(arena.host(va), bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) !=
+         MAP_FAILED;
+}
+
 }  // namespace
 
 VirtualMemory::~VirtualMemory() {
-  for (const auto& [va, m] : mapped_) ::munmap(arena_.host(va), m.bytes);
+  for (const auto& [va, m] : mapped_) unmap_range(arena_, va, m.bytes);
   for (const auto& [h, p] : physical_) ::close(p.fd);
 }
 
@@ -63,7 +70,8 @@ CUresult VirtualMemory::create(CUmemGenericAllocationHandle* out, std::size_t by
     return CUDA_ERROR_OUT_OF_MEMORY;
   }
   const CUmemGenericAllocationHandle h = next_handle_++;
-  physical_[h] = Physical{fd, bytes, true, false, 0};
+  physical_[h] = Physical{fd, bytes, true, prop->requestedHandleTypes == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
+                          false, 0};
   *out = h;
   return CUDA_SUCCESS;
 }
@@ -85,7 +93,9 @@ CUresult VirtualMemory::release(CUmemGenericAllocationHandle h) {
 
 CUresult VirtualMemory::export_fd(int* out, CUmemGenericAllocationHandle h, CUmemAllocationHandleType type) {
   auto it = physical_.find(h);
-  if (!out || it == physical_.end() || it->second.released || type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+  // Only what cuMemCreate was asked to make exportable (requestedHandleTypes), as the driver enforces.
+  if (!out || it == physical_.end() || it->second.released || !it->second.exportable ||
+      type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
     return CUDA_ERROR_INVALID_VALUE;
   const int fd = ::fcntl(it->second.fd, F_DUPFD_CLOEXEC, 0);  // the caller owns (and closes) it
   if (fd < 0) return CUDA_ERROR_OUT_OF_MEMORY;
@@ -106,18 +116,19 @@ CUresult VirtualMemory::import_fd(CUmemGenericAllocationHandle* out, int fd, CUm
   const int own = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);  // the caller may close its descriptor
   if (own < 0) return CUDA_ERROR_OUT_OF_MEMORY;
   const CUmemGenericAllocationHandle h = next_handle_++;
-  physical_[h] = Physical{own, bytes, false, false, 0};
+  physical_[h] = Physical{own, bytes, false, false, false, 0};  // an import is not exported again
   *out = h;
   return CUDA_SUCCESS;
 }
 
 CUresult VirtualMemory::reserve(CUdeviceptr* out, std::size_t bytes, std::size_t alignment, CUdeviceptr hint) {
   if (!out || bytes == 0 || bytes % kGranularity || (alignment & (alignment - 1))) return CUDA_ERROR_INVALID_VALUE;
+  if (bytes > Arena::kVirtualSpan) return CUDA_ERROR_OUT_OF_MEMORY;
   const std::uint64_t align = std::max<std::uint64_t>(alignment, kGranularity);
   const auto fits = [&](std::uint64_t at) {
-    if (at % align || at < arena_.virtual_begin() || at + bytes > arena_.virtual_end()) return false;
-    for (const auto& [va, n] : reserved_)
-      if (overlaps(at, bytes, va, n + kGranularity)) return false;  // a gap after each: overruns fault
+    if (at % align || at < arena_.virtual_begin() || at > arena_.virtual_end() - bytes) return false;
+    for (const auto& [va, n] : reserved_)  // a free granule on both sides of each: overruns fault
+      if (overlaps(at, bytes + kGranularity, va, n + kGranularity)) return false;
     return true;
   };
   // The hint when it is free (the driver treats it as a request, not a demand), else first fit.
@@ -146,7 +157,7 @@ CUresult VirtualMemory::free(CUdeviceptr va, std::size_t bytes) {
 
 CUresult VirtualMemory::map(CUdeviceptr va, std::size_t bytes, std::size_t offset, CUmemGenericAllocationHandle h) {
   auto p = physical_.find(h);
-  if (p == physical_.end() || p->second.released || offset != 0 || bytes != p->second.bytes)
+  if (p == physical_.end() || p->second.released || offset != 0 || bytes != p->second.bytes || va % kGranularity)
     return CUDA_ERROR_INVALID_VALUE;
   auto r = reserved_.upper_bound(va);
   if (r == reserved_.begin()) return CUDA_ERROR_INVALID_VALUE;
@@ -164,8 +175,7 @@ CUresult VirtualMemory::map(CUdeviceptr va, std::size_t bytes, std::size_t offse
 CUresult VirtualMemory::unmap(CUdeviceptr va, std::size_t bytes) {
   auto it = mapped_.find(va);
   if (it == mapped_.end() || it->second.bytes != bytes) return CUDA_ERROR_INVALID_VALUE;
-  // Back to an inaccessible reservation (the arena's, which this range was carved from).
-  ::mmap(arena_.host(va), bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  if (!unmap_range(arena_, va, bytes)) return CUDA_ERROR_OUT_OF_MEMORY;  // still mapped: nothing changed
   const CUmemGenericAllocationHandle h = it->second.handle;
   mapped_.erase(it);
   --physical_[h].mappings;

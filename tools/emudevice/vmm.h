@@ -68,6 +68,7 @@ class VirtualMemory {
     int fd = -1;
     std::uint64_t bytes = 0;
     bool created_here = false;  // cuMemCreate (counted in created_bytes) or an import
+    bool exportable = false;    // created with CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR requested
     bool released = false;      // cuMemRelease was called; the memory goes with its last mapping
     int mappings = 0;
   };

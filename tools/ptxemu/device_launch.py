@@ -52,8 +52,10 @@ The shared world (with mappings): other processes (the other ranks of an Ipc sym
 with its own emulated device) run their launches at the same time, and this launch's kernel may wait
 on them (a flag spun on with ld.acquire.sys + nanosleep, bounded by a debug wait's %globaltimer).
 Every mapping's file has a u64 heartbeat (at heartbeat_offset) that every process bumps while it
-progresses: this launch after each scheduling round in which it progressed (stores, exits, barriers:
-emulator.Emu.on_progress; any change counts), the driver at each launch and host copy. When nothing
+progresses: this launch once when its kernel starts and after each scheduling round in which it
+progressed (stores, exits, barriers: emulator.Emu.on_progress; any change counts), the driver at each
+launch and each host write into mapped memory. (A kernel that computes for world_grace_s without a
+store would look stalled to the others: the collectives store as they go.) When nothing
 here can progress (where a lone launch would let its virtual clock jump, or call it a deadlock:
 emulator.Emu.jump_clock), the launch naps (2 to 50 ms of real time: about as long as its last look
 took, so that waiting does not burn a core) and looks again, without a clock jump, for as long as a
@@ -384,6 +386,7 @@ class WorldEmu(E.Emu):
         return super().jump_clock(threads)
 
     def run(self, max_rounds=200000):
+        self.world.bump()  # this process got as far as running a kernel (starting Python, parsing the PTX)
         try:
             super().run(max_rounds)
         except E.EmuError as ex:
