@@ -69,12 +69,35 @@ TEST_CASE("scan_ptx: targets, parameters, directives and module globals") {
   CHECK_FALSE(plain->cluster);
 }
 
+TEST_CASE("scan_ptx: initialized globals (libdevice's tables) become their little-endian bytes") {
+  std::string why;
+  auto m = scan_ptx(R"(.version 8.0
+.target sm_80
+.global .align 4 .b8 table[6] = {65, 144,
+    0x43, 255};
+.global .s32 minus = -2;
+.global .f32 f[2] = {0f3F800000, 2.5};
+.global .f64 d = 0d4000000000000000;
+.entry k() { ret; }
+)",
+                    &why);
+  REQUIRE_MESSAGE(m, why);
+  REQUIRE(m->globals.size() == 4);
+  CHECK(m->globals[0].bytes == 6);
+  CHECK(m->globals[0].init == std::vector<unsigned char>{65, 144, 0x43, 255});  // the rest is zero-filled
+  CHECK(m->globals[1].init == std::vector<unsigned char>{0xfe, 0xff, 0xff, 0xff});
+  CHECK(m->globals[2].init == std::vector<unsigned char>{0, 0, 0x80, 0x3f, 0, 0, 0x20, 0x40});
+  CHECK(m->globals[3].init == std::vector<unsigned char>{0, 0, 0, 0, 0, 0, 0, 0x40});
+}
+
 TEST_CASE("scan_ptx refuses what it cannot size, and names it") {
   std::string why;
   CHECK_FALSE(scan_ptx("not ptx at all", &why));
   CHECK(why.find(".target") != std::string::npos);
-  CHECK_FALSE(scan_ptx(".version 8.0\n.target sm_80\n.global .u32 g = 5;\n.entry k() { ret; }\n", &why));
-  CHECK(why.find("initializer") != std::string::npos);
+  CHECK_FALSE(scan_ptx(".version 8.0\n.target sm_80\n.global .u64 g = generic(h);\n.entry k() { ret; }\n", &why));
+  CHECK(why.find("initializer value 'generic(h)'") != std::string::npos);
+  CHECK_FALSE(scan_ptx(".version 8.0\n.target sm_80\n.global .u8 g[2] = {1, 2, 3};\n.entry k() { ret; }\n", &why));
+  CHECK(why.find("longer than the variable") != std::string::npos);
   CHECK_FALSE(scan_ptx(".version 8.0\n.target sm_80\n.entry k(.param .v4 x) { ret; }\n", &why));
   CHECK_FALSE(scan_ptx(".version 8.0\n.target sm_80\n", &why));
   CHECK(why.find("no .entry") != std::string::npos);

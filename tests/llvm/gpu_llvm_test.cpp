@@ -26,6 +26,7 @@
 #include "codegen/signature.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
+#include "samples/apps/quick.h"
 #include "tests/llvm/gpu_ptx_files.h"
 #include "tests/runtime/gpu_common.h"
 #ifdef WEFT_HAVE_LLVM
@@ -181,7 +182,9 @@ TEST_CASE("samples: the direct and the LLVM backend compute the same results") {
   WEFT_REQUIRE_PTX();
   const auto t = device_target();
   MESSAGE("device target for both backends: " << t << (from_files() ? " (PTX from " + ptx_dir().string() + ")" : ""));
-  const std::uint32_t n = (1 << 20) + 37;
+  // WEFT_APP_QUICK=1 (the emulated device): small sizes, with the same odd tail.
+  const bool quick = weft::samples::quick_mode();
+  const std::uint32_t n = (quick ? 1u << 13 : 1u << 20) + 37;
   {  // vector_add, saxpy: elementwise, exact
     auto mods = load_sample("vector_add", t);
     const auto a = random_values<float>(n, 1, -1, 1), b = random_values<float>(n, 2, -1, 1);
@@ -207,9 +210,9 @@ TEST_CASE("samples: the direct and the LLVM backend compute the same results") {
     const float s1 = o1.to_vector()[0], s2 = o2.to_vector()[0];
     CHECK(std::abs(s1 - s2) <= 1e-5f * std::abs(s1));
   }
-  {  // transpose 1024 x 768
+  {  // transpose 1024 x 768 (quick: 128 x 96)
     auto mods = load_sample("transpose", t);
-    const std::uint32_t w = 1024, h = 768;
+    const std::uint32_t w = quick ? 128 : 1024, h = quick ? 96 : 768;
     const auto in = random_values<float>(w * h, 6, -1, 1);
     rt::DeviceBuffer<float> din(in), o1(w * h), o2(w * h);
     const rt::LaunchConfig cfg{.grid = {w / 32, h / 32}, .block = {32, 8}};
@@ -272,7 +275,9 @@ TEST_CASE("libdevice math within the documented ulp bounds, both backends") {
   WEFT_REQUIRE_GPU();
   WEFT_REQUIRE_PTX();
   const auto t = device_target();
-  const std::uint32_t n = 1 << 18;
+  // WEFT_APP_QUICK=1 (the emulated device, whose Python PTX emulator runs about a million instructions
+  // a second): 2^11 elements, a multiple of the 128-thread block; 2^18 otherwise.
+  const std::uint32_t n = weft::samples::quick_mode() ? 1u << 11 : 1u << 18;
   for (const auto& fn : math::functions()) {
     INFO(fn.name);
     double lo = -10, hi = 10;

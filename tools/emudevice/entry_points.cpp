@@ -509,8 +509,9 @@ CUresult cuModuleLoadDataEx(CUmodule* out, const void* image, unsigned n, CUjit_
     return CUDA_ERROR_OPERATING_SYSTEM;
   }
   for (const auto& g : m->scan.globals) {
-    auto a = d.arena->allocate(g.bytes, "global " + g.name);
+    auto a = d.arena->allocate(g.bytes, "global " + g.name);  // zeroed
     if (!a) return CUDA_ERROR_OUT_OF_MEMORY;
+    if (!g.init.empty()) std::memcpy(d.arena->host(*a), g.init.data(), g.init.size());
     m->globals.emplace_back(g.name, *a);
   }
   for (const auto& e : m->scan.entries) {

@@ -1,5 +1,6 @@
 #include "tools/emudevice/ptx_module.h"
 
+#include <cstring>
 #include <map>
 #include <regex>
 
@@ -42,6 +43,44 @@ std::uint32_t product(const std::string& list) {
   return p;
 }
 
+// The bytes of an initializer `{v, v, ...}` or `v` for elements of `type`: integers (decimal, 0x hex,
+// negative), and for f32 / f64 the hex forms 0fXXXXXXXX / 0dXXXXXXXXXXXXXXXX or a decimal literal.
+// nullopt (with the reason) for anything else, e.g. an address (generic(symbol)).
+std::optional<std::vector<unsigned char>> initializer_bytes(const std::string& list, const std::string& type,
+                                                            std::string* why) {
+  const std::uint32_t size = type_bytes(type);
+  std::vector<unsigned char> out;
+  static const std::regex value_re(R"([^\s{},]+)");
+  for (auto it = std::sregex_iterator(list.begin(), list.end(), value_re); it != std::sregex_iterator(); ++it) {
+    const std::string v = it->str();
+    std::uint64_t bits = 0;
+    try {
+      if (type == "f32" && v.size() == 10 && (v.rfind("0f", 0) == 0 || v.rfind("0F", 0) == 0)) {
+        bits = std::stoull(v.substr(2), nullptr, 16);
+      } else if (type == "f64" && v.size() == 18 && (v.rfind("0d", 0) == 0 || v.rfind("0D", 0) == 0)) {
+        bits = std::stoull(v.substr(2), nullptr, 16);
+      } else if (type == "f32") {
+        const float f = std::stof(v);
+        std::uint32_t b = 0;
+        std::memcpy(&b, &f, 4);
+        bits = b;
+      } else if (type == "f64") {
+        const double f = std::stod(v);
+        std::memcpy(&bits, &f, 8);
+      } else if (v.front() == '-') {
+        bits = static_cast<std::uint64_t>(std::stoll(v, nullptr, 0));
+      } else {
+        bits = std::stoull(v, nullptr, 0);
+      }
+    } catch (const std::exception&) {
+      *why = "initializer value '" + v + "' (." + type + ") is not a number the emulated device reads";
+      return std::nullopt;
+    }
+    for (std::uint32_t b = 0; b < size; ++b) out.push_back(static_cast<unsigned char>(bits >> (8 * b)));
+  }
+  return out;
+}
+
 }  // namespace
 
 const PtxEntry* PtxModule::find(const std::string& name) const {
@@ -77,16 +116,25 @@ std::optional<PtxModule> scan_ptx(const std::string& raw, std::string* why) {
     if (eol == std::string::npos) eol = text.size();
     const std::string line = text.substr(pos, eol - pos);
     if (depth == 0 && std::regex_search(line, sm, global_re)) {
-      if (sm[4].matched) {
-        *why = "the .global '" + sm[2].str() + "' has an initializer (the emulated device zero-fills globals only)";
-        return std::nullopt;
-      }
       std::uint32_t n = type_bytes(sm[1]) * (sm[3].length() ? product(sm[3]) : 1);
+      PtxGlobal g{sm[2], n, {}};
+      if (sm[4].matched) {  // `= ...;`, possibly over several lines (libdevice's tables)
+        const std::size_t from = pos + static_cast<std::size_t>(sm.position(4) + 1);
+        const std::size_t end = text.find(';', from);
+        std::string reason;
+        auto init = initializer_bytes(text.substr(from, end == std::string::npos ? std::string::npos : end - from),
+                                      sm[1], &reason);
+        if (!init || init->size() > n) {
+          *why = "the .global '" + g.name + "': " + (init ? "its initializer is longer than the variable" : reason);
+          return std::nullopt;
+        }
+        g.init = std::move(*init);
+      }
       if (n == 0) {
-        *why = "the .global '" + sm[2].str() + "' has a type or size the emulated device cannot read";
+        *why = "the .global '" + g.name + "' has a type or size the emulated device cannot read";
         return std::nullopt;
       }
-      m.globals.push_back({sm[2], n});
+      m.globals.push_back(std::move(g));
     }
     for (char c : line) depth += c == '{' ? 1 : c == '}' ? -1 : 0;
     pos = eol + 1;

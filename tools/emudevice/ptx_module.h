@@ -30,6 +30,7 @@ struct PtxEntry {
 struct PtxGlobal {
   std::string name;
   std::uint32_t bytes = 0;
+  std::vector<unsigned char> init;  // the initializer's bytes (little-endian), the rest zero; empty: none
 };
 
 struct PtxModule {
@@ -42,7 +43,7 @@ struct PtxModule {
 };
 
 // Scans PTX text. Returns nullopt and sets `why` for text it cannot read (no .target, an entry's
-// parameter list it does not understand, a .global with an initializer).
+// parameter list it does not understand, a .global whose initializer is not numbers).
 std::optional<PtxModule> scan_ptx(const std::string& text, std::string* why);
 
 }  // namespace weft::emu

@@ -17,6 +17,12 @@ the arena.
   box and a bulk copy into static `.shared` arrays: ok, the swizzle worked out independently; the box
   moved 1024 bytes (across the end of its array into the next): illegal_address; moved 128 bytes (off
   the swizzle pattern): misaligned;
+- hand-written calls (CALLS): a .func of three parameters and a return, called twice per thread (once
+  with the caller's own .param variables, once in a `{ }` scope of them, as LLVM writes calls), its
+  registers named as the caller's (which must survive), a 16-byte .local array of its frame written
+  by local-window and by generic (cvta.local) addresses, the entry's own .local array: ok and exact;
+  the generic store moved 2 words past the frame: illegal_address; fma_once, fma.rn.f32 whose exact
+  result a double rounds to an f32 midpoint: rounded once (a double's rounding would tie to even);
 - gemm_bf16_sm90 built with --debug-waits (bn = 32, stages = 2, register stores) at 192 x 64 x 128 on
   2 CTAs: the module's `weft_debug_wait` global placed where the request says, holding the address of
   a host-mapped report; status ok, D within 1e-2 of float64 (relative Frobenius), the report untouched;
@@ -441,6 +447,129 @@ def check_hand(run, what):
     return problems
 
 
+# ---------------- hand-written: calls, frames, .local memory, fma.rn.f32 rounded once ----------------
+CALLS = r"""
+.version 8.0
+.target sm_90
+.address_size 64
+
+// mix(a, b, skip) = 3 a + b, both through a 16-byte .local array of its frame: 3 a by local-window
+// address, b by a generic one (cvta.local) skip words further; its registers clash with the caller's
+.func (.param .b32 mix_ret) mix(.param .b32 mix_a, .param .b32 mix_b, .param .b32 mix_skip)
+{
+  .local .align 8 .b8 depot[16];
+  .reg .b32 %r<6>;
+  .reg .b64 %rd<3>;
+  .reg .b64 %SP;
+  .reg .b64 %SPL;
+  mov.u64 %SPL, depot;
+  cvta.local.u64 %SP, %SPL;
+  ld.param.b32 %r1, [mix_a];
+  ld.param.b32 %r2, [mix_b];
+  ld.param.b32 %r5, [mix_skip];
+  mul.lo.u32 %r3, %r1, 3;
+  st.local.u32 [%SPL+4], %r3;
+  mul.wide.u32 %rd1, %r5, 4;
+  add.s64 %rd2, %SP, %rd1;
+  st.u32 [%rd2+8], %r2;
+  ld.local.u32 %r3, [depot+4];
+  ld.local.u32 %r4, [%SPL+8];
+  add.u32 %r1, %r3, %r4;
+  st.param.b32 [mix_ret], %r1;
+  ret;
+}
+
+// out[tid] = mix(tid, 7, skip) + 1000 mix(tid + 100, tid, 0), the two results kept in the entry's own
+// .local array; the second call in a scope of its own .param variables (as LLVM writes calls)
+.visible .entry calls(.param .u64 out, .param .u32 skip)
+.reqntid 64, 1, 1
+{
+  .local .align 4 .b8 keep[8];
+  .reg .b32 %r<8>;
+  .reg .b64 %rd<4>;
+  .param .b32 c0_a;
+  .param .b32 c0_b;
+  .param .b32 c0_s;
+  .param .b32 c0_ret;
+  ld.param.u32 %r7, [skip];
+  mov.u32 %r1, %tid.x;
+  st.param.b32 [c0_a], %r1;
+  st.param.b32 [c0_b], 7;
+  st.param.b32 [c0_s], %r7;
+  call.uni (c0_ret), mix, (c0_a, c0_b, c0_s);
+  ld.param.b32 %r2, [c0_ret];
+  st.local.u32 [keep], %r2;
+  add.u32 %r3, %r1, 100;
+  {
+  .param .b32 param0;
+  .param .b32 param1;
+  .param .b32 param2;
+  st.param.b32 [param0], %r3;
+  st.param.b32 [param1], %r1;
+  st.param.b32 [param2], 0;
+  .param .b32 retval0;
+  call.uni (retval0), mix, (param0, param1, param2);
+  ld.param.b32 %r4, [retval0];
+  }
+  st.local.u32 [keep+4], %r4;
+  ld.local.u32 %r5, [keep];
+  ld.local.u32 %r6, [keep+4];
+  mad.lo.u32 %r5, %r6, 1000, %r5;
+  ld.param.u64 %rd1, [out];
+  mul.wide.u32 %rd2, %r1, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  st.global.u32 [%rd3], %r5;
+  ret;
+}
+
+// out[0..3] = fma.rn.f32 (1 + 2^-12)^2 +- 2^-80 and its negation: (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24 is
+// halfway between two f32s, so the tiny addend decides; a double's rounding loses it (then ties to even)
+.visible .entry fma_once(.param .u64 out)
+{
+  .reg .f32 %f<8>;
+  .reg .b64 %rd<2>;
+  ld.param.u64 %rd1, [out];
+  mov.f32 %f1, 0f3F800800;
+  fma.rn.f32 %f2, %f1, %f1, 0f17800000;
+  fma.rn.f32 %f3, %f1, %f1, 0f97800000;
+  neg.f32 %f4, %f1;
+  fma.rn.f32 %f5, %f4, %f1, 0f97800000;
+  fma.rn.f32 %f6, %f4, %f1, 0f17800000;
+  st.global.v4.f32 [%rd1], {%f2, %f3, %f5, %f6};
+  ret;
+}
+"""
+
+
+def check_calls(run, what):
+    """what: "ok" (calls: out[tid] = 3 tid + 7 + 1000 (4 tid + 300); fma_once: 1 + 2^-11 + 2^-23, 1 + 2^-11,
+    and their negations), "local_past" (mix's generic store 2 words past its frame: illegal_address)."""
+    ar = Arena()
+    dout = ar.alloc(4 * 64, "out")
+    rc, result, err = run.launch(CALLS, "calls", ar, (1, 1, 1), (64, 1, 1), [u64(dout), u32(2 if what != "ok" else 0)])
+    problems = [f"calls: {x}" for x in expect_status(rc, result, err, "ok" if what == "ok" else "illegal_address")]
+    if problems or what != "ok":
+        if not problems and "local" not in result["message"]:
+            problems.append(f"the message does not say local memory: {result['message'][:300]}")
+        return problems
+    got = np.frombuffer(ar.read(dout, 4 * 64), dtype=np.uint32)
+    tid = np.arange(64, dtype=np.uint32)
+    want = 3 * tid + 7 + 1000 * (4 * tid + 300)
+    if not np.array_equal(got, want):
+        i = int(np.flatnonzero(got != want)[0])
+        problems.append(f"calls: out[{i}] = {got[i]}, want {want[i]}")
+    ar = Arena()
+    dout = ar.alloc(16, "out")
+    rc, result, err = run.launch(CALLS, "fma_once", ar, (1, 1, 1), (1, 1, 1), [u64(dout)])
+    problems += [f"fma_once: {x}" for x in expect_status(rc, result, err, "ok")]
+    if not problems:
+        got = [hex(v) for v in np.frombuffer(ar.read(dout, 16), dtype=np.uint32)]
+        want = ["0x3f801001", "0x3f801000", "0xbf801001", "0xbf801000"]
+        if got != want:
+            problems.append(f"fma_once: {got}, want {want} (the exact a * b + c rounded once)")
+    return problems
+
+
 # ---------------- the Hopper GEMM with debug waits ----------------
 def expect_tx_plus_16(text):
     new, n = re.subn(r"(mbarrier\.arrive\.expect_tx\.shared\.b64 _, \[%r\d+\], )(\d+);",
@@ -827,6 +956,11 @@ def main():
                   lambda: check_hand(run, "straddle"))
         run.check("hand-written: a 128B-swizzled TMA box off its 1024-byte pattern: misaligned",
                   lambda: check_hand(run, "misaligned"))
+        run.check("hand-written: calls of a .func (two frames at once: its own registers, .param and .local "
+                  "variables, generic local addresses), the entry's .local array, fma.rn.f32 rounded once: ok",
+                  lambda: check_calls(run, "ok"))
+        run.check("hand-written: a generic store past a function's .local frame: illegal_address",
+                  lambda: check_calls(run, "local_past"))
         dbg = run.emit(GEMM, GEMM_PARAMS, debug=True)
         plain = run.emit(GEMM, GEMM_PARAMS)
         run.check(f"{GEMM} --debug-waits 192x64x128 on 2 CTAs: ok, D correct, no report",

@@ -5,17 +5,21 @@ gemm_bf16_sm80 and gemm_e4m3_sm89 (run_gemm_checks.py), for gemm_bf16_sm90 and g
 backend: weft's direct printer, or LLVM 19's NVPTX backend (`--backend llvm`, sm_80 .. sm_90a; the
 runners' --backend); also every launch of the host programs on a machine without a GPU, through a
 fake CUDA driver and device_launch.py (one launch per process: the basic samples, the comm kernels,
-every GEMM, with or without --debug-waits).
+every GEMM, with or without --debug-waits, the libdevice math kernels of test_gpu_llvm).
 
-Kernel parses and compiles the subset of PTX those kernels use (integer and f32 arithmetic, bf16x2
-conversion, predicates and branches, ld/st on global memory and generic addresses (a generic address
-is a global one here: cvta to shared or local memory is not modelled, so no generic address can point
-there) with any order and scope (.volatile too), atom / red (add, min, max, and, or, xor, exch, cas:
+Kernel parses and compiles the subset of PTX those kernels use (integer, f32 and f64 arithmetic, the
+special-function instructions, bf16x2 conversion, predicates and branches, calls of the module's
+functions (below), ld/st on global memory and generic addresses (a generic address is a global one
+here, or, in a module that uses cvta.local, one in the GENERIC_LOCAL window of the thread's local
+memory: cvta to shared memory is not modelled, so no generic address can point there) with any order
+and scope (.volatile too), ld/st on local memory, atom / red (add, min, max, and, or, xor, exch, cas:
 Kernel.atomic_op) on global, generic and shared memory, ld/st on shared memory, fence, named
 barriers (bar.sync / bar.arrive with ids and thread counts), shfl.sync (idx, up, down, bfly; full
 warp), nanosleep, ret; module-scope .global variables (Kernel.globals, placed by Emu: `mov.u64 %rd,
-weft_debug_wait`, `[weft_debug_wait]`), %globaltimer (Emu's virtual clock); one .entry of a module
-that may hold several (Kernel(text, entry=NAME)); for the GEMMs cp.async (.ca/.cg, src-size zero-fill,
+weft_debug_wait`, `[weft_debug_wait]`; an initializer, `= {65, 144, ...}`, is written where Emu places
+the variable itself, while device_launch.py's driver places and initializes them), %globaltimer (Emu's
+virtual clock); one .entry of a module that may hold several (Kernel(text, entry=NAME)); for the
+GEMMs cp.async (.ca/.cg, src-size zero-fill,
 commit_group, wait_group, wait_all), ldmatrix.m8n8 .x1/.x2/.x4 [.trans] .b16, mma.sync m16n8k16
 bf16 and m16n8k32 e4m3 with f32 accumulators, u16 loads and stores, static and dynamic shared
 memory, byte-array parameters (tensor maps; `ld.param` also through a register holding a byte-array
@@ -24,23 +28,51 @@ wgmma and clusters, are hopper.py's, tma.py's and wgmma.py's; the sm_100 ones, t
 tcgen05.py's); anything else raises EmuError("unsupported instruction"), so a kernel that starts
 using a new instruction fails loudly instead of being emulated wrongly.
 
-The register arithmetic (integers, predicates, setp, f32, cvt, mov) is alu.py's, mixed into Kernel.
+The register arithmetic (integers with the carry flag, predicates, setp, f32 and f64, the special
+functions, cvt, mov) is alu.py's, mixed into Kernel. Floating point is exact where the PTX ISA makes it
+exact: add / sub / mul / fma / div / rcp / sqrt in any of .rn .rz .rm .rp round the exact result once
+(fma.rn.f32 too: the product exact in a double, an error-free two-sum, the f32 midpoint case
+corrected). The .approx instructions (ex2, lg2, sin, cos, rsqrt, rcp, sqrt .f32; rcp.approx.ftz.f64)
+are approximations on a GPU whose exact errors the PTX ISA only bounds: here they are correctly
+rounded (a libm double checked against the rounding boundaries, a decimal evaluation to 60 digits or
+more near one), with the ISA's special values and .ftz flushing, so results that depend on the hardware's
+last-bit approximation errors may differ from a GPU's by an ulp or so (alu.py's docstring).
+
+Calls (Kernel.call, Kernel._return, K_CALL): the module's `.func`s with a body that the entry reaches
+are compiled after it into the same program; `call` / `call.uni` [(returns),] func[, (arguments)]
+(direct calls only: an indirect call through a register and a prototype is unsupported) gives the
+callee a frame on the thread's call stack (Thread.frames; MAX_CALL_DEPTH, so recursion works): its own
+registers (a callee's %r1 is not its caller's), its .param variables (Thread.lp: its parameters,
+copied from the caller's arguments: .param variables of the same size, registers or immediates; its
+return parameters; those it declares for its own calls, at function scope or in `{ }` blocks, as
+LLVM's call sequences do) and its .local variables; ret (in a .func; the entry's ret is its exit)
+pops the frame and copies the return parameters into the caller's (.param variables or registers).
+Local memory (Kernel.local_op): each thread's own local stack (Thread.local, addresses from
+LOCAL_BASE: the entry's .local variables at constant addresses, then a frame per call, poisoned with
+0xff bytes), `mov.u64 %SPL, __local_depot0`, `[__local_depot0+8]`, ld.local / st.local (.v2 / .v4),
+cvta.local / cvta.to.local to and from the GENERIC_LOCAL window, generic ld / st there (only in a
+module that uses cvta.local, so that no other kernel pays for the test); every local access inside
+the frames of the calls in progress and aligned (else illegal_address / misaligned).
 
 The LLVM backend's PTX (Kernel._statements, Kernel.compile, alu.py): statements split at semicolons,
 whatever the whitespace (tabs), several on a line; `{ ... }` scopes with registers of their own
 (weft's inline asm wraps predicates as `{ .reg .pred %wp0; setp.ne.b32 %wp0, %r1, 0; ...; selp.u32
-%r2, 1, 0, %wp0; }`), renamed apart so that they shadow; `.reg` declarations of any prefix (their
-widths, for sign extension); `.pragma "nounroll"`; `$L__BB0_3:` labels; `<kernel>_param_<i>`
-parameters renamed to the signature block's names; module-scope `.shared` variables and
+%r2, 1, 0, %wp0; }`; an inline-asm carry chain, `{ mad.lo.cc.u32 ...; madc.hi.u32 ...; }`; a
+call sequence's `.param` variables), renamed apart so that they shadow; `.reg` declarations of any
+prefix (their widths, for sign extension); `.pragma "nounroll"`; `$L__BB0_3:` labels (each
+function's own); `<kernel>_param_<i>` parameters renamed to the signature block's names; `.local`
+variables and the %SP / %SPL stack idiom (above); module-scope `.shared` variables and
 `[symbol+imm]` addresses; `ld.param` at an offset. Integer instructions on 16/32/64-bit types with
 their signedness (add sub mul.lo/hi/wide mad.lo/hi/wide div rem min max abs neg and or xor not shl
 shr bfe; signed division truncates, shifts clamp at the width), setp with every integer and f32/f64
 comparison (unordered ones true with a NaN) and .and/.or/.xor combinations, selp, and/or/xor/not
 .pred, cvt (integer widening / narrowing by the source's sign, .rn integer to float, .rzi/.rni/
-.rmi/.rpi float to integer saturating, f32 <-> f64, bf16), mov packs and unpacks (`mov.b32 {%rs1,
-%rs2}, %r3`), sub/neg/abs.f32, signed loads (sign-extended into wider registers), trap, exit.
-Every other form (.sat, .cc, .ftz, other roundings, cvta to shared or local memory, ...) is still an
-error.
+.rmi/.rpi float to integer saturating, f32 <-> f64, bf16, f32 -> f32 / f64 -> f64 with .rni/.rzi/
+.rmi/.rpi, .sat, .ftz), mov packs and unpacks (`mov.b32 {%rs1, %rs2}, %r3`), add/sub/mul/fma/neg/abs
+.f32 and .f64 in every rounding, add.cc / addc / sub.cc / subc / mad.cc / madc (alu.carry_op),
+ex2 / lg2 / sin / cos / rsqrt / rcp .approx, rcp / sqrt / div .rn..rp (alu.special_op), signed loads
+(sign-extended into wider registers), trap, exit. Every other form (.sat on arithmetic, .ftz on
+add / mul / fma, cvta to shared memory, ...) is still an error.
 
 Emu runs one launch: grid.x x grid.y x grid.z CTAs (for the comm kernels grid.y = the virtual
 ranks; clusters along x from .reqnctapercluster, or the launch's) of 1-, 2- or 3-D blocks of any
@@ -85,11 +117,12 @@ visible everywhere; where device_launch.py maps parts of it from files other pro
 stores show at once, and atom / red there hold a file lock: Memory.atomic), so this checks
 algorithms, indexing, protocols (rendezvous, epochs, counters) and write coverage, not memory-model
 reorderings (a missing fence or a .gpu where .sys is needed passes here; the verifier's peer-pointer
-rule covers scopes) and not performance (no timing, bank conflicts or register pressure). fma.rn.f32
-rounds twice (through a double), rarely off by one ulp. The lanes of a warp are scheduled
-independently (as Volta and later may) and meet only at warp collectives; bra.uni is not checked for
-uniformity. Launches are small (a few CTAs of 64 to 384 threads): Python runs roughly a million PTX
-instructions a second (a 65536-thread vector_add takes 2 s, one of 2^24 threads minutes).
+rule covers scopes) and not performance (no timing, bank conflicts or register pressure). The
+.approx instructions are correctly rounded, not the hardware's approximations (above). The lanes of
+a warp are scheduled independently (as Volta and later may) and meet only at warp collectives;
+bra.uni is not checked for uniformity. Launches are small (a few CTAs of 64 to 384 threads): Python
+runs roughly a million PTX instructions a second (a 65536-thread vector_add takes 2 s, one of 2^24
+threads minutes).
 """
 import bisect
 import contextlib
@@ -289,6 +322,12 @@ PARAM_BASE = 0x7F0000000000  # `mov.u64 %rd, param` of a byte-array parameter: a
 # the instruction and runs it again when woken); K_TRAP: trap (Emu.on_trap)
 K_ALU, K_BRA, K_BAR, K_WARP, K_SLEEP, K_RET, K_WG, K_PARK, K_TRAP = range(9)
 PARK_AFTER, PARK_AT = 1, 2
+# K_CALL: fn(t) changes the thread's frame (a call, or a function's ret): its pc, registers (t.r), parameters
+K_CALL = 9
+LOCAL_BASE = 0x1000  # a thread's local-window addresses: its local stack from here (the entry's frame first)
+GENERIC_LOCAL = 0x7E0000000000  # generic addresses of local memory (cvta.local): GENERIC_LOCAL + (a - LOCAL_BASE)
+LOCAL_SPAN = 1 << 32  # the generic local window's size
+MAX_CALL_DEPTH = 256  # frames a thread may have (a runaway recursion is an error)
 
 
 class Shared:
@@ -438,6 +477,17 @@ def split_module(text):
     return "".join(scope), funcs
 
 
+class Func:
+    """A .func of the module that the entry calls (directly or through other functions): pc, its first
+    instruction in Kernel.prog; params and rets, its parameters and return parameters ((name, bytes) in
+    order); its .local variables' frame (local_size bytes, local_align, local_offs: (name, offset))."""
+    __slots__ = ("name", "pc", "params", "rets", "local_size", "local_align", "local_offs")
+
+    def __init__(self, name, params, rets):
+        self.name, self.params, self.rets = name, params, rets
+        self.pc, self.local_size, self.local_align, self.local_offs = None, 0, 1, []
+
+
 GLOBAL_TYPES = {"b8": 1, "u8": 1, "s8": 1, "b16": 2, "u16": 2, "s16": 2, "b32": 4, "u32": 4, "s32": 4, "f32": 4,
                 "b64": 8, "u64": 8, "s64": 8, "f64": 8}
 
@@ -445,10 +495,13 @@ GLOBAL_TYPES = {"b8": 1, "u8": 1, "s8": 1, "b16": 2, "u16": 2, "s16": 2, "b32": 
 class Kernel(Alu):
     """One .entry of a module, parsed and compiled: Kernel(text) runs the module's first .entry,
     Kernel(text, entry=NAME) the named one (a module may hold several). Module-scope `.global`
-    variables (`.visible .global .align 8 .b8 weft_debug_wait[8];`, no initializer) are in `globals`
-    (name -> (bytes, alignment)): each Emu places them (at the addresses it is given, or in fresh
-    zeroed allocations) and every thread has their addresses as constant registers, so `mov.u64 %rd,
-    name`, `[name]` and `[name+imm]` operands work like those of shared variables."""
+    variables (`.visible .global .align 8 .b8 weft_debug_wait[8];`) are in `globals` (name -> (bytes,
+    alignment)), their initializers' bytes in `global_init` (name -> bytes): each Emu places them (at
+    the addresses it is given, initialized there by whoever gave them, or in fresh allocations it
+    zeroes and initializes) and every thread has their addresses as constant registers, so `mov.u64
+    %rd, name`, `[name]` and `[name+imm]` operands work like those of shared variables. The `.func`s
+    the entry calls are compiled after it into `prog` (`functions`: name -> Func; the module
+    docstring's "Calls"); `local_size`: the bytes of the entry's own .local variables."""
 
     def __init__(self, text, entry=None):
         scope, funcs = split_module(text)
@@ -520,24 +573,54 @@ class Kernel(Alu):
         self.smem_base = max(SMEM_BASE, (top + 1023) // 1024 * 1024)
         for sym in re.findall(r"\.extern\s+\.shared\s[^;]*?(\w+)\[\]\s*;", code):
             self.symbols[sym] = self.smem_base
-        # module-scope .global variables: name -> (bytes, alignment)
-        self.globals = {}
+        # module-scope .global variables: name -> (bytes, alignment); an initializer's bytes in global_init
+        self.globals, self.global_init = {}, {}
         for decl in re.findall(r"(?:^|;)[ \t]*((?:\.(?:visible|extern|weak|common)[ \t]+)*\.global\b[^;]*;)", scope,
                                re.M):
-            m = re.fullmatch(r"(?:\.visible\s+)?\.global\s+(?:\.align\s+(\d+)\s+)?\.(\w+)\s+([$\w]+)(?:\[(\d+)\])?;",
-                             decl.strip())
+            m = re.fullmatch(r"(?:\.visible\s+)?\.global\s+(?:\.align\s+(\d+)\s+)?\.(\w+)\s+([$\w]+)(?:\[(\d+)\])?"
+                             r"(?:\s*=\s*(\{[^{}]*\}|[^{};=]+?))?\s*;", decl.strip())
             if not m or m.group(2) not in GLOBAL_TYPES:
                 raise EmuError(f"unsupported global variable declaration: {decl.strip()}")
-            align, ty, sym, count = m.groups()
+            align, ty, sym, count, init = m.groups()
             esize = GLOBAL_TYPES[ty]
             self.globals[sym] = (esize * (int(count) if count else 1), int(align) if align else esize)
+            if init is not None:
+                self.global_init[sym] = self._initializer(init, ty, esize, int(count) if count else None, decl)
         clash = (set(self.param_types) & (set(self.symbols) - set(self.param_bytes))) | \
             (set(self.globals) & (set(self.symbols) | set(self.param_types)))
         if clash:
             raise EmuError(f"parameter, shared or global variables of the same name: {sorted(clash)}")
+        # calls: the module's functions with a body (name -> text from `.func` to its closing brace); those
+        # the entry reaches are compiled after it into prog (functions: name -> Func)
+        self.funcs = {f[1]: text[f[2]:f[3]] for f in funcs if f[0] == "func"}
+        self.functions, self._pending = {}, []
+        self.generic_local = re.search(r"\bcvta(?:\.to)?\.local\b", _blank_comments(text)) is not None
+        # the function being compiled: a .func (ret returns) or the entry; its .param variables (name ->
+        # bytes: a .func's parameters and return parameters, and those it declares), its .local variables
+        # ((name, bytes, alignment)), the names of its frame's local addresses (a .func's: registers of
+        # the frame; the entry's are constants, in symbols)
+        self.in_func, self.local_params, self.local_vars, self.frame_syms = False, {}, [], set()
         self.reg_bits = {}  # declared registers: name (or "%prefix<" for a `%prefix<N>` range) -> bits
+        raw_ins, labels = self._raw(body[body.index("{") + 1:])
+        # the entry's .local variables: the bottom of every thread's local stack, at constant addresses
+        self.local_size, self.local_align, offs = self._local_layout()
+        clash = set(offs) & (set(self.symbols) | set(self.globals) | set(self.param_types))
+        if clash:
+            raise EmuError(f"local variables named as parameter, shared or global variables: {sorted(clash)}")
+        self.symbols.update((n, LOCAL_BASE + o) for n, o in offs.items())
+        self.labels = labels
+        self.prog = [self.compile(g, op, ops, s) for g, op, ops, s in raw_ins]
+        entry = (self.labels, self.reg_bits, self.local_params)
+        while self._pending:
+            self._compile_func(self._pending.pop(0))
+        self.labels, self.reg_bits, self.local_params = entry
+        self.in_func, self.frame_syms = False, set()
+
+    def _raw(self, src):
+        """The statements of a body (the text after its opening brace) as (guard, op, operands, text), and its
+        labels (name -> index)."""
         raw_ins, labels = [], {}
-        for kind, s in self._statements(body[body.index("{") + 1:]):
+        for kind, s in self._statements(src):
             if kind == "label":
                 labels[s] = len(raw_ins)
                 continue
@@ -547,8 +630,277 @@ class Kernel(Alu):
                 guard = (g[1:].startswith("!"), g.lstrip("@!"))
             parts = s.split(None, 1)
             raw_ins.append((guard, parts[0], split_ops(parts[1]) if len(parts) > 1 else [], s))
-        self.labels = labels
-        self.prog = [self.compile(g, op, ops, s) for g, op, ops, s in raw_ins]
+        return raw_ins, labels
+
+    def _local_layout(self):
+        """The .local variables declared in the body just read (local_vars), laid out in declaration order:
+        (frame bytes, frame alignment, name -> offset)."""
+        offs, top, align = {}, 0, 1
+        for name, size, al in self.local_vars:
+            top = (top + al - 1) // al * al
+            offs[name] = top
+            top += size
+            align = max(align, al)
+        return top, align, offs
+
+    @staticmethod
+    def _initializer(init, ty, esize, count, decl):
+        """A .global's initializer (`= {1, 2, 3}` or `= 5`; integers, 0f / 0d bit patterns) as bytes, the
+        elements past the list zero."""
+        vals = [v.strip() for v in init.strip().strip("{}").split(",")] if init.strip().startswith("{") else [init]
+        n = count if count is not None else 1
+        if len(vals) > n or (count is None and init.strip().startswith("{")):
+            raise EmuError(f"unsupported global variable initializer: {decl.strip()}")
+        out = bytearray(esize * n)
+        for i, v in enumerate(vals):
+            try:
+                if v[:2] in ("0f", "0F", "0d", "0D"):
+                    x = int(v[2:], 16)
+                else:
+                    x = int(v, 0)
+            except ValueError:
+                raise EmuError(f"unsupported global variable initializer: {decl.strip()}") from None
+            if ty[0] == "f" and v[:2] not in ("0f", "0F", "0d", "0D"):
+                x = f2b(np.float32(x)) if esize == 4 else d2b(float(x))
+            out[i * esize:(i + 1) * esize] = (x & ((1 << (8 * esize)) - 1)).to_bytes(esize, "little")
+        return bytes(out)
+
+    # ---- functions and calls ----
+    def _formals(self, s, what):
+        """A .func's parameter (or return) list: [(name, bytes)]; .param variables only (scalars, byte arrays)."""
+        out = []
+        for p in ([] if s is None or not s.strip() else s.split(",")):
+            m = re.fullmatch(r"\s*\.param\s+(?:\.align\s+(\d+)\s+)?\.(\w+)\s+([$\w]+)(?:\[(\d+)\])?\s*", p)
+            if not m or m.group(2) not in MEM_TYPES:
+                raise EmuError(f"unsupported {what} declaration: {p.strip()}")
+            out.append((m.group(3), MEM_TYPES[m.group(2)] * (int(m.group(4)) if m.group(4) else 1)))
+        return out
+
+    def _func(self, name, text):
+        """The Func a call names (its signature read at the first call; its body compiled later, _pending)."""
+        f = self.functions.get(name)
+        if f is not None:
+            return f
+        if name not in self.funcs:
+            raise EmuError(f"unsupported: {text!r} calls {name}, which has no body in the module (an external "
+                           f"function, or not a function)")
+        src = _blank_comments(self.funcs[name])
+        head = src[:src.index("{")]
+        m = re.fullmatch(r"\s*\.func\s*(?:\(([^()]*)\))?\s*([$\w]+)\s*(?:\(([^()]*)\))?\s*(?:\.noreturn\s*)?", head)
+        if not m:
+            raise EmuError(f"unsupported function declaration: {' '.join(head.split())}")
+        f = self.functions[name] = Func(name, self._formals(m.group(3), f"{name} parameter"),
+                                        self._formals(m.group(1), f"{name} return parameter"))
+        if len({n for n, _ in f.params + f.rets}) != len(f.params) + len(f.rets):
+            raise EmuError(f"function {name}: two parameters of the same name")
+        self._pending.append(f)
+        return f
+
+    def _compile_func(self, f):
+        """Compiles a .func's body onto the end of prog (its registers, labels, .param and .local variables
+        its own: every call gets a frame)."""
+        src = self.funcs[f.name]
+        self.in_func = True
+        self.reg_bits = {}
+        self.local_params = dict(f.params + f.rets)
+        self.local_vars = []
+        raw_ins, labels = self._raw(src[_blank_comments(src).index("{") + 1:])
+        f.local_size, f.local_align, offs = self._local_layout()
+        f.local_offs = list(offs.items())
+        self.frame_syms = set(offs)
+        f.pc = len(self.prog)
+        self.labels = {k: v + f.pc for k, v in labels.items()}
+        self.prog.extend([self.compile(g, op, ops, s) for g, op, ops, s in raw_ins])
+
+    _CALL = re.compile(r"call(?:\.uni)? (?:\(\s*([^()]*?)\s*\)\s*,\s*)?([$A-Za-z_][$\w]*)"
+                       r"\s*(?:,\s*\(\s*([^()]*?)\s*\))?")
+
+    def call(self, text):
+        """call[.uni] [(ret)], func[, (args)]: a direct call of a .func with a body in the module. The
+        arguments are .param variables of the caller (copied into the callee's parameters, of the same
+        size), registers or immediates; the returns .param variables or registers (copied back at its
+        ret; one the callee did not write is left unwritten). The callee gets a frame: its own registers
+        (none written yet but the symbols' constants), parameters and .local variables (on the thread's
+        local stack, poisoned with 0xff bytes); ret pops it."""
+        m = self._CALL.fullmatch(text)
+        if not m:
+            raise EmuError(f"unsupported instruction (an indirect call, or a call form not modelled): {text}")
+        f = self._func(m.group(2), text)
+        rets = [x.strip() for x in m.group(1).split(",")] if m.group(1) else []
+        args = [x.strip() for x in m.group(3).split(",")] if m.group(3) else []
+        if len(rets) != len(f.rets) or len(args) != len(f.params):
+            raise EmuError(f"{text}: {len(rets)} returns and {len(args)} arguments for {f.name}'s {len(f.rets)} and "
+                           f"{len(f.params)}")
+        argspec, retspec = [], []
+        for x, (formal, size) in zip(args, f.params):
+            if x in self.local_params:
+                if self.local_params[x] != size:
+                    raise EmuError(f"{text}: the {self.local_params[x]}-byte {x} for {f.name}'s {size}-byte {formal}")
+                argspec.append((formal, x, None, size))
+            else:
+                argspec.append((formal, None, self.src(x, 8 * size), size))
+        for x, (formal, size) in zip(rets, f.rets):
+            if x in self.local_params:
+                if self.local_params[x] != size:
+                    raise EmuError(f"{text}: the {self.local_params[x]}-byte {x} for {f.name}'s {size}-byte {formal}")
+                retspec.append((True, x, formal))
+            elif x.startswith("%"):
+                retspec.append((False, x, formal))
+            else:
+                raise EmuError(f"unsupported instruction: {text}")
+        kernel = self
+
+        def fn(t):
+            lp = t.lp
+            nlp = {}
+            for formal, p, v, size in argspec:
+                nlp[formal] = bytearray(lp[p]) if p is not None else \
+                    bytearray((v(t.r) & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
+            frames = t.frames
+            if len(frames) >= MAX_CALL_DEPTH:
+                raise EmuError(f"{text}: more than {MAX_CALL_DEPTH} frames (a runaway recursion?)")
+            frames.append((t.pc, t.r, lp, t.lsp, retspec))
+            r = dict(getattr(t.emu, "symbol_regs", None) or kernel.symbols)
+            if f.local_size:
+                al = f.local_align
+                base = (t.lsp + al - 1) // al * al
+                top = base + f.local_size
+                loc = t.local
+                if loc is None:
+                    loc = t.local = bytearray()
+                if len(loc) < top:
+                    loc.extend(bytes(top - len(loc)))
+                loc[base:top] = b"\xff" * f.local_size
+                for name, off in f.local_offs:
+                    r[name] = LOCAL_BASE + base + off
+                t.lsp = top
+            t.r, t.lp, t.pc = r, nlp, f.pc
+        return fn
+
+    @staticmethod
+    def _return(t):
+        """A .func's ret: back to the caller's frame after the call, the return parameters copied."""
+        if not t.frames:
+            raise EmuError("ret in a function with no caller (the entry ran into a function's body?)")
+        pc, r, lp, lsp, retspec = t.frames.pop()
+        own = t.lp
+        for to_param, x, formal in retspec:
+            v = own.get(formal)
+            if to_param:
+                if v is None:
+                    lp.pop(x, None)
+                else:
+                    lp[x] = v
+            elif v is None:
+                r.pop(x, None)
+            else:
+                r[x] = int.from_bytes(v, "little")
+        t.r, t.lp, t.lsp, t.pc = r, lp, lsp, pc + 1
+
+    def param_local(self, name, o, ops, text):
+        """ld.param / st.param [.v2/.v4] of a .param variable of the function's frame (a .func's parameters
+        and return parameters, those a body declares for its calls): bytes of t.lp[name], a bytearray of
+        the declared size (st creates it; ld of one never written is an error)."""
+        quals = o[2:]
+        vec = {"v2": 2, "v4": 4}.get(quals[0], 1) if quals else 1
+        if vec > 1:
+            quals = quals[1:]
+        if len(quals) != 1 or quals[0] not in MEM_TYPES or len(ops) != 2:
+            raise EmuError(f"unsupported instruction: {text}")
+        ty = quals[0]
+        size = MEM_TYPES[ty]
+        p, off = _addr(ops[1] if name == "ld" else ops[0])
+        psize = self.local_params[p]
+        n = size * vec
+        if off < 0 or off + n > psize or off % size:
+            raise EmuError(f"{text}: {n} bytes at offset {off} of the {psize}-byte parameter {p}")
+        if name == "ld":
+            dregs = _regs(ops[0]) if vec > 1 else [ops[0]]
+            sext = None
+            if ty[0] == "s":
+                w = {self.reg_width(x) for x in dregs}
+                if w - {8 * size}:
+                    if None in w or len(w) != 1:
+                        raise EmuError(f"unsupported instruction (a signed load into a register of unknown "
+                                       f"width): {text}")
+                    sext = (1 << (8 * size - 1), (1 << w.pop()) - 1)
+            if vec == 1 and sext is None:
+                d = dregs[0]
+                return lambda t, d=d, p=p, a=off, b=off + size: t.r.__setitem__(
+                    d, int.from_bytes(t.lp[p][a:b], "little"))
+
+            def fn(t):
+                buf = t.lp[p]
+                for i, dr in enumerate(dregs):
+                    v = int.from_bytes(buf[off + i * size:off + (i + 1) * size], "little")
+                    t.r[dr] = v if sext is None else ((v ^ sext[0]) - sext[0]) & sext[1]
+            return fn
+        vs = [self.src(x, 8 * size) for x in (_regs(ops[1]) if vec > 1 else [ops[1]])]
+        mask = (1 << (8 * size)) - 1
+
+        def fn(t):
+            lp = t.lp
+            buf = lp.get(p)
+            if buf is None:
+                buf = lp[p] = bytearray(psize)
+            buf[off:off + n] = b"".join((v(t.r) & mask).to_bytes(size, "little") for v in vs)
+        return fn
+
+    def local_op(self, name, o, ops, text):
+        """ld / st .local [.v2/.v4]: the thread's local memory (t.local, its local stack: the entry's .local
+        variables, then a frame per call), addressed by local-window address from LOCAL_BASE (`mov.u64
+        %SPL, __local_depot0`: a frame's variable; `[__local_depot0+8]`); every access inside the live
+        stack (the frames of the calls in progress) and aligned to its size."""
+        quals = [q for q in o[1:] if q != "local"]
+        vec = {"v2": 2, "v4": 4}.get(quals[0], 1) if quals else 1
+        if vec > 1:
+            quals = quals[1:]
+        if len(quals) != 1 or quals[0] not in MEM_TYPES or len(ops) != 2:
+            raise EmuError(f"unsupported instruction: {text}")
+        return self._local_access(name, quals[0], vec, ops, text, 0)
+
+    def _local_access(self, name, ty, vec, ops, text, shift):
+        """The closure of a local load / store of vec elements of type ty (shift: what to add to the address
+        register's value for a local-window address; a generic address's is LOCAL_BASE - GENERIC_LOCAL)."""
+        size = MEM_TYPES[ty]
+        n = size * vec
+        areg, off = _addr(ops[1] if name == "ld" else ops[0])
+        off += shift
+
+        def where(t):
+            a = (t.r[areg] + off) & M64
+            i = a - LOCAL_BASE
+            if i < 0 or i + n > t.lsp:
+                raise EmuError(f"{text}: local [{a:#x}, +{n}) outside the thread's {t.lsp} bytes of live local memory "
+                               f"at {LOCAL_BASE:#x}", "illegal_address")
+            if a % n:
+                raise EmuError(f"{text}: misaligned local address {a:#x} for {n} bytes", "misaligned")
+            return i
+        if name == "ld":
+            dregs = _regs(ops[0]) if vec > 1 else [ops[0]]
+            sext = None
+            if ty[0] == "s":
+                w = {self.reg_width(x) for x in dregs}
+                if w - {8 * size}:
+                    if None in w or len(w) != 1:
+                        raise EmuError(f"unsupported instruction (a signed load into a register of unknown "
+                                       f"width): {text}")
+                    sext = (1 << (8 * size - 1), (1 << w.pop()) - 1)
+
+            def fn(t):
+                i = where(t)
+                data = t.local[i:i + n]
+                for k, dr in enumerate(dregs):
+                    v = int.from_bytes(data[k * size:(k + 1) * size], "little")
+                    t.r[dr] = v if sext is None else ((v ^ sext[0]) - sext[0]) & sext[1]
+            return fn
+        vs = [self.src(x, 8 * size) for x in (_regs(ops[1]) if vec > 1 else [ops[1]])]
+        mask = (1 << (8 * size)) - 1
+
+        def fn(t):
+            i = where(t)
+            t.local[i:i + n] = b"".join((v(t.r) & mask).to_bytes(size, "little") for v in vs)
+        return fn
 
     # ---- the body's statements ----
     _LABEL = re.compile(r"([$A-Za-z_][$\w]*):(?!:)")
@@ -636,6 +988,26 @@ class Kernel(Alu):
                     self.reg_bits[r.group(1) + "<"] = bits
                 else:
                     self.reg_bits[nm] = bits
+        elif d == ".param":  # a .param variable for calls: the frame's (a nested scope's renamed apart)
+            m = re.fullmatch(r"\.param (?:\.align (\d+) )?\.(\w+) ([$A-Za-z_][$\w]*)(?:\[(\d+)\])?", s)
+            if not m or m.group(2) not in MEM_TYPES:
+                raise EmuError(f"unsupported parameter declaration: {s}")
+            nm, size = m.group(3), MEM_TYPES[m.group(2)] * (int(m.group(4)) if m.group(4) else 1)
+            if len(scopes) > 1:
+                scopes[-1][nm] = nm + f"#{uid}"
+                nm += f"#{uid}"
+            if nm in self.local_params or (not self.in_func and nm in self.param_types):
+                raise EmuError(f"unsupported: a second parameter named {nm}: {s}")
+            self.local_params[nm] = size
+        elif d == ".local":  # a .local variable: the frame's, on the thread's local stack
+            m = re.fullmatch(r"\.local (?:\.align (\d+) )?\.(\w+) ([$A-Za-z_][$\w]*)(?:\[(\d+)\])?", s)
+            if not m or m.group(2) not in MEM_TYPES or len(scopes) > 1:
+                raise EmuError(f"unsupported local variable declaration: {s}")
+            esize = MEM_TYPES[m.group(2)]
+            align = int(m.group(1)) if m.group(1) else esize
+            if align & (align - 1) or align > 4096:
+                raise EmuError(f"unsupported local variable alignment: {s}")
+            self.local_vars.append((m.group(3), esize * (int(m.group(4)) if m.group(4) else 1), align))
         elif d == ".pragma":
             if s != '.pragma "nounroll"':
                 raise EmuError(f"unsupported directive: {s}")
@@ -659,7 +1031,8 @@ class Kernel(Alu):
         """A closure r -> the operand's raw bits: a register (or a symbol's address), or an immediate
         (integers masked to `bits`; 0f / 0d: f32 / f64 bit patterns)."""
         s = s.strip()
-        if s.startswith("%") or s in self.globals:  # (a global variable's address is a constant register)
+        if s.startswith("%") or s in self.globals or s in self.frame_syms:
+            # (a global variable's address is a constant register; a .func's .local variable's one of its frame)
             return lambda r, s=s: r[s]
         if s in self.symbols:
             v = self.symbols[s]
@@ -693,7 +1066,12 @@ class Kernel(Alu):
             kind = K_BAR
             extra = (o[1] == "sync", self.src(ops[0]), self.src(ops[1]) if len(ops) == 2 else None, text)
         elif name in ("ret", "exit") and len(o) == 1 and not ops:
-            kind = K_RET
+            if name == "ret" and self.in_func:  # a function's return (the entry's ret is its thread's exit)
+                kind, fn = K_CALL, self._return
+            else:
+                kind = K_RET
+        elif name == "call":
+            kind, fn = K_CALL, self.call(text)
         elif op == "trap" and not ops:
             kind = K_TRAP
         elif name == "nanosleep":
@@ -717,6 +1095,20 @@ class Kernel(Alu):
             fn = lambda t: None
         elif name == "ld" and o[1] == "param":
             fn = self.ld_param(o, ops, text)
+        elif name == "st" and o[1] == "param":
+            if len(ops) != 2 or _addr(ops[0])[0] not in self.local_params:
+                raise EmuError(f"unsupported instruction (st.param to other than a .param variable of the "
+                               f"function): {text}")
+            fn = self.param_local("st", o, ops, text)
+        elif name in ("ld", "st") and "local" in o[1:]:
+            fn = self.local_op(name, o, ops, text)
+        elif name == "cvta" and "local" in o:
+            # cvta.local.u64 (local -> generic: into the GENERIC_LOCAL window), cvta.to.local.u64 (back)
+            if o[1:] not in (["to", "local", "u64"], ["local", "u64"]) or len(ops) != 2:
+                raise EmuError(f"unsupported instruction: {text}")
+            sr = self.src(ops[1], 64)
+            sh = (LOCAL_BASE - GENERIC_LOCAL) if o[1] == "to" else (GENERIC_LOCAL - LOCAL_BASE)
+            fn = lambda t, d=d, sr=sr, sh=sh: t.r.__setitem__(d, (sr(t.r) + sh) & M64)
         elif name == "cvta":
             # cvta.to.global / cvta.global: global addresses are generic addresses here
             if o[1:] not in (["to", "global", "u64"], ["global", "u64"]) or len(ops) != 2:
@@ -736,10 +1128,16 @@ class Kernel(Alu):
             fn = lambda t, d=d, a=a, b=b, p=ops[3]: t.r.__setitem__(d, a(t.r) if t.r[p] else b(t.r))
         elif o[-1] == "pred" and len(o) == 2 and name in ("and", "or", "xor", "not"):
             fn = self.pred_op(name, ops, text)
+        elif o[-1] in INT_TYPES and (name in ("addc", "subc", "madc") or (name in ("add", "sub", "mad") and "cc" in o)):
+            fn = self.carry_op(name, o, ops, text)
         elif o[-1] in INT_TYPES and name in INT_OPS:
             fn = self.int_op(name, o, ops, text)
         elif o[-1] == "f32" and name in ("add", "sub", "mul", "fma", "neg", "abs"):
             fn = self.f32_op(name, o, ops, text)
+        elif o[-1] == "f64" and name in ("add", "sub", "mul", "fma", "neg", "abs"):
+            fn = self.f64_op(name, o, ops, text)
+        elif o[-1] in ("f32", "f64") and name in self.SPECIAL_F32:
+            fn = self.special_op(name, o, ops, text)
         elif name in ("ld", "st", "atom", "red"):
             fn = self.memory_op(name, o, ops, text, d)
         else:
@@ -751,7 +1149,10 @@ class Kernel(Alu):
         """ld.param.type d, [name] or [name+offset]: a scalar parameter's bytes (little-endian), or
         bytes of a byte-array parameter; ld.param.type d, [%reg] or [%reg+offset]: bytes of the
         byte-array parameter whose PARAM_BASE-window address (`mov.u64 %rd, name`, plus an offset) the
-        register holds (the access inside that parameter and aligned to its size)."""
+        register holds (the access inside that parameter and aligned to its size); of a .param variable
+        of the function's frame (a .func's parameters, a call's return): param_local."""
+        if len(ops) == 2 and ops[1].startswith("[") and _addr(ops[1])[0] in self.local_params:
+            return self.param_local("ld", o, ops, text)
         if len(o) != 3 or o[2] not in MEM_TYPES or len(ops) != 2 or not ops[1].startswith("["):
             raise EmuError(f"unsupported instruction: {text}")
         size = MEM_TYPES[o[2]]
@@ -790,8 +1191,9 @@ class Kernel(Alu):
 
     def memory_op(self, name, o, ops, text, d):
         """ld / st / atom / red on global memory, on a generic address (the same as a global one here:
-        the emulator has no generic window onto shared or local memory, as cvta to them is not
-        modelled, so a generic address can only have come from a global pointer) or on shared memory
+        the emulator has no generic window onto shared memory, as cvta to it is not modelled, so a
+        generic address comes from a global pointer, or, in a module that uses cvta.local, from a local
+        one: ld / st then go to local memory in the GENERIC_LOCAL window) or on shared memory
         (.shared[::cta], .shared::cluster through mapa addresses); atom / red: atomic_op()."""
         shared = [q for q in o if q.startswith("shared")]
         if any(q in ("const", "local", "param", "tex", "surf") for q in o[1:]):
@@ -882,6 +1284,16 @@ class Kernel(Alu):
                         t.mem.write(a, new.to_bytes(size, "little"), info["text"])
                 if d is not None:
                     t.r[d] = old
+        if self.generic_local and name in ("ld", "st") and not shared and "global" not in o:
+            # a module that converts local addresses to generic ones (cvta.local): a generic address in the
+            # GENERIC_LOCAL window is the thread's local memory (only such modules pay for the test)
+            gfn, lfn = fn, self._local_access(name, ty, vec, ops, text, LOCAL_BASE - GENERIC_LOCAL)
+
+            def fn(t, areg=areg, off=off):
+                if 0 <= ((t.r[areg] + off) & M64) - GENERIC_LOCAL < LOCAL_SPAN:
+                    lfn(t)
+                else:
+                    gfn(t)
         return fn
 
     ATOMIC_TYPES = {"add": ("u32", "s32", "u64", "f32"), "min": ("u32", "s32", "u64", "s64"),
@@ -1058,7 +1470,7 @@ class Kernel(Alu):
 class Thread:
     __slots__ = ("speed", "last_slept", "slept_at", "confirmed", "prog", "r", "pc", "state", "special", "params",
                  "mem", "emu", "cta", "tid", "warp", "spins", "sleeps", "smem", "cp_open", "cp_groups", "c",
-                 "bulk_open", "bulk_groups", "cluster_arrived", "timed")
+                 "bulk_open", "bulk_groups", "cluster_arrived", "timed", "lp", "frames", "local", "lsp")
 
     def __init__(self, emu, cta, tid, special, params, c=None):
         # registers; symbols' addresses as constants ([symbol+imm] operands), and the module's .global
@@ -1089,6 +1501,14 @@ class Thread:
         self.bulk_groups = []
         self.cluster_arrived = None  # hopper: the barrier.cluster phase this thread arrived on
         self.timed = False  # it has read %globaltimer
+        # calls (Kernel.call): the frame's .param variables (name -> bytearray), the callers' frames, the local
+        # stack (bytes from LOCAL_BASE: the entry's .local variables, then a frame per call; None until one
+        # is needed) and its live top
+        self.lp = {}
+        self.frames = []
+        n = getattr(emu.k, "local_size", 0)
+        self.local = bytearray(b"\xff" * n) if n else None
+        self.lsp = n
 
 
 CLOCK_START = 1 << 40  # the virtual %globaltimer (ns) at launch
@@ -1190,6 +1610,9 @@ class Emu:
                 raise EmuError(f"no address for the module's global variable {gname}")
             else:
                 a = mem.alloc(size, gname)
+                init = kernel.global_init.get(gname)
+                if init is not None:  # (not a kernel's store: not counted in wcount)
+                    mem.mem[a:a + len(init)] = init
             self.globals[gname] = a
         self.symbol_regs = dict(kernel.symbols, **self.globals)
         self.max_resident = max_resident
@@ -1380,6 +1803,9 @@ class Emu:
                 t.state = "trap"
                 self.on_trap(t)
                 return False
+            elif kind == K_CALL:  # a call or a function's ret: the thread's pc and frame change
+                fn(t)
+                r = t.r
         return False
 
     def on_trap(self, t):
