@@ -132,6 +132,10 @@ import struct
 
 import numpy as np
 
+# IEEE arithmetic on the emulated registers overflows, divides by zero and makes NaNs (inf * 0) by
+# design: the results are the point, numpy's warnings about them are noise in every log.
+np.seterr(all="ignore")
+
 from alu import Alu  # noqa: E402  (the register arithmetic; it imports this module)
 
 M32 = 0xFFFFFFFF
@@ -797,6 +801,18 @@ class Kernel(Alu):
                 r[x] = int.from_bytes(v, "little")
         t.r, t.lp, t.lsp, t.pc = r, lp, lsp, pc + 1
 
+    def sign_extension(self, ty, size, dregs, text):
+        """A signed load (.s8 / .s16 / .s32) narrower than its destination registers sign-extends: (sign bit,
+        mask of the register width) for `((v ^ sign) - sign) & mask`, or None when nothing is extended."""
+        if ty[0] != "s":
+            return None
+        widths = {self.reg_width(x) for x in dregs}
+        if not widths - {8 * size}:
+            return None
+        if None in widths or len(widths) != 1:
+            raise EmuError(f"unsupported instruction (a signed load into a register of unknown width): {text}")
+        return (1 << (8 * size - 1), (1 << widths.pop()) - 1)
+
     def param_local(self, name, o, ops, text):
         """ld.param / st.param [.v2/.v4] of a .param variable of the function's frame (a .func's parameters
         and return parameters, those a body declares for its calls): bytes of t.lp[name], a bytearray of
@@ -816,14 +832,7 @@ class Kernel(Alu):
             raise EmuError(f"{text}: {n} bytes at offset {off} of the {psize}-byte parameter {p}")
         if name == "ld":
             dregs = _regs(ops[0]) if vec > 1 else [ops[0]]
-            sext = None
-            if ty[0] == "s":
-                w = {self.reg_width(x) for x in dregs}
-                if w - {8 * size}:
-                    if None in w or len(w) != 1:
-                        raise EmuError(f"unsupported instruction (a signed load into a register of unknown "
-                                       f"width): {text}")
-                    sext = (1 << (8 * size - 1), (1 << w.pop()) - 1)
+            sext = self.sign_extension(ty, size, dregs, text)
             if vec == 1 and sext is None:
                 d = dregs[0]
                 return lambda t, d=d, p=p, a=off, b=off + size: t.r.__setitem__(
@@ -878,14 +887,7 @@ class Kernel(Alu):
             return i
         if name == "ld":
             dregs = _regs(ops[0]) if vec > 1 else [ops[0]]
-            sext = None
-            if ty[0] == "s":
-                w = {self.reg_width(x) for x in dregs}
-                if w - {8 * size}:
-                    if None in w or len(w) != 1:
-                        raise EmuError(f"unsupported instruction (a signed load into a register of unknown "
-                                       f"width): {text}")
-                    sext = (1 << (8 * size - 1), (1 << w.pop()) - 1)
+            sext = self.sign_extension(ty, size, dregs, text)
 
             def fn(t):
                 i = where(t)
@@ -1204,15 +1206,7 @@ class Kernel(Alu):
         if ty not in MEM_TYPES:
             raise EmuError(f"unsupported instruction: {text}")
         size = MEM_TYPES[ty]
-        # a signed load narrower than its destination register sign-extends
-        sext = None
-        if name == "ld" and ty[0] == "s":
-            dregs0 = _regs(d) if vec > 1 else [d]
-            widths = {self.reg_width(x) for x in dregs0}
-            if widths - {8 * size}:
-                if None in widths or len(widths) != 1:
-                    raise EmuError(f"unsupported instruction (a signed load into a register of unknown width): {text}")
-                sext = (1 << (8 * size - 1), (1 << widths.pop()) - 1)
+        sext = self.sign_extension(ty, size, _regs(d) if vec > 1 else [d], text) if name == "ld" else None
         sem = [q for q in quals if q in ("relaxed", "acquire", "release", "acq_rel", "volatile")]
         scope = [q for q in quals if q in ("sys", "gpu", "cta", "cluster")]
         nc = "nc" in quals
