@@ -9,28 +9,11 @@ type, size); this script reads it to check the arguments it passes, then loads t
 cupy.RawModule and launches on CuPy arrays (PyTorch tensors work the same through cupy.asarray or
 their data_ptr()). Exits 0 with a message when CuPy or a GPU is missing.
 """
+import os
 import sys
 
-
-def read_signature(ptx_text):
-    """The kernels of a weft signature block: {name: {"params": [(name, kind, detail, size)], "reqntid": (x, y, z)}}."""
-    kernels, current = {}, None
-    lines = iter(ptx_text.splitlines())
-    if not next(lines, "").startswith("//! weft-signature 1"):
-        raise ValueError("not a weft .ptx file (no '//! weft-signature 1' block)")
-    for line in lines:
-        if not line.startswith("//!"):
-            raise ValueError("signature block ends without '//! end'")
-        words = line[3:].split()
-        if words[0] == "end":
-            return kernels
-        if words[0] == "kernel":
-            current = kernels.setdefault(words[1], {"params": [], "reqntid": (0, 0, 0)})
-        elif words[0] == "param":
-            current["params"].append((words[1], words[2], words[3], int(words[4])))
-        elif words[0] == "reqntid":
-            current["reqntid"] = tuple(int(w) for w in words[1:4])
-    raise ValueError("signature block ends without '//! end'")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from weft_signature import read_signature  # noqa: E402
 
 
 def main():

@@ -2,7 +2,9 @@
 # The one script run on the lent GPU machine (H100/H200, CUDA 13 toolkit, no internet, no compilers
 # needed). It runs the binaries in build-gpu/ (made on a CPU machine by tools/gpu/build.sh and
 # carried with the tree): every GPU test, the no-driver test, every host app under samples/apps and,
-# unless WEFT_GPU_BENCH=0, every benchmark under bench/. It prints `nvidia-smi -L` first and a table
+# unless WEFT_GPU_BENCH=0, every benchmark under bench/; then the Python examples (a .ptx launched
+# through ctypes and the driver API, which must launch, and through CuPy where it is installed). It
+# prints `nvidia-smi -L` first and a table
 # (test, result, seconds) last, and exits non-zero if anything failed. Tests, then host apps (each
 # program gets WEFT_GPU_TIMEOUT seconds, default 90, the GEMM app and benchmark twice that; nothing
 # new starts after 200 s); then the benchmarks (nothing new after WEFT_GPU_BENCH_BUDGET s, default
@@ -97,8 +99,9 @@ run_phase "$BUDGET" "${checks[@]}"
 run_phase "${WEFT_GPU_BENCH_BUDGET:-240}" "${benches[@]}"
 
 # Python: a weft .ptx (emitted on the CPU machine by tools/gpu/build.sh into $BUILD/ptx) launched
-# through CuPy, where the machine has it.
-run_extra() {  # name, command...
+# through ctypes and the driver API alone (it must launch: a GPU machine has a driver), and through
+# CuPy where the machine has it.
+run_extra() {  # name, command... ("not launching" is "not run"; with MUST_LAUNCH=1 a failure)
   local name="$1"; shift
   local log="$LOGS/$(echo "$name" | tr '/ ' '__').log"
   echo "== $name"
@@ -109,10 +112,15 @@ run_extra() {  # name, command...
   local r="pass"
   if [ $rc -eq 124 ]; then r="TIMEOUT (${PER_TIMEOUT}s)"; failed=1
   elif [ $rc -ne 0 ]; then r="FAIL (exit $rc)"; failed=1
-  elif grep -q '^not launching' "$log"; then r="not run: $(grep -m1 '^not launching' "$log" | cut -c15-60)"; fi
+  elif grep -q '^not launching' "$log"; then
+    r="not run: $(grep -m1 '^not launching' "$log" | cut -c15-60)"
+    [ "${MUST_LAUNCH:-0}" = 1 ] && { r="FAIL (${r})"; failed=1; }
+  fi
   names+=("$name"); results+=("$r"); times+=("$(awk "BEGIN{printf \"%.1f\", $t1-$t0}")")
 }
 if [ -f "$BUILD/ptx/saxpy.sm_90a.ptx" ] && command -v python3 >/dev/null; then
+  MUST_LAUNCH=1 run_extra "python: samples/python/launch_saxpy_driver.py" python3 samples/python/launch_saxpy_driver.py \
+    "$BUILD/ptx/saxpy.sm_90a.ptx"
   run_extra "python: samples/python/launch_saxpy.py" python3 samples/python/launch_saxpy.py "$BUILD/ptx/saxpy.sm_90a.ptx"
 fi
 
