@@ -4,8 +4,8 @@
 # carried with the tree): every GPU test, the no-driver test, every host app under samples/apps and,
 # unless WEFT_GPU_BENCH=0, every benchmark under bench/; then the Python examples (a .ptx launched
 # through ctypes and the driver API, which must launch, and through CuPy where it is installed). It
-# prints `nvidia-smi -L` first and a table
-# (test, result, seconds) last, and exits non-zero if anything failed. Tests, then host apps (each
+# prints `nvidia-smi -L` first and a table (test, result, seconds) last, and exits non-zero if
+# anything failed. Tests, then host apps (each
 # program gets WEFT_GPU_TIMEOUT seconds, default 90, the GEMM app and benchmark twice that; nothing
 # new starts after 200 s); then the benchmarks (nothing new after WEFT_GPU_BENCH_BUDGET s, default
 # 240); then the sanitizers while the whole run is under 520 s. One device call of 600 s covers it;
