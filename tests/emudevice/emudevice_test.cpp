@@ -240,6 +240,9 @@ TEST_CASE("virtual memory: create, export, import, reserve, map, set access; the
     rw.location.id = 0;
     rw.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
     CHECK(a.set_access(va, kG, &rw, 1) == CUDA_ERROR_INVALID_VALUE);  // half a mapping
+    CUmemAccessDesc other_device = rw;
+    other_device.location.id = 1;
+    CHECK(a.set_access(va, 2 * kG, &other_device, 1) == CUDA_ERROR_INVALID_DEVICE);
     REQUIRE(a.set_access(va, 2 * kG, &rw, 1) == CUDA_SUCCESS);
     REQUIRE(b.set_access(vb, 2 * kG, &rw, 1) == CUDA_SUCCESS);
     CHECK(a.accessible(va + 2 * kG - 4, 4));

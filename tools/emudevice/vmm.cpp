@@ -184,8 +184,9 @@ CUresult VirtualMemory::unmap(CUdeviceptr va, std::size_t bytes) {
 }
 
 CUresult VirtualMemory::set_access(CUdeviceptr va, std::size_t bytes, const CUmemAccessDesc* desc, std::size_t count) {
-  if (!desc || count != 1 || desc->location.type != CU_MEM_LOCATION_TYPE_DEVICE || desc->location.id != 0)
-    return CUDA_ERROR_INVALID_VALUE;
+  if (!desc || count != 1 || desc->location.type != CU_MEM_LOCATION_TYPE_DEVICE)
+    return CUDA_ERROR_INVALID_VALUE;  // one device, so one descriptor; host access is not modelled
+  if (desc->location.id != 0) return CUDA_ERROR_INVALID_DEVICE;
   if (desc->flags != CU_MEM_ACCESS_FLAGS_PROT_READWRITE && desc->flags != CU_MEM_ACCESS_FLAGS_PROT_NONE)
     return CUDA_ERROR_NOT_SUPPORTED;  // read-only mappings are not modelled
   // The range must be covered by whole mappings, one after another.
