@@ -6,11 +6,13 @@
 // Reference rows: the GEMM alone, the copies alone, and cuBLAS beside a 16-byte copy kernel of B
 // blocks x 1024 threads (what DEVICE_FACTS.md measured). GEMM 8192^3 bf16; the copy moves 512 MiB
 // (GB/s counts read + write) on this GPU, a stand-in for a peer's memory over NVLink. Median of 20
-// timed runs after 3 warm-ups, events per stream; every design's copy is checked byte for byte.
+// timed runs after 3 warm-ups, events per stream; every design's copy is checked byte for byte, and
+// every weft design's D element by element (A and B constant: each element is k * v^2).
 // Prints the card, writes bench_overlap.csv (or
 // $OUT/bench_overlap.csv) and prints the table last.
 //   overlap_bench [csv path]
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -134,7 +136,25 @@ int main(int argc, char** argv) {
       dst.fill_bytes(0);
     };
 
+    // Each weft design's D is checked too (poisoned with NaN before, every element after): with A and
+    // B constant, every element is k * v^2, so a tile left unwritten or a GEMM disturbed by the copy
+    // ends the run with exit 1 instead of reporting a figure.
+    const float v = from_bf16(0x3c3c), want = static_cast<float>(k) * v * v;
+    auto poison_d = [&] { d.fill_bytes(0xff); };  // bf16 0xffff: NaN
+    auto require_gemm = [&](const std::string& design, std::uint32_t budget) {
+      const auto got = d.to_vector();
+      const auto bad = std::find_if(got.begin(), got.end(), [&](bf16 x) {
+        return !(std::abs(from_bf16(x) - want) <= 1e-2f * want);
+      });
+      if (bad != got.end())
+        throw std::runtime_error(design + " (budget " + std::to_string(budget) + "): D[" +
+                                 std::to_string(bad - got.begin()) + "] = " + std::to_string(from_bf16(*bad)) +
+                                 ", want " + std::to_string(want));
+    };
+
+    poison_d();
     const double weft_alone = concurrent(run_gemm(0), nullptr, s1, s2).gemm_ms;
+    require_gemm("weft GEMM alone", 0);
     const double cublas_alone = concurrent(run_cublas, nullptr, s1, s2).gemm_ms;
     add("weft GEMM alone", 0, sms, tflops(weft_alone), 1.0, 0);
     add("cuBLAS alone", 0, sms, tflops(cublas_alone), 1.0, 0);
@@ -142,8 +162,10 @@ int main(int argc, char** argv) {
       add("bulk copy alone (1 warp/SM)", static_cast<int>(budget), 0, 0, 0,
           gbps(concurrent(nullptr, run_bulk(budget), s1, s2).copy_ms));
       require_copied("bulk copy alone", budget);
+      poison_d();
       const auto t = concurrent(run_gemm(sms - budget), run_bulk(budget), s1, s2);
       require_copied("(a) bulk copy beside the GEMM", budget);
+      require_gemm("(a) weft GEMM beside the bulk copy", budget);
       add("(a) weft GEMM on the rest + bulk copy", static_cast<int>(budget), sms - budget, tflops(t.gemm_ms),
           weft_alone / t.gemm_ms, gbps(t.copy_ms));
       const auto c = concurrent(run_cublas, run_vec(budget), s1, s2);
@@ -153,10 +175,12 @@ int main(int argc, char** argv) {
     }
     // (b): the copy rides inside the GEMM; its rate is at least the bytes over the kernel's time.
     const GemmCopyJob job{src.raw(), dst.raw(), static_cast<std::uint32_t>(copy_bytes / role_chunk)};
+    poison_d();
     const auto role = concurrent(
         [&](CUstream s) { gemm_role.run(m, n, k, 1.0f, 0.0f, ops, s, 0, job); }, nullptr,
         s1, s2);
     require_copied("(b) the GEMM's copy warp role", 0);
+    require_gemm("(b) weft GEMM with a copy warp role", 0);
     add("(b) weft GEMM with a copy warp role", 0, sms, tflops(role.gemm_ms), weft_alone / role.gemm_ms,
         gbps(role.gemm_ms));
 
