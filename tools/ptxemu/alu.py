@@ -512,25 +512,33 @@ class Alu:
                     r[dst[1]] = comb(not v, cv)
         return fn
 
-    def f32_op(self, name, o, ops, text):
-        """add / sub / mul [.rn] .f32 (numpy's IEEE single arithmetic), add / sub / mul .{rz,rm,rp}.f32 and
-        fma.{rn,rz,rm,rp}.f32 (the exact result rounded once: fma_rn_f32, fma_exact), neg.f32, abs.f32."""
+    def _float_form(self, name, o, ops, text, bits):
+        """What f32_op and f64_op share: the rounding modifier (none or one of ROUNDINGS; fma needs one,
+        neg / abs take none) and the operand count checked; neg / abs themselves, on the sign bit of a
+        `bits`-wide register. Returns (mode, None), or (None, the closure) for neg / abs."""
         mods = o[1:-1]
         if mods not in {"fma": [[r] for r in ROUNDINGS], "neg": [[]], "abs": [[]]}.get(
                 name, [[]] + [[r] for r in ROUNDINGS]):
             raise E.EmuError(f"unsupported instruction: {text}")
-        d = ops[0]
         if name in ("neg", "abs"):
             if len(ops) != 2:
                 raise E.EmuError(f"unsupported instruction: {text}")
-            a = self.src(ops[1])
+            d, a, sign = ops[0], self.src(ops[1], bits), 1 << (bits - 1)
             if name == "neg":
-                return lambda t, d=d, a=a: t.r.__setitem__(d, a(t.r) ^ 0x80000000)
-            return lambda t, d=d, a=a: t.r.__setitem__(d, a(t.r) & 0x7FFFFFFF)
+                return None, lambda t, d=d, a=a: t.r.__setitem__(d, a(t.r) ^ sign)
+            return None, lambda t, d=d, a=a: t.r.__setitem__(d, a(t.r) & (sign - 1))
         if len(ops) != (4 if name == "fma" else 3):
             raise E.EmuError(f"unsupported instruction: {text}")
+        return (mods[0] if mods else "rn"), None
+
+    def f32_op(self, name, o, ops, text):
+        """add / sub / mul [.rn] .f32 (numpy's IEEE single arithmetic), add / sub / mul .{rz,rm,rp}.f32 and
+        fma.{rn,rz,rm,rp}.f32 (the exact result rounded once: fma_rn_f32, fma_exact), neg.f32, abs.f32."""
+        mode, sign_op = self._float_form(name, o, ops, text, 32)
+        if sign_op:
+            return sign_op
+        d = ops[0]
         a, b = self.src(ops[1]), self.src(ops[2])
-        mode = mods[0] if mods else "rn"
         if name == "fma":
             c = self.src(ops[3])
             if mode == "rn":
@@ -554,22 +562,11 @@ class Alu:
     def f64_op(self, name, o, ops, text):
         """add / sub / mul .{rn,rz,rm,rp}.f64 (.rn: Python's IEEE double arithmetic; the others exact),
         fma.{rn,rz,rm,rp}.f64 (the exact a * b + c rounded once: fma_exact), neg.f64, abs.f64."""
-        mods = o[1:-1]
-        if mods not in {"fma": [[r] for r in ROUNDINGS], "neg": [[]], "abs": [[]]}.get(
-                name, [[]] + [[r] for r in ROUNDINGS]):
-            raise E.EmuError(f"unsupported instruction: {text}")
+        mode, sign_op = self._float_form(name, o, ops, text, 64)
+        if sign_op:
+            return sign_op
         d = ops[0]
-        if name in ("neg", "abs"):
-            if len(ops) != 2:
-                raise E.EmuError(f"unsupported instruction: {text}")
-            a = self.src(ops[1], 64)
-            if name == "neg":
-                return lambda t, d=d, a=a: t.r.__setitem__(d, a(t.r) ^ 0x8000000000000000)
-            return lambda t, d=d, a=a: t.r.__setitem__(d, a(t.r) & 0x7FFFFFFFFFFFFFFF)
-        if len(ops) != (4 if name == "fma" else 3):
-            raise E.EmuError(f"unsupported instruction: {text}")
         a, b = self.src(ops[1], 64), self.src(ops[2], 64)
-        mode = mods[0] if mods else "rn"
         b2d, d2b = E.b2d, E.d2b
         if name == "fma":
             c = self.src(ops[3], 64)
