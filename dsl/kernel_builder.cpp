@@ -108,9 +108,16 @@ Reg<u64> KernelBuilder::param_bytes(std::string name, std::uint32_t size, std::u
   p.align = align;
   auto raw = fresh<u64>();
   emit_form("mov.symbol", isa::Type::u64, isa::Type::none, {}, {ir::Operand::r(raw.id()), ir::Operand::sym(name)}, l);
-  // Kernel parameters live in the .param space; generic addressing needs cvta.param (PTX 7.7+), so
-  // the address is kept as a .param address that TMA instructions take directly.
-  return raw;
+  // `mov` gives the parameter's .param-space address; TMA instructions take the tensor map by its
+  // generic address (PTX ISA: "the generic address of the tensor-map object in .param space"), and
+  // a .param address there faults with a misaligned address on an H200. cvta.param (PTX 7.7) makes it
+  // generic.
+  auto generic = fresh<u64>();
+  isa::Quals space;
+  space.set(isa::QualKind::space, "param");
+  emit_form("cvta.param", isa::Type::u64, isa::Type::none, space,
+            {ir::Operand::r(generic.id()), ir::Operand::r(raw.id())}, l);
+  return generic;
 }
 
 Pred KernelBuilder::pred(Loc) { return fresh_pred(); }

@@ -113,10 +113,21 @@ template <DataType T>
 Ptr<T, Shared> KernelBuilder::dynamic_shared(std::string name, std::uint32_t align, std::uint32_t bytes_hint, Loc loc) {
   const auto l = SourceLoc::from(loc);
   fn().shared.push_back({name, 0, align, true, l});
-  fn().directives.dynamic_smem = bytes_hint;
+  // The driver aligns dynamic shared memory to 16 bytes only, after the static shared variables,
+  // whatever `.extern .shared .align N` says: on an H200 a 128B-swizzled TMA box into it faulted with
+  // a misaligned shared address when 96 bytes of static barriers came first. A larger alignment is
+  // therefore made here at run time, and the signature asks for the bytes the rounding may skip.
+  const std::uint32_t pad = align > 16 ? align - 16 : 0;
+  fn().directives.dynamic_smem = bytes_hint ? bytes_hint + pad : 0;
   auto a = fresh<u32>();
   emit_form("mov.symbol", isa::Type::u32, isa::Type::none, {}, {ir::Operand::r(a.id()), ir::Operand::sym(name)}, l);
-  return Ptr<T, Shared>(a);
+  if (pad == 0) return Ptr<T, Shared>(a);
+  auto rounded = fresh<u32>(), aligned = fresh<u32>();
+  emit_form("add.int", isa::Type::u32, isa::Type::none, {},
+            {ir::Operand::r(rounded.id()), ir::Operand::r(a.id()), ir::Operand::imm(align - 1)}, l);
+  emit_form("and", isa::Type::b32, isa::Type::none, {},
+            {ir::Operand::r(aligned.id()), ir::Operand::r(rounded.id()), ir::Operand::imm(~(align - 1))}, l);
+  return Ptr<T, Shared>(aligned);
 }
 
 template <DataType T, class S, DataType I>

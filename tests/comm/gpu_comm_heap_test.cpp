@@ -25,7 +25,12 @@ std::uint32_t read_u32(CUdeviceptr p) {
   return v;
 }
 
-void write_u32(CUdeviceptr p, std::uint32_t v) { mem::copy_to_device(p, &v, sizeof v); }
+// A copy from pageable host memory may return before its DMA lands (the driver's documented
+// behaviour, seen on an H200: the other process read 0): synchronize before another process reads.
+void write_u32(CUdeviceptr p, std::uint32_t v) {
+  mem::copy_to_device(p, &v, sizeof v);
+  synchronize();
+}
 
 std::vector<std::uint64_t> device_table(const SymmetricBuffer& b) {
   std::vector<std::uint64_t> t(b.host_table().size());

@@ -1112,8 +1112,11 @@ class Kernel(Alu):
             sh = (LOCAL_BASE - GENERIC_LOCAL) if o[1] == "to" else (GENERIC_LOCAL - LOCAL_BASE)
             fn = lambda t, d=d, sr=sr, sh=sh: t.r.__setitem__(d, (sr(t.r) + sh) & M64)
         elif name == "cvta":
-            # cvta.to.global / cvta.global: global addresses are generic addresses here
-            if o[1:] not in (["to", "global", "u64"], ["global", "u64"]) or len(ops) != 2:
+            # cvta.to.global / cvta.global: global addresses are generic addresses here; cvta.param (a
+            # byte-array parameter's generic address, a TMA map's operand): its PARAM_BASE-window address
+            # serves as both (the emulator does not tell a .param address from a generic one, which is
+            # why a missing cvta.param, fatal on a GPU, passed here once)
+            if o[1:] not in (["to", "global", "u64"], ["global", "u64"], ["param", "u64"]) or len(ops) != 2:
                 raise EmuError(f"unsupported instruction: {text}")
             sr = self.src(ops[1], 64)
             fn = lambda t, d=d, sr=sr: t.r.__setitem__(d, sr(t.r))
