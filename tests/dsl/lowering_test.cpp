@@ -94,7 +94,7 @@ TEST_CASE("the signature block describes the kernel and parses back") {
   CHECK(kk.cluster[0] == 2);
   CHECK(kk.static_smem == 1024);
   CHECK(kk.uses_dynamic_smem);
-  CHECK(kk.dynamic_smem == 65536);
+  CHECK(kk.dynamic_smem == 65536 + 112);  // + the bytes a run-time rounding of the base to 128 may skip
 }
 
 TEST_CASE(".loc directives point at the author's lines") {
