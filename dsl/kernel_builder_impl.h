@@ -113,10 +113,10 @@ template <DataType T>
 Ptr<T, Shared> KernelBuilder::dynamic_shared(std::string name, std::uint32_t align, std::uint32_t bytes_hint, Loc loc) {
   const auto l = SourceLoc::from(loc);
   fn().shared.push_back({name, 0, align, true, l});
-  // The driver aligns dynamic shared memory to 16 bytes only, after the static shared variables,
-  // whatever `.extern .shared .align N` says: on an H200 a 128B-swizzled TMA box into it faulted with
-  // a misaligned shared address when 96 bytes of static barriers came first. A larger alignment is
-  // therefore made here at run time, and the signature asks for the bytes the rounding may skip.
+  // Dynamic shared memory follows the static shared variables, and `.extern .shared .align N` does not
+  // make its base N-aligned: on an H200 a 128B-swizzled TMA box into it faulted with a misaligned
+  // shared address when 96 bytes of static barriers came first, and rounding the base up here fixed
+  // it. Only 16 bytes are assumed; the signature asks for the bytes the rounding may skip.
   const std::uint32_t pad = align > 16 ? align - 16 : 0;
   fn().directives.dynamic_smem = bytes_hint ? bytes_hint + pad : 0;
   auto a = fresh<u32>();
