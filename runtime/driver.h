@@ -69,6 +69,7 @@ namespace weft::rt {
   X(cuMemcpyDtoHAsync, 3020)                          \
   X(cuMemsetD8, 3020)                                 \
   X(cuMemsetD8Async, 3020)                            \
+  X(cuPointerGetAttribute, 4000)                      \
   X(cuMemHostAlloc, 2020)                             \
   X(cuMemFreeHost, 2000)                              \
   X(cuStreamCreate, 2000)                             \

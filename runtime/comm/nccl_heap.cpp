@@ -109,6 +109,34 @@ std::shared_ptr<Nccl::State> state_from_comm(nccl_abi::Comm comm, int device) {
   return st;
 }
 
+// The peer table of one registered window. With symmetric memory support NCCL describes the window on
+// the device and every peer's address follows from it; without it (nccl_window.h) there is no window
+// to read, which is fine for one rank (its only peer is itself) and an error for more.
+std::vector<std::uint64_t> window_peer_table(const Nccl::State& st, CUdeviceptr window, CUdeviceptr local) {
+  const NcclLibrary& lib = *st.lib;
+  const std::string version = "NCCL " + nccl_version_string(lib.version) + " (" + lib.path + ")";
+  if (!nccl_window_is_device_side(window)) {
+    if (st.nranks == 1) return build_peer_table(1, 1, [&](std::uint32_t, std::uint32_t) { return local; });
+    throw Error("Nccl::alloc: " + version + " registered the window without symmetric memory support, so it "
+                "gives no peer addresses: NCCL needs all " + std::to_string(st.nranks) +
+                " ranks on one node with direct P2P between every pair, cuMem enabled (NCCL_CUMEM_ENABLE) and "
+                "windows enabled (NCCL_WIN_ENABLE); the Ipc backend needs only the first");
+  }
+  const NcclWindowFields f = read_nccl_window(window);
+  if (f.world_rank != st.rank || f.lsa_flat_base == 0 || f.stride4g == 0)
+    throw Error("Nccl::alloc: the window registered by rank " + std::to_string(st.rank) + " reads worldRank " +
+                std::to_string(f.world_rank) + ", lsaFlatBase " + std::to_string(f.lsa_flat_base) + ", stride4G " +
+                std::to_string(f.stride4g) + ": " + version +
+                " does not lay out ncclWindow_vidmem as weft expects (2.28's layout)");
+  if (f.lsa_rank != f.world_rank)
+    throw Error("Nccl::alloc: rank " + std::to_string(st.rank) + " is rank " + std::to_string(f.lsa_rank) +
+                " of its load/store-accessible team: not every rank can reach every other rank's memory "
+                "(weft's peer tables need all " + std::to_string(st.nranks) + " ranks on one NVLink domain)");
+  return build_peer_table(1, static_cast<std::uint32_t>(st.nranks), [&](std::uint32_t, std::uint32_t p) {
+    return nccl_lsa_peer_base(f.lsa_flat_base, f.lsa_rank, f.world_rank, f.stride4g, static_cast<int>(p), st.nranks);
+  });
+}
+
 }  // namespace
 
 Nccl::Nccl(std::shared_ptr<State> state, int device)
@@ -137,23 +165,10 @@ SymmetricBuffer Nccl::alloc(std::size_t bytes) {
   lib.check(lib.CommWindowRegister(st.comm, storage->ptr, bytes, &storage->win, nccl_abi::kWinCollSymmetric),
             "ncclCommWindowRegister", st.comm);
 
-  const NcclWindowFields f = read_nccl_window(reinterpret_cast<CUdeviceptr>(storage->win));
-  const std::string version = "NCCL " + nccl_version_string(lib.version) + " (" + lib.path + ")";
-  if (f.world_rank != st.rank || f.lsa_flat_base == 0 || f.stride4g == 0)
-    throw Error("Nccl::alloc: the window registered by rank " + std::to_string(st.rank) + " reads worldRank " +
-                std::to_string(f.world_rank) + ", lsaFlatBase " + std::to_string(f.lsa_flat_base) + ", stride4G " +
-                std::to_string(f.stride4g) + ": " + version +
-                " does not lay out ncclWindow_vidmem as weft expects (2.28's layout)");
-  if (f.lsa_rank != f.world_rank)
-    throw Error("Nccl::alloc: rank " + std::to_string(st.rank) + " is rank " + std::to_string(f.lsa_rank) +
-                " of its load/store-accessible team: not every rank can reach every other rank's memory "
-                "(weft's peer tables need all " + std::to_string(st.nranks) + " ranks on one NVLink domain)");
-  auto table = build_peer_table(1, static_cast<std::uint32_t>(st.nranks), [&](std::uint32_t, std::uint32_t p) {
-    return nccl_lsa_peer_base(f.lsa_flat_base, f.lsa_rank, f.world_rank, f.stride4g, static_cast<int>(p), st.nranks);
-  });
+  const auto local = reinterpret_cast<CUdeviceptr>(storage->ptr);
+  auto table = window_peer_table(st, reinterpret_cast<CUdeviceptr>(storage->win), local);
 
   // Zeroed (flags start at epoch 0), and nobody writes into a peer before that peer has zeroed.
-  const auto local = reinterpret_cast<CUdeviceptr>(storage->ptr);
   mem::set_bytes(local, 0, bytes);
   check(driver().cuCtxSynchronize(), "cuCtxSynchronize", "zeroing an NCCL symmetric buffer");
   st.boot->barrier();

@@ -20,7 +20,10 @@ namespace weft::rt::comm {
 namespace nccl_abi {
 using Result = int;  // ncclResult_t; 0 is ncclSuccess
 using Comm = ::ncclComm*;
-using Window = void*;  // ncclWindow_t: a device address of NCCL's window description
+// ncclWindow_t: the device address of NCCL's window description when the communicator supports
+// symmetric memory; otherwise (NCCL 2.28: one local rank, or ranks without direct P2P) NCCL hands back
+// its host-side local registration record instead (nccl_window.h).
+using Window = void*;
 struct UniqueId {
   char internal[128];
 };

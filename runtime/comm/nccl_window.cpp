@@ -5,6 +5,7 @@
 
 #include "dsl/weft.h"
 #include "runtime/device.h"
+#include "runtime/driver.h"
 #include "runtime/error.h"
 #include "runtime/module.h"
 
@@ -32,6 +33,15 @@ std::string nccl_window_reader_ptx(const std::string& target) {
   k.st(out32 + 3, k.ld(win32 + kWorldRank / 4, {q::nc}));
   k.st(out32 + 4, k.ld(win32 + kStride4G / 4, {q::nc}));
   return k.ptx();
+}
+
+bool nccl_window_is_device_side(CUdeviceptr window) {
+  unsigned type = 0;
+  const CUresult r = need(driver().cuPointerGetAttribute, "cuPointerGetAttribute")(
+      &type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE, window);
+  if (r == CUDA_ERROR_INVALID_VALUE) return false;  // not an address CUDA knows: host memory
+  check(r, "cuPointerGetAttribute", "asking whether an NCCL window handle is device memory");
+  return type == CU_MEMORYTYPE_DEVICE;
 }
 
 NcclWindowFields read_nccl_window(CUdeviceptr window) {

@@ -24,6 +24,13 @@ struct NcclWindowFields {
   std::uint32_t stride4g = 0;
 };
 
+// True when `window` is device memory, i.e. NCCL's device-side window description. NCCL 2.28 builds
+// that description only for communicators with symmetric memory support (every rank on one node, all
+// pairs with direct P2P, cuMem enabled); for any other communicator, one rank included, the handle it
+// returns is its host-side registration record, which a kernel must not read. Asks the driver
+// (cuPointerGetAttribute); an address the driver does not know is not device memory.
+bool nccl_window_is_device_side(CUdeviceptr window);
+
 // Runs the reader kernel on the current context's device (built and loaded once per process).
 NcclWindowFields read_nccl_window(CUdeviceptr window);
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "runtime/comm/comm.h"
+#include "runtime/comm/nccl_window.h"
 #include "tests/comm/fork_ranks.h"
 #include "tests/comm/spawn_ranks.h"
 #include "tests/runtime/gpu_common.h"
@@ -115,6 +116,20 @@ TEST_CASE("Ipc: two processes on one GPU read and write each other's buffers") {
     CHECK(r.exited_ok);
     CHECK(r.output.find("ipc rank ok") != std::string::npos);
   }
+}
+
+// NCCL 2.28 returns a host-side record instead of a device window description when the communicator
+// has no symmetric memory support (one rank, on the H200: reading it faulted); the heap tells the two
+// apart by asking the driver for the handle's memory type.
+TEST_CASE("window handles: device memory is told from host memory") {
+  WEFT_REQUIRE_GPU();
+  DeviceBuffer<std::uint64_t> device(4);
+  CHECK(nccl_window_is_device_side(device.raw()));
+  CHECK(nccl_window_is_device_side(device.raw() + 8));  // inside the allocation, not only its start
+  std::vector<std::uint64_t> pageable(4);
+  CHECK_FALSE(nccl_window_is_device_side(reinterpret_cast<CUdeviceptr>(pageable.data())));
+  PinnedBuffer<std::uint64_t> pinned(4);
+  CHECK_FALSE(nccl_window_is_device_side(reinterpret_cast<CUdeviceptr>(pinned.data())));
 }
 
 TEST_CASE("Nccl: one rank, window peer table, write and read through it") {

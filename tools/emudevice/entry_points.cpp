@@ -327,6 +327,28 @@ CUresult cuMemcpyDtoD(CUdeviceptr dst, CUdeviceptr src, size_t n) {
   return CUDA_SUCCESS;
 }
 
+// Only the memory type is answered (what weft asks): device memory for a live allocation or an
+// accessible mapping, host memory for a pinned host allocation, and the driver's answer for anything
+// else, CUDA_ERROR_INVALID_VALUE (an address CUDA does not know).
+CUresult cuPointerGetAttribute(void* out, CUpointer_attribute attribute, CUdeviceptr p) {
+  EMU_BEGIN();
+  if (!out) return CUDA_ERROR_INVALID_VALUE;
+  if (attribute != CU_POINTER_ATTRIBUTE_MEMORY_TYPE) return CUDA_ERROR_NOT_SUPPORTED;
+  // A pinned allocation's host pointer (what cuMemHostAlloc handed out) is host memory, as under UVA.
+  if (auto at = d.arena->address_of(reinterpret_cast<const void*>(p))) {
+    const Allocation* pinned = d.arena->find(*at);
+    if (pinned && pinned->name == "cuMemHostAlloc") {
+      *static_cast<unsigned*>(out) = CU_MEMORYTYPE_HOST;
+      return CUDA_SUCCESS;
+    }
+  }
+  const Allocation* a = d.arena->find(p);
+  if (!a && !d.vmm->accessible(p, 1)) return CUDA_ERROR_INVALID_VALUE;
+  const bool host = a && a->name == "cuMemHostAlloc";
+  *static_cast<unsigned*>(out) = host ? CU_MEMORYTYPE_HOST : CU_MEMORYTYPE_DEVICE;
+  return CUDA_SUCCESS;
+}
+
 // Streams are in order and every operation completes before it returns: the asynchronous copies are
 // the synchronous ones.
 CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void* src, size_t n, CUstream) { return cuMemcpyHtoD(dst, src, n); }
