@@ -31,11 +31,16 @@ void Mbarrier::arrive(Loc loc) {
   k_->emit("mbarrier.arrive", isa::Type::none, isa::Type::none, shared_space(), {token, at(addr_)}, SourceLoc::from(loc));
 }
 
-void Mbarrier::arrive_cluster(Src<u32> rank, Loc loc) {
+void Mbarrier::arrive_cluster(Src<u32> rank, Loc loc) { arrive_remote("mbarrier.arrive.remote", rank, loc); }
+
+void Mbarrier::arrive_cluster_release(Src<u32> rank, Loc loc) {
+  arrive_remote("mbarrier.arrive.remote.release", rank, loc);
+}
+
+void Mbarrier::arrive_remote(const char* form, Src<u32> rank, Loc loc) {
   KernelBuilder::AtLine at_line(*k_, loc);
   auto remote = map_shared(*k_, addr_, rank, loc);
-  k_->emit_form("mbarrier.arrive.remote", isa::Type::none, isa::Type::none, {}, {ir::Operand::sink(), at(remote)},
-                SourceLoc::from(loc));
+  k_->emit_form(form, isa::Type::none, isa::Type::none, {}, {ir::Operand::sink(), at(remote)}, SourceLoc::from(loc));
 }
 
 void Mbarrier::arrive_expect_tx(Src<u32> bytes, Loc loc) {

@@ -23,9 +23,16 @@ class Mbarrier {
 
   void init(Src<u32> arrivals, Loc loc = Loc::current());
   void arrive(Loc loc = Loc::current());
-  // Arrive on this barrier's copy in the shared memory of CTA `rank` of the cluster (mapa, then a
-  // release at cluster scope), e.g. to release a stage that another CTA's multicast refills (sm_90+).
+  // Arrive on this barrier's copy in the shared memory of CTA `rank` of the cluster (mapa, then an
+  // arrive that releases at CTA scope), e.g. to release a stage that another CTA's multicast refills
+  // (sm_90+). It signals and publishes nothing: enough when what the waiter does next needs only
+  // that this thread has finished (its reads of the stage are complete), and free of the memory
+  // barrier a cluster-scope release costs.
   void arrive_cluster(Src<u32> rank, Loc loc = Loc::current());
+  // The same with a release at cluster scope: this thread's earlier writes (st.shared::cluster into
+  // CTA `rank`, global stores) are visible to the threads that wait on the barrier there. ptxas puts
+  // a memory barrier before it; use it when the arrival publishes data.
+  void arrive_cluster_release(Src<u32> rank, Loc loc = Loc::current());
   // Expect `bytes` more bytes of async copies in this phase, then arrive (sm_90+).
   void arrive_expect_tx(Src<u32> bytes, Loc loc = Loc::current());
   // Spin until the phase with this parity has completed.
@@ -35,6 +42,7 @@ class Mbarrier {
   void inval(Loc loc = Loc::current());
 
  private:
+  void arrive_remote(const char* form, Src<u32> rank, Loc loc);
   KernelBuilder* k_;
   Reg<u32> addr_;
   std::uint32_t id_;

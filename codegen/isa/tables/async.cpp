@@ -111,10 +111,18 @@ std::vector<Form> async_copy() {
        .min_ptx = 70, .family = f, .summary = "invalidate an mbarrier before reusing its memory"},
       {.id = "mbarrier.arrive", .pattern = mb("mbarrier.arrive"), .operands = {b64_sink("state"), generic_or_shared("mbar")},
        .targets = all(), .min_ptx = 70, .family = f, .summary = "arrive once; state = the phase token (or _)"},
-      {.id = "mbarrier.arrive.remote", .pattern = "mbarrier.arrive.release.cluster.shared::cluster.b64",
+      // Two remote arrivals. The plain one (release at CTA scope, PTX's default) only signals: ptxas
+      // emits the arrive alone. The cluster-scope release also publishes this thread's earlier writes
+      // to the barrier's CTA, and ptxas puts a memory barrier in front of it (MEMBAR and ERRBAR in
+      // the cubin), which in a GEMM's per-stage release halved the H200's throughput.
+      {.id = "mbarrier.arrive.remote", .pattern = "mbarrier.arrive.shared::cluster.b64",
        .operands = {b64_sink("state"), smem("mbar")}, .targets = hopper, .min_ptx = 80, .family = f,
-       .summary = "arrive (release, cluster scope) on an mbarrier of another CTA of the cluster (address from "
-                  "mapa); the state must be _"},
+       .summary = "arrive on an mbarrier of another CTA of the cluster (address from mapa), release at CTA "
+                  "scope: a signal that publishes no data; the state must be _"},
+      {.id = "mbarrier.arrive.remote.release", .pattern = "mbarrier.arrive.release.cluster.shared::cluster.b64",
+       .operands = {b64_sink("state"), smem("mbar")}, .targets = hopper, .min_ptx = 80, .family = f,
+       .summary = "arrive on an mbarrier of another CTA of the cluster, release at cluster scope: this "
+                  "thread's earlier writes (e.g. st.shared::cluster into that CTA) are visible to its waiters"},
       {.id = "mbarrier.arrive.count", .pattern = mb("mbarrier.arrive"),
        .operands = {b64_sink("state"), generic_or_shared("mbar"), count}, .targets = hopper, .min_ptx = 78, .family = f,
        .summary = "arrive count times"},
