@@ -113,8 +113,8 @@ std::vector<Form> async_copy() {
        .targets = all(), .min_ptx = 70, .family = f, .summary = "arrive once; state = the phase token (or _)"},
       // Two remote arrivals. The plain one (release at CTA scope, PTX's default) only signals: ptxas
       // emits the arrive alone. The cluster-scope release also publishes this thread's earlier writes
-      // to the barrier's CTA, and ptxas puts a memory barrier in front of it (MEMBAR and ERRBAR in
-      // the cubin), which in a GEMM's per-stage release halved the H200's throughput.
+      // to the barrier's CTA, and ptxas puts four more instructions in front of it (opcodes of a
+      // memory barrier), a cost the 2-CTA GEMM's per-stage release cannot afford (decisions.md).
       {.id = "mbarrier.arrive.remote", .pattern = "mbarrier.arrive.shared::cluster.b64",
        .operands = {b64_sink("state"), smem("mbar")}, .targets = hopper, .min_ptx = 80, .family = f,
        .summary = "arrive on an mbarrier of another CTA of the cluster (address from mapa), release at CTA "
