@@ -10,6 +10,10 @@ void bulk_copy_chunks(KernelBuilder& k, const BulkCopyRing& ring, Ptr<u8, Global
   KernelBuilder::AtLine at(k, loc);
   if (ring.chunk % 16 || ring.chunk == 0) k.error("bulk_copy_chunks: the chunk size must be a positive multiple of 16", "", loc);
   if (ring.stages == 0) k.error("bulk_copy_chunks: the ring needs at least one stage", "", loc);
+  if (ring.store_lag >= ring.stages)
+    k.error("bulk_copy_chunks: store_lag " + std::to_string(ring.store_lag) + " must be less than the ring's " +
+                std::to_string(ring.stages) + " stages (a stage is refilled only after its store)",
+            "a smaller store_lag or more stages", loc);
   MbarrierArray full(k, ring.name + "_full", ring.stages, loc);
   const auto chunk = ring.chunk, stages = ring.stages;
   auto chunk_of = [&](Reg<u32> local) { return first + local * step; };  // this thread's local-th chunk
@@ -29,11 +33,18 @@ void bulk_copy_chunks(KernelBuilder& k, const BulkCopyRing& ring, Ptr<u8, Global
     full.at(s, loc).wait((local / stages) & 1u, loc);
     bulk_store(k, dst + chunk_of(local) * chunk, stage_addr(s), chunk, loc);
     bulk_commit(k, loc);
-    auto next = local + stages;
-    k.if_(chunk_of(next) < nchunks, [&] {
-      bulk_wait(k, 0, /*read_only=*/true, loc);  // the store has read the stage: refill it
-      load(next, s);
-    }, loc);
+    // Refill the stage of the store `lag` back once it has read it; the newer stores keep reading.
+    // Every chunk is loaded: chunk r + stages is loaded at step r + lag, which exists since lag < stages.
+    const std::uint32_t lag = ring.store_lag;
+    auto refill = [&](Reg<u32> done) {
+      auto next = done + stages;
+      k.if_(chunk_of(next) < nchunks, [&] {
+        bulk_wait(k, lag, /*read_only=*/true, loc);
+        load(next, done % stages);
+      }, loc);
+    };
+    if (lag == 0) refill(local);
+    else k.if_(local >= lag, [&] { refill(local - lag); }, loc);
     k.assign(local, local + 1u, loc);
   }, loc);
   bulk_wait(k, 0, /*read_only=*/false, loc);

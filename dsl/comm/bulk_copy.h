@@ -20,6 +20,10 @@ struct BulkCopyRing {
   Reg<u32> base;              // shared address of `stages * chunk` bytes, 16-byte aligned
   std::uint32_t stages = 4;   // chunks in flight
   std::uint32_t chunk = 32768;  // bytes per chunk: a multiple of 16
+  // Stores left reading their stage when a stage is refilled (less than `stages`). 0: each store has
+  // read its stage before the next load is issued (one store at a time); L > 0: after the store of
+  // chunk i the thread refills the stage of chunk i - L, so L + 1 stores overlap the loads.
+  std::uint32_t store_lag = 0;
 };
 
 // The calling thread (alone) copies chunks first, first + step, ... below nchunks: bytes

@@ -12,9 +12,11 @@ namespace weft::samples {
 WEFT_KERNEL_FOR(copy_bulk, isa::TargetSet::from_sm(90),
                 "dst = src in chunks, bulk async copies from one thread per CTA, `stages` chunks in flight",
                 {{"chunk", 32768, "bytes per chunk (a multiple of 16; the host splits the copy into chunks)", 1024, 65536},
-                 {"stages", 4, "chunks in flight per CTA", 2, 8}}) {
+                 {"stages", 4, "chunks in flight per CTA", 2, 8},
+                 {"lag", 0, "stores still reading when a stage is refilled (less than stages; dsl/comm/bulk_copy.h)", 0, 7}}) {
   const auto chunk = static_cast<std::uint32_t>(params["chunk"]);
   const auto stages = static_cast<std::uint32_t>(params["stages"]);
+  const auto lag = static_cast<std::uint32_t>(params["lag"]);
   KernelBuilder k{"copy_bulk", target};
   k.reqntid(32);
   auto nchunks = k.param<u32>("nchunks");
@@ -23,7 +25,8 @@ WEFT_KERNEL_FOR(copy_bulk, isa::TargetSet::from_sm(90),
   auto ring = k.dynamic_shared<u8>("ring", 128, stages * chunk);
   // Chunks cta, cta + ctas, ... of this CTA, copied by its lane 0.
   k.if_(k.laneid() == 0u, [&] {
-    comm::bulk_copy_chunks(k, {.name = "full", .base = ring.base(), .stages = stages, .chunk = chunk}, src, dst,
+    comm::bulk_copy_chunks(k, {.name = "full", .base = ring.base(), .stages = stages, .chunk = chunk, .store_lag = lag},
+                           src, dst,
                            nchunks, k.ctaid_x(), k.nctaid_x());
   });
   return k.build();
