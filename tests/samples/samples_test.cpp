@@ -263,6 +263,8 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
       {"gemm_bf16_sm90", {"nn=1", "bn=256", "cluster_m=2", "splits=2", "out_f32=1"}},
       {"gemm_bf16_sm90", {"cluster_m=2", "splits=2", "out_f32=1", "bias=1", "copy=1", "stages=4"}},
       {"gemm_e4m3_sm90", {"cluster_m=2", "bn=256"}},
+      // The overlap sample's copy role beside a 128 x 256 tile: one staging box per warpgroup, 2 stores in flight.
+      {"gemm_bf16_sm90", {"bn=256", "cluster_m=2", "store_buffers=1", "copy=1", "copy_stages=2", "copy_lag=1"}},
       {"gemm_e4m3_sm90", {"splits=4", "bias=1"}},
       {"gemm_e4m3_sm90", {"block_scales=1", "cluster_m=2", "splits=2", "out_f32=1"}},
   };

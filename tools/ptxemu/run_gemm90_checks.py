@@ -241,6 +241,12 @@ def drop_read_wait(text):
     return substitute(text, r"cp\.async\.bulk\.wait_group\.read 0;", "", which=0)
 
 
+def drop_lagged_read_wait(text):
+    # The copy role with copy_lag 1 refills the slot of the store one back without waiting for it to
+    # have read the slot.
+    return substitute(text, r"cp\.async\.bulk\.wait_group\.read 1;", "", which=0)
+
+
 def last_part_first(text):
     # Split-K: the part that arrives first (counter 0), not last, reduces: it reads partial tiles that
     # are not written yet.
@@ -291,6 +297,9 @@ def run_matrix(run, s):
          SMALL + ["copy=1", "copy_chunk=1024", "copy_stages=2"], 130, 40, 136, 0.0, 2, ("wait", "issue")),
         ("bf16 + the copy role beside the TMA-store staging (its ring after the staging buffers)", BF16,
          STORE + ["copy=1", "copy_chunk=1024", "copy_stages=2"], 130, 136, 136, 0.0, 2, ("wait",)),
+        ("bf16 + the copy role with 2 stores overlapping (copy_lag 1 of 3 stages) after one staging buffer per "
+         "warpgroup", BF16, STORE + ["copy=1", "copy_chunk=1024", "copy_stages=3", "copy_lag=1", "store_buffers=1"],
+         130, 136, 136, 0.0, 1, ("wait", "issue")),  # grid 1: 5 chunks through 3 slots, 2 refills
         ("e4m3 per-tensor, partial k-tile", FP8, SMALL, 150, 40, 336, 0.5, 2, ("wait", "issue", "release")),
         ("e4m3 block scales, partial k-tile", FP8, blocks, 140, 70, 272, 0.5, 2, ("wait", "issue")),
         ("e4m3 default parameters (bn 128, stages as fit)", FP8, [], 130, 136, 272, 0.0, 2, ("release",)),
@@ -318,6 +327,8 @@ def run_matrix(run, s):
          None, ("wait", "release")),
         ("bf16, bn 256: four TMA-store boxes per warpgroup, buffers reused", BF16, store4, 130, 264, 72, 0.0, 1,
          ("wait",)),
+        ("bf16, bn 256 with one staging buffer per warpgroup: every box waits for the last store", BF16,
+         store4 + ["store_buffers=1"], 130, 264, 72, 0.0, 1, ("wait", "issue")),
         ("bf16 ping-pong: 5 tiles on 2 CTAs (the warpgroups alternate, an odd count), TMA stores", BF16, pp,
          300, 136, 200, 0.5, 2, ("wait", "issue", "release")),
         ("bf16 ping-pong + 2-CTA clusters + split-K 2, register stores", BF16,
@@ -330,6 +341,7 @@ def run_matrix(run, s):
             run.run(f"{what}, {model}", lambda: check_gemm90(kernel, params, m, n, k, beta, grid, s * 101 + i, model))
 
     copy = SMALL + ["copy=1", "copy_chunk=1024", "copy_stages=2"]
+    copy_lag = SMALL + ["copy=1", "copy_chunk=1024", "copy_stages=3", "copy_lag=1"]
     release_race = lambda i: check_gemm90(BF16, SMALL, 130, 40, 328, 0.0, 1, s + i, "release", fast_producer=True)
     mutants = [
         # (label, what the mutant breaks, kernel, params, transform, the check that must fail, whether its
@@ -350,6 +362,9 @@ def run_matrix(run, s):
          second_row_scale, lambda: check_gemm90(FP8, blocks, 130, 40, 272, 0.0, 1, s), False),
         ("copy role refill", "copy role: a ring slot refilled before the bulk store has read it", BF16, copy,
          drop_read_wait, lambda: check_gemm90(BF16, copy, 130, 40, 72, 0.0, 2, s), True),
+        ("copy role lagged refill", "copy role (copy_lag 1): the slot of the store one back refilled before "
+         "that store has read it", BF16, copy_lag, drop_lagged_read_wait,
+         lambda: check_gemm90(BF16, copy_lag, 130, 40, 72, 0.0, 1, s), True),  # grid 1: 2 refills
         ("split-K first part reduces", "split-K: the first part to arrive reduces", BF16, split, last_part_first,
          lambda: check_gemm90(BF16, split, 130, 40, 328, 0.0, 3, s), False),
         ("cluster empty count", "clusters: empty barriers count one CTA's releases", BF16, cluster,

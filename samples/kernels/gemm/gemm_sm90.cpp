@@ -100,7 +100,8 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
          if (g.copy)
            k.if_(r.thread == 32u, [&] {
              comm::bulk_copy_chunks(k, {.name = "copy", .base = smem.base() + (stages * stage_bytes + staging_bytes),
-                                        .stages = g.copy_stages, .chunk = g.copy_chunk},
+                                        .stages = g.copy_stages, .chunk = g.copy_chunk,
+                                        .store_lag = g.copy_lag},
                                     copy_src, copy_dst, copy_chunks, k.ctaid_x(), k.nctaid_x());
            });
        }},
@@ -210,7 +211,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
              if (g.tma_store) {
                std::vector<sm90::RowBlock> rows;
                for (std::uint32_t mb = 0; mb < m_blocks; ++mb) rows.push_back({&acc[mb], blocks[mb]});
-               sm90::store_tile_tma(k, epilogue, {&d_map, smem.base() + stages * stage_bytes}, rows, u.tm, u.tn, r, warp,
+               sm90::store_tile_tma(k, epilogue, {&d_map, smem.base() + stages * stage_bytes, g.store_buffers}, rows, u.tm, u.tn, r, warp,
                                     lane);
              } else {
                for (std::uint32_t mb = 0; mb < m_blocks; ++mb)

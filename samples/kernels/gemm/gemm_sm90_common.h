@@ -107,15 +107,18 @@ inline void store_tile(KernelBuilder& k, const Epilogue& e, const std::vector<Re
 
 // The TMA-store epilogue: a consumer warpgroup writes its 64-row blocks of the tile (one per wgmma m64
 // accumulator) in boxes of 64 rows x 128 bytes of D (64 bf16 or 32 f32 columns), each staged in one
-// of two 8 KB buffers of its own in shared memory (128B-swizzled: the 16-byte chunk index XOR row % 8, so the pair stores of a warp hit 32
-// different banks), then stored by one thread with a TMA store that clips rows and columns outside
-// m x n. Box c + 2 reuses box c's buffer once the store from it has read it (wait_group.read 1);
-// the first box of a tile waits for every earlier store (wait_group.read 0).
+// of `buffers` 8 KB buffers of its own in shared memory (128B-swizzled: the 16-byte chunk index XOR
+// row % 8, so the pair stores of a warp hit 32 different banks), then stored by one thread with a TMA
+// store that clips rows and columns outside m x n. Box c + buffers reuses box c's buffer once the store
+// from it has read it (wait_group.read buffers - 1); the first box of a tile waits for every earlier
+// store (wait_group.read 0). Two buffers let a store read one while the warpgroup fills the other;
+// one frees 8 KB per warpgroup for something else (the copy role's ring).
 inline constexpr std::uint32_t kStoreBoxBytes = 64 * 128;
 
 struct TmaStore {
   const TmaTensor* d_map = nullptr;  // box: 64 rows x 128 bytes, 128B swizzle
-  Reg<u32> staging;                  // shared: warpgroup w's buffers at staging + w * 2 * kStoreBoxBytes
+  Reg<u32> staging;                  // shared: warpgroup w's buffers at staging + w * buffers * kStoreBoxBytes
+  std::uint32_t buffers = 2;         // 1 or 2 per warpgroup
 };
 
 // One 64-row block of a tile: its accumulator and which block of the tile it is.
@@ -130,15 +133,16 @@ inline void store_tile_tma(KernelBuilder& k, const Epilogue& e, const TmaStore& 
   auto leader = (r.thread & 127u) == 0u;  // issues and waits for this warpgroup's stores
   auto row_in = warp * 16u + (lane >> 2u);
   auto col0 = tn * e.bn + (lane & 3u) * 2u;
-  auto buffers = ts.staging + r.warpgroup * (2 * kStoreBoxBytes);
+  const std::uint32_t nbuf = ts.buffers;
+  auto buffers = ts.staging + r.warpgroup * (nbuf * kStoreBoxBytes);
   for (std::uint32_t i = 0; i < blocks.size() * boxes; ++i) {  // box i: block i / boxes, columns box
     const auto& acc = *blocks[i / boxes].acc;
     auto block = blocks[i / boxes].index;
     const std::uint32_t box = i % boxes;
     auto row0 = tm * e.bm + block * 64u + row_in;
-    auto buffer = buffers + (i % 2) * kStoreBoxBytes;
-    if (i != 1) {  // box 1's buffer was released by box 0's wait
-      k.if_(leader, [&] { bulk_wait(k, i == 0 ? 0 : 1, /*read_only=*/true); });
+    auto buffer = buffers + (i % nbuf) * kStoreBoxBytes;
+    if (i == 0 || i >= nbuf) {  // boxes 1 .. nbuf - 1 find their buffers released by box 0's wait
+      k.if_(leader, [&] { bulk_wait(k, i == 0 ? 0 : nbuf - 1, /*read_only=*/true); });
       r.sync_warpgroup();
     }
     for (std::uint32_t cj = box * box_cols / 8; cj < (box + 1) * box_cols / 8; ++cj) {

@@ -26,10 +26,11 @@ struct Config {
   std::uint32_t bn = 128, stages = 0, group_m = 8, cluster_m = 1, splits = 1;
   bool out_f32 = false, bias = false, block_scales = false;
   bool tma_store = true;
+  std::uint32_t store_buffers = 2;  // TMA-store staging boxes per consumer warpgroup
   bool nn = false;  // bf16 only: B is K x N row-major (MN-major tiles, wgmma imm-trans-b)
   bool pingpong = false;  // each consumer warpgroup computes whole tiles of its own, alternating
   bool copy = false;
-  std::uint32_t copy_chunk = 16384, copy_stages = 2;
+  std::uint32_t copy_chunk = 16384, copy_stages = 2, copy_lag = 0;
   // The registry name: gemm_e4m3_sm90 or gemm_bf16_sm90.
   const char* kernel_name() const { return fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90"; }
 };
@@ -96,9 +97,13 @@ inline Plan plan(KernelBuilder& k, const Config& g) {
   p.a_bytes = p.a_layout.bytes();
   p.b_bytes = p.b_layout.bytes();
   p.stage_bytes = (p.a_bytes + p.b_bytes + 1023) / 1024 * 1024;
-  // After the GEMM's stages: the TMA-store staging (two 8 KB boxes per consumer warpgroup), then the
-  // copy role's ring.
-  const std::uint32_t staging_bytes = p.staging_bytes = g.tma_store ? kConsumers * 2 * kStoreBoxBytes : 0;
+  // After the GEMM's stages: the TMA-store staging (store_buffers 8 KB boxes per consumer warpgroup),
+  // then the copy role's ring.
+  const std::uint32_t staging_bytes = p.staging_bytes = g.tma_store ? kConsumers * g.store_buffers * kStoreBoxBytes : 0;
+  if (g.copy && g.copy_lag >= g.copy_stages)
+    k.error("gemm: copy_lag " + std::to_string(g.copy_lag) + " must be less than copy_stages " +
+                std::to_string(g.copy_stages),
+            "copy_lag = copy_stages - 1 at most");
   const std::uint32_t ring_bytes = g.copy ? g.copy_stages * g.copy_chunk : 0;
   const std::uint32_t extra_bytes = p.extra_bytes = staging_bytes + ring_bytes;
   const std::uint32_t stage_bytes = p.stage_bytes;
@@ -131,7 +136,10 @@ inline std::vector<KernelParam> params(bool fp8) {
                       "(one's epilogue overlaps the other's MMAs); 0: both share each tile", 0, 1},
       {"copy", 0, "1: a producer-side warp also copies copy_src to copy_dst with bulk copies", 0, 1},
       {"copy_chunk", 16384, "copy role: bytes per chunk (a multiple of 16)", 1024, 65536},
-      {"copy_stages", 2, "copy role: chunks in flight per CTA", 1, 8}};
+      {"copy_stages", 2, "copy role: chunks in flight per CTA", 1, 8},
+      {"copy_lag", 0, "copy role: stores still reading when a stage is refilled (less than copy_stages)", 0, 7},
+      {"store_buffers", 2, "TMA-store epilogue: 8 KB staging boxes per consumer warpgroup (1 frees 16 KB of "
+                           "shared memory, 2 overlaps a box's store with the next box's writes)", 1, 2}};
   if (!fp8)  // fp8 wgmma has no transpose: B must be K-major
     p.push_back({"nn", 0, "B layout: 0 = N x K row-major (TN), 1 = K x N row-major (NN: MN-major tiles, "
                           "wgmma imm-trans-b)", 0, 1});
@@ -157,6 +165,8 @@ inline Config from_params(bool fp8, const KernelParams& params) {
   g.copy = u("copy") != 0;
   g.copy_chunk = u("copy_chunk");
   g.copy_stages = u("copy_stages");
+  g.copy_lag = u("copy_lag");
+  g.store_buffers = u("store_buffers");
   g.block_scales = fp8 && u("block_scales") != 0;
   g.nn = !fp8 && u("nn") != 0;
   return g;
