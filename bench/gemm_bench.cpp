@@ -1,6 +1,6 @@
 // GEMM: weft against cuBLAS in the same process and run, on the same inputs.
 //   - gemm_bf16_sm90 (sm_90 GPUs: bn 128, 256, 192, 256 in 2-CTA clusters, ping-pong 128 x 128 tiles alone
-//     and in 2-CTA clusters, split-K 4 for m <= 256; NN with
+//     and in 2-CTA clusters, split-K 4 and 2 and 128 x 64 tiles for m <= 256; NN with
 //     bn 256 against cuBLAS NN at 2048^3, 4096^3 and 8192^3) and
 //     gemm_bf16_sm80 (sm_80+, TN) against cuBLAS bf16 (cublasGemmEx);
 //   - gemm_e4m3_sm89 (sm_89+, TN, scales in alpha) against cuBLASLt fp8 (e4m3 in, bf16 out);
@@ -129,6 +129,10 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   add(p + "/pp128", {.pingpong = true});  // ping-pong alone, to tell its cost from the cluster's
   add(p + "/pp128c2", {.cluster_m = 2, .pingpong = true});
   add(p + "/split4", {.splits = 4}, true);
+  // Decode shapes stream B from memory: one unit per CTA at most (7168 / 64 = 112 tiles of 64 columns,
+  // or 56 of 128 split in 2) keeps every CTA streaming and no CTA with a second round.
+  add(p + "/bn64", {.bn = 64}, true);
+  add(p + "/split2", {.splits = 2}, true);
   if (fp8) add(p + "/block", {.block_scales = true});
   return v;
 }
