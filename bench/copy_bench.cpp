@@ -152,6 +152,22 @@ int main(int argc, char** argv) {
                     best_label.c_str(), best, 100.0 * best / gbps(memcpy_ms));
       rows.emplace_back(line);
     }
+    // The vector copy at all SMs with more loads in flight per thread and up to 2048 threads per SM.
+    {
+      const int sms = props.sm_count;
+      const auto n16 = static_cast<std::uint32_t>(bytes / 16);
+      for (std::uint32_t unroll : {4u, 8u})
+        for (std::uint32_t per_sm : {1u, 2u}) {
+          if (unroll == 4 && per_sm == 1) continue;  // the budget rows above
+          auto m = load("copy_vec16", props.sm(), {"unroll=" + std::to_string(unroll)});
+          const std::string label = "vec16 x" + std::to_string(unroll) + ", " + std::to_string(1024 * per_sm) +
+                                    " threads/SM";
+          const double ms = timed_and_checked(label.c_str(), sms, dst, want, [&] {
+            m.kernel("copy_vec16").launch(LaunchConfig{{static_cast<std::uint32_t>(sms) * per_sm}, {1024}}, n16, src, dst);
+          });
+          add(sms, label.c_str(), gbps(ms));
+        }
+    }
     std::ofstream(csv_path) << csv;
     std::printf("\n== device copy, %s, %s (GB/s read + write; CSV: %s)\n", props.name.c_str(), date.c_str(),
                 csv_path.c_str());

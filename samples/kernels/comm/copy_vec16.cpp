@@ -1,14 +1,18 @@
 // Device copy with 16-byte vector loads and stores over a grid-stride loop: the baseline way to move
 // memory with a budget of SMs (launch one CTA per SM you can spare). Sources are read once through
-// the non-coherent path without L1 allocation; four 16-byte loads are in flight per thread.
+// the non-coherent path without L1 allocation; `unroll` 16-byte loads (4 by default) are in flight per
+// thread.
+#include <vector>
+
 #include "dsl/registry.h"
 #include "dsl/weft.h"
 
 namespace weft::samples {
 
-WEFT_KERNEL(copy_vec16, "dst = src for n16 16-byte vectors, grid-stride, 4 loads in flight per thread",
-            {{"block", 1024, "threads per CTA (the launch must match)", 128, 1024}}) {
-  constexpr std::uint32_t kUnroll = 4;
+WEFT_KERNEL(copy_vec16, "dst = src for n16 16-byte vectors, grid-stride, `unroll` loads in flight per thread",
+            {{"block", 1024, "threads per CTA (the launch must match)", 128, 1024},
+             {"unroll", 4, "16-byte loads issued before their stores, per thread and trip", 1, 8}}) {
+  const auto kUnroll = static_cast<std::uint32_t>(params["unroll"]);
   const auto block = static_cast<std::uint32_t>(params["block"]);
   KernelBuilder k{"copy_vec16", target};
   k.reqntid(block);
@@ -20,7 +24,7 @@ WEFT_KERNEL(copy_vec16, "dst = src for n16 16-byte vectors, grid-stride, 4 loads
   // Main loop: kUnroll vectors per thread per trip, all loads issued before the stores.
   auto full_trips_end = n16 - min(n16, stride * (kUnroll - 1));
   k.while_([&] { return i < full_trips_end; }, [&] {
-    std::array<std::array<Reg<u32>, 4>, kUnroll> v;
+    std::vector<std::array<Reg<u32>, 4>> v(kUnroll);
     for (std::uint32_t u = 0; u < kUnroll; ++u)
       v[u] = k.ld_vec<u32, Global, 4>(src + (i + stride * u) * 4u, {q::nc, q::L1_no_allocate});
     for (std::uint32_t u = 0; u < kUnroll; ++u) k.st_vec(dst + (i + stride * u) * 4u, v[u]);
