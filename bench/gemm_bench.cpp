@@ -123,6 +123,7 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   };
   add("gemm_" + p, {});
   add(p + "/bn256", {.bn = 256});
+  add(p + "/bn256nopro", {.bn = 256, .l2_promotion = false});  // what L2 promotion of the A/B loads is worth
   // 128 x 192 tiles: 21 waves of 132 CTAs at 8192^3 are 98.5% busy where 128 x 256's 16 are 97%.
   add(p + "/bn192", {.bn = 192});
   add(p + "/bn256c2", {.bn = 256, .cluster_m = 2});

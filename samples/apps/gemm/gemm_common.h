@@ -136,6 +136,10 @@ struct Sm90Options {
   bool nn = false;                     // bf16 only: B is k x n row-major (else n x k)
   bool debug_waits = false;            // bounded mbarrier waits: a protocol bug traps and names its wait
   bool pingpong = false;               // each consumer warpgroup whole 128 x bn tiles in turn (bn <= 128)
+  // A and B loads ask L2 to fetch 256-byte runs (CU_TENSOR_MAP_L2_PROMOTION_L2_256B): each box row is
+  // 128 bytes, and its neighbour along K is the next stage's. What public Hopper GEMMs use; off for
+  // comparison.
+  bool l2_promotion = true;
   std::vector<std::string> extra;
 };
 
@@ -243,6 +247,7 @@ struct WeftGemmSm90 {
     auto bd = opt.nn ? TmaDesc::packed(dt, {n, k}, {64, bk}) : TmaDesc::packed(dt, {k, n}, {bk, opt.bn / cm});
     auto dd = TmaDesc::packed(opt.out_f32 ? TmaDtype::f32 : TmaDtype::bf16, {n, m}, {128 / out_bytes, 64});
     ad.swizzle = bd.swizzle = dd.swizzle = TmaSwizzle::b128;
+    if (opt.l2_promotion) ad.l2_promotion = bd.l2_promotion = TmaL2Promotion::b256;
     auto& kern = module.kernel(name());
     LaunchConfig cfg{{cm}, {384}};
     cfg.stream = stream;
@@ -318,6 +323,7 @@ struct WeftGemmSm100 {
     auto ad = TmaDesc::packed(TmaDtype::bf16, {k, m}, {64, 128});
     auto bd = TmaDesc::packed(TmaDtype::bf16, {k, n}, {64, opt.bn});
     ad.swizzle = bd.swizzle = TmaSwizzle::b128;
+    ad.l2_promotion = bd.l2_promotion = TmaL2Promotion::b256;  // as the Hopper GEMM (Sm90Options::l2_promotion)
     auto& kern = module.kernel(kName);
     LaunchConfig cfg{{std::min(tiles, static_cast<std::uint32_t>(device_props(0).sm_count))}, {256}};
     cfg.stream = stream;
