@@ -104,36 +104,45 @@ int copies_for(std::size_t bytes) { return static_cast<int>(std::clamp<std::size
 // sharing B by multicast, ping-pong 128 x 128 tiles alone and in 2-CTA clusters, and split-K for the skinny decode shapes (m <= 256, where 128 x 128 tiles
 // leave SMs idle). fp8 adds the block-scaled kernel (cuBLASLt runs per-tensor, so that ratio is
 // against the plain fp8 GEMM).
+// Which shapes a variant runs at: every one, the decode shapes (m <= 256), or the cubes the targets
+// name (2048^3, 4096^3, 8192^3: the comparisons that only matter there, which keeps the run short).
+enum class ShapeSet { all, skinny, cubes };
 struct Sm90Variant {
   std::string label;
   WeftGemmSm90 g;
-  bool skinny_only = false;
+  ShapeSet rows = ShapeSet::all;
+  bool runs_at(const Shape& s) const {
+    if (rows == ShapeSet::skinny) return s.m <= 256;
+    if (rows == ShapeSet::cubes) return s.m == s.n && s.n == s.k && (s.m == 2048 || s.m == 4096 || s.m == 8192);
+    return true;
+  }
 };
 std::vector<Sm90Variant> sm90_variants(bool fp8) {
   const std::string p = fp8 ? "e4m3_sm90" : "bf16_sm90";
   std::vector<Sm90Variant> v;
   // A variant that fails to emit or load (a JIT error) is reported and left out: the others still run.
-  auto add = [&](std::string label, Sm90Options o, bool skinny_only = false) {
+  auto add = [&](std::string label, Sm90Options o, ShapeSet rows = ShapeSet::all) {
     o.fp8 = fp8;
     try {
-      v.push_back({label, WeftGemmSm90::load(std::move(o)), skinny_only});
+      v.push_back({label, WeftGemmSm90::load(std::move(o)), rows});
     } catch (const std::exception& e) {
       std::printf("note: %s left out: %s\n", label.c_str(), e.what());
     }
   };
   add("gemm_" + p, {});
   add(p + "/bn256", {.bn = 256});
-  add(p + "/bn256nopro", {.bn = 256, .l2_promotion = false});  // what L2 promotion of the A/B loads is worth
+  // What L2 promotion of the A/B loads is worth.
+  add(p + "/bn256nopro", {.bn = 256, .l2_promotion = false}, ShapeSet::cubes);
   // 128 x 192 tiles: 21 waves of 132 CTAs at 8192^3 are 98.5% busy where 128 x 256's 16 are 97%.
-  add(p + "/bn192", {.bn = 192});
+  add(p + "/bn192", {.bn = 192}, ShapeSet::cubes);
   add(p + "/bn256c2", {.bn = 256, .cluster_m = 2});
-  add(p + "/pp128", {.pingpong = true});  // ping-pong alone, to tell its cost from the cluster's
+  add(p + "/pp128", {.pingpong = true}, ShapeSet::cubes);  // ping-pong alone, to tell its cost from the cluster's
   add(p + "/pp128c2", {.cluster_m = 2, .pingpong = true});
-  add(p + "/split4", {.splits = 4}, true);
+  add(p + "/split4", {.splits = 4}, ShapeSet::skinny);
   // Decode shapes stream B from memory: one unit per CTA at most (7168 / 64 = 112 tiles of 64 columns,
   // or 56 of 128 split in 2) keeps every CTA streaming and no CTA with a second round.
-  add(p + "/bn64", {.bn = 64}, true);
-  add(p + "/split2", {.splits = 2}, true);
+  add(p + "/bn64", {.bn = 64}, ShapeSet::skinny);
+  add(p + "/split2", {.splits = 2}, ShapeSet::skinny);
   if (fp8) add(p + "/block", {.block_scales = true});
   return v;
 }
@@ -171,7 +180,7 @@ void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt) {
       continue;
     }
     for (auto& v : variants) {
-      if (v.skinny_only && s.m > 256) continue;
+      if (!v.runs_at(s)) continue;
       const bool blk = v.g.opt.block_scales;
       d.fill_bytes(0xff);  // NaN: a tile the kernel leaves unwritten fails the check
       const double ms = median_ms([&](int i) {
@@ -229,7 +238,7 @@ int main(int argc, char** argv) {
                    reinterpret_cast<const bf16*>(bs[i % copies].ptr().raw()), reinterpret_cast<bf16*>(dref.ptr().raw()));
       });
       for (auto& v : g90) {
-        if (v.skinny_only && s.m > 256) continue;
+        if (!v.runs_at(s)) continue;
         d.fill_bytes(0xff);  // NaN: a tile the kernel leaves unwritten fails the check
         const double ms = median_ms([&](int i) {
           v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, {as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()});
