@@ -152,21 +152,24 @@ int main(int argc, char** argv) {
                     best_label.c_str(), best, 100.0 * best / gbps(memcpy_ms));
       rows.emplace_back(line);
     }
-    // The vector copy at all SMs with more loads in flight per thread and up to 2048 threads per SM.
+    // The vector copy at all SMs with more loads in flight per thread, up to 2048 threads per SM, and
+    // loads that ask L2 for 256-byte fetches.
     {
       const int sms = props.sm_count;
       const auto n16 = static_cast<std::uint32_t>(bytes / 16);
-      for (std::uint32_t unroll : {4u, 8u})
-        for (std::uint32_t per_sm : {1u, 2u}) {
-          if (unroll == 4 && per_sm == 1) continue;  // the budget rows above
-          auto m = load("copy_vec16", props.sm(), {"unroll=" + std::to_string(unroll)});
-          const std::string label = "vec16 x" + std::to_string(unroll) + ", " + std::to_string(1024 * per_sm) +
-                                    " threads/SM";
-          const double ms = timed_and_checked(label.c_str(), sms, dst, want, [&] {
-            m.kernel("copy_vec16").launch(LaunchConfig{{static_cast<std::uint32_t>(sms) * per_sm}, {1024}}, n16, src, dst);
-          });
-          add(sms, label.c_str(), gbps(ms));
-        }
+      struct VecShape {
+        std::uint32_t unroll, per_sm, prefetch;
+      };
+      for (const VecShape v : {VecShape{8, 1, 0}, {4, 2, 0}, {8, 2, 0}, {4, 1, 1}, {8, 1, 1}, {4, 2, 1}, {8, 2, 1}}) {
+        auto m = load("copy_vec16", props.sm(),
+                      {"unroll=" + std::to_string(v.unroll), "l2_prefetch=" + std::to_string(v.prefetch)});
+        const std::string label = "vec16 x" + std::to_string(v.unroll) + (v.prefetch ? " L2::256B" : "") + ", " +
+                                  std::to_string(1024 * v.per_sm) + " threads/SM";
+        const double ms = timed_and_checked(label.c_str(), sms, dst, want, [&] {
+          m.kernel("copy_vec16").launch(LaunchConfig{{static_cast<std::uint32_t>(sms) * v.per_sm}, {1024}}, n16, src, dst);
+        });
+        add(sms, label.c_str(), gbps(ms));
+      }
     }
     std::ofstream(csv_path) << csv;
     std::printf("\n== device copy, %s, %s (GB/s read + write; CSV: %s)\n", props.name.c_str(), date.c_str(),

@@ -190,6 +190,7 @@ TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench s
   };
   const std::vector<Variant> variants = {
       {"copy_vec16", {"unroll=8"}, {"sm_80", "sm_90a", "sm_100a"}},
+      {"copy_vec16", {"unroll=8", "l2_prefetch=1"}, {"sm_80", "sm_90a", "sm_100a"}},
       {"copy_vec16", {"unroll=1", "block=128"}, {"sm_80", "sm_90a"}},
       {"copy_bulk", {"stages=3", "lag=2"}, {"sm_90a", "sm_100a"}},
       {"copy_bulk", {"chunk=65536", "stages=3", "lag=1"}, {"sm_90a"}},
