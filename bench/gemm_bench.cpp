@@ -1,6 +1,6 @@
 // GEMM: weft against cuBLAS in the same process and run, on the same inputs.
 //   - gemm_bf16_sm90 (sm_90 GPUs: bn 128, 256, 192, 256 in 2-CTA clusters, ping-pong 128 x 128 tiles alone
-//     and in 2-CTA clusters, split-K 4 and 2 and 128 x 64 tiles for m <= 256; NN with
+//     and in 2-CTA clusters, stream-K, split-K 4 and 2 and 128 x 64 tiles for m <= 256; NN with
 //     bn 256 against cuBLAS NN at 2048^3, 4096^3 and 8192^3) and
 //     gemm_bf16_sm80 (sm_80+, TN) against cuBLAS bf16 (cublasGemmEx);
 //   - gemm_e4m3_sm89 (sm_89+, TN, scales in alpha) against cuBLASLt fp8 (e4m3 in, bf16 out);
@@ -131,6 +131,10 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   };
   add("gemm_" + p, {});
   add(p + "/bn256", {.bn = 256});
+  // Stream-K: the last wave's tiles shared out by K tiles (4096^3 at 128 x 256: 512 tiles are 3.9 waves
+  // of 132; decode shapes: 28 tiles for 132 CTAs).
+  add(p + "/bn256sk", {.bn = 256, .stream_k = true});
+  add(p + "/sk", {.stream_k = true}, ShapeSet::skinny);
   // What L2 promotion of the A/B loads is worth.
   add(p + "/bn256nopro", {.bn = 256, .l2_promotion = false}, ShapeSet::cubes);
   // 128 x 192 tiles: 21 waves of 132 CTAs at 8192^3 are 98.5% busy where 128 x 256's 16 are 97%.

@@ -303,6 +303,9 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
       {"gemm_bf16_sm90", {"bn=256", "cluster_m=2", "store_buffers=1", "copy=1", "copy_stages=2", "copy_lag=1"}},
       {"gemm_e4m3_sm90", {"splits=4", "bias=1"}},
       {"gemm_e4m3_sm90", {"block_scales=1", "cluster_m=2", "splits=2", "out_f32=1"}},
+      {"gemm_bf16_sm90", {"stream_k=1", "bn=256"}},
+      {"gemm_bf16_sm90", {"stream_k=1", "out_f32=1", "bias=1", "tma_store=0"}},
+      {"gemm_e4m3_sm90", {"stream_k=1", "block_scales=1"}},
   };
   for (const auto& c : combos) {
     std::string label = c.kernel;
@@ -315,7 +318,8 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
     const auto& v = *p.params;
     const auto ptx = emit_ptx(e->build(*isa::parse_target("sm_90a").target, v));
     auto has = [&](const std::string& s) { return ptx.find(s) != std::string::npos; };
-    const bool cluster = v["cluster_m"] == 2, split = v["splits"] > 1;
+    // Split-K and stream-K share the workspace and its counters.
+    const bool cluster = v["cluster_m"] == 2, split = v["splits"] > 1 || v["stream_k"] != 0;
     CHECK(has(".reqnctapercluster 2, 1, 1") == cluster);
     CHECK(has(".multicast::cluster") == cluster);
     CHECK(has("mbarrier.arrive.shared::cluster.b64") == cluster);
@@ -352,6 +356,15 @@ TEST_CASE("the Hopper GEMMs with debug waits (as gemm_app builds them) assemble 
       CHECK(ptx.find("trap;") != std::string::npos);
       if (ptxas) assemble_clean(*ptxas, ptx, "sm_90a", std::string(kernel) + "_debug" + std::to_string(settings.size()));
     }
+}
+
+TEST_CASE("the Hopper GEMM refuses stream-K with ping-pong, clusters or split-K") {
+  for (const auto& other : {"pingpong=1", "cluster_m=2", "splits=2"}) {
+    INFO(other);
+    const auto what = build_error("gemm_bf16_sm90", {"stream_k=1", other}, "sm_90a");
+    CHECK(what.find("it takes neither ping-pong, clusters nor split-K") != std::string::npos);
+    CHECK(what.find("gemm_sm90_config.h:") != std::string::npos);
+  }
 }
 
 TEST_CASE("the Hopper GEMM refuses a cluster whose B slices break the swizzle atom") {

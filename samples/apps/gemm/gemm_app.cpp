@@ -302,6 +302,12 @@ bool run_sm90(Cublas* cublas, bool fp8) {
        {{384, 512, 256, 1.0f, 0.5f}, {2048, 2048, 2048}}},
       {"f32 output with bias, in a cluster with split-K", {.cluster_m = 2, .splits = 2, .out_f32 = true, .bias = true},
        {{130, 72, 192, 1.0f, 0.5f}, {2048, 2048, 2048, 1.0f, 1.0f}}},
+      // Shapes whose tiles leave a partial last wave on any card: their K tiles are shared out, and
+      // tiles cut between CTAs are summed through the workspace (fewer tiles than CTAs: every tile cut).
+      {"stream-K: the last wave's tiles shared out by K tiles", {.bn = 256, .stream_k = true},
+       {{384, 512, 256, 1.0f, 0.5f}, {77, 304, 272, 1.0f, 0.5f, 0.5f, 0.5f}, {4000, 4000, 4000}, {64, 7168, 7168}}},
+      {"stream-K with f32 output and bias", {.out_f32 = true, .bias = true, .stream_k = true},
+       {{200, 296, 720, 1.0f, 0.5f}, {1000, 1536, 4032, 1.0f, 1.0f}}},
   };
   if (!fp8) {  // NN: B k x n row-major, MN-major tiles; also in clusters with split-K
     variants.push_back({"NN", {.nn = true}, {{256, 384, 512, 1.5f, 0.5f}, {77, 200, 136, 1.0f, 1.0f}, {2048, 2048, 2048}}});
@@ -313,6 +319,8 @@ bool run_sm90(Cublas* cublas, bool fp8) {
                          {1000, 1536, 4032}}});
     variants.push_back({"block scales, 64-column tiles", {.bn = 64, .block_scales = true, .tma_store = false},
                         {{200, 330, 528, 1.0f, 0.5f}}});
+    variants.push_back({"block scales with stream-K", {.block_scales = true, .stream_k = true},
+                        {{256, 384, 640, 1.0f, 0.5f}, {4096, 4096, 4096}}});
   }
   bool ok = true;
   if (!fp8) {

@@ -140,6 +140,9 @@ struct Sm90Options {
   // 128 bytes, and its neighbour along K is the next stage's. What public Hopper GEMMs use; off for
   // comparison.
   bool l2_promotion = true;
+  // The last, partial wave's tiles shared out by K tiles over every CTA (cuts summed through a
+  // workspace): no CTA idles while others finish the last wave.
+  bool stream_k = false;
   std::vector<std::string> extra;
 };
 
@@ -167,6 +170,7 @@ inline std::string sm90_label(const Sm90Options& o) {
   if (!o.tma_store) s += " register-stores";
   if (o.nn) s += " NN";
   if (o.pingpong) s += " ping-pong";
+  if (o.stream_k) s += " stream-K";
   return s;
 }
 
@@ -197,7 +201,8 @@ struct WeftGemmSm90 {
                                          "splits=" + std::to_string(o.splits), std::string("out_f32=") + (o.out_f32 ? "1" : "0"),
                                          std::string("bias=") + (o.bias ? "1" : "0"),
                                          std::string("tma_store=") + (o.tma_store ? "1" : "0"),
-                                         std::string("pingpong=") + (o.pingpong ? "1" : "0")};
+                                         std::string("pingpong=") + (o.pingpong ? "1" : "0"),
+                                         std::string("stream_k=") + (o.stream_k ? "1" : "0")};
     if (o.fp8) settings.push_back(std::string("block_scales=") + (o.block_scales ? "1" : "0"));
     else if (o.block_scales) throw std::runtime_error("gemm_bf16_sm90: block scales are for the fp8 kernel");
     if (!o.fp8) settings.push_back(std::string("nn=") + (o.nn ? "1" : "0"));
@@ -255,9 +260,12 @@ struct WeftGemmSm90 {
     if (!clusters)
       clusters = cm > 1 ? static_cast<std::uint32_t>(std::max(1, kern.max_active_clusters(cfg)))
                         : static_cast<std::uint32_t>(device_props(0).sm_count);
-    cfg.grid = {std::min(units, clusters) * cm};
-    if (opt.splits > 1) {  // an fp32 partial tile per (tile, part), a counter per tile
-      const std::size_t need = std::size_t{tiles} * opt.splits * 128 * opt.bn;
+    // Stream-K keeps every CTA busy even with fewer tiles than CTAs: the grid is not cut to the units.
+    cfg.grid = {(opt.stream_k ? clusters : std::min(units, clusters)) * cm};
+    if (opt.splits > 1 || opt.stream_k) {
+      // Split-K: an fp32 partial tile per (tile, part); stream-K: two per CTA. A counter per tile.
+      const std::size_t slots = opt.stream_k ? std::size_t{2} * cfg.grid.x : std::size_t{tiles} * opt.splits;
+      const std::size_t need = slots * 128 * opt.bn;
       if (workspace.size() < need) workspace = DeviceBuffer<float>(need);
       if (counters.size() < tiles) {
         counters = DeviceBuffer<std::uint32_t>(tiles);
@@ -274,7 +282,7 @@ struct WeftGemmSm90 {
     else args.push(DevicePtr<std::uint16_t>(x.d));
     if (opt.bias) args.push(DevicePtr<std::uint16_t>(x.bias));
     if (opt.block_scales) args.push(DevicePtr<float>(x.a_scales)).push(DevicePtr<float>(x.b_scales));
-    if (opt.splits > 1) args.push(workspace.ptr()).push(counters.ptr());
+    if (opt.splits > 1 || opt.stream_k) args.push(workspace.ptr()).push(counters.ptr());
     if (copy) args.push(DevicePtr<std::uint8_t>(job.src)).push(DevicePtr<std::uint8_t>(job.dst)).push(job.chunks);
     kern.launch(cfg, args);
   }

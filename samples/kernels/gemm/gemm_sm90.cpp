@@ -68,8 +68,9 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
     b_scales = k.param_ptr<f32>("b_scales");  // ceil(N / 128) x KB
   }
   sm90::SplitK split_k{.splits = g.splits};
-  if (g.splits > 1) {
-    split_k.workspace = k.param_ptr<f32>("workspace");  // tiles x splits x 128 x bn
+  if (g.splits > 1 || g.stream_k) {
+    // Split-K: tiles x splits x 128 x bn; stream-K: 2 x grid x 128 x bn (two slots per CTA).
+    split_k.workspace = k.param_ptr<f32>("workspace");
     split_k.counters = k.param_ptr<u32>("counters");    // tiles, zero before the first launch
     split_k.last = k.shared<u32>("split_k_last", pp ? kConsumers : 1);
   }
@@ -87,7 +88,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
   Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = (pp ? 1 : kConsumers) * 4, .tx_bytes = a_bytes + b_bytes,
                           .producer_role = "producer", .consumer_role = "consumer", .cluster_ctas = g.cluster_m});
 
-  const auto work = work_units(k, m, n, kdim, kBM, bn, bk, g.group_m, g.splits, g.cluster_m);
+  const auto work = work_units(k, m, n, kdim, kBM, bn, bk, g.group_m, g.splits, g.cluster_m, g.stream_k);
   auto stage_a = [&](Reg<u32> stage) { return smem.base() + stage * stage_bytes; };
   auto stage_b = [&](Reg<u32> stage) { return smem.base() + (stage * stage_bytes + a_bytes); };
   const sm90::Epilogue epilogue{m, n, alpha, beta, c, d, bias, g.out_f32, g.bias, kBM, bn};
@@ -218,12 +219,16 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
                  sm90::store_tile(k, epilogue, acc[mb], u.tm, u.tn, blocks[mb], warp, lane);
              }
            };
-           if (g.splits == 1) {
-             store();
+           std::vector<Reg<f32>> all;  // the tile's registers of this group, block after block
+           for (const auto& a : acc) all.insert(all.end(), a.begin(), a.end());
+           if (g.splits > 1) {
+             const auto parts = sm90::split_k_parts(split_k, u);
+             k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, parts, group, all, u, kBM, bn, store); });
+           } else if (g.stream_k) {  // a whole tile stores; a cut one sums its pieces first
+             const auto parts = sm90::stream_k_parts(work, u);
+             k.if_(u.parts == 1u, store).else_([&] { sm90::split_k_epilogue(k, split_k, parts, group, all, u, kBM, bn, store); });
            } else {
-             std::vector<Reg<f32>> all;  // the tile's registers of this group, block after block
-             for (const auto& a : acc) all.insert(all.end(), a.begin(), a.end());
-             k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, group, all, u, kBM, bn, store); });
+             store();
            }
          };
          if (!pp) {

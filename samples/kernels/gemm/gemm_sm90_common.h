@@ -181,7 +181,8 @@ inline void store_tile_tma(KernelBuilder& k, const Epilogue& e, const TmaStore& 
 // (acq_rel at gpu scope, after a gpu-scope fence of every thread). The last to arrive resets the
 // counter to 0 (ready for the next launch: the host zeroes the counters once, when it allocates
 // them), sums the parts in order 0 .. splits-1 (so D does not depend on which part came last) and
-// runs the epilogue. Nobody waits for anybody: no deadlock whatever the residency.
+// runs the epilogue. Nobody waits for anybody: no deadlock whatever the residency. Stream-K's cut tiles
+// (tile_order.h) use the same protocol with their own part count and slots (TileParts).
 struct SplitK {
   std::uint32_t splits = 1;
   Ptr<f32, Global> workspace;
@@ -198,20 +199,37 @@ struct TileGroup {
   Ptr<u32, Shared> verdict;  // the group's u32 in SplitK::last
 };
 
+// Where the parts of a tile lie in the workspace: `parts` of them, this unit's in slot `mine`, part i
+// (in K order) in slot_of(i); a slot holds one bm x bn fp32 tile. Split-K: parts = splits, slot
+// tile * splits + split. Stream-K (tile_order.h): the pieces' CTA slots.
+struct TileParts {
+  Reg<u32> parts, mine;
+  std::function<Reg<u32>(Reg<u32>)> slot_of;
+};
+
+inline TileParts split_k_parts(const SplitK& s, const WorkUnits::Unit& u) {
+  return {u.split.builder()->let<u32>(s.splits), u.tile * s.splits + u.split,
+          [&s, tile = u.tile](Reg<u32> i) { return tile * s.splits + i; }};
+}
+
+inline TileParts stream_k_parts(const WorkUnits& w, const WorkUnits::Unit& u) {
+  return {u.parts, u.slot, [&w, u](Reg<u32> i) { return w.sk_slot(u.first_owner + i, u.sk_tile); }};
+}
+
 // Runs `epilogue` with `acc` (the group's registers of the tile, bm * bn / threads per thread)
 // holding the whole sum, in the CTA whose part arrives last.
-inline void split_k_epilogue(KernelBuilder& k, const SplitK& s, const TileGroup& group, std::vector<Reg<f32>>& acc,
-                             const WorkUnits::Unit& u, std::uint32_t bm, std::uint32_t bn,
+inline void split_k_epilogue(KernelBuilder& k, const SplitK& s, const TileParts& tp, const TileGroup& group,
+                             std::vector<Reg<f32>>& acc, const WorkUnits::Unit& u, std::uint32_t bm, std::uint32_t bn,
                              const std::function<void()>& epilogue) {
   const std::uint32_t threads = group.threads;
-  auto part = [&](Reg<u32> split) { return s.workspace + ((u.tile * s.splits + split) * (bm * bn) + group.thread); };
-  auto mine = part(u.split);
+  auto part = [&](Reg<u32> slot) { return s.workspace + (slot * (bm * bn) + group.thread); };
+  auto mine = part(tp.mine);
   for (std::uint32_t j = 0; j < acc.size(); ++j) k.st(mine + j * threads, acc[j]);
   k.fence({q::acq_rel, q::gpu});
   group.sync();
   k.if_(group.thread == 0u, [&] {
     auto before = k.atom(q::add, s.counters + u.tile, 1u, {q::acq_rel, q::gpu});
-    auto last = before == s.splits - 1;
+    auto last = before == tp.parts - 1u;
     k.if_(last, [&] { k.st(s.counters + u.tile, 0u, {q::relaxed, q::gpu}); });
     k.st(group.verdict, select(last, k.let<u32>(1u), k.let<u32>(0u)));
   });
@@ -219,8 +237,8 @@ inline void split_k_epilogue(KernelBuilder& k, const SplitK& s, const TileGroup&
   k.if_(k.ld(group.verdict) != 0u, [&] {
     k.fence({q::acq_rel, q::gpu});
     for (auto& a : acc) k.assign(a, 0.0f);
-    k.for_(0u, s.splits, 1u, [&](Reg<u32> split) {
-      auto p = part(split);
+    k.for_(0u, tp.parts, 1u, [&](Reg<u32> i) {
+      auto p = part(tp.slot_of(i));
       for (std::uint32_t j = 0; j < acc.size(); ++j) k.assign(acc[j], acc[j] + k.ld(p + j * threads, {q::cg}));
     });
     epilogue();

@@ -29,6 +29,7 @@ struct Config {
   std::uint32_t store_buffers = 2;  // TMA-store staging boxes per consumer warpgroup
   bool nn = false;  // bf16 only: B is K x N row-major (MN-major tiles, wgmma imm-trans-b)
   bool pingpong = false;  // each consumer warpgroup computes whole tiles of its own, alternating
+  bool stream_k = false;  // the last wave's tiles shared out by K tiles (tile_order.h)
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2, copy_lag = 0;
   // The registry name: gemm_e4m3_sm90 or gemm_bf16_sm90.
@@ -81,6 +82,10 @@ inline Plan plan(KernelBuilder& k, const Config& g) {
                 std::string(g.cluster_m > 1 ? ", split between the CTAs of the cluster," : "") +
                 " so bn must be a multiple of " + std::to_string(64 * g.cluster_m),
             "bn = " + std::to_string(64 * g.cluster_m) + ", " + std::to_string(128 * g.cluster_m) + ", ...");
+  if (g.stream_k && (g.pingpong || g.cluster_m > 1 || g.splits > 1))
+    k.error("gemm: stream_k shares the last wave's K tiles between single CTAs whose two consumer warpgroups "
+                "hold one tile together: it takes neither ping-pong, clusters nor split-K",
+            "stream_k=1 with pingpong=0, cluster_m=1, splits=1");
   if (g.cluster_m > 1 && bn % (16 * g.cluster_m))
     k.error("gemm: with cluster_m = " + std::to_string(g.cluster_m) + " each CTA multicasts bn / " +
                 std::to_string(g.cluster_m) + " rows of B, which must be a multiple of 8 (the swizzle's 1024-byte atom)",
@@ -128,6 +133,8 @@ inline std::vector<KernelParam> params(bool fp8) {
       {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
       {"cluster_m", 1, "CTAs per cluster along M (2: the pair shares B through TMA multicast)", 1, 2},
       {"splits", 1, "split-K: K parts per tile, reduced through an fp32 workspace (1: off)", 1, 16},
+      {"stream_k", 0, "1: the tiles of the last, partial wave are shared out by K tiles, so every CTA does the "
+                      "same work; cut tiles are summed through an fp32 workspace (2 tiles per CTA)", 0, 1},
       {"out_f32", 0, "1: C and D are f32 (else bf16)", 0, 1},
       {"tma_store", 1, "1: the epilogue stages D in shared memory and stores it with TMA (D is a tensor map); "
                        "0: stores from registers (D is a pointer)", 0, 1},
@@ -158,6 +165,7 @@ inline Config from_params(bool fp8, const KernelParams& params) {
   g.group_m = u("group_m");
   g.cluster_m = u("cluster_m");
   g.splits = u("splits");
+  g.stream_k = u("stream_k") != 0;
   g.out_f32 = u("out_f32") != 0;
   g.tma_store = u("tma_store") != 0;
   g.pingpong = u("pingpong") != 0;

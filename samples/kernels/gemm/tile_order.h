@@ -44,12 +44,28 @@ inline TileOrder grouped_tiles(Reg<u32> m, Reg<u32> n, std::uint32_t bm, std::ui
 // takes units c, c + clusters, ... (without clusters, CTA c and the grid). Every CTA of a cluster
 // walks the same units, also a CTA whose tile row lies past m (its loads are zero-filled by TMA, its
 // stores skipped), so that the cluster's multicasts stay paired.
+//
+// Stream-K (`stream_k`, one-CTA clusters, no split-K): the tiles a grid of G CTAs would leave for a
+// last, partial wave are not given out whole. With T tiles and R = T % G > 0, the first T - S tiles
+// (S = R, plus one whole wave G when there is one) go to the CTAs whole as above; the K tiles of the
+// last S tiles, laid end to end (I = S * KT iterations), are cut into G contiguous ranges, CTA c taking
+// [start(c), start(c + 1)), start(c) = floor(c * I / G). A range is walked tile by tile, as pieces; a
+// tile whose K tiles lie in one range is whole, one cut by range ends has `parts` pieces from
+// consecutive CTAs, whose partial sums the last to finish adds up (gemm_sm90_common.h). Every CTA
+// then does the same number of K tiles, give or take one, instead of a quarter of them idling in the
+// last wave. A CTA's partial pieces are at most its first and its last, so each CTA c has two
+// workspace slots: 2c for its first piece, 2c + 1 for its last.
 struct WorkUnits {
   struct Unit {
     Reg<u32> tm, tn;                // this CTA's tile
     Reg<u32> split;                 // which K part (0 without split-K)
     Reg<u32> kt_begin, kt_end;      // its K tiles [kt_begin, kt_end), possibly empty
     Reg<u32> tile;                  // tm * tiles_n + tn: a tile index (split-K's counters and workspace)
+    // Stream-K pieces (whole tiles and every unit without stream-K: parts 1).
+    Reg<u32> parts;                 // pieces of this tile, from CTAs first_owner, first_owner + 1, ...
+    Reg<u32> first_owner;           // the CTA holding the tile's first K tile
+    Reg<u32> slot;                  // this piece's workspace slot (2c or 2c + 1)
+    Reg<u32> sk_tile;               // the tile's index among the stream-K tiles (for the slots of its parts)
   };
 
   TileOrder order;  // of cluster tiles
@@ -58,6 +74,9 @@ struct WorkUnits {
   Reg<u32> units, first, stride;   // the persistent loop: u = first; u < units; u += stride
   Reg<u32> rank;                   // the CTA's rank in its cluster (0 without clusters)
   std::uint32_t splits = 1, cluster_m = 1;
+  bool stream_k = false;
+  Reg<u32> sk_tiles;               // stream-K: the last sk_tiles tiles of the order (units = the others)
+  Reg<u64> sk_iters;               // sk_tiles * k_tiles
 
   Unit unit(Reg<u32> u) const {
     auto ct = u / splits;
@@ -66,17 +85,48 @@ struct WorkUnits {
     auto tm = cm * cluster_m + rank;
     auto begin = min(split * k_per_split, k_tiles);
     auto end = min(begin + k_per_split, k_tiles);
-    return Unit{tm, tn, split, begin, end, tm * tiles_n + tn};
+    KernelBuilder& k = *u.builder();
+    auto zero = k.let<u32>(0u);
+    return Unit{tm, tn, split, begin, end, tm * tiles_n + tn, k.let<u32>(1u), zero, zero, zero};
   }
-  // Runs `body` for each unit of this CTA.
+  // Stream-K: the first K-tile iteration of CTA c's range, and the CTA whose range holds iteration x.
+  Reg<u32> sk_start(Reg<u32> c) const {
+    return convert<u32>(convert<u64>(c) * sk_iters / convert<u64>(stride));
+  }
+  Reg<u32> sk_owner(Reg<u32> x) const {
+    return convert<u32>((convert<u64>(x + 1u) * convert<u64>(stride) - 1u) / sk_iters);
+  }
+  // The workspace slot of the piece CTA c holds of stream-K tile t: 2c if it is c's first piece.
+  Reg<u32> sk_slot(Reg<u32> c, Reg<u32> t) const {
+    KernelBuilder& k = *c.builder();
+    return c * 2u + select(sk_start(c) / k_tiles == t, k.let<u32>(0u), k.let<u32>(1u));
+  }
+  // Runs `body` for each unit of this CTA: its whole tiles, then (stream-K) the pieces of its range.
   void for_each(KernelBuilder& k, const std::function<void(const Unit&)>& body) const {
     k.for_(first, units, stride, [&](Reg<u32> u) { body(unit(u)); });
+    if (!stream_k) return;
+    auto x = sk_start(first);
+    auto end = sk_start(first + 1u);
+    k.while_([&] { return x < end; }, [&] {
+      auto t = x / k_tiles;                      // the stream-K tile
+      auto tile_begin = t * k_tiles;
+      auto piece_end = min(end, tile_begin + k_tiles);
+      auto [tm, tn] = order.coords(units + t);   // after the whole tiles in the order
+      auto owner = sk_owner(tile_begin);
+      auto parts = sk_owner(tile_begin + k_tiles - 1u) - owner + 1u;
+      body(Unit{tm, tn, k.let<u32>(0u), x - tile_begin, piece_end - tile_begin, tm * tiles_n + tn, parts, owner,
+                sk_slot(first, t), t});
+      k.assign(x, piece_end);
+    });
   }
 };
 
 inline WorkUnits work_units(KernelBuilder& k, Reg<u32> m, Reg<u32> n, Reg<u32> kdim, std::uint32_t bm,
                             std::uint32_t bn, std::uint32_t bk, std::uint32_t group_m, std::uint32_t splits = 1,
-                            std::uint32_t cluster_m = 1) {
+                            std::uint32_t cluster_m = 1, bool stream_k = false, Loc loc = Loc::current()) {
+  if (stream_k && (splits > 1 || cluster_m > 1))
+    k.error("gemm: stream-K takes one-CTA clusters and no split-K (it splits the last wave's tiles itself)",
+            "stream_k with cluster_m = 1 and splits = 1", loc);
   WorkUnits w;
   w.splits = splits;
   w.cluster_m = cluster_m;
@@ -94,6 +144,18 @@ inline WorkUnits work_units(KernelBuilder& k, Reg<u32> m, Reg<u32> n, Reg<u32> k
     w.first = k.ctaid_x();
     w.stride = k.nctaid_x();
     w.rank = k.let<u32>(0u);
+  }
+  if (stream_k) {
+    // S = the partial last wave R, and the whole wave before it when there is one; none when the
+    // tiles fill whole waves (or K is empty: no iterations to share).
+    w.stream_k = true;
+    auto tiles = w.order.tiles;
+    auto rest = tiles % w.stride;
+    auto waves = tiles / w.stride;
+    auto sk = select(waves == 0u, rest, rest + w.stride);
+    w.sk_tiles = select(rest == 0u || w.k_tiles == 0u, k.let<u32>(0u), sk);
+    w.units = tiles - w.sk_tiles;
+    w.sk_iters = convert<u64>(w.sk_tiles) * convert<u64>(w.k_tiles);
   }
   return w;
 }
