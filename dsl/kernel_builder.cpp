@@ -60,8 +60,38 @@ std::string describe_request(std::string_view opcode, isa::Type t0, isa::Type t1
 }
 }  // namespace
 
+// Whether every register an instruction names was given a value (none is ir::kNoReg).
+bool KernelBuilder::operands_defined(std::string_view what, const std::vector<ir::Operand>& ops, SourceLoc loc) {
+  for (const auto& o : ops) {
+    bool undefined = false;
+    switch (o.kind) {
+      case ir::Operand::Kind::reg:
+      case ir::Operand::Kind::mem_reg:
+        undefined = o.reg == ir::kNoReg;
+        break;
+      case ir::Operand::Kind::tensor_reg:
+        undefined = o.reg == ir::kNoReg;
+        [[fallthrough]];
+      case ir::Operand::Kind::reg_list:
+      case ir::Operand::Kind::tensor_symbol:
+        for (auto r : o.regs) undefined |= r == ir::kNoReg;
+        break;
+      default:
+        break;
+    }
+    if (undefined) {
+      diagnose(loc, fmt::format("'{}' uses a value that was never given one (a default-constructed Reg, Pred or Ptr)",
+                                what),
+               "assign the variable (k.let, a parameter, a load, ...) before this instruction");
+      return false;
+    }
+  }
+  return true;
+}
+
 bool KernelBuilder::emit(std::string_view opcode, isa::Type t0, isa::Type t1, const isa::Quals& quals,
                          std::vector<ir::Operand> ops, SourceLoc loc, const ir::Operand* guard) {
+  if (!operands_defined(opcode, ops, loc) || (guard && !operands_defined(opcode, {*guard}, loc))) return false;
   const isa::Form* f = isa::resolve(opcode, t0, t1, quals);
   if (!f) {
     // Say what exists for this opcode, so the author sees the legal shapes.
@@ -88,6 +118,7 @@ bool KernelBuilder::emit(std::string_view opcode, isa::Type t0, isa::Type t1, co
 
 bool KernelBuilder::emit_form(std::string_view form_id, isa::Type t0, isa::Type t1, const isa::Quals& quals,
                               std::vector<ir::Operand> ops, SourceLoc loc) {
+  if (!operands_defined(form_id, ops, loc)) return false;
   ir::Instr in;
   in.form = &isa::form(form_id);
   in.t0 = t0;

@@ -272,6 +272,7 @@ class KernelBuilder {
   ir::Function& fn() { return module_.functions[current_]; }
 
  private:
+  bool operands_defined(std::string_view what, const std::vector<ir::Operand>& ops, SourceLoc loc);
   ir::Param& add_param(std::string name, SourceLoc loc);
   void emit_label(ir::LabelId l, SourceLoc loc);
 

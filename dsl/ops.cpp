@@ -2,9 +2,16 @@
 
 namespace weft {
 
+KernelBuilder* detail::builder_of(KernelBuilder* k, SourceLoc loc) {
+  if (k) return k;
+  throw DiagnosticError({Diagnostic{loc, "an operand is a value that was never given one (a default-constructed Reg, "
+                                         "Pred or Ptr)",
+                                    "assign the variable (k.let, a parameter, a load, ...) before using it"}});
+}
+
 namespace {
 Pred logic(const char* opcode, Pred a, Pred b) {
-  auto* k = a.builder();
+  auto* k = detail::builder_of(a.builder() ? a.builder() : b.builder(), SourceLoc{});
   // and/or take no negated operands: materialise a negation first.
   auto plain = [&](Pred p) {
     if (!p.negated()) return p;

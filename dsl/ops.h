@@ -9,9 +9,13 @@ namespace weft {
 
 namespace detail {
 
+// The builder a value was made by. A value that was never given one (a default-constructed Reg, Pred
+// or Ptr) has none to record a diagnostic in, so the build stops here with one at the author's line.
+KernelBuilder* builder_of(KernelBuilder* k, SourceLoc loc);
+
 template <DataType T>
 Reg<T> binary(std::string_view opcode, Reg<T> a, const Src<T>& b, isa::Quals q = {}, isa::Type t = T::type) {
-  auto* k = a.builder();
+  auto* k = builder_of(a.builder(), b.loc());
   k->check_owner(a.function(), b.loc());
   if (b.is_reg()) k->check_owner(b.reg().function(), b.loc());
   auto r = k->template fresh<T>();
@@ -21,7 +25,7 @@ Reg<T> binary(std::string_view opcode, Reg<T> a, const Src<T>& b, isa::Quals q =
 
 template <DataType T>
 Reg<T> unary(std::string_view opcode, Reg<T> a, SourceLoc loc, isa::Quals q = {}, isa::Type t = T::type) {
-  auto* k = a.builder();
+  auto* k = builder_of(a.builder(), loc);
   auto r = k->template fresh<T>();
   k->emit(opcode, t, isa::Type::none, q, {ir::Operand::r(r.id()), ir::Operand::r(a.id())}, loc);
   return r;
@@ -29,7 +33,7 @@ Reg<T> unary(std::string_view opcode, Reg<T> a, SourceLoc loc, isa::Quals q = {}
 
 template <DataType T>
 Pred compare(const char* cmp, Reg<T> a, const Src<T>& b) {
-  auto* k = a.builder();
+  auto* k = builder_of(a.builder(), b.loc());
   k->check_owner(a.function(), b.loc());
   if (b.is_reg()) k->check_owner(b.reg().function(), b.loc());
   auto p = k->fresh_pred();
@@ -76,13 +80,13 @@ template <DataType T> Reg<T> operator^(Reg<T> a, std::type_identity_t<Src<T>> b)
 }
 template <DataType T> Reg<T> operator~(Reg<T> a) { return detail::unary("not", a, {}, {}, detail::bits_type(T::type)); }
 template <DataType T> Reg<T> operator<<(Reg<T> a, Src<u32> b) {
-  auto* k = a.builder();
+  auto* k = detail::builder_of(a.builder(), b.loc());
   auto r = k->template fresh<T>();
   k->emit("shl", detail::bits_type(T::type), isa::Type::none, {}, {ir::Operand::r(r.id()), ir::Operand::r(a.id()), b.operand()}, b.loc());
   return r;
 }
 template <DataType T> Reg<T> operator>>(Reg<T> a, Src<u32> b) {  // arithmetic for signed types
-  auto* k = a.builder();
+  auto* k = detail::builder_of(a.builder(), b.loc());
   auto r = k->template fresh<T>();
   k->emit("shr", T::type, isa::Type::none, {}, {ir::Operand::r(r.id()), ir::Operand::r(a.id()), b.operand()}, b.loc());
   return r;
@@ -103,15 +107,21 @@ Pred operator||(Pred a, Pred b);
 // Pointer + runtime index: one mad (mad.wide.u32 / .s32 for 64-bit pointers). Src captures the
 // line of the expression; a constant index folds into the address offset instead (Ptr::operator+).
 template <DataType T, class S>
-Ptr<T, S> operator+(Ptr<T, S> p, Src<u32> i) { return p.builder()->template index<T, S, u32>(p, i); }
+Ptr<T, S> operator+(Ptr<T, S> p, Src<u32> i) {
+  return detail::builder_of(p.builder(), i.loc())->template index<T, S, u32>(p, i);
+}
 template <DataType T, class S>
-Ptr<T, S> operator+(Ptr<T, S> p, Src<s32> i) { return p.builder()->template index<T, S, s32>(p, i); }
+Ptr<T, S> operator+(Ptr<T, S> p, Src<s32> i) {
+  return detail::builder_of(p.builder(), i.loc())->template index<T, S, s32>(p, i);
+}
 template <DataType T, class S>
-Ptr<T, S> operator+(Ptr<T, S> p, Src<u64> i) { return p.builder()->template index<T, S, u64>(p, i); }
+Ptr<T, S> operator+(Ptr<T, S> p, Src<u64> i) {
+  return detail::builder_of(p.builder(), i.loc())->template index<T, S, u64>(p, i);
+}
 
 // Math. fma is fused with round-to-nearest; min/max/abs follow PTX; sqrt is IEEE for f32/f64.
 template <DataType T> Reg<T> fma(Reg<T> a, std::type_identity_t<Src<T>> b, std::type_identity_t<Src<T>> c) {
-  auto* k = a.builder();
+  auto* k = detail::builder_of(a.builder(), b.loc());
   auto r = k->template fresh<T>();
   isa::Quals q;
   if constexpr (is_float_v<T>) q.set(isa::QualKind::rnd, "rn");
@@ -145,7 +155,7 @@ inline Reg<f32> tanh_approx(Reg<f32> a, Loc loc = Loc::current()) {
 
 // c ? a : b
 template <DataType T> Reg<T> select(Pred c, Reg<T> a, std::type_identity_t<Src<T>> b) {
-  auto* k = a.builder();
+  auto* k = detail::builder_of(a.builder(), b.loc());
   auto r = k->template fresh<T>();
   k->emit("selp", T::type, isa::Type::none, {},
           {ir::Operand::r(r.id()), ir::Operand::r(a.id()), b.operand(), ir::Operand::r(c.id(), c.negated())}, b.loc());
@@ -156,7 +166,7 @@ template <DataType T> Reg<T> select(Pred c, Reg<T> a, std::type_identity_t<Src<T
 // narrowing round to nearest (.rn); widening is exact. Same type: a copy.
 template <DataType To, DataType From>
 Reg<To> convert(Reg<From> a, Loc loc = Loc::current()) {
-  auto* k = a.builder();
+  auto* k = detail::builder_of(a.builder(), SourceLoc::from(loc));
   const auto l = SourceLoc::from(loc);
   if constexpr (std::is_same_v<To, From>) {
     return k->template let<To>(Src<To>(a, loc), loc);
@@ -176,7 +186,7 @@ Reg<To> convert(Reg<From> a, Loc loc = Loc::current()) {
 template <DataType To, DataType From>
 Reg<To> bitcast(Reg<From> a, Loc loc = Loc::current()) {
   static_assert(isa::bits(To::type) == isa::bits(From::type), "bitcast needs types of one size");
-  auto* k = a.builder();
+  auto* k = detail::builder_of(a.builder(), SourceLoc::from(loc));
   auto r = k->template fresh<To>();
   k->emit_form("mov", detail::bits_type(To::type), isa::Type::none, {}, {ir::Operand::r(r.id()), ir::Operand::r(a.id())},
                SourceLoc::from(loc));

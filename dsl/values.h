@@ -30,7 +30,7 @@ class Reg {
 
  private:
   KernelBuilder* k_ = nullptr;
-  ir::RegId id_ = 0;
+  ir::RegId id_ = ir::kNoReg;
   std::uint32_t fn_ = 0;
 };
 
@@ -48,7 +48,7 @@ class Pred {
 
  private:
   KernelBuilder* k_ = nullptr;
-  ir::RegId id_ = 0;
+  ir::RegId id_ = ir::kNoReg;
   std::uint32_t fn_ = 0;
   bool negated_ = false;
 };

@@ -18,6 +18,9 @@
 namespace weft::ir {
 
 using RegId = std::uint32_t;
+// The id of a DSL value that was never given one (a default-constructed Reg, Pred or Ptr): the builder
+// refuses an instruction that names it, instead of printing a register nobody wrote.
+inline constexpr RegId kNoReg = 0xffffffffu;
 using LabelId = std::uint32_t;
 
 struct Operand {

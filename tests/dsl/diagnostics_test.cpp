@@ -229,3 +229,35 @@ TEST_CASE("half-precision copies are bit moves") {
   CHECK(ptx.find("mov.b16 %rs") != std::string::npos);
   CHECK(ptx.find("mov.b32 %r") != std::string::npos);
 }
+
+// A Ptr or Reg declared for a configuration that never assigned it (the stream-K GEMM's first build
+// stored through such a pointer) used to print a register nobody wrote, or crash in an operator; it is
+// refused at the author's line.
+TEST_CASE("a value that was never given one is refused at the instruction that uses it") {
+  KernelBuilder k{"t", target("sm_90")};
+  Ptr<u32, Shared> never;
+  auto v = k.let<u32>(1u);
+  k.st(never, v); const int store_line = __LINE__;
+  auto d = diagnostics_of(k);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], store_line));
+  CHECK(d[0].message == "'st' uses a value that was never given one (a default-constructed Reg, Pred or Ptr)");
+  CHECK_FALSE(d[0].hint.empty());
+}
+
+TEST_CASE("an operator on a value that was never given one stops the build at the line") {
+  KernelBuilder k{"t", target("sm_90")};
+  Reg<u32> unset;
+  auto v = k.let<u32>(1u);
+  int line = 0;
+  try {
+    line = __LINE__; (void)(unset + v);
+    FAIL("no error");
+  } catch (const DiagnosticError& e) {
+    REQUIRE(e.diagnostics().size() == 1);
+    CHECK(at_line(e.diagnostics()[0], line));
+    CHECK(e.diagnostics()[0].message.find("never given one") != std::string::npos);
+  }
+  Ptr<u32, Global> nowhere;
+  CHECK_THROWS_AS((void)(nowhere + v), DiagnosticError);
+}

@@ -153,7 +153,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
          sm90::TileGroup group{
              pp ? r.thread & 127u : r.thread, pp ? kWarpgroupThreads : r.threads,
              [&] { pp ? r.sync_warpgroup() : r.sync(); },
-             g.splits > 1 ? (pp ? split_k.last + r.warpgroup : split_k.last) : Ptr<u32, Shared>{}};
+             g.splits > 1 || g.stream_k ? (pp ? split_k.last + r.warpgroup : split_k.last) : Ptr<u32, Shared>{}};
          // `after_mainloop`: what runs once this warpgroup has waited for every stage of the unit (ping-pong:
          // hand the turn to the other warpgroup).
          std::function<void()> after_mainloop = [] {};
