@@ -116,6 +116,15 @@ TEST_CASE("Ipc: every collective between two processes on one GPU, three times o
   }
 }
 
+// The kernels the one-rank NCCL case runs, on a table of one local pointer (what the Nccl heap builds
+// for one rank, NCCL giving it no device window): checked wherever a device is, the emulated one too.
+TEST_CASE("LocalSim: every collective with one rank") {
+  WEFT_REQUIRE_GPU();
+  LocalSim heap(1, 0);
+  Collectives c(heap, {.ctas = 4, .block = 128, .debug_waits = true});
+  all_checks(c, 98);
+}
+
 TEST_CASE("Nccl: every collective with one rank") {
   WEFT_REQUIRE_GPU();
   SingleProcessBootstrap boot;
