@@ -364,7 +364,8 @@ SYNC:
   ld.param.u32 %r5, [shift];
   mov.u32 %r3, tile;
   add.u32 %r3, %r3, %r5;
-  mov.u64 %rd2, tmap;
+  mov.u64 %rd10, tmap;
+  cvta.param.u64 %rd2, %rd10;
   mov.u32 %r4, 0;
   cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%r3], [%rd2, {%r4, %r4}], [%r2];
   ld.param.u64 %rd3, [src];

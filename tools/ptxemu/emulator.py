@@ -11,9 +11,11 @@ Kernel parses and compiles the subset of PTX those kernels use (integer, f32 and
 special-function instructions, bf16x2 conversion, predicates and branches, calls of the module's
 functions (below), ld/st on global memory and generic addresses (a generic address is a global one
 here, or, in a module that uses cvta.local, one in the GENERIC_LOCAL window of the thread's local
-memory: cvta to shared memory is not modelled, so no generic address can point there) with any order
-and scope (.volatile too), ld/st on local memory, atom / red (add, min, max, and, or, xor, exch, cas:
-Kernel.atomic_op) on global, generic and shared memory, ld/st on shared memory, fence, named
+memory, or, for loads in a module that uses cvta.param, one in the GENERIC_PARAM window of a
+byte-array kernel parameter: cvta to shared memory is not modelled, so no generic address can point
+there) with any order and scope (.volatile too), ld/st on local memory, atom / red (add, min, max,
+and, or, xor, exch, cas: Kernel.atomic_op) on global, generic and shared memory, ld/st on shared
+memory, fence, named
 barriers (bar.sync / bar.arrive with ids and thread counts), shfl.sync (idx, up, down, bfly; full
 warp), nanosleep, ret; module-scope .global variables (Kernel.globals, placed by Emu: `mov.u64 %rd,
 weft_debug_wait`, `[weft_debug_wait]`; an initializer, `= {65, 144, ...}`, is written where Emu places
@@ -22,8 +24,12 @@ virtual clock); one .entry of a module that may hold several (Kernel(text, entry
 GEMMs cp.async (.ca/.cg, src-size zero-fill,
 commit_group, wait_group, wait_all), ldmatrix.m8n8 .x1/.x2/.x4 [.trans] .b16, mma.sync m16n8k16
 bf16 and m16n8k32 e4m3 with f32 accumulators, u16 loads and stores, static and dynamic shared
-memory, byte-array parameters (tensor maps; `ld.param` also through a register holding a byte-array
-parameter's address, `mov.u64 %rd, tmap` plus an offset); the sm_90 instructions, mbarriers, TMA,
+memory (dynamic shared memory after static variables only 16-byte aligned, whatever its declared
+.align, as an H200 placed it: dynamic_smem_base), byte-array parameters (tensor maps) with their
+two addresses, as on a GPU (PARAM_BASE, GENERIC_PARAM): the .param-space one of `mov.u64 %rd, tmap`,
+which `ld.param` through a register takes (plus an offset), and the generic one of cvta.param (back:
+cvta.to.param), which generic loads and TMA's tensor-map operand take (a .param address there is the
+misaligned-address fault an H200 reported); the sm_90 instructions, mbarriers, TMA,
 wgmma and clusters, are hopper.py's, tma.py's and wgmma.py's; the sm_100 ones, tensor memory and tcgen05,
 tcgen05.py's); anything else raises EmuError("unsupported instruction"), so a kernel that starts
 using a new instruction fails loudly instead of being emulated wrongly.
@@ -314,10 +320,9 @@ INT_OPS = {"add", "sub", "mul", "mad", "div", "rem", "min", "max", "abs", "neg",
            "shr", "bfe"}
 MEM_TYPES = {"u8": 1, "s8": 1, "b8": 1, "u16": 2, "s16": 2, "b16": 2, "u32": 4, "s32": 4, "b32": 4, "f32": 4,
              "u64": 8, "s64": 8, "b64": 8, "f64": 8}
-SMEM_BASE = 0x400  # the lowest shared-window address of dynamic shared memory (1024-aligned, not 0)
+SMEM_BASE = 0x400  # dynamic shared memory's shared-window address in a kernel without static .shared variables
 STATIC_BASE = 0x10  # static .shared variables (mbarriers) go from here; dynamic shared memory follows them at
-# SMEM_BASE, or at the next multiple of 1024 past them (Kernel.smem_base)
-PARAM_BASE = 0x7F0000000000  # `mov.u64 %rd, param` of a byte-array parameter: an address in this window
+# a 16-byte boundary only (dynamic_smem_base)
 
 # control kinds; K_WARP / K_WG: a warp- / warpgroup-collective instruction (shfl.sync, ldmatrix,
 # mma.sync, elect.sync / wgmma, setmaxnreg), run by Emu.run once all 32 / 128 threads have reached
@@ -331,13 +336,40 @@ K_CALL = 9
 LOCAL_BASE = 0x1000  # a thread's local-window addresses: its local stack from here (the entry's frame first)
 GENERIC_LOCAL = 0x7E0000000000  # generic addresses of local memory (cvta.local): GENERIC_LOCAL + (a - LOCAL_BASE)
 LOCAL_SPAN = 1 << 32  # the generic local window's size
+# Byte-array kernel parameters (tensor maps) have two addresses, as on a GPU: `mov.u64 %rd, param` gives
+# its .param-space address, in the PARAM_BASE window (ld.param through a register takes it), and
+# cvta.param its generic one, in the GENERIC_PARAM window (generic ld and TMA's tensor-map operand take
+# it): an H200 faulted (misaligned address) on a TMA given the .param address, which passed here while
+# one window served as both. Global addresses lie far below every window.
+PARAM_BASE = 0x7F0000000000
+GENERIC_PARAM = 0x7D0000000000  # GENERIC_PARAM + (a - PARAM_BASE)
+PARAM_SPAN = 1 << 32  # each parameter window's size
+CVTA_WINDOWS = {"local": (LOCAL_BASE, GENERIC_LOCAL), "param": (PARAM_BASE, GENERIC_PARAM)}  # cvta: (own, generic)
 MAX_CALL_DEPTH = 256  # frames a thread may have (a runaway recursion is an error)
+
+
+def in_window(a, base):
+    """Whether address a is in the parameter window (PARAM_BASE or GENERIC_PARAM) at base."""
+    return 0 <= a - base < PARAM_SPAN
+
+
+def dynamic_smem_base(top):
+    """Where dynamic shared memory starts in a kernel whose static .shared variables end at shared
+    address `top`: the next multiple of 16, and never a multiple of 32 (16 more if it is), whatever
+    alignment `.extern .shared .align N` declares. An H200 placed it right after the static variables
+    at 16-byte alignment: a 128B-swizzled TMA box that relied on the declared .align 1024 faulted
+    there with a misaligned shared address, so here a kernel relying on more than 16 bytes fails as
+    it did there (weft rounds the base up at run time and its signature asks for the padding:
+    KernelBuilder::dynamic_shared)."""
+    base = (top + 15) // 16 * 16
+    return base + 16 if base % 32 == 0 else base
 
 
 class Shared:
     """One CTA's shared memory, addressed by its shared-window address: static variables (the
-    kernel's `.shared` arrays: mbarriers) from STATIC_BASE, dynamic shared memory at `base`
-    (Kernel.smem_base: SMEM_BASE, or past the static variables when they need more room), all
+    kernel's `.shared` arrays: mbarriers) from STATIC_BASE, `size` bytes of dynamic shared memory (the
+    signature's or the launch's) at `base` (Kernel.smem_base: SMEM_BASE, or just past the static
+    variables at a 16-byte boundary only: dynamic_smem_base), all
     poisoned with 0xff bytes (a NaN in bf16 and in e4m3), so that a read of bytes no copy has landed
     yet shows in the results. `np` is a numpy view of the same bytes. mbarriers live in `mbars`
     (address -> hopper.Mbarrier), not in the bytes: a plain access to a live barrier is an error."""
@@ -534,8 +566,9 @@ class Kernel(Alu):
                                f"`//! param` lines of the signature block")
             body = re.sub(rf"\b{re.escape(self.name)}_param_(\d+)\b", lambda m: names[int(m.group(1))], body)
         # parameters: (type, name); a byte array `.param .align A .b8 name[N]` (a tensor map) has type
-        # "b8", its size in param_bytes and an address in the PARAM_BASE window (`mov.u64 %rd, name`)
-        self.params, self.param_bytes, self.symbols = [], {}, {}
+        # "b8", its size in param_bytes and a .param-space address in the PARAM_BASE window (`mov.u64
+        # %rd, name`; param_windows: (address, bytes) by address, for param_at)
+        self.params, self.param_bytes, self.symbols, self.param_windows = [], {}, {}, []
         window = PARAM_BASE + 256  # the next byte-array parameter's address (windows 256-byte aligned, disjoint)
         for align, ty, pname, size in re.findall(r"\.param\s+(?:\.align\s+(\d+)\s+)?\.(\w+)\s+(\w+)(?:\[(\d+)\])?",
                                                  body[: body.index(")")]):
@@ -543,7 +576,9 @@ class Kernel(Alu):
             if size:
                 self.param_bytes[pname] = int(size)
                 self.symbols[pname] = window
+                self.param_windows.append((window, int(size)))
                 window += max(256, (int(size) + 255) // 256 * 256)
+        self.param_starts = [a for a, _ in self.param_windows]
         self.param_types = dict((n, t) for t, n in self.params)
         # performance directives (between the parameter list and the body): thread counts as products
         # (reqntid_dims / maxntid_dims: the three numbers), the cluster shape
@@ -559,7 +594,8 @@ class Kernel(Alu):
         self.cluster_declared = m is not None
         # dynamic shared memory: `.extern .shared ... name[]`, its size from the signature (a launch may
         # give another: Emu dynamic_smem); static `.shared .align A .b8 name[N]` variables (in the
-        # kernel's body, or at module scope as LLVM writes them) from STATIC_BASE, below it
+        # kernel's body, or at module scope as LLVM writes them) from STATIC_BASE, below it, which then
+        # starts only 16-byte aligned, as on an H200 (dynamic_smem_base)
         m = re.search(r"//! dynamic_smem (\d+)", head) or re.search(r"//! dynamic_smem (\d+)", text)
         self.dynamic_smem = int(m.group(1)) if m else 0
         self.statics, top = [], STATIC_BASE
@@ -574,7 +610,7 @@ class Kernel(Alu):
             self.statics.append((top, size, sym))
             self.symbols[sym] = top
             top += size
-        self.smem_base = max(SMEM_BASE, (top + 1023) // 1024 * 1024)
+        self.smem_base = dynamic_smem_base(top) if self.statics else SMEM_BASE
         for sym in re.findall(r"\.extern\s+\.shared\s[^;]*?(\w+)\[\]\s*;", code):
             self.symbols[sym] = self.smem_base
         # module-scope .global variables: name -> (bytes, alignment); an initializer's bytes in global_init
@@ -598,7 +634,10 @@ class Kernel(Alu):
         # the entry reaches are compiled after it into prog (functions: name -> Func)
         self.funcs = {f[1]: text[f[2]:f[3]] for f in funcs if f[0] == "func"}
         self.functions, self._pending = {}, []
+        # modules that convert local or parameter addresses to generic ones: their generic ld / st test
+        # for those windows (memory_op; no other kernel pays for the test)
         self.generic_local = re.search(r"\bcvta(?:\.to)?\.local\b", _blank_comments(text)) is not None
+        self.generic_param = re.search(r"\bcvta(?:\.to)?\.param\b", _blank_comments(text)) is not None
         # the function being compiled: a .func (ret returns) or the entry; its .param variables (name ->
         # bytes: a .func's parameters and return parameters, and those it declares), its .local variables
         # ((name, bytes, alignment)), the names of its frame's local addresses (a .func's: registers of
@@ -1104,19 +1143,19 @@ class Kernel(Alu):
             fn = self.param_local("st", o, ops, text)
         elif name in ("ld", "st") and "local" in o[1:]:
             fn = self.local_op(name, o, ops, text)
-        elif name == "cvta" and "local" in o:
-            # cvta.local.u64 (local -> generic: into the GENERIC_LOCAL window), cvta.to.local.u64 (back)
-            if o[1:] not in (["to", "local", "u64"], ["local", "u64"]) or len(ops) != 2:
+        elif name == "cvta" and o[-2] in CVTA_WINDOWS:
+            # cvta.local.u64 / cvta.param.u64 (local -> generic: into the GENERIC_LOCAL window; .param ->
+            # generic: into the GENERIC_PARAM window), cvta.to.local.u64 / cvta.to.param.u64 (back)
+            space = o[-2]
+            if o[1:] not in (["to", space, "u64"], [space, "u64"]) or len(ops) != 2:
                 raise EmuError(f"unsupported instruction: {text}")
             sr = self.src(ops[1], 64)
-            sh = (LOCAL_BASE - GENERIC_LOCAL) if o[1] == "to" else (GENERIC_LOCAL - LOCAL_BASE)
+            own, generic = CVTA_WINDOWS[space]
+            sh = (own - generic) if o[1] == "to" else (generic - own)
             fn = lambda t, d=d, sr=sr, sh=sh: t.r.__setitem__(d, (sr(t.r) + sh) & M64)
         elif name == "cvta":
-            # cvta.to.global / cvta.global: global addresses are generic addresses here; cvta.param (a
-            # byte-array parameter's generic address, a TMA map's operand): its PARAM_BASE-window address
-            # serves as both (the emulator does not tell a .param address from a generic one, which is
-            # why a missing cvta.param, fatal on a GPU, passed here once)
-            if o[1:] not in (["to", "global", "u64"], ["global", "u64"], ["param", "u64"]) or len(ops) != 2:
+            # cvta.to.global / cvta.global: global addresses are generic addresses here
+            if o[1:] not in (["to", "global", "u64"], ["global", "u64"]) or len(ops) != 2:
                 raise EmuError(f"unsupported instruction: {text}")
             sr = self.src(ops[1], 64)
             fn = lambda t, d=d, sr=sr: t.r.__setitem__(d, sr(t.r))
@@ -1150,12 +1189,23 @@ class Kernel(Alu):
         return (guard, kind, fn, extra, text)
 
     # ---- integer, predicate, f32 and conversion instructions ----
+    def param_at(self, a, n, what, align=None):
+        """(the parameter's PARAM_BASE-window address, offset) of n bytes at .param-space address a:
+        inside one byte-array parameter and aligned to align (default n)."""
+        i = bisect.bisect_right(self.param_starts, a) - 1
+        if i < 0 or a + n > self.param_windows[i][0] + self.param_windows[i][1]:
+            raise EmuError(f"{what}: param address {a:#x} ({n} bytes) outside every byte-array parameter",
+                           "illegal_address")
+        if a % (align or n):
+            raise EmuError(f"{what}: misaligned param address {a:#x} for {n} bytes", "misaligned")
+        return self.param_windows[i][0], a - self.param_windows[i][0]
+
     def ld_param(self, o, ops, text):
         """ld.param.type d, [name] or [name+offset]: a scalar parameter's bytes (little-endian), or
         bytes of a byte-array parameter; ld.param.type d, [%reg] or [%reg+offset]: bytes of the
-        byte-array parameter whose PARAM_BASE-window address (`mov.u64 %rd, name`, plus an offset) the
-        register holds (the access inside that parameter and aligned to its size); of a .param variable
-        of the function's frame (a .func's parameters, a call's return): param_local."""
+        byte-array parameter whose .param-space address (PARAM_BASE window: `mov.u64 %rd, name`, plus an
+        offset) the register holds (param_at; its generic address, cvta.param's, is an error); of a
+        .param variable of the function's frame (a .func's parameters, a call's return): param_local."""
         if len(ops) == 2 and ops[1].startswith("[") and _addr(ops[1])[0] in self.local_params:
             return self.param_local("ld", o, ops, text)
         if len(o) != 3 or o[2] not in MEM_TYPES or len(ops) != 2 or not ops[1].startswith("["):
@@ -1164,19 +1214,13 @@ class Kernel(Alu):
         d = ops[0]
         p, off = _addr(ops[1])
         if p.startswith("%") and p not in self.param_types:  # an address in a register
-            windows = sorted((self.symbols[n], self.param_bytes[n], n) for n in self.param_bytes)
-            starts = [w[0] for w in windows]
-
             def fn(t, d=d, p=p, off=off):
                 a = (t.r[p] + off) & M64
-                i = bisect.bisect_right(starts, a) - 1
-                if i < 0 or a + size > windows[i][0] + windows[i][1]:
-                    raise EmuError(f"{text}: param address {a:#x} ({size} bytes) outside every byte-array "
-                                   f"parameter", "illegal_address")
-                if a % size:
-                    raise EmuError(f"{text}: misaligned param address {a:#x} for {size} bytes", "misaligned")
-                base = windows[i][0]
-                t.r[d] = int.from_bytes(t.emu.param_mem[base][a - base:a - base + size], "little")
+                if in_window(a, GENERIC_PARAM):
+                    raise EmuError(f"{text}: {a:#x} is a parameter's generic address (cvta.param's): ld.param "
+                                   f"needs its .param-space address (mov, or cvta.to.param)", "illegal_address")
+                base, i = self.param_at(a, size, text)
+                t.r[d] = int.from_bytes(t.emu.param_mem[base][i:i + size], "little")
             return fn
         if p not in self.param_types:
             raise EmuError(f"{text}: no parameter {p}")
@@ -1197,9 +1241,11 @@ class Kernel(Alu):
     def memory_op(self, name, o, ops, text, d):
         """ld / st / atom / red on global memory, on a generic address (the same as a global one here:
         the emulator has no generic window onto shared memory, as cvta to it is not modelled, so a
-        generic address comes from a global pointer, or, in a module that uses cvta.local, from a local
-        one: ld / st then go to local memory in the GENERIC_LOCAL window) or on shared memory
-        (.shared[::cta], .shared::cluster through mapa addresses); atom / red: atomic_op()."""
+        generic address comes from a global pointer; or, in a module that uses cvta.local, from a local
+        one: ld / st then go to local memory in the GENERIC_LOCAL window; or, in a module that uses
+        cvta.param, from a byte-array kernel parameter: ld reads it in the GENERIC_PARAM window) or on
+        shared memory (.shared[::cta], .shared::cluster through mapa addresses); atom / red:
+        atomic_op()."""
         shared = [q for q in o if q.startswith("shared")]
         if any(q in ("const", "local", "param", "tex", "surf") for q in o[1:]):
             raise EmuError(f"unsupported instruction (state space): {text}")
@@ -1291,6 +1337,34 @@ class Kernel(Alu):
                     lfn(t)
                 else:
                     gfn(t)
+        if self.generic_param and name == "ld" and not shared and "global" not in o:
+            # a module that converts parameter addresses to generic ones (cvta.param): a generic address in
+            # the GENERIC_PARAM window is a byte-array parameter's (a store there goes to global memory,
+            # outside every allocation: kernel parameters are read-only)
+            ofn, pfn = fn, self._generic_param_load(ty, vec, ops, text)
+
+            def fn(t, areg=areg, off=off):
+                if in_window((t.r[areg] + off) & M64, GENERIC_PARAM):
+                    pfn(t)
+                else:
+                    ofn(t)
+        return fn
+
+    def _generic_param_load(self, ty, vec, ops, text):
+        """The closure of a generic load of vec elements of type ty from a byte-array parameter by its
+        generic address (the GENERIC_PARAM window: inside the parameter and aligned, param_at)."""
+        size = MEM_TYPES[ty]
+        n = size * vec
+        areg, off = _addr(ops[1])
+        dregs = _regs(ops[0]) if vec > 1 else [ops[0]]
+        sext = self.sign_extension(ty, size, dregs, text)
+
+        def fn(t):
+            base, i = self.param_at((t.r[areg] + off - GENERIC_PARAM + PARAM_BASE) & M64, n, text)
+            data = t.emu.param_mem[base][i:i + n]
+            for k, dr in enumerate(dregs):
+                v = int.from_bytes(data[k * size:(k + 1) * size], "little")
+                t.r[dr] = v if sext is None else ((v ^ sext[0]) - sext[0]) & sext[1]
         return fn
 
     ATOMIC_TYPES = {"add": ("u32", "s32", "u64", "f32"), "min": ("u32", "s32", "u64", "s64"),
@@ -1578,7 +1652,7 @@ class Emu:
             raise EmuError(f"grid {grid} or block {dims} with a zero dimension")
         names = [n for _, n in kernel.params]
         assert set(params) == set(names), (sorted(params), names)
-        self.param_mem = {}  # PARAM_BASE-window address -> bytes of a byte-array parameter
+        self.param_mem = {}  # .param-space (PARAM_BASE-window) address -> bytes of a byte-array parameter
         for pname, size in kernel.param_bytes.items():
             if not isinstance(params[pname], (bytes, bytearray)) or len(params[pname]) != size:
                 raise EmuError(f"parameter {pname}: {size} bytes expected")

@@ -19,7 +19,9 @@ TMA and bulk copies, wgmma, elect.sync, setmaxnreg, proxy fences and thread-bloc
 - elect.sync (full mask; the leader is a random lane, as code may not assume which), setmaxnreg
   (warpgroup-collective; a multiple of 8 in [24, 256]; otherwise a no-op), fence.proxy.async
   (generic-proxy shared stores must be fenced before an async-proxy read of the same bytes: TMA
-  store or wgmma; checked per byte range), fence.mbarrier_init / fence.proxy.* (no-ops).
+  store or wgmma; checked per byte range), fence.mbarrier_init / fence.proxy.* (no-ops; the tensor
+  map operand of fence.proxy.tensormap::generic.acquire must be a generic address, as TMA's:
+  tma.generic_map_address).
 - Clusters along x (Emu from `.reqnctapercluster`): mapa.shared::cluster.u32 gives
   address | (rank + 1) << 24, which every .shared::cluster access (ld / st, mbarrier arrive, TMA
   destination) resolves to that CTA's shared memory; barrier.cluster.arrive / wait over every thread
@@ -272,6 +274,10 @@ def _misc(k, op, o, ops, text):
                     if c.smem is not None and c.smem.unfenced:
                         c.smem.unfenced.pop(t, None)
             return E.K_ALU, fn, None
+        if o[1] == "proxy" and o[2] == "tensormap::generic" and ops:
+            # fence.proxy.tensormap::generic.acquire.scope [addr], 128: the tensor map by its generic address
+            reg, off = E._addr(ops[0])
+            return E.K_ALU, (lambda t: tma.generic_map_address((t.r[reg] + off) & M64, text)), None
         if o[1] in ("mbarrier_init", "proxy"):  # fence.mbarrier_init.release.cluster, fence.proxy.tensormap...
             return E.K_ALU, (lambda t: None), None
         return None

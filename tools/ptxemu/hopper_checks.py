@@ -6,6 +6,14 @@ out independently of hopper.py (the 128B swizzle as "16-byte chunk index XOR row
 them, with named barriers (bar.arrive / bar.sync with counts) and mutants: the multicast kernel's first
 cluster barrier dropped, the named-barrier kernel's bar.arrive dropped, the store kernel's
 fence.proxy.async and its bulk wait_group dropped.
+
+Also the two address rules an H200 taught the emulator: where dynamic shared memory starts (1024-aligned
+with no static variables; after them, an odd multiple of 16: emulator.dynamic_smem_base), and a
+byte-array parameter's two addresses (the .param one of mov, the generic one of cvta.param, read by
+ld.param and by a generic ld); with mutants that must fault as the GPU did or would: the multicast
+kernel's base round-up dropped and the store kernel's cvta.param made a mov (misaligned, both),
+ld.param given the generic address, a generic ld the .param one, a store past the dynamic shared
+memory (illegal_address, all three).
 """
 import numpy as np
 
@@ -18,8 +26,11 @@ HEADER = ".version 8.0\n.target sm_90a\n.address_size 64\n"
 # Two CTAs of a cluster: rank 0 multicasts one 64 x 16 bf16 box (128B swizzle, 2048 bytes) into both
 # CTAs' shared memory, each CTA's mbarrier expecting the bytes; every CTA copies its 2048 bytes of
 # shared memory to out[rank]; rank 1 then arrives on rank 0's `done` barrier through mapa, and rank 0
-# waits for it; a cluster barrier keeps both CTAs alive until the end.
-MULTICAST = HEADER + r"""//! dynamic_smem 2048
+# waits for it; a cluster barrier keeps both CTAs alive until the end. As weft's kernels do, it rounds
+# the dynamic shared memory's base up to 1024 bytes (after static variables it is only 16-byte
+# aligned: emulator.dynamic_smem_base) and asks for the 1008 bytes that may skip, and it gives TMA the
+# tensor map's generic address (cvta.param).
+MULTICAST = HEADER + r"""//! dynamic_smem 3056
 .extern .shared .align 1024 .b8 smem[];
 .visible .entry mc(
 	.param .align 64 .b8 tmap[128],
@@ -40,7 +51,9 @@ MULTICAST = HEADER + r"""//! dynamic_smem 2048
 	mov.u32 %r1, %cluster_ctarank;
 	mov.u32 %r2, full;
 	mov.u32 %r3, done;
-	mov.u32 %r4, smem;
+	mov.u32 %r21, smem;
+	add.u32 %r22, %r21, 1023;
+	and.b32 %r4, %r22, -1024;
 	setp.eq.u32 %p0, %r0, 0;
 	@!%p0 bra $L_init;
 	mbarrier.init.shared::cta.b64 [%r2], 1;
@@ -53,7 +66,8 @@ $L_init:
 	mbarrier.arrive.expect_tx.release.cta.shared::cta.b64 _, [%r2], 2048;
 	setp.eq.u32 %p1, %r1, 0;
 	@!%p1 bra $L_wait;
-	mov.u64 %rd0, tmap;
+	mov.u64 %rd5, tmap;
+	cvta.param.u64 %rd0, %rd5;
 	ld.param.s32 %r5, [x];
 	ld.param.s32 %r6, [y];
 	mov.u16 %rs0, 3;
@@ -132,7 +146,8 @@ STORE = HEADER + r"""//! dynamic_smem 2048
 	bar.sync 0;
 	setp.eq.u32 %p0, %r0, 0;
 	@!%p0 bra $L_end;
-	mov.u64 %rd0, tmap;
+	mov.u64 %rd1, tmap;
+	cvta.param.u64 %rd0, %rd1;
 	ld.param.s32 %r8, [x];
 	ld.param.s32 %r9, [y];
 	cp.async.bulk.tensor.2d.global.shared::cta.tile.bulk_group [%rd0, {%r8, %r9}], [%r1];
@@ -210,6 +225,67 @@ $L_cons:
 	mul.wide.u32 %rd2, %r5, 4;
 	add.u64 %rd3, %rd1, %rd2;
 	st.global.u32 [%rd3], %r8;
+	ret;
+}
+"""
+
+
+# Where dynamic shared memory starts: one thread stores 16 bytes at the base and 16 at base + 48 (the
+# last of the 64 bytes), reads the last word back and stores it and STATIC's address to out.
+BASES = HEADER + r"""//! dynamic_smem 64
+.extern .shared .align 1024 .b8 smem[];
+.visible .entry sb(
+	.param .u64 out
+)
+.reqntid 1, 1, 1
+{
+	.reg .b32 %r<4>;
+	.reg .b64 %rd<2>;
+STATIC
+	mov.u32 %r0, smem;
+	st.shared.v4.u32 [%r0], {%r0, %r0, %r0, %r0};
+	st.shared.v4.u32 [%r0+48], {%r0, %r0, %r0, %r0};
+	ld.shared.u32 %r1, [%r0+60];
+	ld.param.u64 %rd0, [out];
+	cvta.to.global.u64 %rd1, %rd0;
+	st.global.u32 [%rd1], %r1;
+ADDRESS
+	ret;
+}
+"""
+
+# A byte-array parameter's two addresses: thread i reads word i of tmap by its generic address
+# (cvta.param, then a generic ld) and by its .param address again (cvta.to.param, then ld.param),
+# into out[i] and out[16 + i]; thread 0 also stores both addresses.
+PARAMS = HEADER + r"""
+.visible .entry ps(
+	.param .align 64 .b8 tmap[128],
+	.param .u64 out
+)
+.reqntid 16, 1, 1
+{
+	.reg .pred %p<2>;
+	.reg .b32 %r<2>;
+	.reg .b64 %rd<12>;
+	mov.u32 %r0, %tid.x;
+	mov.u64 %rd0, tmap;
+	cvta.param.u64 %rd1, %rd0;
+	cvta.to.param.u64 %rd2, %rd1;
+	mul.wide.u32 %rd3, %r0, 8;
+	add.s64 %rd4, %rd1, %rd3;
+	ld.u64 %rd5, [%rd4];
+	add.s64 %rd6, %rd2, %rd3;
+	ld.param.u64 %rd7, [%rd6];
+	ld.param.u64 %rd8, [out];
+	cvta.to.global.u64 %rd9, %rd8;
+	add.s64 %rd10, %rd9, %rd3;
+	st.global.u64 [%rd10], %rd5;
+	st.global.u64 [%rd10+128], %rd7;
+	setp.eq.u32 %p0, %r0, 0;
+	@!%p0 bra $L_end;
+	st.global.u64 [%rd9+256], %rd0;
+	st.global.u64 [%rd9+264], %rd1;
+$L_end:
 	ret;
 }
 """
@@ -333,7 +409,89 @@ def check_named(seed, text=NAMED):
     return r
 
 
+def bases_kernel(static_bytes):
+    """BASES with a static array of static_bytes before the dynamic shared memory (0: none)."""
+    if not static_bytes:
+        return BASES.replace("STATIC\n", "").replace("ADDRESS\n", "")
+    return BASES.replace("STATIC", f"\t.shared .align 8 .b8 bars[{static_bytes}];").replace(
+        "ADDRESS", "\tmov.u32 %r2, bars;\n\tst.global.u32 [%rd1+4], %r2;")
+
+
+def check_smem_base(seed, static_bytes, text=None):
+    """The dynamic shared memory's base: 1024-aligned with no static variables; after static ones, the
+    next 16-byte boundary past them or the one after, never a multiple of 32 (as an H200 placed it,
+    whatever the declared .align: emulator.dynamic_smem_base); its 64 bytes usable from there."""
+    r = Report(f"emulator: dynamic shared memory's base after {static_bytes} bytes of static shared memory")
+    mem = E.Memory(1 << 16)
+    out = mem.alloc(8, "out")
+    E.Emu(mem, E.Kernel(text or bases_kernel(static_bytes)), (1, 1), 1, {"out": out}, seed=seed).run()
+    base, bars = np.frombuffer(bytes(mem.mem[out:out + 8]), dtype=np.uint32).tolist()
+    if not static_bytes:
+        if base % 1024:
+            r.fail(f"base {base:#x} without static variables: not 1024-aligned")
+    elif not (base % 16 == 0 and base % 32 and 0 <= base - (bars + static_bytes) < 32):
+        r.fail(f"base {base:#x} after static variables at [{bars:#x}, {bars + static_bytes:#x}): not the next odd "
+               f"multiple of 16")
+    return r
+
+
+def check_param_spaces(seed, text=PARAMS):
+    r = Report("emulator: a byte-array parameter read by its generic address (cvta.param, generic ld) and by its "
+               ".param address (cvta.to.param, ld.param through a register)")
+    blob = np.random.default_rng(seed).integers(0, 256, 128, dtype=np.uint8).tobytes()
+    mem = E.Memory(1 << 16)
+    out = mem.alloc(272, "out")
+    E.Emu(mem, E.Kernel(text), (1, 1), 16, {"tmap": blob, "out": out}, seed=seed).run()
+    got = bytes(mem.mem[out:out + 272])
+    param, generic = np.frombuffer(got[256:], dtype=np.uint64).tolist()
+    if got[:128] != blob or got[128:256] != blob:
+        r.fail("out differs from the parameter's bytes")
+    elif param == generic:
+        r.fail(f"cvta.param gave the .param address {param:#x} itself: the two spaces are not told apart")
+    return r
+
+
+def must_fault(what, kind, check):
+    """A mutant that must end in an emulator error of `kind`: the fault a GPU gives for that bug."""
+    r = Report(f"mutant ({what}) must fault with {kind}")
+    try:
+        got = check()
+        r.fail("NOT detected" if got.ok else f"detected by its results, not a {kind} fault: {got.detail[:200]}")
+    except E.EmuError as ex:
+        if ex.kind == kind:
+            r.notes.append("detected: emulator: " + str(ex)[:300])
+        else:
+            r.fail(f"a {ex.kind} error, not {kind}: {str(ex)[:300]}")
+    return r
+
+
+def mutated(text, old, new):
+    assert old in text, old
+    return text.replace(old, new)
+
+
 def run_all(run, s):
+    for static_bytes in (0, 8, 96, 1008):  # 1008: the statics end at 0x400, a multiple of 1024
+        run.run(f"emulator: dynamic shared memory after {static_bytes} static bytes",
+                lambda: check_smem_base(s, static_bytes))
+    run.run("emulator: a parameter's .param and generic addresses", lambda: check_param_spaces(s))
+    # the two faults of the first H200 run, and the address spaces' other rules
+    faults = [
+        ("multicast without the dynamic base rounded up: the swizzled box on a 16-byte-aligned base", "misaligned",
+         lambda: check_multicast(s, "wait", mutated(MULTICAST, "add.u32 %r22, %r21, 1023;\n\tand.b32 %r4, %r22, "
+                                                                "-1024;", "mov.u32 %r4, %r21;"))),
+        ("TMA store given the tensor map's .param address (cvta.param made a mov)", "misaligned",
+         lambda: check_store(s, "wait", mutated(STORE, "cvta.param.u64 %rd0, %rd1;", "mov.u64 %rd0, %rd1;"))),
+        ("ld.param given the generic address", "illegal_address",
+         lambda: check_param_spaces(s, mutated(PARAMS, "ld.param.u64 %rd7, [%rd6];", "ld.param.u64 %rd7, [%rd4];"))),
+        ("generic ld given the .param address", "illegal_address",
+         lambda: check_param_spaces(s, mutated(PARAMS, "add.s64 %rd4, %rd1, %rd3;", "add.s64 %rd4, %rd0, %rd3;"))),
+        ("a store just past the dynamic shared memory after static variables", "illegal_address",
+         lambda: check_smem_base(s, 96, mutated(bases_kernel(96), "[%r0+48]", "[%r0+64]"))),
+    ]
+    for what, kind, check in faults:
+        run.run(f"mutant: {what.split(':')[0]}", lambda w=what, k=kind, c=check: must_fault(w, k, c))
+
     run.run("emulator: named barriers", lambda: check_named(s))
     run.run("mutant: multicast before the peer's mbarrier init", lambda: check_multicast_early(s))
     for tma in ("wait", "issue"):

@@ -169,6 +169,28 @@ def substitute_all(text, pattern, repl):
     return out
 
 
+def drop_dynamic_round_up(text):
+    # The dynamic shared memory's base used as its symbol gives it, without the run-time round-up to
+    # the declared .align (an add of align - 1, an and with ~(align - 1): KernelBuilder::dynamic_shared):
+    # after the static mbarriers it is only 16-byte aligned, and a 128B-swizzled TMA box there faults
+    # with a misaligned address, as on the H200 before weft rounded it up.
+    for m in re.finditer(r"add\.[us]32\s+(%r\d+),\s*(%r\d+),\s*(\d+);", text):
+        align = int(m.group(3)) + 1
+        if align < 32 or align & (align - 1):
+            continue
+        mask = rf"and\.b32\s+(%r\d+),\s*{re.escape(m.group(1))},\s*(?:{(1 << 32) - align}|-{align});"
+        if re.search(mask, text):
+            return substitute(text, mask, rf"mov.b32 \g<1>, {m.group(2)};")
+    raise LookupError("no run-time round-up of the dynamic shared memory's base (an add of align - 1, then an and "
+                      "with ~(align - 1)) in the emitted PTX: update this mutant in tools/ptxemu/run_checks.py")
+
+
+def param_address_to_tma(text):
+    # The tensor maps given to TMA by their .param-space address (cvta.param made a mov), as weft
+    # emitted them until an H200 reported a misaligned address for it.
+    return substitute_all(text, r"cvta\.param\.u64(\s+%rd\d+,\s*%rd\d+;)", r"mov.u64\1")
+
+
 def half_grid_stride(text):
     # The grid-stride loop's step, nctaid.x * block, made half a block: packets are written twice.
     m = re.search(r"(mov\.u32 (%r\d+), %nctaid\.x;\s*mul\.lo\.u32 %r\d+, \2, )(\d+);", text)
@@ -201,10 +223,11 @@ def flag_read_offset(which, delta):
     return transform
 
 
-def mutant(name, kernel, params, transform, check, arch="sm_90a"):
+def mutant(name, kernel, params, transform, check, arch="sm_90a", kind=None):
     """Runs check() with kernel's PTX (for `arch`) transformed; the mutant must be detected (a failed
-    report or an emulator error). Returns a Report that passes when it was detected."""
-    r = Report(f"mutant {kernel} ({name}) must be detected")
+    report or an emulator error; with `kind`, an emulator error of that kind: the fault a GPU gave for
+    that bug). Returns a Report that passes when it was detected."""
+    r = Report(f"mutant {kernel} ({name}) must be detected" + (f" as a {kind} fault" if kind else ""))
     try:
         with open(host.ptx_path(kernel, params, arch)) as f:
             text = f.read()
@@ -214,10 +237,15 @@ def mutant(name, kernel, params, transform, check, arch="sm_90a"):
         try:
             got = check()
         except E.EmuError as ex:
-            r.notes.append("detected: emulator: " + str(ex).split("\n")[0][:200])
+            if kind is not None and ex.kind != kind:
+                r.fail(f"detected by a {ex.kind} error, not a {kind} fault: " + str(ex).split("\n")[0][:300])
+            else:
+                r.notes.append("detected: emulator: " + str(ex).split("\n")[0][:300])
             return r
         bad = [x for x in (got if isinstance(got, list) else [got]) if not x.ok]
-        if bad:
+        if bad and kind is not None:
+            r.fail(f"detected by the results, not a {kind} fault: " + bad[0].detail.split("\n")[0][:200])
+        elif bad:
             r.notes.append("detected: " + bad[0].detail.split("\n")[0][:200])
         else:
             r.fail("NOT detected: every check passed on the broken PTX, so these checks cannot catch this bug")

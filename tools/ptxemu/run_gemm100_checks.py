@@ -48,7 +48,10 @@ the tcgen05 fences around the thread syncs; the persistent, grouped tile loop:
   accumulators at column 0; the k-step descriptor offset dropped; the instruction descriptor's N
   halved; enable_input_d always true; the epilogue's TMEM lane offset dropped; the epilogue's
   fence::after_thread_sync or fence::before_thread_sync dropped; tcgen05.dealloc dropped), each of
-  which the checks must detect, so that a run that passes is known to be able to fail.
+  which the checks must detect, so that a run that passes is known to be able to fail; and the two
+  faults of the Hopper GEMM's first H200 run, which must show as the misaligned address it reported:
+  the dynamic shared memory's run-time round-up to 1024 dropped, TMA given the tensor maps' .param
+  addresses (cvta.param made a mov).
 Exits 1 naming every failure (2 for a usage error). About 10 s on one core of a 2-core machine
 (2026-11-28). --seed N picks other inputs and schedules (CTest runs 0).
 
@@ -238,8 +241,8 @@ def drop_dealloc(text):
     return substitute(text, r"tcgen05\.dealloc[^;]*;", "", which=0)
 
 
-def mutant(name, params, transform, check):
-    return run_checks.mutant(name, KERNEL, params, transform, check, ARCH)
+def mutant(name, params, transform, check, kind=None):
+    return run_checks.mutant(name, KERNEL, params, transform, check, ARCH, kind)
 
 
 def run_matrix(run, s):
@@ -304,6 +307,15 @@ def run_matrix(run, s):
     ]
     for label, what, params, transform, check in mutants:
         run.run(f"mutant: {label}", lambda w=what, p=params, t=transform, c=check: mutant(w, p, t, c))
+    # The two faults of the Hopper GEMM's first H200 run, which this kernel could make the same way: the
+    # emulator must report them as that GPU did (misaligned address).
+    for label, what, transform in (
+            ("dynamic base not rounded up", "the dynamic shared memory's base not rounded up to 1024 at run time",
+             run_checks.drop_dynamic_round_up),
+            ("TMA given .param addresses", "cvta.param made a mov: TMA given the tensor maps' .param addresses",
+             run_checks.param_address_to_tma)):
+        run.run(f"mutant: {label}", lambda w=what, t=transform: mutant(
+            w, SMALL, t, lambda: check_gemm100(SMALL, 64, 64, 72, 0.0, 1, s), "misaligned"))
 
 
 def main():

@@ -47,15 +47,20 @@ setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and st
   role's wait_group.read dropped, split-K reduced by the first part to arrive, clusters' empty
   barriers counting one CTA's releases, NN's k-step offset dropped, a TMA-store staging buffer
   rewritten before its store read it, ping-pong's turn barrier dropped), each of which the checks must detect, so that a run that
-  passes is known to be able to fail;
+  passes is known to be able to fail; and the two faults of the first H200 run, which must show as the
+  misaligned address it reported: the dynamic shared memory's run-time round-up to 1024 dropped (its
+  base is only 16-byte aligned after the static mbarriers: emulator.dynamic_smem_base) and TMA given
+  the tensor maps' .param addresses (cvta.param made a mov);
 - hopper_checks.py: hand-written PTX for the same pieces in isolation (a cluster of 2 with a
   multicast TMA, mapa and a remote mbarrier arrive, barrier.cluster; a TMA store clipped at the
-  edges with bulk groups; red / atom / ld.acquire; named barriers), with mutants.
+  edges with bulk groups; red / atom / ld.acquire; named barriers; where dynamic shared memory
+  starts; a parameter's .param and generic addresses), with mutants.
 Exits 1 naming every failure (2 for a usage error). About 60 s on one core of a 2-core machine
 (2026-11-28). --seed N picks other inputs and schedules (CTest runs 0). --backend llvm: every check
-above on the LLVM backend's PTX, with the 7 mutants whose patterns are weft's own inline-asm text (the
-same in both backends: release before wgmma.wait_group, expect_tx short, wgmma.fence dropped, e4m3
-wait_group 2, copy role refill, TMA-store buffer reuse, ping-pong turn); the other 6 and
+above on the LLVM backend's PTX, with the 10 mutants whose patterns match its PTX too (weft's own
+inline-asm text, the same in both backends: release before wgmma.wait_group, expect_tx short,
+wgmma.fence dropped, e4m3 wait_group 2, copy role refill and lagged refill, TMA-store buffer reuse,
+ping-pong turn, TMA given .param addresses; the round-up, matched in either form); the other 6 and
 hopper_checks.py (hand-written PTX, the same whatever the backend) are skipped; about 50 s.
 
 Limits (hopper.py, tma.py, wgmma.py): the wgmma descriptor decoding (K-major, and MN-major B as
@@ -249,9 +254,10 @@ def drop_lagged_read_wait(text):
 
 def last_part_first(text):
     # Split-K: the part that arrives first (counter 0), not last, reduces: it reads partial tiles that
-    # are not written yet.
-    return substitute(text, r"(atom\.acq_rel\.gpu\.global\.add\.u32 (%r\d+), \[%rd\d+\], 1;\s*"
-                            r"setp\.eq\.u32 %p\d+, \2, )\d+;", r"\g<1>0;", which=0)
+    # are not written yet. (The count of the parts before the last is an immediate, or a register set
+    # between the atom and the compare.)
+    return substitute(text, r"(atom\.acq_rel\.gpu\.global\.add\.u32 (%r\d+), \[%rd\d+\], 1;[^@]{0,200}?"
+                            r"setp\.eq\.u32 %p\d+, \2, )(?:\d+|%r\d+);", r"\g<1>0;", which=0)
 
 
 def empty_count_one_cta(text):
@@ -277,8 +283,8 @@ def drop_turn(text):
     return substitute(text, r"bar\.sync %r\d+, 256;", "", which=0)
 
 
-def mutant(name, kernel, params, transform, check):
-    return run_checks.mutant(name, kernel, params, transform, check, "sm_90a")
+def mutant(name, kernel, params, transform, check, kind=None):
+    return run_checks.mutant(name, kernel, params, transform, check, "sm_90a", kind)
 
 
 def run_matrix(run, s):
@@ -381,6 +387,15 @@ def run_matrix(run, s):
     ]
     for label, what, kernel, params, transform, check, llvm in mutants:
         run.mutant(label, lambda w=what, k=kernel, p=params, t=transform, c=check: mutant(w, k, p, t, c), llvm=llvm)
+    # The two faults of the first H200 run, which the emulator must report as that GPU did (misaligned
+    # address); their patterns match both backends' PTX.
+    for label, what, transform in (
+            ("dynamic base not rounded up", "the dynamic shared memory's base not rounded up to 1024 at run time",
+             run_checks.drop_dynamic_round_up),
+            ("TMA given .param addresses", "cvta.param made a mov: TMA given the tensor maps' .param addresses",
+             run_checks.param_address_to_tma)):
+        run.mutant(label, lambda w=what, t=transform: mutant(
+            w, BF16, SMALL, t, lambda: check_gemm90(BF16, SMALL, 130, 40, 72, 0.0, 1, s), "misaligned"), llvm=True)
 
     # The sm_90 pieces no weft kernel emits yet, on hand-written PTX (hopper_checks.py): the same whatever
     # the backend, so only with the direct backend's run.

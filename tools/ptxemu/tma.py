@@ -1,7 +1,9 @@
 """TMA and bulk copies for the PTX emulator (hopper.py dispatches to compile_bulk):
 
-- TMA (cp.async.bulk.tensor.Nd, .tile): the tensor map is a byte-array kernel parameter (its address
-  from `mov.u64 %rd, param`, the PARAM_BASE window) or 128 bytes of global memory, in the emulator's
+- TMA (cp.async.bulk.tensor.Nd, .tile): the tensor map is given by a generic address (tensor_map):
+  a byte-array kernel parameter's (`mov.u64 %rd, param; cvta.param.u64 %rd2, %rd;`, the
+  GENERIC_PARAM window; the .param-space address of the mov alone is the misaligned-address fault an
+  H200 reported) or 128 bytes of global memory, in the emulator's
   own encoding (TMAP_FORMAT: host.tensor_map writes it; real maps are opaque driver encodings):
   global base, element size, dims, byte strides, box, swizzle (none, 32B, 64B, 128B), zero fill.
   A load reads the box (out-of-bounds elements zero; the tx count is the whole box) and writes it
@@ -84,10 +86,23 @@ class TensorMap:
         return max(0, -c0), max(0, min(self.box[0], self.dims[0] - c0))
 
 
+def generic_map_address(a, what):
+    """A tensor map's operand must be a generic address: a parameter's .param-space address (its mov
+    without cvta.param) is an error of the kind an H200 reported for it (misaligned address)."""
+    if E.in_window(a, E.PARAM_BASE):
+        raise E.EmuError(f"{what}: the tensor map address {a:#x} is a .param-space address (the parameter's "
+                         f"mov without cvta.param) where a generic address is needed", "misaligned")
+
+
 def tensor_map(t, a, what):
+    """The tensor map at generic address a: a byte-array parameter's (the GENERIC_PARAM window) or
+    global memory's, 64-byte aligned."""
     emu = t.emu
-    raw = emu.param_mem.get(a)
-    if raw is None:  # a tensor map in global memory
+    generic_map_address(a, what)
+    if E.in_window(a, E.GENERIC_PARAM):
+        base, i = emu.k.param_at(a - E.GENERIC_PARAM + E.PARAM_BASE, 128, what, align=64)
+        raw = emu.param_mem[base][i:i + 128]
+    else:  # a tensor map in global memory
         if a % 64:
             raise E.EmuError(f"{what}: tensor map address {a:#x} not 64-byte aligned", "misaligned")
         in_global(t.mem, a, 128, what)
