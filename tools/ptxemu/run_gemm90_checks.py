@@ -93,7 +93,7 @@ from run_gemm_checks import ASYNC_MODELS, check_d, param_value, place, tma_gemm_
 
 BF16, FP8 = "gemm_bf16_sm90", "gemm_e4m3_sm90"
 DEFAULTS = {"bn": 128, "stages": 4, "group_m": 8, "block_scales": 0, "copy": 0, "copy_chunk": 16384,
-            "tma_store": 1, "out_f32": 0, "bias": 0, "splits": 1, "cluster_m": 1, "nn": 0}
+            "tma_store": 1, "out_f32": 0, "bias": 0, "splits": 1, "cluster_m": 1, "nn": 0, "stream_k": 0}
 SMALL = ["bn=32", "stages=2", "tma_store=0"]  # 32-column tiles store from registers (TMA boxes are 64 wide)
 STORE = ["bn=64", "stages=2"]                 # the smallest tile of the TMA-store epilogue (bf16)
 BM = 128  # fixed in both kernels
@@ -116,6 +116,7 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
     bn, bk, esize = param(params, "bn"), 128 if fp8 else 64, 1 if fp8 else 2
     tma_store, out_f32, with_bias = (param(params, x) == 1 for x in ("tma_store", "out_f32", "bias"))
     splits, cm, nn = param(params, "splits"), param(params, "cluster_m"), param(params, "nn") == 1
+    stream_k = param(params, "stream_k") == 1
     tiles_m, tiles_n = -(-m // BM), -(-n // bn)
     tiles = tiles_m * tiles_n
     units = -(-tiles_m // cm) * tiles_n * splits  # per cluster
@@ -139,8 +140,10 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
         arrays += [("bias", arrays_["bias"])]
     if blocks:
         arrays += [("a_scales", a_scales), ("b_scales", b_scales)]
-    if splits > 1:  # an fp32 partial tile per (tile, part), a counter per tile (zero, and left zero)
-        arrays += [("workspace", np.zeros(tiles * splits * BM * bn, dtype=np.float32)),
+    if splits > 1 or stream_k:  # fp32 partial tiles: per (tile, part), or (stream-K) two per CTA; a counter
+        # per tile (zero, and left zero)
+        slots = 2 * grid if stream_k else tiles * splits
+        arrays += [("workspace", np.zeros(slots * BM * bn, dtype=np.float32)),
                    ("counters", np.zeros(tiles, dtype=np.uint32))]
     bufs = place(mem, arrays)
     params_ = {"m": m, "n": n, "k": k, "alpha": E.f2b(alpha), "beta": E.f2b(beta),
@@ -178,7 +181,7 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
     want = want + beta * cf
     if with_bias:
         want = want + biasf[None, :]
-    if splits > 1:
+    if splits > 1 or stream_k:
         base, size = bufs["counters"]
         left = np.frombuffer(bytes(mem.mem[base:base + size]), dtype=np.uint32)
         if np.any(left):
@@ -260,6 +263,12 @@ def last_part_first(text):
                             r"setp\.eq\.u32 %p\d+, \2, )(?:\d+|%r\d+);", r"\g<1>0;", which=0)
 
 
+def keep_counter(text):
+    # Split-K / stream-K: the last part does not reset its tile's counter, so the next launch would
+    # count on from it (the only relaxed gpu-scope store in the kernel).
+    return substitute(text, r"st\.relaxed\.gpu\.global\.u32 \[%rd\d+\], %r\d+;", "", which=0)
+
+
 def empty_count_one_cta(text):
     # Clusters: the empty barriers count one CTA's releases (8), not both CTAs' (16): a producer
     # multicasts into its partner's stage before the partner's consumers are done with it.
@@ -319,6 +328,7 @@ def run_matrix(run, s):
     store4 = ["bn=256", "stages=2"]  # four TMA-store boxes per warpgroup: both buffers reused
     pp = ["bn=64", "stages=3", "pingpong=1"]  # each warpgroup a whole 128 x 64 tile, alternating
     pp2 = ["bn=64", "stages=2", "pingpong=1"]
+    sk = ["bn=64", "stages=2", "stream_k=1"]
     cases += [
         ("bf16, 2-CTA clusters sharing B (multicast), 3 tile rows (one CTA of a pair has none), TMA stores", BF16,
          cluster, 300, 136, 200, 0.5, None, ("wait", "issue", "release")),
@@ -341,6 +351,17 @@ def run_matrix(run, s):
          pp + ["cluster_m=2", "splits=2", "tma_store=0"], 260, 72, 328, 0.0, None, ("wait", "release")),
         ("e4m3 ping-pong with block scales, f32 output", FP8, ["bn=64", "stages=2", "pingpong=1", "block_scales=1",
                                                              "out_f32=1"], 200, 64, 400, 0.5, 1, ("wait",)),
+        # Stream-K (tile_order.h): 9 tiles on 4 CTAs are 2 waves and 1 tile, so 4 go whole and the K
+        # tiles of the last 5 (30, a partial last one) are cut into 4 ranges of 7 or 8, across tiles.
+        ("bf16 stream-K: 4 whole tiles, then 5 tiles' K tiles shared by 4 CTAs, TMA stores", BF16, sk,
+         300, 136, 328, 0.5, 4, ("wait", "issue", "release")),
+        # 2 tiles of 4 K tiles on 5 CTAs: ranges of 1 or 2, the first tile cut in 3 pieces, f32 with bias.
+        ("bf16 stream-K, fewer tiles than CTAs: every tile cut, 3 pieces in one", BF16,
+         sk + ["out_f32=1", "bias=1", "tma_store=0"], 130, 64, 200, 0.5, 5, ("wait", "release")),
+        # 4 K iterations on 6 CTAs: two CTAs have empty ranges.
+        ("bf16 stream-K with more CTAs than K tiles (empty ranges)", BF16, sk, 130, 64, 72, 0.0, 6, ("wait",)),
+        ("e4m3 stream-K with block scales", FP8, sk + ["block_scales=1", "tma_store=0"], 200, 130, 528, 0.5, 3,
+         ("wait", "issue")),
     ]
     for what, kernel, params, m, n, k, beta, grid, models in cases:
         for i, model in enumerate(models):
@@ -373,6 +394,8 @@ def run_matrix(run, s):
          lambda: check_gemm90(BF16, copy_lag, 130, 40, 72, 0.0, 1, s), True),  # grid 1: 2 refills
         ("split-K first part reduces", "split-K: the first part to arrive reduces", BF16, split, last_part_first,
          lambda: check_gemm90(BF16, split, 130, 40, 328, 0.0, 3, s), False),
+        ("stream-K counter reset", "stream-K: the last piece of a cut tile leaves its counter set", BF16, sk,
+         keep_counter, lambda: check_gemm90(BF16, sk, 130, 64, 200, 0.0, 5, s), False),
         ("cluster empty count", "clusters: empty barriers count one CTA's releases", BF16, cluster,
          empty_count_one_cta,
          lambda: check_gemm90(BF16, cluster, 256, 64, 328, 0.0, 2, s, "release", fast_producer=True), False),

@@ -93,30 +93,37 @@ struct WorkUnits {
   Reg<u32> sk_start(Reg<u32> c) const {
     return convert<u32>(convert<u64>(c) * sk_iters / convert<u64>(stride));
   }
-  Reg<u32> sk_owner(Reg<u32> x) const {
-    return convert<u32>((convert<u64>(x + 1u) * convert<u64>(stride) - 1u) / sk_iters);
+  Reg<u32> sk_owner(Reg<u32> x) const {  // sk_iters at least 1: evaluated beside whole tiles too
+    return convert<u32>((convert<u64>(x + 1u) * convert<u64>(stride) - 1u) / max(sk_iters, Src<u64>(1u)));
   }
   // The workspace slot of the piece CTA c holds of stream-K tile t: 2c if it is c's first piece.
   Reg<u32> sk_slot(Reg<u32> c, Reg<u32> t) const {
     KernelBuilder& k = *c.builder();
-    return c * 2u + select(sk_start(c) / k_tiles == t, k.let<u32>(0u), k.let<u32>(1u));
+    return c * 2u + select(sk_start(c) / max(k_tiles, Src<u32>(1u)) == t, k.let<u32>(0u), k.let<u32>(1u));
   }
   // Runs `body` for each unit of this CTA: its whole tiles, then (stream-K) the pieces of its range.
   void for_each(KernelBuilder& k, const std::function<void(const Unit&)>& body) const {
-    k.for_(first, units, stride, [&](Reg<u32> u) { body(unit(u)); });
-    if (!stream_k) return;
+    if (!stream_k) {
+      k.for_(first, units, stride, [&](Reg<u32> u) { body(unit(u)); });
+      return;
+    }
+    // One loop, so that the main loop and the epilogue are emitted once: whole tiles u = first,
+    // first + stride, ... below units, then the pieces of the range [x, end).
+    auto u = k.let<u32>(first);
     auto x = sk_start(first);
     auto end = sk_start(first + 1u);
-    k.while_([&] { return x < end; }, [&] {
-      auto t = x / k_tiles;                      // the stream-K tile
+    k.while_([&] { return u < units || x < end; }, [&] {
+      auto whole = u < units;
+      auto t = x / max(k_tiles, Src<u32>(1u));   // the stream-K tile of the next piece (K may be empty)
       auto tile_begin = t * k_tiles;
       auto piece_end = min(end, tile_begin + k_tiles);
-      auto [tm, tn] = order.coords(units + t);   // after the whole tiles in the order
       auto owner = sk_owner(tile_begin);
       auto parts = sk_owner(tile_begin + k_tiles - 1u) - owner + 1u;
-      body(Unit{tm, tn, k.let<u32>(0u), x - tile_begin, piece_end - tile_begin, tm * tiles_n + tn, parts, owner,
-                sk_slot(first, t), t});
-      k.assign(x, piece_end);
+      const Unit w = unit(select(whole, u, units + t));  // a piece's tile follows the whole tiles in the order
+      body(Unit{w.tm, w.tn, w.split, select(whole, w.kt_begin, x - tile_begin),
+                select(whole, w.kt_end, piece_end - tile_begin), w.tile, select(whole, w.parts, parts),
+                select(whole, w.first_owner, owner), select(whole, w.slot, sk_slot(first, t)), t});
+      k.if_(whole, [&] { k.assign(u, u + stride); }).else_([&] { k.assign(x, piece_end); });
     });
   }
 };
