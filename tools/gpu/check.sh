@@ -6,7 +6,8 @@
 # through ctypes and the driver API, which must launch, and through CuPy where it is installed). It
 # prints `nvidia-smi -L` first and a table (test, result, seconds) last, and exits non-zero if
 # anything failed. Tests, then host apps (each
-# program gets WEFT_GPU_TIMEOUT seconds, default 90, the GEMM app and benchmark twice that; nothing
+# program gets WEFT_GPU_TIMEOUT seconds, default 90, the GEMM app and copy benchmark twice that, the
+# GEMM benchmark three times; nothing
 # new starts after 200 s); then the benchmarks (nothing new after WEFT_GPU_BENCH_BUDGET s, default
 # 240); then the sanitizers while the whole run is under 520 s. One device call of 600 s covers it;
 # each program's output is printed as it ends, so a run cut short still shows what finished (and
