@@ -207,7 +207,12 @@ int main(int argc, char** argv) {
       add("cuBLAS + vec16 copy (B x 1024 threads)", static_cast<int>(budget), sms, tflops(c.gemm_ms),
           cublas_alone / c.gemm_ms, gbps(c.copy_ms));
     }
-    // (b): the copy rides inside the GEMM; its rate is at least the bytes over the kernel's time.
+    // (b): the copy rides inside the GEMM; its rate is at least the bytes over the kernel's time. The
+    // issue's target: the GEMM keeps >= 95% of its speed alone while the role moves >= 1000 GB/s.
+    struct Best {
+      std::string label;
+      double ratio = 0, gbps = 0;
+    } best;
     for (const auto& design : role_designs) {
       std::optional<WeftGemmSm90> with_role;
       try {
@@ -224,7 +229,12 @@ int main(int argc, char** argv) {
                                   s1, s2);
         require_copied(label, 0, bytes);
         require_gemm(label, 0);
-        add(label, 0, sms, tflops(t.gemm_ms), weft_alone / t.gemm_ms, 2.0 * bytes / (t.gemm_ms * 1e-3) / 1e9);
+        const double ratio = weft_alone / t.gemm_ms, rate = 2.0 * bytes / (t.gemm_ms * 1e-3) / 1e9;
+        add(label, 0, sms, tflops(t.gemm_ms), ratio, rate);
+        // The best is the highest ratio among the rows that move at least 1000 GB/s, else the fastest copy.
+        const bool fast = rate >= 1000, best_fast = best.gbps >= 1000;
+        if (best.label.empty() || (fast && (!best_fast || ratio > best.ratio)) || (!fast && !best_fast && rate > best.gbps))
+          best = {label, ratio, rate};
       }
     }
 
@@ -234,6 +244,10 @@ int main(int argc, char** argv) {
     std::printf("%-64s %6s %6s %9s %7s %9s\n", "design", "copySM", "gemmSM", "TFLOP/s", "vs alone", "copy GB/s");
     for (const auto& r : rows) std::printf("%s\n", r.c_str());
     std::printf("(b): copy GB/s is a lower bound (bytes over the whole GEMM kernel's time)\n");
+    if (!best.label.empty())
+      std::printf("(b) best: %s keeps %.2f of the GEMM alone while moving %.1f GB/s; target >= 0.95 at >= 1000 "
+                  "GB/s: %s\n",
+                  best.label.c_str(), best.ratio, best.gbps, best.ratio >= 0.95 && best.gbps >= 1000 ? "met" : "not met");
     return 0;
   } catch (const std::exception& e) {
     std::printf("error: %s\n", e.what());
