@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -43,6 +44,15 @@ struct Rows {
       csv = "card,date,dtype,m,n,k,weft_tflops,cublas_tflops,ratio,weft_ms,cublas_ms,kernel,rel_error\n";
   std::vector<std::string> lines;
   bool wrong = false;
+  // The fastest correct weft row per dtype and shape, for the targets' digest.
+  struct Best {
+    std::string kernel;
+    double weft = 0, cublas = 0;
+  };
+  std::map<std::string, Best> best;
+  static std::string key(const std::string& dtype, const Shape& s) {
+    return dtype + " " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k);
+  }
   // `err`: D's relative error against the reference (cuBLAS's D, or float64 for block scales).
   void add(const std::string& kernel, const std::string& dtype, const Shape& s, double weft_ms, double cublas_ms,
            double err) {
@@ -58,6 +68,7 @@ struct Rows {
                   s.m, s.n, s.k, wt, ct, wt / ct, check);
     lines.emplace_back(line);
     std::printf("%s\n", line);
+    if (auto& b = best[key(dtype, s)]; !bad && wt > b.weft) b = {kernel, wt, ct};
     csv += card + "," + date + "," + dtype + "," + std::to_string(s.m) + "," + std::to_string(s.n) + "," +
            std::to_string(s.k) + "," + std::to_string(wt) + "," + std::to_string(ct) + "," + std::to_string(wt / ct) +
            "," + std::to_string(weft_ms) + "," + std::to_string(cublas_ms) + "," + kernel + "," + std::to_string(err) +
@@ -314,6 +325,24 @@ int main(int argc, char** argv) {
     std::ofstream(csv_path) << rows.csv;
     std::printf("\n== gemm, %s, %s (CSV: %s)\n", props.name.c_str(), rows.date.c_str(), csv_path.c_str());
     for (const auto& r : rows.lines) std::printf("%s\n", r.c_str());
+    // The targets, each against the best correct weft row of its shape.
+    std::printf("\n== targets (best weft row / cuBLAS in the same run)\n");
+    struct Target {
+      const char* dtype;
+      std::uint32_t size;
+      double ratio;
+    };
+    for (const Target t : {Target{"bf16", 8192, 1.0}, {"bf16", 4096, 1.0}, {"bf16", 2048, 0.9}, {"e4m3", 8192, 1.0},
+                           {"e4m3", 4096, 1.0}}) {
+      const auto it = rows.best.find(Rows::key(t.dtype, {t.size, t.size, t.size}));
+      if (it == rows.best.end() || it->second.kernel.empty()) {
+        std::printf("%s %u^3: no correct row\n", t.dtype, t.size);
+        continue;
+      }
+      const auto& b = it->second;
+      std::printf("%-5s %5u^3  %-18s %8.1f / %8.1f = %5.2f  target >= %.1f: %s\n", t.dtype, t.size, b.kernel.c_str(), b.weft,
+                  b.cublas, b.weft / b.cublas, t.ratio, b.weft / b.cublas >= t.ratio ? "met" : "not met");
+    }
     if (rows.wrong) std::printf("error: a row marked WRONG computed a wrong D; its figures do not count\n");
     return rows.wrong ? 1 : 0;
   } catch (const std::exception& e) {
