@@ -86,21 +86,20 @@ double error_vs(const DeviceBuffer<bf16>& d, const DeviceBuffer<bf16>& ref) {
 
 // D's relative error against float64 at 512 sampled elements, for the block-scaled rows, which no
 // cuBLAS call matches; INFINITY when any element of D is not finite (D is poisoned before each run, so
-// an unwritten tile shows).
-double sampled_error_block_scaled(const DeviceBuffer<bf16>& d, const std::vector<e4m3>& a, const std::vector<e4m3>& b,
-                                  const std::vector<float>& sa, const std::vector<float>& sb, const Shape& s) {
+// an unwritten tile shows). `a` and `b`: the inputs with their block scales applied (scale_a_rows,
+// scale_b_blocks: exact, the bench's scales being powers of two).
+double sampled_error_block_scaled(const DeviceBuffer<bf16>& d, const std::vector<float>& a, const std::vector<float>& b,
+                                  const Shape& s) {
   const auto got = d.to_vector();
   for (bf16 x : got)
     if (!std::isfinite(from_bf16(x))) return INFINITY;
-  const std::uint32_t kb = WeftGemmSm90::k_blocks(s.k);
   std::mt19937 g(5);
   double num = 0, den = 0;
   for (int t = 0; t < 512; ++t) {
     const std::uint32_t i = g() % s.m, j = g() % s.n;
     double want = 0;
     for (std::uint32_t kk = 0; kk < s.k; ++kk)
-      want += double{from_e4m3(a[std::size_t{i} * s.k + kk])} * sa[std::size_t{kk / 128} * s.m + i] *
-              double{from_e4m3(b[std::size_t{j} * s.k + kk])} * sb[std::size_t{j / 128} * kb + kk / 128];
+      want += double{a[std::size_t{i} * s.k + kk]} * b[std::size_t{j} * s.k + kk];
     const double e = from_bf16(got[std::size_t{i} * s.n + j]) - want;
     num += e * e;
     den += want * want;
@@ -111,8 +110,9 @@ double sampled_error_block_scaled(const DeviceBuffer<bf16>& d, const std::vector
 // How many copies of the inputs (bytes per copy) keep L2 from holding them.
 int copies_for(std::size_t bytes) { return static_cast<int>(std::clamp<std::size_t>((256u << 20) / bytes + 1, 1, 16)); }
 
-// The Hopper kernels' variants: the default tile (128 x 128), 128 x 256, 128 x 192, 128 x 256 in 2-CTA clusters
-// sharing B by multicast, ping-pong 128 x 128 tiles alone and in 2-CTA clusters, and split-K for the skinny decode shapes (m <= 256, where 128 x 128 tiles
+// The Hopper kernels' variants: the default tile (128 x 128), 128 x 256, 128 x 192, 128 x 256 in
+// 2-CTA clusters sharing B by multicast, ping-pong 128 x 128 tiles alone and in 2-CTA clusters,
+// stream-K, and split-K for the skinny decode shapes (m <= 256, where 128 x 128 tiles
 // leave SMs idle). fp8 adds the block-scaled kernel (cuBLASLt runs per-tensor, so that ratio is
 // against the plain fp8 GEMM).
 // Which shapes a variant runs at: every one, the decode shapes (m <= 256), or the cubes the targets
@@ -204,7 +204,9 @@ void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt) {
         v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, x);
       });
       rows.add(v.label, blk ? "e4m3b" : "e4m3", s, ms, cublas_ms,
-               blk ? sampled_error_block_scaled(d, a_host, b_host, sa_host, sb_host, s) : error_vs(d, dref));
+               blk ? sampled_error_block_scaled(d, scale_a_rows(a_host, sa_host, s.m, s.k),
+                                                scale_b_blocks(b_host, sb_host, s.n, s.k), s)
+                   : error_vs(d, dref));
     }
   }
 }

@@ -26,8 +26,7 @@ WEFT_KERNEL_FOR(copy_bulk, isa::TargetSet::from_sm(90),
   // Chunks cta, cta + ctas, ... of this CTA, copied by its lane 0.
   k.if_(k.laneid() == 0u, [&] {
     comm::bulk_copy_chunks(k, {.name = "full", .base = ring.base(), .stages = stages, .chunk = chunk, .store_lag = lag},
-                           src, dst,
-                           nchunks, k.ctaid_x(), k.nctaid_x());
+                           src, dst, nchunks, k.ctaid_x(), k.nctaid_x());
   });
   return k.build();
 }

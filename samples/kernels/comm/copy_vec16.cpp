@@ -13,28 +13,28 @@ WEFT_KERNEL(copy_vec16, "dst = src for n16 16-byte vectors, grid-stride, `unroll
             {{"block", 1024, "threads per CTA (the launch must match)", 128, 1024},
              {"unroll", 4, "16-byte loads issued before their stores, per thread and trip", 1, 8},
              {"l2_prefetch", 0, "1: loads ask L2 to fetch 256 bytes (ld...L2::256B: whole DRAM bursts for a stream)", 0, 1}}) {
-  const auto kUnroll = static_cast<std::uint32_t>(params["unroll"]);
+  const auto unroll = static_cast<std::uint32_t>(params["unroll"]);
   const auto block = static_cast<std::uint32_t>(params["block"]);
   const bool l2_prefetch = params["l2_prefetch"] != 0;
   KernelBuilder k{"copy_vec16", target};
   k.reqntid(block);
   auto n16 = k.param<u32>("n16");  // number of 16-byte vectors
   auto src = k.param_ptr<u32>("src");
+  auto dst = k.param_ptr<u32>("dst");
   auto load = [&](Ptr<u32, Global> p) {
     return l2_prefetch ? k.ld_vec<u32, Global, 4>(p, {q::nc, q::L1_no_allocate, q::L2_256B})
                        : k.ld_vec<u32, Global, 4>(p, {q::nc, q::L1_no_allocate});
   };
-  auto dst = k.param_ptr<u32>("dst");
   auto i = k.global_index_x();
   auto stride = k.nctaid_x() * block;
-  // Main loop: kUnroll vectors per thread per trip, all loads issued before the stores.
-  auto full_trips_end = n16 - min(n16, stride * (kUnroll - 1));
+  // Main loop: unroll vectors per thread per trip, all loads issued before the stores.
+  auto full_trips_end = n16 - min(n16, stride * (unroll - 1));
   k.while_([&] { return i < full_trips_end; }, [&] {
-    std::vector<std::array<Reg<u32>, 4>> v(kUnroll);
-    for (std::uint32_t u = 0; u < kUnroll; ++u)
+    std::vector<std::array<Reg<u32>, 4>> v(unroll);
+    for (std::uint32_t u = 0; u < unroll; ++u)
       v[u] = load(src + (i + stride * u) * 4u);
-    for (std::uint32_t u = 0; u < kUnroll; ++u) k.st_vec(dst + (i + stride * u) * 4u, v[u]);
-    k.assign(i, i + stride * kUnroll);
+    for (std::uint32_t u = 0; u < unroll; ++u) k.st_vec(dst + (i + stride * u) * 4u, v[u]);
+    k.assign(i, i + stride * unroll);
   });
   k.while_([&] { return i < n16; }, [&] {  // the tail
     k.st_vec(dst + i * 4u, load(src + i * 4u));

@@ -105,10 +105,6 @@ inline Plan plan(KernelBuilder& k, const Config& g) {
   // After the GEMM's stages: the TMA-store staging (store_buffers 8 KB boxes per consumer warpgroup),
   // then the copy role's ring.
   const std::uint32_t staging_bytes = p.staging_bytes = g.tma_store ? kConsumers * g.store_buffers * kStoreBoxBytes : 0;
-  if (g.copy && g.copy_lag >= g.copy_stages)
-    k.error("gemm: copy_lag " + std::to_string(g.copy_lag) + " must be less than copy_stages " +
-                std::to_string(g.copy_stages),
-            "copy_lag = copy_stages - 1 at most");
   const std::uint32_t ring_bytes = g.copy ? g.copy_stages * g.copy_chunk : 0;
   const std::uint32_t extra_bytes = p.extra_bytes = staging_bytes + ring_bytes;
   const std::uint32_t stage_bytes = p.stage_bytes;

@@ -130,10 +130,9 @@ struct WorkUnits {
 
 inline WorkUnits work_units(KernelBuilder& k, Reg<u32> m, Reg<u32> n, Reg<u32> kdim, std::uint32_t bm,
                             std::uint32_t bn, std::uint32_t bk, std::uint32_t group_m, std::uint32_t splits = 1,
-                            std::uint32_t cluster_m = 1, bool stream_k = false, Loc loc = Loc::current()) {
-  if (stream_k && (splits > 1 || cluster_m > 1))
-    k.error("gemm: stream-K takes one-CTA clusters and no split-K (it splits the last wave's tiles itself)",
-            "stream_k with cluster_m = 1 and splits = 1", loc);
+                            std::uint32_t cluster_m = 1, bool stream_k = false) {
+  // stream_k takes splits = 1 and cluster_m = 1; the kernel's configuration checks it first
+  // (gemm_sm90_config.h), where the author's parameters are named.
   WorkUnits w;
   w.splits = splits;
   w.cluster_m = cluster_m;
