@@ -2,8 +2,9 @@
 //  (a) dedicated SMs: the weft GEMM runs persistent on (SMs - B) SMs while a copy kernel with a
 //      budget of B SMs (bulk copies, one warp per CTA) moves a buffer on its own stream;
 //  (b) a copy warp role: the weft GEMM with copy=1 on every SM, one producer-side warp per CTA moving
-//      the buffer with bulk copies inside the GEMM's own CTAs; four variants (tile, cluster, where the
-//      ring fits, how many stores overlap), each moving 512 MiB and 1 GiB.
+//      the buffer with bulk copies inside the GEMM's own CTAs; six variants (tile, cluster, where the
+//      ring fits, how many stores overlap, copies marked L2 evict_first or not), each moving 512 MiB
+//      and 1 GiB.
 // Every ratio is against weft's fastest plain GEMM alone (128 x 256 tiles), whatever the design's tile.
 // Reference rows: the GEMM alone, the copies alone, and cuBLAS beside a 16-byte copy kernel of B
 // blocks x 1024 threads (what DEVICE_FACTS.md measured). GEMM 8192^3 bf16; the copy moves 512 MiB
@@ -100,16 +101,21 @@ int main(int argc, char** argv) {
       Sm90Options options;
       std::uint32_t chunk;
     };
+    // "ef": the role's copies are marked L2 evict_first, so the streamed bytes leave L2 before the
+    // GEMM's A and B panels do.
     auto role = [&](std::string label, Sm90Options o, std::uint32_t chunk, std::uint32_t stages, std::uint32_t lag,
-                    std::uint32_t store_buffers) {
+                    std::uint32_t store_buffers, bool evict_first = false) {
       o.extra = {"copy=1", "copy_chunk=" + std::to_string(chunk), "copy_stages=" + std::to_string(stages),
-                 "copy_lag=" + std::to_string(lag), "store_buffers=" + std::to_string(store_buffers)};
-      return Role{std::move(label), std::move(o), chunk};
+                 "copy_lag=" + std::to_string(lag), "store_buffers=" + std::to_string(store_buffers),
+                 "copy_evict_first=" + std::to_string(evict_first ? 1 : 0)};
+      return Role{std::move(label) + (evict_first ? " ef" : ""), std::move(o), chunk};
     };
     const std::vector<Role> role_designs = {
         role("bn128 4 stages, ring 2 x 16K", {.bn = 128, .stages = 4}, role_chunk, 2, 0, 2),
         role("bn256 4 stages 1 box, ring 2 x 8K lag 1", {.bn = 256, .stages = 4}, 8192, 2, 1, 1),
+        role("bn256 4 stages 1 box, ring 2 x 8K lag 1", {.bn = 256, .stages = 4}, 8192, 2, 1, 1, true),
         role("bn256 c2 4 stages 1 box, ring 2 x 8K lag 1", {.bn = 256, .stages = 4, .cluster_m = 2}, 8192, 2, 1, 1),
+        role("bn256 c2 4 stages 1 box, ring 2 x 8K lag 1", {.bn = 256, .stages = 4, .cluster_m = 2}, 8192, 2, 1, 1, true),
         role("bn256 3 stages, ring 3 x 16K lag 1", {.bn = 256, .stages = 3}, role_chunk, 3, 1, 2),
     };
     const Sm90Operands ops{a.raw(), b.raw(), d.raw(), d.raw()};

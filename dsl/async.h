@@ -1,6 +1,7 @@
 // The async and tensor-core layer: mbarriers, pipelines, warp roles, TMA, swizzled tiles, MMA atoms.
 #pragma once
 
+#include "dsl/async/cache_policy.h"
 #include "dsl/async/cluster.h"
 #include "dsl/async/mbarrier.h"
 #include "dsl/async/mma.h"

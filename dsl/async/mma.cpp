@@ -29,6 +29,15 @@ void ldmatrix_x4(KernelBuilder& k, Fragment<b32, 4>& d, Reg<u32> addr, bool tran
          SourceLoc::from(loc));
 }
 
+void stmatrix_x4(KernelBuilder& k, Reg<u32> addr, const Fragment<b32, 4>& s, bool trans, Loc loc) {
+  isa::Quals q;
+  q.set(isa::QualKind::num, "x4");
+  q.set(isa::QualKind::space, "shared");
+  if (trans) q.set(isa::QualKind::trans, "trans");
+  k.emit("stmatrix.sync.aligned.m8n8", isa::Type::none, isa::Type::none, q, {ir::Operand::mem(addr.id()), list(s.ids())},
+         SourceLoc::from(loc));
+}
+
 std::vector<Reg<f32>> wgmma_accumulator(KernelBuilder& k, std::uint32_t n, Loc loc) {
   KernelBuilder::AtLine at_line(k, loc);
   std::vector<Reg<f32>> acc(n / 2);

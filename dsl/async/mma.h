@@ -71,6 +71,11 @@ void mma_m16n8k32_e4m3(KernelBuilder& k, Fragment<f32, 4>& d, const Fragment<b32
                        const Fragment<f32, 4>& c, Loc loc = Loc::current());
 // ldmatrix .x4 (optionally .trans) from shared memory into a fragment.
 void ldmatrix_x4(KernelBuilder& k, Fragment<b32, 4>& d, Reg<u32> addr, bool trans = false, Loc loc = Loc::current());
+// stmatrix .x4 (sm_90+): ldmatrix's inverse. Register q of lane l holds row l / 4, columns 2 (l % 4) and
+// + 1 of 8x8 b16 matrix q (the mma / wgmma accumulator's pair layout once packed to bf16x2); lanes
+// 8q .. 8q + 7 give the shared addresses of matrix q's rows (16 bytes each, 16-byte aligned).
+void stmatrix_x4(KernelBuilder& k, Reg<u32> addr, const Fragment<b32, 4>& s, bool trans = false,
+                 Loc loc = Loc::current());
 
 // wgmma (sm_90a): acc (N/2 f32 registers) = A(desc) * B(desc) (+ acc when `accumulate`).
 // N must be a multiple of 8 in [8, 256]: anything else is a diagnostic naming the legal values.

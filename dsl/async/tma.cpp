@@ -20,6 +20,15 @@ isa::Quals dims(std::size_t rank) {
   q.set(isa::QualKind::dim, static_cast<std::uint8_t>(rank));
   return q;
 }
+// .L2::cache_hint and its policy operand (the form's last) when a policy is given.
+isa::Quals with_policy(const std::optional<L2Policy>& policy, std::vector<ir::Operand>& ops) {
+  isa::Quals q;
+  if (policy) {
+    q.set(isa::QualKind::l2hint, "L2::cache_hint");
+    ops.push_back(ir::Operand::r(policy->reg.id()));
+  }
+  return q;
+}
 void check_rank(KernelBuilder& k, const TmaTensor& t, std::size_t n, Loc loc) {
   if (n != t.desc.rank)
     k.diagnose(SourceLoc::from(loc), fmt::format("tensor '{}' has rank {} but {} coordinates were given", t.name,
@@ -123,19 +132,24 @@ void fence_proxy_async_shared(KernelBuilder& k, Loc loc) {
 }
 
 void bulk_load(KernelBuilder& k, Reg<u32> dst, Ptr<u8, Global> src, Src<u32> bytes, const Mbarrier& bar,
-               Pipeline* pipe, Loc loc) {
+               Pipeline* pipe, std::optional<L2Policy> policy, Loc loc) {
   KernelBuilder::AtLine at_line(k, loc);
-  k.emit_form("cp.async.bulk.g2s", isa::Type::none, isa::Type::none, {},
-              {ir::Operand::mem(dst.id()), src.operand(), bytes.operand(), ir::Operand::mem(bar.address().id())},
+  std::vector<ir::Operand> ops = {ir::Operand::mem(dst.id()), src.operand(), bytes.operand(),
+                                  ir::Operand::mem(bar.address().id())};
+  const auto quals = with_policy(policy, ops);  // before ops is moved
+  k.emit_form("cp.async.bulk.g2s", isa::Type::none, isa::Type::none, quals, std::move(ops),
               SourceLoc::from(loc));
   // A register size is not known at build time: 0 tells the pipeline the check cannot be made.
   if (pipe) pipe->note_copy(bytes.is_reg() ? 0u : static_cast<std::uint32_t>(bytes.value()), SourceLoc::from(loc));
 }
 
-void bulk_store(KernelBuilder& k, Ptr<u8, Global> dst, Reg<u32> src, Src<u32> bytes, Loc loc) {
+void bulk_store(KernelBuilder& k, Ptr<u8, Global> dst, Reg<u32> src, Src<u32> bytes, std::optional<L2Policy> policy,
+                Loc loc) {
   KernelBuilder::AtLine at_line(k, loc);
-  k.emit_form("cp.async.bulk.s2g", isa::Type::none, isa::Type::none, {},
-              {dst.operand(), ir::Operand::mem(src.id()), bytes.operand()}, SourceLoc::from(loc));
+  std::vector<ir::Operand> ops = {dst.operand(), ir::Operand::mem(src.id()), bytes.operand()};
+  const auto quals = with_policy(policy, ops);  // before ops is moved
+  k.emit_form("cp.async.bulk.s2g", isa::Type::none, isa::Type::none, quals, std::move(ops),
+              SourceLoc::from(loc));
 }
 
 void cp_async_16(KernelBuilder& k, Reg<u32> dst, Ptr<u8, Global> src, std::optional<Src<u32>> src_bytes, Loc loc) {

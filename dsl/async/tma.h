@@ -7,8 +7,10 @@
 #pragma once
 
 #include <initializer_list>
+#include <optional>
 #include <string>
 
+#include "dsl/async/cache_policy.h"
 #include "dsl/async/mbarrier.h"
 #include "dsl/async/pipeline.h"
 #include "dsl/async/shared_layout.h"
@@ -50,9 +52,11 @@ void bulk_wait(KernelBuilder& k, std::uint32_t pending = 0, bool read_only = fal
 void fence_proxy_async_shared(KernelBuilder& k, Loc loc = Loc::current());
 
 // Bulk copy (no tensor map): `bytes` (a multiple of 16) from global to shared, completing on `bar`.
+// With a policy, the copy carries .L2::cache_hint (dsl/async/cache_policy.h).
 void bulk_load(KernelBuilder& k, Reg<u32> dst, Ptr<u8, Global> src, Src<u32> bytes, const Mbarrier& bar,
-               Pipeline* pipe = nullptr, Loc loc = Loc::current());
-void bulk_store(KernelBuilder& k, Ptr<u8, Global> dst, Reg<u32> src, Src<u32> bytes, Loc loc = Loc::current());
+               Pipeline* pipe = nullptr, std::optional<L2Policy> policy = std::nullopt, Loc loc = Loc::current());
+void bulk_store(KernelBuilder& k, Ptr<u8, Global> dst, Reg<u32> src, Src<u32> bytes,
+                std::optional<L2Policy> policy = std::nullopt, Loc loc = Loc::current());
 
 // cp.async (sm_80+): 16 bytes global -> shared, bypassing L1; `src_bytes` < 16 zero-fills the rest.
 void cp_async_16(KernelBuilder& k, Reg<u32> dst, Ptr<u8, Global> src, std::optional<Src<u32>> src_bytes = std::nullopt,

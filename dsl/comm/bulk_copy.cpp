@@ -18,10 +18,12 @@ void bulk_copy_chunks(KernelBuilder& k, const BulkCopyRing& ring, Ptr<u8, Global
   const auto chunk = ring.chunk, stages = ring.stages;
   auto chunk_of = [&](Reg<u32> local) { return first + local * step; };  // this thread's local-th chunk
   auto stage_addr = [&](Reg<u32> s) { return ring.base + s * chunk; };
+  std::optional<L2Policy> policy;
+  if (ring.l2_evict_first) policy = l2_policy(k, L2Evict::first, loc);
   auto load = [&](Reg<u32> local, Reg<u32> s) {
     auto bar = full.at(s, loc);
     bar.arrive_expect_tx(chunk, loc);
-    bulk_load(k, stage_addr(s), src + chunk_of(local) * chunk, chunk, bar, nullptr, loc);
+    bulk_load(k, stage_addr(s), src + chunk_of(local) * chunk, chunk, bar, nullptr, policy, loc);
   };
   for (std::uint32_t s = 0; s < stages; ++s) full[s].init(1u, loc);
   k.instr("fence.mbarrier_init.release.cluster", {}, {}, {}, loc);
@@ -31,7 +33,7 @@ void bulk_copy_chunks(KernelBuilder& k, const BulkCopyRing& ring, Ptr<u8, Global
   k.while_([&] { return chunk_of(local) < nchunks; }, [&] {
     auto s = local % stages;
     full.at(s, loc).wait((local / stages) & 1u, loc);
-    bulk_store(k, dst + chunk_of(local) * chunk, stage_addr(s), chunk, loc);
+    bulk_store(k, dst + chunk_of(local) * chunk, stage_addr(s), chunk, policy, loc);
     bulk_commit(k, loc);
     // Refill the stage of the store `lag` back once it has read it; the newer stores keep reading.
     // Every chunk is loaded: chunk r + stages is loaded at step r + lag, which exists since lag < stages.

@@ -24,6 +24,9 @@ struct BulkCopyRing {
   // read its stage before the next load is issued (one store at a time); L > 0: after the store of
   // chunk i the thread refills the stage of chunk i - L, so L + 1 stores overlap the loads.
   std::uint32_t store_lag = 0;
+  // Loads and stores marked L2 evict_first (dsl/async/cache_policy.h): the copied bytes leave L2
+  // before other data, so a copy beside a GEMM does not evict the GEMM's operands.
+  bool l2_evict_first = false;
 };
 
 // The calling thread (alone) copies chunks first, first + step, ... below nchunks: bytes

@@ -348,3 +348,58 @@ TEST_CASE("a pipeline forced to cp.async groups on sm_90, and the e4m3 mma.sync 
   CHECK(at_line(d[0], line));
   CHECK(contains(d[0].message, "sm_89"));
 }
+
+TEST_CASE("L2 cache policies: createpolicy for each priority, carried by bulk loads and stores") {
+  for (const auto priority : {L2Evict::first, L2Evict::normal, L2Evict::last, L2Evict::unchanged}) {
+    INFO(l2_evict_name(priority));
+    KernelBuilder k{"hint", target("sm_90a")};
+    auto src = k.param_ptr<u8>("src");
+    auto dst = k.param_ptr<u8>("dst");
+    auto buf = k.shared<u8>("buf", 1024, 128);
+    MbarrierArray bar(k, "b", 1);
+    k.if_(k.tid_x() == 0u, [&] {
+      bar[0].init(1u);
+      auto policy = l2_policy(k, priority);
+      bar[0].arrive_expect_tx(1024u);
+      bulk_load(k, buf.base(), src, 1024u, bar[0], nullptr, policy);
+      bar[0].wait(0u);
+      bulk_store(k, dst, buf.base(), 1024u, policy);
+      bulk_commit(k);
+      bulk_wait(k, 0);
+    });
+    const auto ptx = k.ptx();
+    CHECK(contains(ptx, std::string("createpolicy.fractional.") + l2_evict_name(priority) + ".b64 %rd"));
+    CHECK(contains(ptx, "mbarrier::complete_tx::bytes.L2::cache_hint ["));
+    CHECK(contains(ptx, "cp.async.bulk.global.shared::cta.bulk_group.L2::cache_hint ["));
+    check_assembles(ptx, "sm_90a", "hint_" + std::to_string(static_cast<int>(priority)));
+  }
+  // Without a policy, no hint.
+  KernelBuilder k{"plain", target("sm_90a")};
+  auto dst = k.param_ptr<u8>("dst");
+  auto buf = k.shared<u8>("buf", 1024, 128);
+  bulk_store(k, dst, buf.base(), 1024u);
+  CHECK_FALSE(contains(k.ptx(), "cache_hint"));
+}
+
+TEST_CASE("stmatrix .x4 stores four fragments on sm_90 and is refused on sm_80") {
+  KernelBuilder k{"stm", target("sm_90a")};
+  auto tile = k.shared<u8>("tile", 512, 16);
+  std::array<Reg<b32>, 4> regs;
+  for (std::uint32_t q = 0; q < 4; ++q) regs[q] = bitcast<b32>(k.tid_x() + q);
+  stmatrix_x4(k, tile.base() + (k.laneid() << 4u), Fragment<b32, 4>(regs));
+  stmatrix_x4(k, tile.base() + (k.laneid() << 4u), Fragment<b32, 4>(regs), /*trans=*/true);
+  const auto ptx = k.ptx();
+  CHECK(contains(ptx, "stmatrix.sync.aligned.m8n8.x4.shared.b16 [%r"));
+  CHECK(contains(ptx, "stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%r"));
+  check_assembles(ptx, "sm_90a", "stmatrix");
+
+  KernelBuilder k80{"stm80", target("sm_80")};
+  auto tile80 = k80.shared<u8>("tile", 512, 16);
+  std::array<Reg<b32>, 4> r80;
+  for (auto& r : r80) r = bitcast<b32>(k80.tid_x());
+  stmatrix_x4(k80, tile80.base(), Fragment<b32, 4>(r80)); const int line = __LINE__;
+  auto d = diagnostics_of(k80);
+  REQUIRE(d.size() == 1);
+  CHECK(at_line(d[0], line));
+  CHECK(contains(d[0].message, "stmatrix"));
+}

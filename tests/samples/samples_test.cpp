@@ -195,6 +195,7 @@ TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench s
       {"copy_bulk", {"stages=3", "lag=2"}, {"sm_90a", "sm_100a"}},
       {"copy_bulk", {"chunk=65536", "stages=3", "lag=1"}, {"sm_90a"}},
       {"copy_bulk", {"chunk=16384", "stages=6", "lag=2"}, {"sm_90a"}},
+      {"copy_bulk", {"stages=3", "lag=1", "evict_first=1"}, {"sm_90a", "sm_100a"}},
   };
   for (const auto& v : variants)
     for (const char* arch : v.archs) {
@@ -221,16 +222,20 @@ TEST_CASE("the Hopper GEMM with a bulk-copy warp role assembles with zero spills
   const auto* e = Registry::global().find("gemm_bf16_sm90");
   REQUIRE(e);
   auto ptxas = test::ptxas_or_skip();
-  for (const char* bn : {"bn=128", "bn=256"}) {
-    INFO(bn);
-    auto p = parse_params(*e, {bn, "stages=3", "copy=1"});
-    REQUIRE(p.params);
-    const auto ptx = emit_ptx(e->build(*isa::parse_target("sm_90a").target, *p.params));
-    CHECK(ptx.find("cp.async.bulk.shared::cluster.global") != std::string::npos);
-    CHECK(ptx.find(".param .u64 copy_dst") != std::string::npos);
-    if (!ptxas) continue;
-    assemble_clean(*ptxas, ptx, "sm_90a", std::string("gemm_copy_") + bn);
-  }
+  for (const char* bn : {"bn=128", "bn=256"})
+    for (const bool evict_first : {false, true}) {
+      const std::string ef = evict_first ? "copy_evict_first=1" : "copy_evict_first=0";
+      INFO(bn << " " << ef);
+      auto p = parse_params(*e, {bn, "stages=3", "copy=1", ef});
+      REQUIRE(p.params);
+      const auto ptx = emit_ptx(e->build(*isa::parse_target("sm_90a").target, *p.params));
+      CHECK(ptx.find("cp.async.bulk.shared::cluster.global") != std::string::npos);
+      CHECK(ptx.find(".param .u64 copy_dst") != std::string::npos);
+      // The copy role's loads and stores carry the hint only when asked for.
+      CHECK((ptx.find("createpolicy.fractional.L2::evict_first") != std::string::npos) == evict_first);
+      if (!ptxas) continue;
+      assemble_clean(*ptxas, ptx, "sm_90a", std::string("gemm_copy_") + bn + (evict_first ? "_ef" : ""));
+    }
 }
 
 TEST_CASE("the fp8 Hopper GEMM assembles with zero spills and setmaxnreg honoured in each configuration") {

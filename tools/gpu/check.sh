@@ -6,7 +6,7 @@
 # through ctypes and the driver API, which must launch, and through CuPy where it is installed). It
 # prints `nvidia-smi -L` first and a table (test, result, seconds) last, and exits non-zero if
 # anything failed. Tests, then host apps (each
-# program gets WEFT_GPU_TIMEOUT seconds, default 90, the GEMM app and copy benchmark twice that, the
+# program gets WEFT_GPU_TIMEOUT seconds, default 90, the GEMM app, copy and overlap benchmarks twice that, the
 # GEMM benchmark three times; nothing
 # new starts after 200 s); then the benchmarks (nothing new after WEFT_GPU_BENCH_BUDGET s, default
 # 240); then the sanitizers while the whole run is under 520 s. One device call of 600 s covers it;
@@ -76,9 +76,10 @@ run_phase() {
     # The GEMM host app and benchmark JIT about 20 kernel variants each and run 4096^3 / 8192^3
     # products (the benchmark also generates their random inputs), and the copy benchmark checks
     # about 60 copies of 1 GiB: twice the time of one test.
-    # The GEMM benchmark, with about 140 rows (every variant against cuBLAS), three times.
+    # The overlap benchmark (about 30 designs at 8192^3, each copy of up to 1 GiB and each D checked)
+    # twice too. The GEMM benchmark, with about 140 rows (every variant against cuBLAS), three times.
     limit="$PER_TIMEOUT"
-    case "$name" in */gemm_app|*/copy_bench) limit=$(( PER_TIMEOUT * 2 ));; */gemm_bench) limit=$(( PER_TIMEOUT * 3 ));; esac
+    case "$name" in */gemm_app|*/copy_bench|*/overlap_bench) limit=$(( PER_TIMEOUT * 2 ));; */gemm_bench) limit=$(( PER_TIMEOUT * 3 ));; esac
     timeout "$limit" "$p" >"$log" 2>&1
     rc=$?
     t1=$(date +%s.%N)

@@ -22,7 +22,9 @@ weft_debug_wait`, `[weft_debug_wait]`; an initializer, `= {65, 144, ...}`, is wr
 the variable itself, while device_launch.py's driver places and initializes them), %globaltimer (Emu's
 virtual clock); one .entry of a module that may hold several (Kernel(text, entry=NAME)); for the
 GEMMs cp.async (.ca/.cg, src-size zero-fill,
-commit_group, wait_group, wait_all), ldmatrix.m8n8 .x1/.x2/.x4 [.trans] .b16, mma.sync m16n8k16
+commit_group, wait_group, wait_all), ldmatrix.m8n8 .x1/.x2/.x4 [.trans] .b16 and its inverse stmatrix
+(sm_90; a generic-proxy store), createpolicy (a tagged opaque policy: a .L2::cache_hint operand without
+the tag is an error), mma.sync m16n8k16
 bf16 and m16n8k32 e4m3 with f32 accumulators, u16 loads and stores, static and dynamic shared
 memory (dynamic shared memory after static variables only 16-byte aligned, whatever its declared
 .align, as an H200 placed it: dynamic_smem_base), byte-array parameters (tensor maps) with their
@@ -344,6 +346,17 @@ LOCAL_SPAN = 1 << 32  # the generic local window's size
 PARAM_BASE = 0x7F0000000000
 GENERIC_PARAM = 0x7D0000000000  # GENERIC_PARAM + (a - PARAM_BASE)
 PARAM_SPAN = 1 << 32  # each parameter window's size
+# createpolicy's result: this tag in the top 16 bits, the priorities below. A .L2::cache_hint operand
+# must carry it, so a copy given some other register (uninitialised, an address) is an error here.
+POLICY_TAG = 0xCAC0 << 48
+POLICY_PRIORITIES = ("L2::evict_last", "L2::evict_normal", "L2::evict_first", "L2::evict_unchanged")
+
+
+def check_policy(value, text):
+    if value >> 48 != POLICY_TAG >> 48:
+        raise EmuError(f"{text}: the cache-policy operand {value:#x} was not made by createpolicy")
+
+
 CVTA_WINDOWS = {"local": (LOCAL_BASE, GENERIC_LOCAL), "param": (PARAM_BASE, GENERIC_PARAM)}  # cvta: (own, generic)
 MAX_CALL_DEPTH = 256  # frames a thread may have (a runaway recursion is an error)
 
@@ -1123,6 +1136,8 @@ class Kernel(Alu):
             kind, extra = K_WARP, self.shfl(o, ops, text)
         elif name == "ldmatrix":
             kind, extra = K_WARP, self.ldmatrix(o, ops, text)
+        elif name == "stmatrix":
+            kind, extra = K_WARP, self.stmatrix(o, ops, text)
         elif name == "mma":
             kind, extra = K_WARP, self.mma(op, ops, text)
         elif name == "cp" and o[1] == "async":
@@ -1134,6 +1149,21 @@ class Kernel(Alu):
             if len(o) != 3 or o[1] not in ("sc", "acq_rel") or o[2] not in ("cta", "cluster", "gpu", "sys"):
                 raise EmuError(f"unsupported instruction: {text}")
             fn = lambda t: None
+        elif name == "createpolicy":
+            # createpolicy.fractional.L2::<primary>[.L2::<secondary>].b64 d[, fraction]: an opaque,
+            # tagged policy (the cache itself is not modelled)
+            pri = [x for x in o[2:-1]]
+            if o[1] != "fractional" or o[-1] != "b64" or not 1 <= len(pri) <= 2 or \
+                    any(x not in POLICY_PRIORITIES for x in pri) or len(ops) not in (1, 2):
+                raise EmuError(f"unsupported instruction: {text}")
+            try:
+                fraction = float(ops[1]) if len(ops) == 2 else 1.0
+            except ValueError:
+                raise EmuError(f"unsupported instruction (fraction not a decimal): {text}") from None
+            if not 0.0 < fraction <= 1.0:
+                raise EmuError(f"{text}: the fraction must be in (0, 1]")
+            v = POLICY_TAG | sum(POLICY_PRIORITIES.index(x) << (4 * i) for i, x in enumerate(pri))
+            fn = lambda t, d=d, v=v: t.r.__setitem__(d, v)
         elif name == "ld" and o[1] == "param":
             fn = self.ld_param(o, ops, text)
         elif name == "st" and o[1] == "param":
@@ -1460,6 +1490,38 @@ class Kernel(Alu):
                     mat = mat.T
                 for l, t in enumerate(lanes):
                     t.r[dregs[q]] = int(mat[l // 4, 2 * (l % 4)]) | (int(mat[l // 4, 2 * (l % 4) + 1]) << 16)
+        return run
+
+    @staticmethod
+    def stmatrix(o, ops, text):
+        """stmatrix.sync.aligned.m8n8.{x1,x2,x4}[.trans].shared.b16 (sm_90): ldmatrix's inverse, the same
+        fragment map: register q of lane l holds row l/4, columns 2(l%4), +1 of matrix q (.trans: of its
+        transpose); lanes 8q..8q+7 give the shared addresses of matrix q's 16-byte rows. Each row is a
+        generic-proxy store (a TMA store reading it needs fence.proxy.async first)."""
+        num = {"x1": 1, "x2": 2, "x4": 4}.get(o[4] if len(o) > 4 else "", 0)
+        if o[1:4] != ["sync", "aligned", "m8n8"] or not num or "shared" not in o and "shared::cta" not in o or \
+                o[-1] != "b16":
+            raise EmuError(f"unsupported instruction: {text}")
+        trans = "trans" in o
+        areg, aoff = _addr(ops[0])
+        sregs = _regs(ops[1])
+        if len(sregs) != num:
+            raise EmuError(f"{text}: {len(sregs)} registers for .x{num}")
+
+        def run(lanes):
+            smem = lanes[0].smem
+            for q in range(num):
+                mat = np.zeros((8, 8), dtype=np.uint16)
+                for l, t in enumerate(lanes):
+                    v = t.r[sregs[q]]
+                    mat[l // 4, 2 * (l % 4)], mat[l // 4, 2 * (l % 4) + 1] = v & 0xFFFF, v >> 16
+                if trans:
+                    mat = mat.T.copy()
+                for i in range(8):
+                    t = lanes[8 * q + i]
+                    a = (t.r[areg] + aoff) & M32
+                    smem.write(a, mat[i].astype("<u2").tobytes(), text)
+                    hopper.generic_store(t, smem, a, 16)
         return run
 
     @staticmethod

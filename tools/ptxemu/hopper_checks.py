@@ -1,5 +1,5 @@
 """Checks of the sm_90 pieces of the emulator that no weft kernel emits yet (thread-block clusters,
-multicast TMA, remote mbarrier arrives, TMA stores, red / atom for split-K), on small hand-written PTX
+multicast TMA, remote mbarrier arrives, TMA stores, stmatrix, red / atom for split-K), on small hand-written PTX
 kernels: each runs in both TMA models and compares with what the PTX ISA says should happen, worked
 out independently of hopper.py (the 128B swizzle as "16-byte chunk index XOR row % 8 within each
 1024 bytes", out-of-bounds elements zero on loads and clipped on stores). run_gemm90_checks.py runs
@@ -99,6 +99,45 @@ $L_w2:
 $L_end:
 	barrier.cluster.arrive.aligned;
 	barrier.cluster.wait.aligned;
+	ret;
+}
+"""
+
+# One warp stores four 8x8 b16 matrices with stmatrix .x4: lane l's register q holds the elements
+# q * 256 + 2 l and + 1 (low half first), and lane l gives the address of row l % 8 of matrix l / 8 at
+# byte 16 (4 (l % 8) + l / 8) (the matrices' rows interleaved, so a wrong address map shows); then
+# the warp copies the 512 bytes out. TRANS marks where .trans goes.
+STMATRIX = HEADER + r"""//! dynamic_smem 512
+.extern .shared .align 16 .b8 smem[];
+.visible .entry stm(
+	.param .u64 out
+)
+.reqntid 32, 1, 1
+{
+	.reg .b32 %r<20>;
+	.reg .b64 %rd<4>;
+	mov.u32 %r0, %tid.x;
+	shl.b32 %r1, %r0, 1;
+	mad.lo.u32 %r2, %r1, 65537, 65536;
+	add.u32 %r3, %r2, 16777472;
+	add.u32 %r4, %r3, 16777472;
+	add.u32 %r5, %r4, 16777472;
+	and.b32 %r6, %r0, 7;
+	shr.u32 %r7, %r0, 3;
+	shl.b32 %r6, %r6, 2;
+	add.u32 %r6, %r6, %r7;
+	shl.b32 %r6, %r6, 4;
+	mov.u32 %r8, smem;
+	add.u32 %r9, %r8, %r6;
+	stmatrix.sync.aligned.m8n8.x4TRANS.shared.b16 [%r9], {%r2, %r3, %r4, %r5};
+	bar.sync 0;
+	shl.b32 %r10, %r0, 4;
+	add.u32 %r11, %r8, %r10;
+	ld.shared.v4.u32 {%r12, %r13, %r14, %r15}, [%r11];
+	ld.param.u64 %rd0, [out];
+	cvt.u64.u32 %rd1, %r10;
+	add.s64 %rd2, %rd0, %rd1;
+	st.global.v4.u32 [%rd2], {%r12, %r13, %r14, %r15};
 	ret;
 }
 """
@@ -366,6 +405,27 @@ def check_store(seed, tma, text=STORE):
     return r
 
 
+def check_stmatrix(seed, trans):
+    """stmatrix against the PTX ISA's fragment figure, worked out here: matrix q's element (row, col)
+    comes from lane 4 row + col / 2, half col % 2 (.trans: element (col, row) of that matrix)."""
+    r = Report(f"emulator: stmatrix.x4{'.trans' if trans else ''} against the fragment layout")
+    mem = E.Memory(1 << 16)
+    out = mem.alloc(512, "out")
+    E.Emu(mem, E.Kernel(STMATRIX.replace("TRANS", ".trans" if trans else "")), (1, 1), 32, {"out": out},
+          seed=seed).run()
+    got = np.frombuffer(bytes(mem.mem[out:out + 512]), dtype="<u2")
+    for q in range(4):
+        for row in range(8):
+            for col in range(8):
+                sr, sc = (col, row) if trans else (row, col)  # the fragment element stored at (row, col)
+                want = q * 256 + 2 * (4 * sr + sc // 2) + sc % 2
+                at = (16 * (4 * row + q)) // 2 + col
+                if got[at] != want:
+                    r.fail(f"matrix {q} ({row}, {col}) is {got[at]}, want {want}")
+                    return r
+    return r
+
+
 def check_reduce(seed):
     r = Report("emulator: red.global.add.f32, atom.acq_rel.gpu.add.u32, ld.acquire.gpu")
     k = E.Kernel(REDUCE)
@@ -451,6 +511,15 @@ def check_param_spaces(seed, text=PARAMS):
     return r
 
 
+def hinted_store(policy="%rd2"):
+    """STORE with its TMA store carrying .L2::cache_hint and `policy` as the policy operand (%rd2 is
+    made by createpolicy)."""
+    text = mutated(STORE, "cvta.param.u64 %rd0, %rd1;",
+                   "cvta.param.u64 %rd0, %rd1;\n\tcreatepolicy.fractional.L2::evict_first.b64 %rd2;")
+    return mutated(text, ".tile.bulk_group [%rd0, {%r8, %r9}], [%r1];",
+                   f".tile.bulk_group.L2::cache_hint [%rd0, {{%r8, %r9}}], [%r1], {policy};")
+
+
 def must_fault(what, kind, check):
     """A mutant that must end in an emulator error of `kind`: the fault a GPU gives for that bug."""
     r = Report(f"mutant ({what}) must fault with {kind}")
@@ -491,7 +560,15 @@ def run_all(run, s):
     ]
     for what, kind, check in faults:
         run.run(f"mutant: {what.split(':')[0]}", lambda w=what, k=kind, c=check: must_fault(w, k, c))
+    # The store with an L2 cache hint (createpolicy's policy operand) stores the same box; given some
+    # other register as its policy, it is an error (a GPU's behaviour with such a policy is undefined).
+    run.run("emulator: TMA store with an L2 evict_first policy", lambda: check_store(s, "wait", hinted_store()))
+    run.run("mutant: the cache-policy operand not made by createpolicy",
+            lambda: must_fault("the policy operand is the tensor map's address", None,
+                               lambda: check_store(s, "wait", hinted_store("%rd0"))))
 
+    for trans in (False, True):
+        run.run(f"emulator: stmatrix{' .trans' if trans else ''}", lambda t=trans: check_stmatrix(s, t))
     run.run("emulator: named barriers", lambda: check_named(s))
     run.run("mutant: multicast before the peer's mbarrier init", lambda: check_multicast_early(s))
     for tma in ("wait", "issue"):

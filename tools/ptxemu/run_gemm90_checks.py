@@ -343,6 +343,8 @@ def run_matrix(run, s):
          None, ("wait", "release")),
         ("bf16, bn 256: four TMA-store boxes per warpgroup, buffers reused", BF16, store4, 130, 264, 72, 0.0, 1,
          ("wait",)),
+        ("bf16, bn 128 through TMA stores (stmatrix) with beta and bias, rows and columns clipped", BF16,
+         ["bn=128", "stages=2", "bias=1"], 130, 200, 72, 0.5, 2, ("wait", "issue")),
         ("bf16, bn 256 with one staging buffer per warpgroup: every box waits for the last store", BF16,
          store4 + ["store_buffers=1"], 130, 264, 72, 0.0, 1, ("wait", "issue")),
         ("bf16 ping-pong: 5 tiles on 2 CTAs (the warpgroups alternate, an odd count), TMA stores", BF16, pp,

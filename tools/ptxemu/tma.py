@@ -225,13 +225,14 @@ def compile_bulk(k, op, o, ops, text):
             breg, boff = E._addr(ops[3])
             extra = ops[4:]
         mask = k.src(extra.pop(0)) if multicast else None
-        if hint:
-            extra.pop(0)
+        policy = k.src(extra.pop(0), 64) if hint else None
         if extra:
             raise E.EmuError(f"unsupported instruction: {text}")
 
         def fn(t):
             r = t.r
+            if policy:
+                E.check_policy(policy(r), text)
             dst, bar = (r[dreg] + doff) & M32, (r[breg] + boff) & M32
             if tensor:
                 tm = tensor_map(t, r[mreg], text)
@@ -283,13 +284,20 @@ def compile_bulk(k, op, o, ops, text):
         if tensor:
             mreg, creg = _tensor_operand(ops[0])
             sreg, soff = E._addr(ops[1])
+            extra = ops[2:]
         else:
             dreg, doff = E._addr(ops[0])
             sreg, soff = E._addr(ops[1])
             size = k.src(ops[2])
+            extra = ops[3:]
+        policy = k.src(extra.pop(0), 64) if "L2::cache_hint" in rest else None
+        if extra:
+            raise E.EmuError(f"unsupported instruction: {text}")
 
         def fn(t):
             r = t.r
+            if policy:
+                E.check_policy(policy(r), text)
             src = (r[sreg] + soff) & M32
             smem = t.smem
             if tensor:

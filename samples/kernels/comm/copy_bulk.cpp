@@ -13,10 +13,12 @@ WEFT_KERNEL_FOR(copy_bulk, isa::TargetSet::from_sm(90),
                 "dst = src in chunks, bulk async copies from one thread per CTA, `stages` chunks in flight",
                 {{"chunk", 32768, "bytes per chunk (a multiple of 16; the host splits the copy into chunks)", 1024, 65536},
                  {"stages", 4, "chunks in flight per CTA", 2, 8},
-                 {"lag", 0, "stores still reading when a stage is refilled (less than stages; dsl/comm/bulk_copy.h)", 0, 7}}) {
+                 {"lag", 0, "stores still reading when a stage is refilled (less than stages; dsl/comm/bulk_copy.h)", 0, 7},
+                 {"evict_first", 0, "1: loads and stores marked L2 evict_first (the copied bytes leave L2 first)", 0, 1}}) {
   const auto chunk = static_cast<std::uint32_t>(params["chunk"]);
   const auto stages = static_cast<std::uint32_t>(params["stages"]);
   const auto lag = static_cast<std::uint32_t>(params["lag"]);
+  const bool evict_first = params["evict_first"] != 0;
   KernelBuilder k{"copy_bulk", target};
   k.reqntid(32);
   auto nchunks = k.param<u32>("nchunks");
@@ -25,7 +27,8 @@ WEFT_KERNEL_FOR(copy_bulk, isa::TargetSet::from_sm(90),
   auto ring = k.dynamic_shared<u8>("ring", 128, stages * chunk);
   // Chunks cta, cta + ctas, ... of this CTA, copied by its lane 0.
   k.if_(k.laneid() == 0u, [&] {
-    comm::bulk_copy_chunks(k, {.name = "full", .base = ring.base(), .stages = stages, .chunk = chunk, .store_lag = lag},
+    comm::bulk_copy_chunks(k, {.name = "full", .base = ring.base(), .stages = stages, .chunk = chunk, .store_lag = lag,
+                                .l2_evict_first = evict_first},
                            src, dst, nchunks, k.ctaid_x(), k.nctaid_x());
   });
   return k.build();

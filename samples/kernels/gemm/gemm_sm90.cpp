@@ -102,7 +102,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
            k.if_(r.thread == 32u, [&] {
              comm::bulk_copy_chunks(k, {.name = "copy", .base = smem.base() + (stages * stage_bytes + staging_bytes),
                                         .stages = g.copy_stages, .chunk = g.copy_chunk,
-                                        .store_lag = g.copy_lag},
+                                        .store_lag = g.copy_lag, .l2_evict_first = g.copy_evict_first},
                                     copy_src, copy_dst, copy_chunks, k.ctaid_x(), k.nctaid_x());
            });
        }},

@@ -25,16 +25,11 @@ struct Epilogue {
   std::uint32_t bm = 128, bn = 128;
 };
 
-// The two values of the column pair (col, col + 1) in row `row` that accumulator registers j, j + 1
-// hold: alpha * acc, + beta * C (read only when beta != 0 and the element is inside m x n), + bias
-// (`bias`: the pair's bias, zero outside n).
-inline std::pair<Reg<f32>, Reg<f32>> pair_values(KernelBuilder& k, const Epilogue& e, const std::vector<Reg<f32>>& acc,
-                                                 std::uint32_t j, Reg<u32> row, Reg<u32> col,
-                                                 const std::pair<Reg<f32>, Reg<f32>>* bias) {
+// Adds beta * C to the pair (v0, v1) of row `row`, columns (col, col + 1), for the elements inside
+// m x n. The caller has checked beta != 0 (once for many pairs: C is not read when beta is 0).
+inline void add_beta_c(KernelBuilder& k, const Epilogue& e, Reg<f32> v0, Reg<f32> v1, Reg<u32> row, Reg<u32> col) {
   auto bf16_to_f32 = [&](Reg<u16> h) { return bitcast<f32>(convert<u32>(h) << 16u); };
-  auto v0 = acc[j] * e.alpha;
-  auto v1 = acc[j + 1] * e.alpha;
-  k.if_(e.beta != 0.0f && row < e.m && col < e.n, [&] {
+  k.if_(row < e.m && col < e.n, [&] {
     auto idx = row * e.n + col;
     auto pair = col + 1u < e.n;
     if (e.out_f32) {
@@ -46,6 +41,17 @@ inline std::pair<Reg<f32>, Reg<f32>> pair_values(KernelBuilder& k, const Epilogu
       k.if_(pair, [&] { k.assign(v1, fma(e.beta, bf16_to_f32(k.ld(e.c + (idx + 1u))), v1)); });
     }
   });
+}
+
+// The two values of the column pair (col, col + 1) in row `row` that accumulator registers j, j + 1
+// hold: alpha * acc, + beta * C (read only when beta != 0 and the element is inside m x n), + bias
+// (`bias`: the pair's bias, zero outside n).
+inline std::pair<Reg<f32>, Reg<f32>> pair_values(KernelBuilder& k, const Epilogue& e, const std::vector<Reg<f32>>& acc,
+                                                 std::uint32_t j, Reg<u32> row, Reg<u32> col,
+                                                 const std::pair<Reg<f32>, Reg<f32>>* bias) {
+  auto v0 = acc[j] * e.alpha;
+  auto v1 = acc[j + 1] * e.alpha;
+  k.if_(e.beta != 0.0f, [&] { add_beta_c(k, e, v0, v1, row, col); });
   if (bias) {
     k.assign(v0, v0 + bias->first);
     k.assign(v1, v1 + bias->second);
@@ -108,11 +114,17 @@ inline void store_tile(KernelBuilder& k, const Epilogue& e, const std::vector<Re
 // The TMA-store epilogue: a consumer warpgroup writes its 64-row blocks of the tile (one per wgmma m64
 // accumulator) in boxes of 64 rows x 128 bytes of D (64 bf16 or 32 f32 columns), each staged in one
 // of `buffers` 8 KB buffers of its own in shared memory (128B-swizzled: the 16-byte chunk index XOR
-// row % 8, so the pair stores of a warp hit 32 different banks), then stored by one thread with a TMA
-// store that clips rows and columns outside m x n. Box c + buffers reuses box c's buffer once the store
+// row % 8, so a warp's stores spread over all 32 banks), then stored by one thread with a TMA store
+// that clips rows and columns outside m x n. Box c + buffers reuses box c's buffer once the store
 // from it has read it (wait_group.read buffers - 1); the first box of a tile waits for every earlier
 // store (wait_group.read 0). Two buffers let a store read one while the warpgroup fills the other;
 // one frees 8 KB per warpgroup for something else (the copy role's ring).
+//
+// Per box, every value is alpha * acc first; beta * C is added under one beta != 0 test for the
+// whole box (not one per pair), then the bias. bf16 boxes are written with stmatrix .x4: the wgmma
+// accumulator's pairs, packed to bf16x2, are exactly stmatrix's fragments (matrix q of an
+// instruction: columns 8 cj .. + 7 with cj = first + q / 2, rows 8 (q % 2) .. + 7 of the warp's 16),
+// so one instruction stores what four 4-byte stores per thread did; f32 boxes use 8-byte stores.
 inline constexpr std::uint32_t kStoreBoxBytes = 64 * 128;
 
 struct TmaStore {
@@ -130,39 +142,67 @@ struct RowBlock {
 inline void store_tile_tma(KernelBuilder& k, const Epilogue& e, const TmaStore& ts, const std::vector<RowBlock>& blocks,
                            Reg<u32> tm, Reg<u32> tn, const RoleContext& r, Reg<u32> warp, Reg<u32> lane) {
   const std::uint32_t elem = e.out_f32 ? 4 : 2, box_cols = 128 / elem, boxes = e.bn / box_cols;
+  const std::uint32_t groups = box_cols / 8;  // 8-column groups (cj) per box: 8 bf16 or 4 f32
   auto leader = (r.thread & 127u) == 0u;  // issues and waits for this warpgroup's stores
   auto row_in = warp * 16u + (lane >> 2u);
   auto col0 = tn * e.bn + (lane & 3u) * 2u;
+  // stmatrix addressing: lane l gives row l % 8 of matrix l / 8, i.e. box row st_row; its 16-byte
+  // chunk is (cj - first of box) ^ st_row % 8, and since the first cj of an instruction is even,
+  // (even + (l / 16)) ^ (l % 8) = even ^ st_x.
+  auto st_row = warp * 16u + ((lane >> 3u) & 1u) * 8u + (lane & 7u);
+  auto st_x = (lane >> 4u) ^ (lane & 7u);
   const std::uint32_t nbuf = ts.buffers;
   auto buffers = ts.staging + r.warpgroup * (nbuf * kStoreBoxBytes);
   for (std::uint32_t i = 0; i < blocks.size() * boxes; ++i) {  // box i: block i / boxes, columns box
     const auto& acc = *blocks[i / boxes].acc;
     auto block = blocks[i / boxes].index;
-    const std::uint32_t box = i % boxes;
+    const std::uint32_t box = i % boxes, first = box * groups;
     auto row0 = tm * e.bm + block * 64u + row_in;
     auto buffer = buffers + (i % nbuf) * kStoreBoxBytes;
+    // The box's values: pair (g, half) holds columns col0 + 8 (first + g) + {0, 1} of row row0 + 8 half.
+    std::vector<std::pair<Reg<f32>, Reg<f32>>> v;
+    for (std::uint32_t g = 0; g < groups; ++g)
+      for (std::uint32_t half = 0; half < 2; ++half) {
+        const std::uint32_t j = 4 * (first + g) + 2 * half;
+        v.emplace_back(acc[j] * e.alpha, acc[j + 1] * e.alpha);
+      }
+    k.if_(e.beta != 0.0f, [&] {
+      for (std::uint32_t g = 0; g < groups; ++g)
+        for (std::uint32_t half = 0; half < 2; ++half)
+          add_beta_c(k, e, v[2 * g + half].first, v[2 * g + half].second, row0 + 8u * half, col0 + 8u * (first + g));
+    });
+    if (e.has_bias)
+      for (std::uint32_t g = 0; g < groups; ++g) {
+        auto bias = column_bias(k, e, col0 + 8u * (first + g));
+        for (std::uint32_t half = 0; half < 2; ++half) {
+          auto& [v0, v1] = v[2 * g + half];
+          k.assign(v0, v0 + bias.first);
+          k.assign(v1, v1 + bias.second);
+        }
+      }
     if (i == 0 || i >= nbuf) {  // boxes 1 .. nbuf - 1 find their buffers released by box 0's wait
       k.if_(leader, [&] { bulk_wait(k, i == 0 ? 0 : nbuf - 1, /*read_only=*/true); });
       r.sync_warpgroup();
     }
-    for (std::uint32_t cj = box * box_cols / 8; cj < (box + 1) * box_cols / 8; ++cj) {
-      auto col = col0 + 8u * cj;
-      std::pair<Reg<f32>, Reg<f32>> bias;
-      if (e.has_bias) bias = column_bias(k, e, col);
-      for (std::uint32_t half = 0; half < 2; ++half) {
-        auto row = row0 + 8u * half;
-        auto [v0, v1] = pair_values(k, e, acc, 4 * cj + 2 * half, row, col, e.has_bias ? &bias : nullptr);
-        // Row rr of the box, byte column bc: rr * 128 + bc, the chunk bits XORed with rr % 8.
-        auto rr = row_in + 8u * half;
-        auto bc = ((lane & 3u) * 2u + (8 * cj - box * box_cols)) * elem;
-        auto offset = (rr * 128u + bc) ^ ((rr & 7u) << 4u);
-        if (e.out_f32) {
+    if (e.out_f32) {
+      for (std::uint32_t g = 0; g < groups; ++g)
+        for (std::uint32_t half = 0; half < 2; ++half) {
+          // Row rr of the box, byte column bc: rr * 128 + bc, the chunk bits XORed with rr % 8.
+          auto rr = row_in + 8u * half;
+          auto bc = ((lane & 3u) * 2u + 8u * g) * elem;
+          auto offset = (rr * 128u + bc) ^ ((rr & 7u) << 4u);
+          const auto& [v0, v1] = v[2 * g + half];
           k.st_vec(Ptr<f32, Shared>(buffer + offset), std::array<Reg<f32>, 2>{v0, v1});
-        } else {
-          auto packed = k.reg<b32>();
-          k.instr("cvt", {isa::Type::bf16x2, isa::Type::f32}, {q::rn}, {packed, v1, v0});
-          k.st(Ptr<u32, Shared>(buffer + offset), bitcast<u32>(packed));
         }
+    } else {
+      for (std::uint32_t g = 0; g < groups; g += 2) {  // one stmatrix .x4: groups g and g + 1, both halves
+        std::array<Reg<b32>, 4> packed;
+        for (std::uint32_t mat = 0; mat < 4; ++mat) {
+          const auto& [v0, v1] = v[2 * (g + mat / 2) + mat % 2];
+          packed[mat] = k.reg<b32>();
+          k.instr("cvt", {isa::Type::bf16x2, isa::Type::f32}, {q::rn}, {packed[mat], v1, v0});
+        }
+        stmatrix_x4(k, buffer + st_row * 128u + ((st_x ^ g) << 4u), Fragment<b32, 4>(packed));
       }
     }
     fence_proxy_async_shared(k);  // the generic-proxy writes before the async-proxy read

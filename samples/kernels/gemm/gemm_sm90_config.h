@@ -32,6 +32,7 @@ struct Config {
   bool stream_k = false;  // the last wave's tiles shared out by K tiles (tile_order.h)
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2, copy_lag = 0;
+  bool copy_evict_first = false;  // the copy's loads and stores marked L2 evict_first
   // The registry name: gemm_e4m3_sm90 or gemm_bf16_sm90.
   const char* kernel_name() const { return fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90"; }
 };
@@ -141,6 +142,8 @@ inline std::vector<KernelParam> params(bool fp8) {
       {"copy_chunk", 16384, "copy role: bytes per chunk (a multiple of 16)", 1024, 65536},
       {"copy_stages", 2, "copy role: chunks in flight per CTA", 1, 8},
       {"copy_lag", 0, "copy role: stores still reading when a stage is refilled (less than copy_stages)", 0, 7},
+      {"copy_evict_first", 0, "copy role: 1 marks its loads and stores L2 evict_first, so the copied bytes do "
+                              "not evict the GEMM's A and B from L2", 0, 1},
       {"store_buffers", 2, "TMA-store epilogue: 8 KB staging boxes per consumer warpgroup (1 frees 16 KB of "
                            "shared memory, 2 overlaps a box's store with the next box's writes)", 1, 2}};
   if (!fp8)  // fp8 wgmma has no transpose: B must be K-major
@@ -170,6 +173,7 @@ inline Config from_params(bool fp8, const KernelParams& params) {
   g.copy_chunk = u("copy_chunk");
   g.copy_stages = u("copy_stages");
   g.copy_lag = u("copy_lag");
+  g.copy_evict_first = u("copy_evict_first") != 0;
   g.store_buffers = u("store_buffers");
   g.block_scales = fp8 && u("block_scales") != 0;
   g.nn = !fp8 && u("nn") != 0;
