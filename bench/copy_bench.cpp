@@ -1,8 +1,9 @@
 // Device copy bandwidth against the number of SMs used: weft's 16-byte vector copy (1024 threads per
 // CTA) and its bulk-copy kernel (one warp per CTA, sm_90+), one CTA per SM of the budget, against
 // the driver's device-to-device memcpy (all SMs); then, at all SMs, the bulk kernel's shapes (chunk,
-// stages, store lag, CTAs per SM), the best of them against the driver, and the vector kernel's
-// (loads in flight, threads per SM, L2 prefetch). 1 GiB copied; GB/s counts read + write; median of
+// stages, store lag, CTAs per SM; the four fastest again with L2 evict_first), the best of them
+// against the driver, the fastest one-warp-per-SM shape at every smaller budget, and the vector
+// kernel's shapes (loads in flight, threads per SM, L2 prefetch). 1 GiB copied; GB/s counts read + write; median of
 // 10 timed runs after 2 warm-ups. Every method's copy is checked afterwards (the destination zeroed
 // before, every byte compared with the source's pattern), so no figure comes from a wrong copy; a
 // wrong one ends the run with exit 1. WEFT_APP_QUICK=1: 1 MiB, one timed run (the emulated device).
@@ -14,6 +15,7 @@
 #include <ctime>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include "bench/bench_common.h"
@@ -41,16 +43,19 @@ std::vector<std::uint32_t> pattern(std::size_t words) {
   return v;
 }
 
-// Zeroes dst, runs `copy` (timed), then requires dst to hold src's pattern again.
+// Zeroes dst, runs `copy` (timed), then requires dst to hold src's pattern again. The copy back goes
+// into `got`, one page-locked buffer reused by every row (a fresh 1 GiB vector per row cost about a
+// second of page faults and pageable copying; the sweep has about a hundred rows).
 double timed_and_checked(const char* what, int sms, weft::rt::DeviceBuffer<std::uint32_t>& dst,
-                         const std::vector<std::uint32_t>& want, const std::function<void()>& copy) {
+                         weft::rt::PinnedBuffer<std::uint32_t>& got, const std::vector<std::uint32_t>& want,
+                         const std::function<void()>& copy) {
   dst.fill_bytes(0);
   const double ms = median_ms(copy);
-  const auto got = dst.to_vector();
-  const auto bad = std::mismatch(got.begin(), got.end(), want.begin());
-  if (bad.first != got.end())
+  dst.copy_to(got.span());
+  const auto bad = std::mismatch(got.data(), got.data() + got.size(), want.begin());
+  if (bad.first != got.data() + got.size())
     throw std::runtime_error(std::string(what) + " with " + std::to_string(sms) + " SMs copied wrong data: byte " +
-                             std::to_string(4 * (bad.first - got.begin())) + " of the destination differs");
+                             std::to_string(4 * (bad.first - got.data())) + " of the destination differs");
   return ms;
 }
 
@@ -105,10 +110,11 @@ int main(int argc, char** argv) {
     constexpr std::uint32_t chunk = 32768;
     const auto want = pattern(bytes / 4);
     DeviceBuffer<std::uint32_t> src(want), dst(bytes / 4);
+    PinnedBuffer<std::uint32_t> got(bytes / 4);  // each row's copy, read back for its check
     auto vec = load("copy_vec16", props.sm());
     std::optional<Module> bulk;
     if (weft::samples::runs_on("copy_bulk", props.sm())) bulk = load("copy_bulk", props.sm());
-    const double memcpy_ms = timed_and_checked("driver memcpy", props.sm_count, dst, want, [&] {
+    const double memcpy_ms = timed_and_checked("driver memcpy", props.sm_count, dst, got, want, [&] {
       check(driver().cuMemcpyDtoD(dst.ptr().raw(), src.ptr().raw(), bytes), "cuMemcpyDtoD");
     });
     auto gbps = [&](double ms) { return 2.0 * bytes / (ms * 1e-3) / 1e9; };
@@ -124,7 +130,7 @@ int main(int argc, char** argv) {
     add(props.sm_count, "driver memcpy (all SMs)", gbps(memcpy_ms));
     // One row: `launch` timed and its copy checked. The two kernels' launches on `ctas` CTAs:
     auto measure = [&](const std::string& method, int sms, const std::function<void()>& launch) {
-      const double g = gbps(timed_and_checked(method.c_str(), sms, dst, want, launch));
+      const double g = gbps(timed_and_checked(method.c_str(), sms, dst, got, want, launch));
       add(sms, method.c_str(), g);
       return g;
     };
@@ -152,14 +158,16 @@ int main(int argc, char** argv) {
     const int all = props.sm_count;
     // The sweep at all SMs, against the driver's memcpy (the target: 95% of it).
     if (bulk) {
-      double best = 0;
+      double best = 0, best_one_warp = 0;
       std::string best_label;
+      std::optional<BulkShape> one_warp;  // the fastest shape with one warp per SM
       std::vector<std::pair<double, BulkShape>> measured;
       auto measure_shape = [&](const BulkShape& shape) {
         auto m = load("copy_bulk", props.sm(), shape.settings());
         const double g =
             measure(shape.label(), all, bulk_launch(m, static_cast<std::uint32_t>(all) * shape.ctas_per_sm, shape.chunk));
         if (g > best) best = g, best_label = shape.label();
+        if (shape.ctas_per_sm == 1 && g > best_one_warp) best_one_warp = g, one_warp = shape;
         return g;
       };
       for (const auto& shape : sweep_shapes(props, weft::samples::quick_mode()))
@@ -177,6 +185,13 @@ int main(int argc, char** argv) {
       std::snprintf(line, sizeof line, "best bulk shape at %d SMs: %s, %.1f GB/s = %.1f%% of the driver's memcpy "
                     "(target 95%%: %s)", all, best_label.c_str(), best, share, share >= 95.0 ? "met" : "not met");
       rows.emplace_back(line);
+      // The fastest one-warp-per-SM shape at every smaller budget too (a CTA per SM: with two, 2B
+      // CTAs would spread over 2B SMs), beside the default shape's rows above.
+      if (one_warp) {
+        auto m = load("copy_bulk", props.sm(), one_warp->settings());
+        for (int sms : budgets)
+          if (sms < all) measure(one_warp->label() + " (best)", sms, bulk_launch(m, static_cast<std::uint32_t>(sms), one_warp->chunk));
+      }
     }
     // The vector copy at all SMs with more loads in flight per thread, up to 2048 threads per SM, and
     // loads that ask L2 for 256-byte fetches.

@@ -334,6 +334,8 @@ def run_matrix(run, s):
          cluster, 300, 136, 200, 0.5, None, ("wait", "issue", "release")),
         ("bf16, split-K 3 (2 K tiles a part), register stores", BF16, split, 130, 40, 328, 0.5, 3, ("wait", "release")),
         ("bf16, split-K 3 over 2 K tiles (an empty part)", BF16, split, 130, 40, 72, 0.0, None, ("wait",)),
+        ("bf16, split-K 2 at M = 64 (decode: the second warpgroup's rows all past M skip the workspace)", BF16,
+         ["bn=64", "stages=2", "splits=2"], 64, 136, 200, 0.5, None, ("wait", "release")),
         ("bf16, split-K 2, f32 output through TMA stores, bias", BF16, split_f32, 130, 72, 200, 0.5, None,
          ("wait", "issue")),
         ("e4m3, clusters + split-K 2 + f32 output + bias", FP8, everything_fp8, 200, 64, 400, 0.5, None,

@@ -221,12 +221,14 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
            };
            std::vector<Reg<f32>> all;  // the tile's registers of this group, block after block
            for (const auto& a : acc) all.insert(all.end(), a.begin(), a.end());
+           std::vector<Pred> live;  // per block: some of its rows lie inside M
+           for (const auto& blk : blocks) live.push_back(u.tm * kBM + blk * 64u < m);
            if (g.splits > 1) {
              const auto parts = sm90::split_k_parts(split_k, u);
-             k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, parts, group, all, u, kBM, bn, store); });
+             k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, parts, group, all, live, u, kBM, bn, store); });
            } else if (g.stream_k) {  // a whole tile stores; a cut one sums its pieces first
              const auto parts = sm90::stream_k_parts(work, u);
-             k.if_(u.parts == 1u, store).else_([&] { sm90::split_k_epilogue(k, split_k, parts, group, all, u, kBM, bn, store); });
+             k.if_(u.parts == 1u, store).else_([&] { sm90::split_k_epilogue(k, split_k, parts, group, all, live, u, kBM, bn, store); });
            } else {
              store();
            }

@@ -257,14 +257,25 @@ inline TileParts stream_k_parts(const WorkUnits& w, const WorkUnits::Unit& u) {
 }
 
 // Runs `epilogue` with `acc` (the group's registers of the tile, bm * bn / threads per thread)
-// holding the whole sum, in the CTA whose part arrives last.
+// holding the whole sum, in the CTA whose part arrives last. `live` has one predicate per 64-row
+// block of `acc` (equal runs of registers, in order): a block whose rows all lie past M is neither
+// written nor summed (its registers are never stored), which halves the workspace traffic of a
+// decode shape (M = 64 in 128-row tiles).
 inline void split_k_epilogue(KernelBuilder& k, const SplitK& s, const TileParts& tp, const TileGroup& group,
-                             std::vector<Reg<f32>>& acc, const WorkUnits::Unit& u, std::uint32_t bm, std::uint32_t bn,
-                             const std::function<void()>& epilogue) {
+                             std::vector<Reg<f32>>& acc, const std::vector<Pred>& live, const WorkUnits::Unit& u,
+                             std::uint32_t bm, std::uint32_t bn, const std::function<void()>& epilogue) {
   const std::uint32_t threads = group.threads;
+  const std::size_t per_block = acc.size() / live.size();
+  // f(j) for the registers of each live block.
+  auto each_live = [&](const std::function<void(std::uint32_t)>& f) {
+    for (std::size_t b = 0; b < live.size(); ++b)
+      k.if_(live[b], [&] {
+        for (std::size_t j = b * per_block; j < (b + 1) * per_block; ++j) f(static_cast<std::uint32_t>(j));
+      });
+  };
   auto part = [&](Reg<u32> slot) { return s.workspace + (slot * (bm * bn) + group.thread); };
   auto mine = part(tp.mine);
-  for (std::uint32_t j = 0; j < acc.size(); ++j) k.st(mine + j * threads, acc[j]);
+  each_live([&](std::uint32_t j) { k.st(mine + j * threads, acc[j]); });
   k.fence({q::acq_rel, q::gpu});
   group.sync();
   k.if_(group.thread == 0u, [&] {
@@ -279,7 +290,7 @@ inline void split_k_epilogue(KernelBuilder& k, const SplitK& s, const TileParts&
     for (auto& a : acc) k.assign(a, 0.0f);
     k.for_(0u, tp.parts, 1u, [&](Reg<u32> i) {
       auto p = part(tp.slot_of(i));
-      for (std::uint32_t j = 0; j < acc.size(); ++j) k.assign(acc[j], acc[j] + k.ld(p + j * threads, {q::cg}));
+      each_live([&](std::uint32_t j) { k.assign(acc[j], acc[j] + k.ld(p + j * threads, {q::cg})); });
     });
     epilogue();
   });
