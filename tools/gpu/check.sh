@@ -4,7 +4,8 @@
 # carried with the tree): every GPU test, the no-driver test, every host app under samples/apps and,
 # unless WEFT_GPU_BENCH=0, every benchmark under bench/; then the Python examples (a .ptx launched
 # through ctypes and the driver API, which must launch, and through CuPy where it is installed). It
-# prints `nvidia-smi -L` first and a table (test, result, seconds) last, and exits non-zero if
+# prints `nvidia-smi -L` first, then a table (test, result, seconds) and the benchmarks' verdicts on
+# the issues' targets last, and exits non-zero if
 # anything failed. Tests, then host apps (each
 # program gets WEFT_GPU_TIMEOUT seconds, default 90, the GEMM app, copy and overlap benchmarks twice that, the
 # GEMM benchmark three times; nothing
@@ -147,4 +148,18 @@ echo "== summary ($(nvidia-smi -L 2>/dev/null | head -1 || echo 'no nvidia-smi')
 printf '%-48s %-40s %8s\n' "test" "result" "seconds"
 for i in "${!names[@]}"; do printf '%-48s %-40s %8s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"; done
 [ ${#names[@]} -gt 0 ] || { echo "check.sh: no programs found in $BUILD" >&2; exit 2; }
+
+# The issues' targets as the benchmarks judged them (each from its best correct row), last, so that
+# the tail of a run's output answers them.
+echo
+echo "== targets"
+for b in gemm_bench copy_bench overlap_bench; do
+  log="$LOGS/bench_$b.log"
+  [ -f "$log" ] || { echo "$b: no log (not run)"; continue; }
+  case "$b" in
+    gemm_bench) sed -n '/^== targets/,/^$/p' "$log" | grep -v '^== targets' | grep . ;;
+    copy_bench) grep -h '^best bulk shape' "$log" ;;
+    overlap_bench) grep -h '^(b) best' "$log" ;;
+  esac || echo "$b: no target line (see its log)"
+done
 exit $failed
