@@ -39,6 +39,15 @@ inline std::string today_utc() {
   return date;
 }
 
+// A CSV field: quoted (inner quotes doubled) when it holds a comma, a quote or a line break, so that
+// labels such as "bulk 32K x4 lag1, 1 warp/SM" stay one column.
+inline std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
 // Where a benchmark writes its CSV: the argument, else $OUT/<name> (the GPU machine), else <name>.
 inline std::string csv_path(int argc, char** argv, const std::string& name) {
   if (argc > 1) return argv[1];

@@ -122,10 +122,11 @@ int main(int argc, char** argv) {
     std::vector<std::string> rows;
     auto add = [&](int sms, const char* method, double g) {
       char line[160];
-      std::snprintf(line, sizeof line, "%5d  %-32s %9.1f", sms, method, g);
+      std::snprintf(line, sizeof line, "%5d  %-40s %9.1f", sms, method, g);
       rows.emplace_back(line);
       std::printf("%s\n", line);
-      csv += props.name + "," + date + "," + std::to_string(sms) + "," + method + "," + std::to_string(g) + "\n";
+      csv += weft::bench::csv_field(props.name) + "," + date + "," + std::to_string(sms) + "," +
+             weft::bench::csv_field(method) + "," + std::to_string(g) + "\n";
     };
     add(props.sm_count, "driver memcpy (all SMs)", gbps(memcpy_ms));
     // One row: `launch` timed and its copy checked. The two kernels' launches on `ctas` CTAs:
@@ -208,7 +209,7 @@ int main(int argc, char** argv) {
     std::ofstream(csv_path) << csv;
     std::printf("\n== device copy, %s, %s (GB/s read + write; CSV: %s)\n", props.name.c_str(), date.c_str(),
                 csv_path.c_str());
-    std::printf("%5s  %-32s %9s\n", "SMs", "method", "GB/s");
+    std::printf("%5s  %-40s %9s\n", "SMs", "method", "GB/s");
     for (const auto& r : rows) std::printf("%s\n", r.c_str());
     return 0;
   } catch (const std::exception& e) {

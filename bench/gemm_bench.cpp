@@ -25,6 +25,7 @@
 
 #include "bench/bench_common.h"
 #include "samples/apps/gemm/gemm_common.h"
+#include "samples/apps/gemm/tile_choice.h"
 #include "samples/apps/gpu_or_skip.h"
 
 using namespace gemm;
@@ -50,6 +51,7 @@ struct Rows {
     double weft = 0, cublas = 0;
   };
   std::map<std::string, Best> best;
+  std::map<std::string, double> tflops;  // kernel + " " + key: every correct row's weft TFLOP/s
   static std::string key(const std::string& dtype, const Shape& s) {
     return dtype + " " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k);
   }
@@ -69,6 +71,7 @@ struct Rows {
     lines.emplace_back(line);
     std::printf("%s\n", line);
     if (auto& b = best[key(dtype, s)]; !bad && wt > b.weft) b = {kernel, wt, ct};
+    if (!bad) tflops[kernel + " " + key(dtype, s)] = wt;
     csv += card + "," + date + "," + dtype + "," + std::to_string(s.m) + "," + std::to_string(s.n) + "," +
            std::to_string(s.k) + "," + std::to_string(wt) + "," + std::to_string(ct) + "," + std::to_string(wt / ct) +
            "," + std::to_string(weft_ms) + "," + std::to_string(cublas_ms) + "," + kernel + "," + std::to_string(err) +
@@ -342,8 +345,15 @@ int main(int argc, char** argv) {
         continue;
       }
       const auto& b = it->second;
-      std::printf("%-5s %5u^3  %-18s %8.1f / %8.1f = %5.2f  target >= %.1f: %s\n", t.dtype, t.size, b.kernel.c_str(), b.weft,
-                  b.cublas, b.weft / b.cublas, t.ratio, b.weft / b.cublas >= t.ratio ? "met" : "not met");
+      // What a caller gets from the tile rule (samples/apps/gemm/tile_choice.h) without trying variants.
+      const std::string dt = std::string(t.dtype) + "_sm90";
+      const std::string rule = weft::samples::sm90_bn_for(t.size, t.size, static_cast<std::uint32_t>(props.sm_count)) == 256
+                                   ? dt + "/bn256" : "gemm_" + dt;
+      const auto r = rows.tflops.find(rule + " " + Rows::key(t.dtype, {t.size, t.size, t.size}));
+      char picked[96] = "";
+      if (r != rows.tflops.end()) std::snprintf(picked, sizeof picked, "  (tile rule: %s, %.2f)", rule.c_str(), r->second / b.cublas);
+      std::printf("%-5s %5u^3  %-18s %8.1f / %8.1f = %5.2f  target >= %.1f: %s%s\n", t.dtype, t.size, b.kernel.c_str(), b.weft,
+                  b.cublas, b.weft / b.cublas, t.ratio, b.weft / b.cublas >= t.ratio ? "met" : "not met", picked);
     }
     if (rows.wrong) std::printf("error: a row marked WRONG computed a wrong D; its figures do not count\n");
     return rows.wrong ? 1 : 0;

@@ -155,10 +155,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> rows;
     auto add = [&](const std::string& design, int budget, std::uint32_t gemm_sms, double tf, double ratio, double gb) {
       char line[200];
-      std::snprintf(line, sizeof line, "%-64s %6d %6u %9.1f %7.2f %9.1f", design.c_str(), budget, gemm_sms, tf, ratio, gb);
+      std::snprintf(line, sizeof line, "%-72s %6d %6u %9.1f %7.2f %9.1f", design.c_str(), budget, gemm_sms, tf, ratio, gb);
       rows.emplace_back(line);
       std::printf("%s\n", line);
-      csv += props.name + "," + date + "," + design + "," + std::to_string(budget) + "," + std::to_string(gemm_sms) + "," +
+      csv += weft::bench::csv_field(props.name) + "," + date + "," + weft::bench::csv_field(design) + "," + std::to_string(budget) + "," + std::to_string(gemm_sms) + "," +
              std::to_string(tf) + "," + std::to_string(ratio) + "," + std::to_string(gb) + "\n";
     };
 
@@ -247,7 +247,7 @@ int main(int argc, char** argv) {
     std::ofstream(csv_path) << csv;
     std::printf("\n== GEMM %ux%ux%u bf16 with a %zu MiB copy, %s, %s (CSV: %s)\n", m, n, k, copy_bytes >> 20,
                 props.name.c_str(), date.c_str(), csv_path.c_str());
-    std::printf("%-64s %6s %6s %9s %7s %9s\n", "design", "copySM", "gemmSM", "TFLOP/s", "vs alone", "copy GB/s");
+    std::printf("%-72s %6s %6s %9s %7s %9s\n", "design", "copySM", "gemmSM", "TFLOP/s", "vs alone", "copy GB/s");
     for (const auto& r : rows) std::printf("%s\n", r.c_str());
     std::printf("(b): copy GB/s is a lower bound (bytes over the whole GEMM kernel's time)\n");
     if (!best.label.empty())

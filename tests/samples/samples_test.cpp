@@ -9,6 +9,7 @@
 #include "dsl/async/tcgen05.h"
 #include "dsl/registry.h"
 #include "samples/apps/emit_for_device.h"
+#include "samples/apps/gemm/tile_choice.h"
 #include "tests/support/ptxas_env.h"
 
 using namespace weft;
@@ -463,4 +464,21 @@ TEST_CASE("the host programs pick each kernel's target for the device from the r
   CHECK(samples::runs_on("gemm_bf16_sm100", 100));
   CHECK_FALSE(samples::runs_on("gemm_bf16_sm100", 90));
   CHECK_FALSE(samples::runs_on("no_such_kernel", 90));
+}
+
+TEST_CASE("the Hopper tile rule picks what the H200 measured fastest at the benchmark's shapes") {
+  using weft::samples::sm90_bn_for;
+  // 132 SMs (H100 SXM / H200): the winners of docs/benchmarks.md's first run.
+  CHECK(sm90_bn_for(8192, 8192, 132) == 256);
+  CHECK(sm90_bn_for(4096, 4096, 132) == 256);
+  CHECK(sm90_bn_for(4000, 4000, 132) == 256);
+  CHECK(sm90_bn_for(2048, 2048, 132) == 128);
+  CHECK(sm90_bn_for(1000, 1536, 132) == 128);
+  for (std::uint32_t m : {64u, 128u, 256u}) CHECK(sm90_bn_for(m, 7168, 132) == 128);
+  // The boundary: two waves of 128 x 256 tiles exactly.
+  CHECK(sm90_bn_for(128 * 24, 256 * 11, 132) == 256);  // 264 tiles
+  CHECK(sm90_bn_for(128 * 23, 256 * 11, 132) == 128);  // 253 tiles
+  // Fewer SMs (a partitioned GPU) make the wide tile worth it sooner.
+  CHECK(sm90_bn_for(2048, 2048, 16) == 256);
+  CHECK(sm90_bn_for(0, 0, 132) == 128);
 }

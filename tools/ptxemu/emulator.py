@@ -1153,13 +1153,15 @@ class Kernel(Alu):
             # createpolicy.fractional.L2::<primary>[.L2::<secondary>].b64 d[, fraction]: an opaque,
             # tagged policy (the cache itself is not modelled)
             pri = [x for x in o[2:-1]]
-            if o[1] != "fractional" or o[-1] != "b64" or not 1 <= len(pri) <= 2 or \
-                    any(x not in POLICY_PRIORITIES for x in pri) or len(ops) not in (1, 2):
-                raise EmuError(f"unsupported instruction: {text}")
+            if o[1] != "fractional" or o[-1] != "b64" or not 1 <= len(pri) <= 2 or pri[0] not in POLICY_PRIORITIES or \
+                    (len(pri) == 2 and pri[1] not in ("L2::evict_first", "L2::evict_unchanged")) or len(ops) not in (1, 2):
+                raise EmuError(f"unsupported instruction: {text}")  # (the secondary: evict_first or _unchanged)
+            f = ops[1].strip() if len(ops) == 2 else "1.0"
             try:
-                fraction = float(ops[1]) if len(ops) == 2 else 1.0
+                fraction = struct.unpack("<f", int(f[2:], 16).to_bytes(4, "little"))[0] if f[:2] in ("0f", "0F") \
+                    else float(f)
             except ValueError:
-                raise EmuError(f"unsupported instruction (fraction not a decimal): {text}") from None
+                raise EmuError(f"unsupported instruction (fraction): {text}") from None
             if not 0.0 < fraction <= 1.0:
                 raise EmuError(f"{text}: the fraction must be in (0, 1]")
             v = POLICY_TAG | sum(POLICY_PRIORITIES.index(x) << (4 * i) for i, x in enumerate(pri))

@@ -520,14 +520,17 @@ def hinted_store(policy="%rd2"):
                    f".tile.bulk_group.L2::cache_hint [%rd0, {{%r8, %r9}}], [%r1], {policy};")
 
 
-def must_fault(what, kind, check):
-    """A mutant that must end in an emulator error of `kind`: the fault a GPU gives for that bug."""
+def must_fault(what, kind, check, message=None):
+    """A mutant that must end in an emulator error of `kind` (and, given `message`, one that says it):
+    the fault a GPU gives for that bug."""
     r = Report(f"mutant ({what}) must fault with {kind}")
     try:
         got = check()
         r.fail("NOT detected" if got.ok else f"detected by its results, not a {kind} fault: {got.detail[:200]}")
     except E.EmuError as ex:
-        if ex.kind == kind:
+        if message is not None and message not in str(ex):
+            r.fail(f"an error that does not say {message!r}: {str(ex)[:300]}")
+        elif ex.kind == kind:
             r.notes.append("detected: emulator: " + str(ex)[:300])
         else:
             r.fail(f"a {ex.kind} error, not {kind}: {str(ex)[:300]}")
@@ -565,7 +568,7 @@ def run_all(run, s):
     run.run("emulator: TMA store with an L2 evict_first policy", lambda: check_store(s, "wait", hinted_store()))
     run.run("mutant: the cache-policy operand not made by createpolicy",
             lambda: must_fault("the policy operand is the tensor map's address", None,
-                               lambda: check_store(s, "wait", hinted_store("%rd0"))))
+                               lambda: check_store(s, "wait", hinted_store("%rd0")), "not made by createpolicy"))
 
     for trans in (False, True):
         run.run(f"emulator: stmatrix{' .trans' if trans else ''}", lambda t=trans: check_stmatrix(s, t))

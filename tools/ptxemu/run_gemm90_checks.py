@@ -143,7 +143,9 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
     if splits > 1 or stream_k:  # fp32 partial tiles: per (tile, part), or (stream-K) two per CTA; a counter
         # per tile (zero, and left zero)
         slots = 2 * grid if stream_k else tiles * splits
-        arrays += [("workspace", np.zeros(slots * BM * bn, dtype=np.float32)),
+        # The workspace starts as NaN: a partial read before its part wrote it (or a block that skips
+        # its write but not its read) shows in D.
+        arrays += [("workspace", np.full(slots * BM * bn, np.nan, dtype=np.float32)),
                    ("counters", np.zeros(tiles, dtype=np.uint32))]
     bufs = place(mem, arrays)
     params_ = {"m": m, "n": n, "k": k, "alpha": E.f2b(alpha), "beta": E.f2b(beta),
@@ -315,6 +317,9 @@ def run_matrix(run, s):
         ("bf16 + the copy role with 2 stores overlapping (copy_lag 1 of 3 stages) after one staging buffer per "
          "warpgroup", BF16, STORE + ["copy=1", "copy_chunk=1024", "copy_stages=3", "copy_lag=1", "store_buffers=1"],
          130, 136, 136, 0.0, 1, ("wait", "issue")),  # grid 1: 5 chunks through 3 slots, 2 refills
+        ("bf16 + the copy role with its loads and stores marked L2 evict_first (createpolicy, .L2::cache_hint)",
+         BF16, STORE + ["copy=1", "copy_chunk=1024", "copy_stages=2", "copy_lag=1", "copy_evict_first=1",
+                        "store_buffers=1"], 130, 136, 136, 0.0, 2, ("wait", "issue")),
         ("e4m3 per-tensor, partial k-tile", FP8, SMALL, 150, 40, 336, 0.5, 2, ("wait", "issue", "release")),
         ("e4m3 block scales, partial k-tile", FP8, blocks, 140, 70, 272, 0.5, 2, ("wait", "issue")),
         ("e4m3 default parameters (bn 128, stages as fit)", FP8, [], 130, 136, 272, 0.0, 2, ("release",)),

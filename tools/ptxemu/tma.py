@@ -224,6 +224,8 @@ def compile_bulk(k, op, o, ops, text):
             size = k.src(ops[2])
             breg, boff = E._addr(ops[3])
             extra = ops[4:]
+        if len(extra) != multicast + hint:
+            raise E.EmuError(f"unsupported instruction (operands): {text}")
         mask = k.src(extra.pop(0)) if multicast else None
         policy = k.src(extra.pop(0), 64) if hint else None
         if extra:
@@ -290,7 +292,10 @@ def compile_bulk(k, op, o, ops, text):
             sreg, soff = E._addr(ops[1])
             size = k.src(ops[2])
             extra = ops[3:]
-        policy = k.src(extra.pop(0), 64) if "L2::cache_hint" in rest else None
+        hint = "L2::cache_hint" in rest
+        if len(extra) != hint:
+            raise E.EmuError(f"unsupported instruction (operands): {text}")
+        policy = k.src(extra.pop(0), 64) if hint else None
         if extra:
             raise E.EmuError(f"unsupported instruction: {text}")
 

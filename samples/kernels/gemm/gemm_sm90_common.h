@@ -265,7 +265,10 @@ inline void split_k_epilogue(KernelBuilder& k, const SplitK& s, const TileParts&
                              std::vector<Reg<f32>>& acc, const std::vector<Pred>& live, const WorkUnits::Unit& u,
                              std::uint32_t bm, std::uint32_t bn, const std::function<void()>& epilogue) {
   const std::uint32_t threads = group.threads;
-  const std::size_t per_block = acc.size() / live.size();
+  if (live.empty() || acc.size() % live.size())
+    k.error("split_k_epilogue: " + std::to_string(live.size()) + " block predicates for " + std::to_string(acc.size()) +
+            " registers (one per equal run of registers)");
+  const std::size_t per_block = live.empty() ? acc.size() : acc.size() / live.size();
   // f(j) for the registers of each live block.
   auto each_live = [&](const std::function<void(std::uint32_t)>& f) {
     for (std::size_t b = 0; b < live.size(); ++b)
