@@ -1,6 +1,7 @@
 // GEMM and communication at once, the two designs side by side (H100/H200, sm_90):
 //  (a) dedicated SMs: the weft GEMM runs persistent on (SMs - B) SMs while a copy kernel with a
-//      budget of B SMs (bulk copies, one warp per CTA) moves a buffer on its own stream;
+//      budget of B SMs (bulk copies, one warp per CTA; again with them marked L2 evict_first) moves a
+//      buffer on its own stream;
 //  (b) a copy warp role: the weft GEMM with copy=1 on every SM, one producer-side warp per CTA moving
 //      the buffer with bulk copies inside the GEMM's own CTAs; six variants (tile, cluster, where the
 //      ring fits, how many stores overlap, copies marked L2 evict_first or not), each moving 512 MiB
@@ -123,6 +124,8 @@ int main(int argc, char** argv) {
       return Module::from_ptx(weft::samples::emit(name, props.sm(), settings).ptx);
     };
     auto bulk = load("copy_bulk", {"chunk=" + std::to_string(bulk_chunk)});
+    // The same copy with its loads and stores marked L2 evict_first (dsl/async/cache_policy.h).
+    auto bulk_ef = load("copy_bulk", {"chunk=" + std::to_string(bulk_chunk), "evict_first=1"});
     auto vec = load("copy_vec16", {});
     std::optional<Cublas> cublas;
     if (!quick) cublas.emplace();
@@ -131,10 +134,10 @@ int main(int argc, char** argv) {
     auto run_gemm = [&](std::uint32_t ctas) {
       return [&, ctas](CUstream s) { gemm.run(m, n, k, 1.0f, 0.0f, ops, s, ctas); };
     };
-    auto run_bulk = [&](std::uint32_t ctas) {
-      return [&, ctas](CUstream s) {
-        bulk.kernel("copy_bulk").launch(LaunchConfig{{ctas}, {32}, 0, {}, s},
-                                        static_cast<std::uint32_t>(copy_bytes / bulk_chunk), src, dst);
+    auto run_bulk = [&](std::uint32_t ctas, Module* m = nullptr) {
+      return [&, ctas, m](CUstream s) {
+        (m ? *m : bulk).kernel("copy_bulk").launch(LaunchConfig{{ctas}, {32}, 0, {}, s},
+                                                   static_cast<std::uint32_t>(copy_bytes / bulk_chunk), src, dst);
       };
     };
     auto run_vec = [&](std::uint32_t blocks) {
@@ -207,6 +210,12 @@ int main(int argc, char** argv) {
       require_gemm("(a) weft GEMM beside the bulk copy", budget);
       add("(a) weft GEMM on the rest + bulk copy", static_cast<int>(budget), sms - budget, tflops(t.gemm_ms),
           weft_alone / t.gemm_ms, gbps(t.copy_ms));
+      poison_d();
+      const auto tf = concurrent(run_gemm(sms - budget), run_bulk(budget, &bulk_ef), s1, s2);
+      require_copied("(a) evict_first bulk copy beside the GEMM", budget, copy_bytes);
+      require_gemm("(a) weft GEMM beside the evict_first bulk copy", budget);
+      add("(a) weft GEMM on the rest + bulk copy ef", static_cast<int>(budget), sms - budget, tflops(tf.gemm_ms),
+          weft_alone / tf.gemm_ms, gbps(tf.copy_ms));
       if (!cublas) continue;
       const auto c = concurrent(run_cublas, run_vec(budget), s1, s2);
       require_copied("vec16 copy beside cuBLAS", budget, copy_bytes);
