@@ -174,6 +174,15 @@ def store_box(t, tm, coords, data, what):
             global_write(t.mem, a + lo * tm.esize, data[j, lo * tm.esize:hi * tm.esize].tobytes(), what)
 
 
+def _optional_operands(k, extra, multicast, hint, text):
+    """A bulk copy's operands after its fixed ones: the ctaMask (.multicast::cluster), then the cache
+    policy (.L2::cache_hint), each present exactly when its qualifier is. Their read closures (None
+    when absent)."""
+    if len(extra) != multicast + hint:
+        raise E.EmuError(f"unsupported instruction (operands): {text}")
+    return (k.src(extra[0]) if multicast else None), (k.src(extra[-1], 64) if hint else None)
+
+
 def _tensor_operand(s):
     inner = s.strip()[1:-1]
     mreg, coords = inner.split(",", 1)
@@ -224,12 +233,7 @@ def compile_bulk(k, op, o, ops, text):
             size = k.src(ops[2])
             breg, boff = E._addr(ops[3])
             extra = ops[4:]
-        if len(extra) != multicast + hint:
-            raise E.EmuError(f"unsupported instruction (operands): {text}")
-        mask = k.src(extra.pop(0)) if multicast else None
-        policy = k.src(extra.pop(0), 64) if hint else None
-        if extra:
-            raise E.EmuError(f"unsupported instruction: {text}")
+        mask, policy = _optional_operands(k, extra, multicast, hint, text)
 
         def fn(t):
             r = t.r
@@ -292,12 +296,7 @@ def compile_bulk(k, op, o, ops, text):
             sreg, soff = E._addr(ops[1])
             size = k.src(ops[2])
             extra = ops[3:]
-        hint = "L2::cache_hint" in rest
-        if len(extra) != hint:
-            raise E.EmuError(f"unsupported instruction (operands): {text}")
-        policy = k.src(extra.pop(0), 64) if hint else None
-        if extra:
-            raise E.EmuError(f"unsupported instruction: {text}")
+        _, policy = _optional_operands(k, extra, False, "L2::cache_hint" in rest, text)
 
         def fn(t):
             r = t.r
