@@ -125,6 +125,15 @@ struct Sm90Variant {
   std::string label;
   WeftGemmSm90 g;
   ShapeSet rows = ShapeSet::all;
+  bool grid_shown = false;
+  // Once per variant, the grid its first launch used: for clusters it comes from
+  // cuOccupancyMaxActiveClusters, and a grid of fewer CTAs than SMs would explain a slow variant.
+  void show_grid(int sms) {
+    if (grid_shown || (g.opt.cluster_m == 1 && !g.opt.stream_k)) return;
+    grid_shown = true;
+    std::printf("note: %s launches %u CTAs (%u clusters of %u) on %d SMs\n", label.c_str(), g.last_grid,
+                g.last_grid / g.opt.cluster_m, g.opt.cluster_m, sms);
+  }
   bool runs_at(const Shape& s) const {
     if (rows == ShapeSet::skinny) return s.m <= 256;
     if (rows == ShapeSet::cubes) return s.m == s.n && s.n == s.k && (s.m == 2048 || s.m == 4096 || s.m == 8192);
@@ -169,7 +178,7 @@ const std::vector<Shape> kShapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {819
                                     {1000, 1536, 4032}, {64, 7168, 7168},    {128, 7168, 7168},  {256, 7168, 7168}};
 
 // gemm_e4m3_sm90's variants against cuBLASLt fp8 at the sizes.
-void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt) {
+void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt, int sms) {
   auto variants = sm90_variants(true);
   for (const auto& s : kShapes) {
     const std::size_t a_n = std::size_t{s.m} * s.k, b_n = std::size_t{s.n} * s.k, d_n = std::size_t{s.m} * s.n;
@@ -206,6 +215,7 @@ void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt) {
         if (blk) x.a_scales = sa.raw(), x.b_scales = sb.raw();
         v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, x);
       });
+      v.show_grid(sms);
       rows.add(v.label, blk ? "e4m3b" : "e4m3", s, ms, cublas_ms,
                blk ? sampled_error_block_scaled(d, scale_a_rows(a_host, sa_host, s.m, s.k),
                                                 scale_b_blocks(b_host, sb_host, s.n, s.k), s)
@@ -263,6 +273,7 @@ int main(int argc, char** argv) {
         const double ms = median_ms([&](int i) {
           v.g.run(s.m, s.n, s.k, 1.0f, 0.0f, {as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()});
         });
+        v.show_grid(props.sm_count);
         rows.add(v.label, "bf16", s, ms, cublas_ms, error_vs(d, dref));
       }
       d.fill_bytes(0xff);
@@ -322,7 +333,7 @@ int main(int argc, char** argv) {
     if (weft::samples::runs_on("gemm_e4m3_sm90", sm)) {
       try {
         CublasLtFp8 lt;
-        bench_e4m3_sm90(rows, lt);
+        bench_e4m3_sm90(rows, lt, props.sm_count);
       } catch (const std::exception& e) {
         std::printf("note: no gemm_e4m3_sm90 rows: %s\n", e.what());
       }

@@ -194,6 +194,7 @@ struct WeftGemmSm90 {
   bool copy = false;
   weft::rt::DeviceBuffer<float> workspace;
   weft::rt::DeviceBuffer<std::uint32_t> counters;  // zero; the kernel leaves them zero
+  std::uint32_t last_grid = 0;                      // CTAs of the last launch (benchmarks report it)
 
   static WeftGemmSm90 load(Sm90Options o = {}) {
     std::vector<std::string> settings = {"bn=" + std::to_string(o.bn), "stages=" + std::to_string(o.stages),
@@ -284,6 +285,7 @@ struct WeftGemmSm90 {
     if (opt.block_scales) args.push(DevicePtr<float>(x.a_scales)).push(DevicePtr<float>(x.b_scales));
     if (opt.splits > 1 || opt.stream_k) args.push(workspace.ptr()).push(counters.ptr());
     if (copy) args.push(DevicePtr<std::uint8_t>(job.src)).push(DevicePtr<std::uint8_t>(job.dst)).push(job.chunks);
+    last_grid = cfg.grid.x;
     kern.launch(cfg, args);
   }
 };
