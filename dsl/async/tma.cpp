@@ -118,6 +118,12 @@ void tma_store(KernelBuilder& k, const TmaTensor& t, Reg<u32> src, std::initiali
               SourceLoc::from(loc));
 }
 
+void prefetch_tensor_map(KernelBuilder& k, const TmaTensor& t, Loc loc) {
+  KernelBuilder::AtLine at_line(k, loc);
+  k.emit_form("prefetch.tensormap", isa::Type::none, isa::Type::none, {}, {ir::Operand::mem(t.map.id())},
+              SourceLoc::from(loc));
+}
+
 void bulk_commit(KernelBuilder& k, Loc loc) { k.instr("cp.async.bulk.commit_group", {}, {}, {}, loc); }
 
 void bulk_wait(KernelBuilder& k, std::uint32_t pending, bool read_only, Loc loc) {

@@ -46,6 +46,9 @@ void tma_load_multicast(KernelBuilder& k, const TmaTensor& t, Reg<u32> dst, std:
 // Stores the box at `coords` from shared memory at `src` (bulk group: commit and wait after).
 void tma_store(KernelBuilder& k, const TmaTensor& t, Reg<u32> src, std::initializer_list<Src<s32>> coords,
                Loc loc = Loc::current());
+// Asks for the tensor map ahead of its first TMA (prefetch.tensormap, sm_90+): a kernel issues it
+// once per map at its start, so the first load does not also wait for the 128-byte map.
+void prefetch_tensor_map(KernelBuilder& k, const TmaTensor& t, Loc loc = Loc::current());
 void bulk_commit(KernelBuilder& k, Loc loc = Loc::current());
 void bulk_wait(KernelBuilder& k, std::uint32_t pending = 0, bool read_only = false, Loc loc = Loc::current());
 // Orders this thread's generic-proxy shared-memory writes before async-proxy reads (a TMA store).

@@ -335,6 +335,8 @@ def compile(k, op, ops, text):
         return tcgen05.compile(k, op, o, ops, text)
     if o[0] == "cp" and len(o) > 3 and o[1] == "async" and o[2] == "bulk":
         return tma.compile_bulk(k, op, o, ops, text)
+    if op == "prefetch.tensormap":
+        return tma.compile_prefetch_tensormap(k, ops, text)
     if o[0] in ("elect", "setmaxnreg", "fence", "mapa", "barrier"):
         return _misc(k, op, o, ops, text)
     return None

@@ -566,6 +566,15 @@ def run_all(run, s):
     # The store with an L2 cache hint (createpolicy's policy operand) stores the same box; given some
     # other register as its policy, it is an error (a GPU's behaviour with such a policy is undefined).
     run.run("emulator: TMA store with an L2 evict_first policy", lambda: check_store(s, "wait", hinted_store()))
+    # prefetch.tensormap before the store: of the generic address, fine; of the .param one, the same
+    # misaligned-map fault as the copy itself.
+    def prefetched(a):
+        return mutated(STORE, "cvta.param.u64 %rd0, %rd1;", f"cvta.param.u64 %rd0, %rd1;\n\tprefetch.tensormap [{a}];")
+    run.run("emulator: prefetch.tensormap of the map's generic address",
+            lambda: check_store(s, "wait", prefetched("%rd0")))
+    run.run("mutant: prefetch.tensormap of the map's .param address",
+            lambda: must_fault("prefetch.tensormap given the .param address", "misaligned",
+                               lambda: check_store(s, "wait", prefetched("%rd1"))))
     run.run("mutant: the cache-policy operand not made by createpolicy",
             lambda: must_fault("the policy operand is the tensor map's address", None,
                                lambda: check_store(s, "wait", hinted_store("%rd0")), "not made by createpolicy"))

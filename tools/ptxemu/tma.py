@@ -113,6 +113,19 @@ def tensor_map(t, a, what):
     return cache[raw]
 
 
+def compile_prefetch_tensormap(k, ops, text):
+    """prefetch.tensormap [a] (generic address): nothing to cache here, but the address must hold a
+    tensor map a TMA could use (the same checks as the copy's), so a prefetch of the wrong address
+    (the map's .param one, say) fails as the copy would."""
+    if len(ops) != 1:
+        raise E.EmuError(f"unsupported instruction: {text}")
+    reg, off = E._addr(ops[0])
+
+    def fn(t):
+        tensor_map(t, (t.r[reg] + off) & M64, text)
+    return E.K_ALU, fn, None
+
+
 def in_global(mem, a, n, what):
     i = bisect.bisect_right(mem.starts, a) - 1
     if i < 0 or a + n > mem.allocs[i][0] + mem.allocs[i][1]:

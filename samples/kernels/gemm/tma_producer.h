@@ -59,8 +59,9 @@ struct TmaOperands {
   std::uint32_t b_panel_cols = 0;                  // 0: B is K-major (N x K row-major, TN)
 };
 
-// For each unit this CTA owns (persistent, in the shared tile order), for each of its K tiles: wait
-// for a free stage and have one elected lane load the A and B boxes into it. In a cluster of
+// Prefetches the A and B tensor maps, then for each unit this CTA owns (persistent, in the shared tile
+// order), for each of its K tiles: waits for a free stage and has one elected lane load the A and B
+// boxes into it. In a cluster of
 // cluster_m CTAs (vertically adjacent tiles, one tile column), B is shared: CTA r loads rows
 // [r, r + 1) * bn / cluster_m of the B tile and multicasts them into every CTA's stage (the B map's
 // box is bn / cluster_m rows), so each stage still receives a whole A tile and a whole B tile. An
@@ -70,6 +71,11 @@ inline void tma_producer_loop(KernelBuilder& k, Pipeline& pipe, const WorkUnits&
   const std::uint32_t cm = work.cluster_m;
   const std::uint32_t b_rows = op.bn / cm;                          // B rows each CTA loads
   const std::uint32_t b_slice = op.b.box_bytes();                   // bytes of one such box
+  // The two maps are fetched once, now, so the first stage's loads do not also wait for them.
+  k.if_(k.elect_sync(), [&] {
+    prefetch_tensor_map(k, op.a);
+    prefetch_tensor_map(k, op.b);
+  });
   work.for_each(k, [&](const WorkUnits::Unit& u) {
     auto row_a = bitcast<s32>(u.tm * op.bm);
     auto row_b = bitcast<s32>(u.tn * op.bn + work.rank * b_rows);
