@@ -110,6 +110,8 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
          auto st = pipe.state();
          auto warp = (r.thread >> 5u) & 3u;  // warp within this consumer warpgroup
          auto lane = r.thread & 31u;
+         if (g.tma_store)  // D's map, ahead of the first tile's stores
+           k.if_(r.thread == 0u, [&] { prefetch_tensor_map(k, d_map); });
          // The 64-row blocks of a unit's tile this warpgroup computes, one wgmma m64 accumulator each:
          // cooperative, its own half of the tile; ping-pong, the whole tile.
          std::vector<Reg<u32>> blocks;
