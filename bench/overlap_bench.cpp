@@ -3,7 +3,7 @@
 //      budget of B SMs (bulk copies, one warp per CTA; again with them marked L2 evict_first) moves a
 //      buffer on its own stream;
 //  (b) a copy warp role: the weft GEMM with copy=1 on every SM, one producer-side warp per CTA moving
-//      the buffer with bulk copies inside the GEMM's own CTAs; six variants (tile, cluster, where the
+//      the buffer with bulk copies inside the GEMM's own CTAs; seven variants (tile, cluster, where the
 //      ring fits, how many stores overlap, copies marked L2 evict_first or not), each moving 512 MiB
 //      and 1 GiB.
 // Every ratio is against weft's fastest plain GEMM alone (128 x 256 tiles), whatever the design's tile.
@@ -118,6 +118,10 @@ int main(int argc, char** argv) {
         role("bn256 c2 4 stages 1 box, ring 2 x 8K lag 1", {.bn = 256, .stages = 4, .cluster_m = 2}, 8192, 2, 1, 1),
         role("bn256 c2 4 stages 1 box, ring 2 x 8K lag 1", {.bn = 256, .stages = 4, .cluster_m = 2}, 8192, 2, 1, 1, true),
         role("bn256 3 stages, ring 3 x 16K lag 1", {.bn = 256, .stages = 3}, role_chunk, 3, 1, 2),
+        // The most copy bytes in flight beside 128 x 256 tiles: 3 stages and one staging box leave
+        // 64 KB for the ring (1000 GB/s over 132 SMs with ~2 us of loaded latency wants ~16 KB per SM
+        // in flight; a 1 GiB copy within the GEMM's time wants ~3 times that).
+        role("bn256 3 stages 1 box, ring 4 x 16K lag 2", {.bn = 256, .stages = 3}, role_chunk, 4, 2, 1, true),
     };
     const Sm90Operands ops{a.raw(), b.raw(), d.raw(), d.raw()};
     auto load = [&](const char* name, std::vector<std::string> settings) {
