@@ -290,6 +290,8 @@ bool run_sm90(Cublas* cublas, bool fp8) {
         {1000, 1536, 4032, 1.0f, 0.0f, 0.125f, 0.25f}, {4096, 4096, 4096, 1.0f, 0.0f, 0.125f, 0.25f}},
        true},
       {"128 x 256 tiles", {.bn = 256}, {{77, 304, 272, 1.0f, 0.5f, 0.5f, 0.5f}, {4096, 4096, 4096}}},
+      {"bias and beta through the bf16 TMA-store epilogue (stmatrix staging)", {.bn = 256, .bias = true},
+       {{77, 304, 272, 1.0f, 0.5f}, {2048, 2048, 2048, 1.0f, 1.0f}}},
       {"register stores: any N (odd N: the unpaired stores)", {.bn = 256, .tma_store = false},
        {{77, 301, 272, 1.0f, 0.5f, 0.5f, 0.5f}, {1000, 1536, 4032}}},
       {"2-CTA clusters sharing B; three tile rows leave a CTA without rows", {.bn = 256, .cluster_m = 2},
