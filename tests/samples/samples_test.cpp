@@ -163,6 +163,11 @@ TEST_CASE("the communication samples assemble with zero spills in every variant,
       {"all_reduce", {"shots=2"}}, {"all_reduce", {"shots=2", "bf16=1"}},
       {"moe_dispatch", {}},        {"moe_combine", {}},
       {"moe_combine", {"warps=32"}},
+      // One load in flight per thread (unroll 1), and the most registers: 1024-thread CTAs summing bf16
+      // (unroll 2 by default), 256-thread ones with 4 packets.
+      {"all_gather", {"unroll=1"}},  {"reduce_scatter", {"block=1024", "bf16=1"}},
+      {"all_reduce", {"block=1024", "bf16=1", "shots=2"}}, {"all_reduce", {"unroll=1", "bf16=1"}},
+      {"all_reduce", {"block=256", "unroll=4", "bf16=1", "shots=2"}},
   };
   for (const auto& v : variants)
     for (const char* arch : {"sm_80", "sm_90a", "sm_100a"})
@@ -217,6 +222,13 @@ TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench s
   REQUIRE(p.params);
   CHECK_THROWS_WITH(bulk->build(*isa::parse_target("sm_90a").target, *p.params),
                     doctest::Contains("store_lag 2 must be less than the ring's 2 stages"));
+  // A collective's batch too large for its block: refused, naming both.
+  const auto* rs = Registry::global().find("reduce_scatter");
+  REQUIRE(rs);
+  auto q = parse_params(*rs, {"block=1024", "unroll=4"});
+  REQUIRE(q.params);
+  CHECK_THROWS_WITH(rs->build(*isa::parse_target("sm_90a").target, *q.params),
+                    doctest::Contains("unroll 4 x block 1024 is over 2048"));
 }
 
 TEST_CASE("the Hopper GEMM with a bulk-copy warp role assembles with zero spills and setmaxnreg honoured") {

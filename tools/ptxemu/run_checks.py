@@ -95,16 +95,19 @@ def localsim_collectives(n, ctas, block, seed, quick):
     c = Collectives(Heap(n, mem_bytes=1 << 23), ctas=ctas, block=block, seed=seed * 7919 + n * 100 + ctas)
     grid = ctas * block
     out = []
-    for nb in ([16 * 7, 16 * (grid + 5)] if not quick else [16 * (grid + 5)]):
+    # Sizes below the grid, just above it (the one-packet tail loop), and above four grids (the
+    # kernels' default unroll of 4: whole batches, then a tail).
+    for nb in ([16 * 7, 16 * (grid + 5), 16 * (4 * grid + 5)] if not quick else [16 * (4 * grid + 5)]):
         out.append(checks.check_all_gather(c, nb, seed=nb + n))
     for e in ["f32", "bf16"]:
         per = 16 // elem_bytes(e)
-        for cnt in ([per, per * (grid + 3)] if not quick else [per * (grid + 3)]):
+        for cnt in ([per, per * (grid + 3), per * (4 * grid + 3)] if not quick else [per * (4 * grid + 3)]):
             out.append(checks.check_reduce_scatter(c, cnt, e, seed=cnt))
     for shots in [1, 2]:
         for e in ["f32", "bf16"]:
             per = 16 // elem_bytes(e) * n
-            for cnt in ([per * 11, per * (grid // n + 7)] if not quick else [per * (grid // n + 7)]):
+            for cnt in ([per * 11, per * (grid // n + 7), per * (4 * grid + 7)] if not quick else
+                        [per * (4 * grid + 7)]):
                 out.append(checks.check_all_reduce(c, cnt, e, shots, seed=cnt + shots))
     return out
 

@@ -9,10 +9,11 @@ namespace weft::samples {
 WEFT_KERNEL_FOR(reduce_scatter, isa::TargetSet::from_sm(80),
                 "out = sum over ranks of segment `rank` of in (f32 or bf16, f32 sums); pull, two rendezvous",
                 {{"block", 512, "threads per CTA (the launch must match)", 64, 1024},
-                 {"bf16", 0, "element type: 0 f32, 1 bf16 (summed in f32)", 0, 1}}) {
+                 {"bf16", 0, "element type: 0 f32, 1 bf16 (summed in f32)", 0, 1}, unroll_param()}) {
   const auto block = static_cast<std::uint32_t>(params["block"]);
   const auto elem = params["bf16"] ? comm::Elem::bf16 : comm::Elem::f32;
   KernelBuilder k{"reduce_scatter", target};
+  const auto unroll = packets_per_batch(k, params, block);
   comm::one_cta_per_sm(k, block);
   comm::CommContext ctx(k);
   auto in = ctx.table("in");        // nranks * n16 packets per rank
@@ -24,8 +25,9 @@ WEFT_KERNEL_FOR(reduce_scatter, isa::TargetSet::from_sm(80),
   rendezvous.arrive_and_wait(0, epoch);  // every rank's input is in place
   auto first = ctx.rank() * n16;
   auto dst = out.local<u32>();
-  for_each_packet(k, block, n16, [&](Reg<u32> i) {
-    comm::store_packet(k, dst + i * 4u, pull_sum(k, ctx, in, elem, first, i), /*peer=*/false);
+  for_each_packet(k, block, n16, unroll, [&](const std::vector<Reg<u32>>& packets) {
+    auto sums = pull_sum(k, ctx, in, elem, first, packets);
+    for (std::size_t u = 0; u < packets.size(); ++u) comm::store_packet(k, dst + packets[u] * 4u, sums[u], /*peer=*/false);
   });
   rendezvous.arrive_and_wait(1, epoch);  // nobody reads this rank's input any more
   return k.build();
