@@ -215,20 +215,18 @@ TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench s
       const auto ptx = emit_ptx(e->build(*isa::parse_target(arch).target, *p.params));
       if (ptxas) assemble_clean(*ptxas, ptx, arch, label);
     }
-  // A lag as long as the ring would refill a stage its own store is still reading: refused at the line.
-  const auto* bulk = Registry::global().find("copy_bulk");
-  REQUIRE(bulk);
-  auto p = parse_params(*bulk, {"stages=2", "lag=2"});
-  REQUIRE(p.params);
-  CHECK_THROWS_WITH(bulk->build(*isa::parse_target("sm_90a").target, *p.params),
-                    doctest::Contains("store_lag 2 must be less than the ring's 2 stages"));
-  // A collective's batch too large for its block: refused, naming both.
-  const auto* rs = Registry::global().find("reduce_scatter");
-  REQUIRE(rs);
-  auto q = parse_params(*rs, {"block=1024", "unroll=4"});
-  REQUIRE(q.params);
-  CHECK_THROWS_WITH(rs->build(*isa::parse_target("sm_90a").target, *q.params),
-                    doctest::Contains("unroll 4 x block 1024 is over 2048"));
+  // Settings a kernel refuses when it is built, with a message naming the cause.
+  auto refused = [](const char* kernel, const std::vector<std::string>& settings, const char* message) {
+    const auto* e = Registry::global().find(kernel);
+    REQUIRE(e);
+    auto p = parse_params(*e, settings);
+    REQUIRE(p.params);
+    CHECK_THROWS_WITH(e->build(*isa::parse_target("sm_90a").target, *p.params), doctest::Contains(message));
+  };
+  // A lag as long as the ring would refill a stage its own store is still reading.
+  refused("copy_bulk", {"stages=2", "lag=2"}, "store_lag 2 must be less than the ring's 2 stages");
+  // A collective's batch too large for its block.
+  refused("reduce_scatter", {"block=1024", "unroll=4"}, "unroll 4 x block 1024 is over 2048");
 }
 
 TEST_CASE("the Hopper GEMM with a bulk-copy warp role assembles with zero spills and setmaxnreg honoured") {
