@@ -11,6 +11,8 @@
 //   comm_bench [csv path]
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,17 @@ int main(int argc, char** argv) {
           r.name += ", " + std::to_string(ctas * n) + " CTAs";
           checks.push_back(std::move(r));
         }
+        // One load in flight per thread, as the kernels were before their batches (unroll 1), beside the
+        // default at the smallest budget and the largest size: the batches' gain in one run.
+        std::optional<Collectives> single;
+        if (n == ranks.front() && sms == budgets.front()) {
+          single.emplace(heap, CollectiveOptions{.ctas = ctas, .block = 512, .unroll = 1});
+          for (auto r : {check_all_gather(*single, check_bytes, seed + 1),
+                         check_reduce_scatter(*single, check_bytes / 2, Elem::bf16, seed + 1)}) {
+            r.name += ", unroll 1, " + std::to_string(ctas * n) + " CTAs";
+            checks.push_back(std::move(r));
+          }
+        }
         for (std::size_t bytes : sizes) {
           auto in = heap.alloc(bytes * n), out = heap.alloc(bytes * n);
           struct Case {
@@ -63,18 +76,23 @@ int main(int argc, char** argv) {
             double hbm_bytes;  // per rank and launch: reads + writes
           };
           const double nb = static_cast<double>(bytes);
-          const std::vector<Case> cases = {
+          std::vector<Case> cases = {
               {"all_gather", [&] { c.all_gather(in, out, bytes); }, nb + nb * n},
               {"reduce_scatter bf16", [&] { c.reduce_scatter(in, out, bytes / 2, Elem::bf16); }, nb * n + nb},
               {"all_reduce bf16 1-shot", [&] { c.all_reduce(in, out, bytes / 2, Elem::bf16, 1); }, nb * n + nb},
               {"all_reduce bf16 2-shot", [&] { c.all_reduce(in, out, bytes / 2, Elem::bf16, 2); }, 2 * nb + nb},
           };
+          if (single && bytes == sizes.back()) {
+            cases.push_back({"all_gather unroll 1", [&] { single->all_gather(in, out, bytes); }, nb + nb * n});
+            cases.push_back({"reduce_scatter bf16 unroll 1",
+                             [&] { single->reduce_scatter(in, out, bytes / 2, Elem::bf16); }, nb * n + nb});
+          }
           for (const auto& cs : cases) {
             const double ms = bench::median_ms([&](int) { cs.run(); }, quick ? 0 : 3, quick ? 1 : 20);
             const double algbw = nb / (ms * 1e-3) / 1e9;
             const double hbm = cs.hbm_bytes * n / (ms * 1e-3) / 1e9;
             char line[200];
-            std::snprintf(line, sizeof line, "%-24s %5u %10zu %5u %10.1f %10.1f %10.1f", cs.name, n, bytes, ctas * n,
+            std::snprintf(line, sizeof line, "%-30s %5u %10zu %5u %10.1f %10.1f %10.1f", cs.name, n, bytes, ctas * n,
                           ms * 1e3, algbw, hbm);
             rows.emplace_back(line);
             std::printf("%s\n", line);
@@ -87,7 +105,7 @@ int main(int argc, char** argv) {
     }
     std::ofstream(csv_path) << csv;
     std::printf("\n== collectives with LocalSim, %s, %s (CSV: %s)\n", props.name.c_str(), date.c_str(), csv_path.c_str());
-    std::printf("%-24s %5s %10s %5s %10s %10s %10s\n", "collective", "ranks", "bytes/rank", "SMs", "us", "algbw GB/s",
+    std::printf("%-30s %5s %10s %5s %10s %10s %10s\n", "collective", "ranks", "bytes/rank", "SMs", "us", "algbw GB/s",
                 "HBM GB/s");
     for (const auto& r : rows) std::printf("%s\n", r.c_str());
     bool ok = true;

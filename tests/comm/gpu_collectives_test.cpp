@@ -91,6 +91,17 @@ TEST_CASE("LocalSim: a grid that cannot be co-resident is refused before it coul
   CHECK_THROWS_WITH_AS(c.all_gather(in, out, 1 << 16), doctest::Contains("resident"), Error);
 }
 
+TEST_CASE("Collectives: a batch the block cannot hold is refused, and unroll 1 still gathers") {
+  WEFT_REQUIRE_GPU();
+  LocalSim heap(2, 0);
+  CHECK_THROWS_WITH_AS(Collectives(heap, {.block = 1024, .unroll = 4}), doctest::Contains("unroll x block at most 2048"),
+                       Error);
+  CHECK_THROWS_WITH_AS(Collectives(heap, {.unroll = 5}), doctest::Contains("unroll must be at most 4"), Error);
+  Collectives c(heap, {.ctas = 2, .block = 128, .unroll = 1, .debug_waits = true});
+  const auto r = check_all_gather(c, 16 * 1000, 11);
+  CHECK_MESSAGE(r.ok, r.detail);
+}
+
 TEST_CASE("Collectives: sizes and tables that do not fit are clear errors") {
   WEFT_REQUIRE_GPU();
   LocalSim heap(2, 0);

@@ -16,6 +16,10 @@ Collectives::Collectives(rt::comm::SymmetricHeap& heap, CollectiveOptions option
   if (options_.ctas == 0) throw rt::Error("Collectives: ctas (the SM budget) must be at least 1");
   if (options_.block < 64 || options_.block > 1024 || options_.block % 32)
     throw rt::Error("Collectives: block must be a multiple of 32 in [64, 1024], not " + std::to_string(options_.block));
+  if (options_.unroll > 4 || options_.unroll * options_.block > 2048)
+    throw rt::Error("Collectives: unroll " + std::to_string(options_.unroll) + " with block " +
+                    std::to_string(options_.block) + ": unroll must be at most 4 and unroll x block at most 2048 "
+                    "(0 takes the kernels' default)");
   if (heap.nranks() > options_.block)
     throw rt::Error("Collectives: " + std::to_string(heap.nranks()) + " ranks need at least as many threads per CTA (block " +
                     std::to_string(options_.block) + ")");
@@ -68,7 +72,7 @@ void Collectives::all_gather(const rt::comm::SymmetricBuffer& in, const rt::comm
                     ") must be a multiple of 16 (the kernel moves 16-byte packets)");
   check_buffer(in, bytes_per_rank, "in", "all_gather");
   check_buffer(out, bytes_per_rank * heap_.nranks(), "out", "all_gather");
-  auto& k = kernel("all_gather", {"block=" + std::to_string(options_.block)});
+  auto& k = kernel("all_gather", {"block=" + std::to_string(options_.block), unroll_setting()});
   launch(k, heap_.rank_base(), heap_.nranks(), in.peer_table(), out.peer_table(), flags_.peer_table(),
          static_cast<std::uint32_t>(bytes_per_rank / 16), next_epoch());
 }
@@ -81,7 +85,8 @@ void Collectives::reduce_scatter(const rt::comm::SymmetricBuffer& in, const rt::
                     ", not a multiple of 16 (the kernel moves 16-byte packets)");
   check_buffer(in, bytes * heap_.nranks(), "in", "reduce_scatter");
   check_buffer(out, bytes, "out", "reduce_scatter");
-  auto& k = kernel("reduce_scatter", {"block=" + std::to_string(options_.block), elem == Elem::bf16 ? "bf16=1" : "bf16=0"});
+  auto& k = kernel("reduce_scatter", {"block=" + std::to_string(options_.block), elem == Elem::bf16 ? "bf16=1" : "bf16=0",
+                                     unroll_setting()});
   launch(k, heap_.rank_base(), heap_.nranks(), in.peer_table(), out.peer_table(), flags_.peer_table(),
          static_cast<std::uint32_t>(bytes / 16), next_epoch());
 }
@@ -97,7 +102,7 @@ void Collectives::all_reduce(const rt::comm::SymmetricBuffer& in, const rt::comm
   check_buffer(in, bytes, "in", "all_reduce");
   check_buffer(out, bytes, "out", "all_reduce");
   auto& k = kernel("all_reduce", {"block=" + std::to_string(options_.block), elem == Elem::bf16 ? "bf16=1" : "bf16=0",
-                                  "shots=" + std::to_string(shots)});
+                                  "shots=" + std::to_string(shots), unroll_setting()});
   launch(k, heap_.rank_base(), heap_.nranks(), in.peer_table(), out.peer_table(), flags_.peer_table(),
          static_cast<std::uint32_t>(bytes / 16 / heap_.nranks()), next_epoch());
 }

@@ -29,6 +29,9 @@ std::size_t elem_bytes(Elem e);
 struct CollectiveOptions {
   std::uint32_t ctas = 20;    // grid.x per rank: the SM budget
   std::uint32_t block = 512;  // threads per CTA
+  // 16-byte packets each thread loads per batch (the kernels' `unroll`); 0: their default (4 up to
+  // 512 threads per CTA, 2 above). unroll x block may not exceed 2048.
+  std::uint32_t unroll = 0;
   CUstream stream = nullptr;
   // Bounded flag waits (dsl/debug_wait.h): a rank that never arrives makes the kernel trap after 2 s of
   // waiting, and synchronize() names the flag and epoch instead of the run hanging.
@@ -71,6 +74,7 @@ class Collectives {
 
  private:
   void check_buffer(const rt::comm::SymmetricBuffer& b, std::size_t need, const char* what, const char* op) const;
+  std::string unroll_setting() const { return "unroll=" + std::to_string(options_.unroll); }
 
   rt::comm::SymmetricHeap& heap_;
   CollectiveOptions options_;
