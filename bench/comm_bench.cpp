@@ -1,10 +1,13 @@
 // Collective bandwidth with LocalSim virtual ranks on one GPU: all_gather, reduce_scatter and
-// all_reduce (one-shot and two-shot, bf16) at 2, 4 and 8 ranks, for several sizes and SM budgets.
+// all_reduce (one-shot and two-shot, bf16) at 2, 4 and 8 ranks, for several sizes and SM budgets,
+// and the MoE all-to-all's dispatch and combine (1024 tokens of 7168 bf16 per rank, top-8 of 64
+// experts; "algorithm bandwidth" there is token-expert rows moved per second per rank).
 // On one GPU every "peer" access is a local HBM access, so these figures measure the kernels'
 // memory efficiency and synchronisation cost, not NVLink. Reports the bytes each rank contributes
 // per second of the collective ("algorithm bandwidth") and the HBM traffic it caused (read + write,
 // all ranks). Median of 20 timed runs after 3 warm-ups. Each (ranks, SM budget) configuration is also
-// checked once against the CPU reference (every collective at 1 MiB per rank, poisoned outputs); a
+// checked once against the CPU reference (every collective at 1 MiB per rank, the MoE pair at a small
+// shape, poisoned outputs); a
 // failed check fails the run, so no figure stands for a wrong result. WEFT_APP_QUICK=1: 2 and 4
 // ranks, 4 KiB, the device's own SM count, one timed run (the emulated device). Prints the card,
 // writes a CSV (bench_comm.csv, or $OUT/bench_comm.csv) and prints the table last.
@@ -44,6 +47,20 @@ int main(int argc, char** argv) {
     const auto sizes = quick ? std::vector<std::size_t>{4096}
                              : std::vector<std::size_t>{std::size_t{1} << 20, std::size_t{16} << 20, std::size_t{64} << 20};
     const std::size_t check_bytes = quick ? 4096 : std::size_t{1} << 20;
+    // One row: per rank, `moved` bytes of payload (the algorithm bandwidth's numerator) and, over all
+    // ranks, `hbm` bytes read and written.
+    auto add = [&](const std::string& name, std::uint32_t n, std::size_t bytes, std::uint32_t sms_used, double ms,
+                   double moved, double hbm) {
+      const double algbw = moved / (ms * 1e-3) / 1e9, hbm_gbps = hbm / (ms * 1e-3) / 1e9;
+      char line[200];
+      std::snprintf(line, sizeof line, "%-30s %5u %10zu %5u %10.1f %10.1f %10.1f", name.c_str(), n, bytes, sms_used,
+                    ms * 1e3, algbw, hbm_gbps);
+      rows.emplace_back(line);
+      std::printf("%s\n", line);
+      csv += props.name + "," + date + "," + name + "," + std::to_string(n) + "," + std::to_string(bytes) + "," +
+             std::to_string(sms_used) + "," + std::to_string(ms * 1e3) + "," + std::to_string(algbw) + "," +
+             std::to_string(hbm_gbps) + "\n";
+    };
     for (std::uint32_t n : ranks) {
       rt::comm::LocalSim heap(n, 0);
       for (std::uint32_t sms : budgets) {
@@ -89,17 +106,30 @@ int main(int argc, char** argv) {
           }
           for (const auto& cs : cases) {
             const double ms = bench::median_ms([&](int) { cs.run(); }, quick ? 0 : 3, quick ? 1 : 20);
-            const double algbw = nb / (ms * 1e-3) / 1e9;
-            const double hbm = cs.hbm_bytes * n / (ms * 1e-3) / 1e9;
-            char line[200];
-            std::snprintf(line, sizeof line, "%-30s %5u %10zu %5u %10.1f %10.1f %10.1f", cs.name, n, bytes, ctas * n,
-                          ms * 1e3, algbw, hbm);
-            rows.emplace_back(line);
-            std::printf("%s\n", line);
-            csv += props.name + "," + date + "," + cs.name + "," + std::to_string(n) + "," + std::to_string(bytes) + "," +
-                   std::to_string(ctas * n) + "," + std::to_string(ms * 1e3) + "," + std::to_string(algbw) + "," +
-                   std::to_string(hbm) + "\n";
+            add(cs.name, n, bytes, ctas * n, ms, nb, cs.hbm_bytes * n);
           }
+        }
+        // MoE all-to-all (DeepSeek-V3's routing: top-8 of the experts, 7168-wide bf16 tokens): dispatch
+        // and combine on random distinct choices, one of every five tokens with one choice fewer
+        // (upload_moe_inputs). A small shape is checked against the CPU first (check_moe).
+        {
+          const MoeShape check_shape{.tokens = 24, .hidden = 64, .topk = 4, .experts = 4 * n};
+          auto r = check_moe(c, check_shape, seed);
+          r.name += ", " + std::to_string(ctas * n) + " CTAs";
+          checks.push_back(std::move(r));
+          const MoeShape s = quick ? MoeShape{.tokens = 16, .hidden = 64, .topk = 4, .experts = 4 * n}
+                                   : MoeShape{.tokens = 1024, .hidden = 7168, .topk = 8, .experts = 64};
+          MoeAllToAll moe(c, s);
+          upload_moe_inputs(moe, seed);
+          const double row = 2.0 * s.hidden;
+          // Token-expert pairs per rank: every token's top-k, less the one empty choice of every fifth.
+          const double pairs = static_cast<double>(s.tokens) * s.topk - (s.topk > 1 ? (s.tokens + 1) / 5 : 0);
+          const double dispatch_ms = bench::median_ms([&](int) { moe.dispatch(); }, quick ? 0 : 3, quick ? 1 : 20);
+          add("moe dispatch", n, s.tokens * static_cast<std::size_t>(row), ctas * n, dispatch_ms, pairs * row,
+              2 * pairs * row * n);  // each pair: a row read here, written on its expert's owner
+          const double combine_ms = bench::median_ms([&](int) { moe.combine(); }, quick ? 0 : 3, quick ? 1 : 20);
+          add("moe combine", n, s.tokens * static_cast<std::size_t>(row), ctas * n, combine_ms, pairs * row,
+              (pairs + s.tokens) * row * n);  // each pair's row read from its owner, each token's sum written
         }
       }
     }

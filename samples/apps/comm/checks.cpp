@@ -217,6 +217,23 @@ std::uint16_t expert_apply(std::uint16_t x, std::uint32_t expert) {
 
 }  // namespace
 
+void upload_moe_inputs(MoeAllToAll& moe, std::uint32_t seed) {
+  const auto& s = moe.shape();
+  auto& heap = moe.heap();
+  const std::size_t pairs = std::size_t{s.tokens} * s.topk;
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    const auto rank = heap.rank_base() + row;
+    std::vector<std::uint16_t> x(std::size_t{s.tokens} * s.hidden);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = moe_x(seed, rank, i);
+    std::vector<float> w(pairs);
+    for (std::size_t i = 0; i < pairs; ++i) w[i] = moe_weight(seed, rank, i);
+    const auto choices = moe_choices(s, seed, rank);
+    upload(moe.x, row, x.data(), x.size() * 2);
+    upload(moe.topk_idx, row, choices.data(), pairs * 4);
+    upload(moe.topk_w, row, w.data(), pairs * 4);
+  }
+}
+
 CheckReport check_moe(Collectives& c, const MoeShape& s, std::uint32_t seed) {
   auto& heap = c.heap();
   const auto n = heap.nranks();
@@ -227,15 +244,8 @@ CheckReport check_moe(Collectives& c, const MoeShape& s, std::uint32_t seed) {
   const std::size_t h = s.hidden, pairs = std::size_t{s.tokens} * s.topk, le_count = moe.local_experts();
   std::vector<std::vector<std::int32_t>> choices(n);
   for (std::uint32_t p = 0; p < n; ++p) choices[p] = moe_choices(s, seed, p);
+  upload_moe_inputs(moe, seed);
   for (std::uint32_t row = 0; row < heap.rows(); ++row) {
-    const auto rank = heap.rank_base() + row;
-    std::vector<std::uint16_t> x(s.tokens * h);
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = moe_x(seed, rank, i);
-    std::vector<float> w(pairs);
-    for (std::size_t i = 0; i < pairs; ++i) w[i] = moe_weight(seed, rank, i);
-    upload(moe.x, row, x.data(), x.size() * 2);
-    upload(moe.topk_idx, row, choices[rank].data(), pairs * 4);
-    upload(moe.topk_w, row, w.data(), pairs * 4);
     poison(moe.recv, row, moe.recv.bytes());
     poison(moe.recv_count, row, moe.recv_count.bytes());
     poison(moe.out, row, moe.out.bytes());

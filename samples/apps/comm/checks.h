@@ -24,6 +24,8 @@ CheckReport check_all_reduce(Collectives& c, std::size_t count, Elem elem, int s
 // Dispatch, a host-side "expert" (row *= global expert id + 1, in place in recv), combine; checks the
 // counts, that every received row is one its source sent to that expert, and the combined output.
 CheckReport check_moe(Collectives& c, const MoeShape& shape, std::uint32_t seed);
+// The inputs check_moe uses (tokens, distinct random top-k choices, weights), on every row of the heap.
+void upload_moe_inputs(MoeAllToAll& moe, std::uint32_t seed);
 
 // Helpers shared with the benchmark.
 float bf16_to_float(std::uint16_t b);

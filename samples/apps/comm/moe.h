@@ -30,6 +30,7 @@ class MoeAllToAll {
   void combine();
 
   const MoeShape& shape() const { return shape_; }
+  rt::comm::SymmetricHeap& heap() const { return c_.heap(); }
   std::uint32_t local_experts() const { return local_experts_; }
   std::uint32_t capacity() const { return shape_.tokens; }
   std::size_t row_bytes() const { return std::size_t{shape_.hidden} * 2; }
