@@ -9,17 +9,14 @@
 
 namespace weft {
 
-enum class L2Evict { first, normal, last, unchanged };
-
 // A 64-bit policy register made by `createpolicy.fractional.L2::<priority>.b64` (fraction 1.0: every
 // access it covers). Make it once, outside loops; pass it to the copies it should govern.
 struct L2Policy {
   Reg<u64> reg;
 };
 
-L2Policy l2_policy(KernelBuilder& k, L2Evict priority, Loc loc = Loc::current());
-
-// The qualifier's spelling: "L2::evict_first", ...
-const char* l2_evict_name(L2Evict priority);
+// `priority`: q::L2_evict_first, q::L2_evict_normal, q::L2_evict_last or q::L2_evict_unchanged (the
+// database's createpolicy row takes them; any other qualifier is a diagnostic at the author's line).
+L2Policy l2_policy(KernelBuilder& k, q::Q priority, Loc loc = Loc::current());
 
 }  // namespace weft

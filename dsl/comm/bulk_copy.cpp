@@ -19,7 +19,7 @@ void bulk_copy_chunks(KernelBuilder& k, const BulkCopyRing& ring, Ptr<u8, Global
   auto chunk_of = [&](Reg<u32> local) { return first + local * step; };  // this thread's local-th chunk
   auto stage_addr = [&](Reg<u32> s) { return ring.base + s * chunk; };
   std::optional<L2Policy> policy;
-  if (ring.l2_evict_first) policy = l2_policy(k, L2Evict::first, loc);
+  if (ring.l2_evict_first) policy = l2_policy(k, q::L2_evict_first, loc);
   auto load = [&](Reg<u32> local, Reg<u32> s) {
     auto bar = full.at(s, loc);
     bar.arrive_expect_tx(chunk, loc);

@@ -350,8 +350,12 @@ TEST_CASE("a pipeline forced to cp.async groups on sm_90, and the e4m3 mma.sync 
 }
 
 TEST_CASE("L2 cache policies: createpolicy for each priority, carried by bulk loads and stores") {
-  for (const auto priority : {L2Evict::first, L2Evict::normal, L2Evict::last, L2Evict::unchanged}) {
-    INFO(l2_evict_name(priority));
+  const std::pair<q::Q, const char*> priorities[] = {{q::L2_evict_first, "L2::evict_first"},
+                                                     {q::L2_evict_normal, "L2::evict_normal"},
+                                                     {q::L2_evict_last, "L2::evict_last"},
+                                                     {q::L2_evict_unchanged, "L2::evict_unchanged"}};
+  for (const auto& [priority, spelling] : priorities) {
+    INFO(spelling);
     KernelBuilder k{"hint", target("sm_90a")};
     auto src = k.param_ptr<u8>("src");
     auto dst = k.param_ptr<u8>("dst");
@@ -368,10 +372,10 @@ TEST_CASE("L2 cache policies: createpolicy for each priority, carried by bulk lo
       bulk_wait(k, 0);
     });
     const auto ptx = k.ptx();
-    CHECK(contains(ptx, std::string("createpolicy.fractional.") + l2_evict_name(priority) + ".b64 %rd"));
+    CHECK(contains(ptx, std::string("createpolicy.fractional.") + spelling + ".b64 %rd"));
     CHECK(contains(ptx, "mbarrier::complete_tx::bytes.L2::cache_hint ["));
     CHECK(contains(ptx, "cp.async.bulk.global.shared::cta.bulk_group.L2::cache_hint ["));
-    check_assembles(ptx, "sm_90a", "hint_" + std::to_string(static_cast<int>(priority)));
+    check_assembles(ptx, "sm_90a", "hint_" + std::to_string(priority.value));
   }
   // Without a policy, no hint.
   KernelBuilder k{"plain", target("sm_90a")};
@@ -379,6 +383,12 @@ TEST_CASE("L2 cache policies: createpolicy for each priority, carried by bulk lo
   auto buf = k.shared<u8>("buf", 1024, 128);
   bulk_store(k, dst, buf.base(), 1024u);
   CHECK_FALSE(contains(k.ptx(), "cache_hint"));
+  // A qualifier that is not an eviction priority: the database's createpolicy row refuses it here.
+  KernelBuilder bad{"bad", target("sm_90a")};
+  l2_policy(bad, q::rn); const int line = __LINE__;
+  auto d = diagnostics_of(bad);
+  REQUIRE(!d.empty());
+  CHECK(at_line(d[0], line));
 }
 
 TEST_CASE("stmatrix .x4 stores four fragments on sm_90 and is refused on sm_80") {

@@ -144,6 +144,8 @@ struct Sm90Options {
   // workspace): no CTA idles while others finish the last wave.
   bool stream_k = false;
   std::vector<std::string> extra;
+  // Split-K and stream-K take an fp32 workspace and per-tile counters (kernel parameters).
+  bool uses_workspace() const { return splits > 1 || stream_k; }
 };
 
 // The operands of one Hopper GEMM: A m x k and B n x k row-major (bf16 or e4m3; NN: B k x n), C and D m x n
@@ -263,7 +265,7 @@ struct WeftGemmSm90 {
                         : static_cast<std::uint32_t>(device_props(0).sm_count);
     // Stream-K keeps every CTA busy even with fewer tiles than CTAs: the grid is not cut to the units.
     cfg.grid = {(opt.stream_k ? clusters : std::min(units, clusters)) * cm};
-    if (opt.splits > 1 || opt.stream_k) {
+    if (opt.uses_workspace()) {
       // Split-K: an fp32 partial tile per (tile, part); stream-K: two per CTA. A counter per tile.
       const std::size_t slots = opt.stream_k ? std::size_t{2} * cfg.grid.x : std::size_t{tiles} * opt.splits;
       const std::size_t need = slots * 128 * opt.bn;
@@ -283,7 +285,7 @@ struct WeftGemmSm90 {
     else args.push(DevicePtr<std::uint16_t>(x.d));
     if (opt.bias) args.push(DevicePtr<std::uint16_t>(x.bias));
     if (opt.block_scales) args.push(DevicePtr<float>(x.a_scales)).push(DevicePtr<float>(x.b_scales));
-    if (opt.splits > 1 || opt.stream_k) args.push(workspace.ptr()).push(counters.ptr());
+    if (opt.uses_workspace()) args.push(workspace.ptr()).push(counters.ptr());
     if (copy) args.push(DevicePtr<std::uint8_t>(job.src)).push(DevicePtr<std::uint8_t>(job.dst)).push(job.chunks);
     last_grid = cfg.grid.x;
     kern.launch(cfg, args);

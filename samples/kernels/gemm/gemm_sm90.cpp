@@ -68,7 +68,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
     b_scales = k.param_ptr<f32>("b_scales");  // ceil(N / 128) x KB
   }
   sm90::SplitK split_k{.splits = g.splits};
-  if (g.splits > 1 || g.stream_k) {
+  if (g.uses_workspace()) {
     // Split-K: tiles x splits x 128 x bn; stream-K: 2 x grid x 128 x bn (two slots per CTA).
     split_k.workspace = k.param_ptr<f32>("workspace");
     split_k.counters = k.param_ptr<u32>("counters");    // tiles, zero before the first launch
@@ -155,7 +155,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
          sm90::TileGroup group{
              pp ? r.thread & 127u : r.thread, pp ? kWarpgroupThreads : r.threads,
              [&] { pp ? r.sync_warpgroup() : r.sync(); },
-             g.splits > 1 || g.stream_k ? (pp ? split_k.last + r.warpgroup : split_k.last) : Ptr<u32, Shared>{}};
+             g.uses_workspace() ? (pp ? split_k.last + r.warpgroup : split_k.last) : Ptr<u32, Shared>{}};
          // `after_mainloop`: what runs once this warpgroup has waited for every stage of the unit (ping-pong:
          // hand the turn to the other warpgroup).
          std::function<void()> after_mainloop = [] {};

@@ -33,6 +33,8 @@ struct Config {
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2, copy_lag = 0;
   bool copy_evict_first = false;  // the copy's loads and stores marked L2 evict_first
+  // Split-K and stream-K sum partial tiles through an fp32 workspace and per-tile counters.
+  bool uses_workspace() const { return splits > 1 || stream_k; }
   // The registry name: gemm_e4m3_sm90 or gemm_bf16_sm90.
   const char* kernel_name() const { return fp8 ? "gemm_e4m3_sm90" : "gemm_bf16_sm90"; }
 };
