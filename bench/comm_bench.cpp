@@ -111,24 +111,30 @@ int main(int argc, char** argv) {
         }
         // MoE all-to-all (DeepSeek-V3's routing: top-8 of the experts, 7168-wide bf16 tokens): dispatch
         // and combine on random distinct choices, one of every five tokens with one choice fewer
-        // (upload_moe_inputs). A small shape is checked against the CPU first (check_moe).
-        {
-          const MoeShape check_shape{.tokens = 24, .hidden = 64, .topk = 4, .experts = 4 * n};
-          auto r = check_moe(c, check_shape, seed);
+        // (upload_moe_inputs). A small shape is checked against the CPU first (check_moe; rows of 133
+        // packets: the batched trips and the one-packet tail). Beside the default (8 warps, 4 packets
+        // per lane and trip), where the collectives run unroll 1 too: one packet per lane and trip (as
+        // the kernels were first written), and 32 warps (2 packets each: twice the loads in flight).
+        std::vector<MoeKernelOptions> moe_builds{{}};
+        if (single) moe_builds.insert(moe_builds.end(), {{.warps = 8, .unroll = 1}, {.warps = 32, .unroll = 0}});
+        for (const auto& build : moe_builds) {
+          const std::string suffix = build.warps == 8 && build.unroll == 0 ? "" : " (" + build.label() + ")";
+          const MoeShape check_shape{.tokens = 24, .hidden = 1064, .topk = 4, .experts = 4 * n};
+          auto r = check_moe(c, check_shape, seed, build);
           r.name += ", " + std::to_string(ctas * n) + " CTAs";
           checks.push_back(std::move(r));
           const MoeShape s = quick ? MoeShape{.tokens = 16, .hidden = 64, .topk = 4, .experts = 4 * n}
                                    : MoeShape{.tokens = 1024, .hidden = 7168, .topk = 8, .experts = 64};
-          MoeAllToAll moe(c, s);
+          MoeAllToAll moe(c, s, build);
           upload_moe_inputs(moe, seed);
           const double row = 2.0 * s.hidden;
           // Token-expert pairs per rank: every token's top-k, less the one empty choice of every fifth.
           const double pairs = static_cast<double>(s.tokens) * s.topk - (s.topk > 1 ? (s.tokens + 1) / 5 : 0);
           const double dispatch_ms = bench::median_ms([&](int) { moe.dispatch(); }, quick ? 0 : 3, quick ? 1 : 20);
-          add("moe dispatch", n, s.tokens * static_cast<std::size_t>(row), ctas * n, dispatch_ms, pairs * row,
-              2 * pairs * row * n);  // each pair: a row read here, written on its expert's owner
+          add("moe dispatch" + suffix, n, s.tokens * static_cast<std::size_t>(row), ctas * n, dispatch_ms, pairs * row,
+              (s.tokens + pairs) * row * n);  // each token read once here, each pair's row written on its owner
           const double combine_ms = bench::median_ms([&](int) { moe.combine(); }, quick ? 0 : 3, quick ? 1 : 20);
-          add("moe combine", n, s.tokens * static_cast<std::size_t>(row), ctas * n, combine_ms, pairs * row,
+          add("moe combine" + suffix, n, s.tokens * static_cast<std::size_t>(row), ctas * n, combine_ms, pairs * row,
               (pairs + s.tokens) * row * n);  // each pair's row read from its owner, each token's sum written
         }
       }

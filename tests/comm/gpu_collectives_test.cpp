@@ -37,7 +37,7 @@ void all_checks(Collectives& c, std::uint32_t seed) {
     expect(check_reduce_scatter(c, 8 * 1237, elem, seed));
     for (int shots : {1, 2}) expect(check_all_reduce(c, std::size_t{8} * 1237 * n, elem, shots, seed));
   }
-  expect(check_moe(c, {.tokens = 96, .hidden = 1024, .topk = 4, .experts = 4 * n}, seed));
+  expect(check_moe(c, {.tokens = 96, .hidden = 1064, .topk = 4, .experts = 4 * n}, seed));
 }
 
 // One rank of the Ipc test, in a process of its own.

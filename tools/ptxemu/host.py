@@ -244,11 +244,13 @@ class Collectives:
 
 
 class MoeAllToAll:
-    def __init__(self, c, tokens, hidden, topk, experts, warps):
+    def __init__(self, c, tokens, hidden, topk, experts, warps, unroll=0):
         heap = c.heap
         n = heap.nranks
         assert experts % n == 0 and hidden * 2 % 16 == 0 and 1 <= topk <= 32 and n <= 32 * warps
         self.c, self.tokens, self.hidden, self.topk, self.experts, self.warps = c, tokens, hidden, topk, experts, warps
+        self.unroll = unroll
+        self.params = [f"warps={warps}", f"unroll={unroll}"]
         self.local_experts = experts // n
         self.capacity = tokens
         self.row_bytes = hidden * 2
@@ -268,7 +270,7 @@ class MoeAllToAll:
 
     def dispatch(self):
         h = self.c.heap
-        k = kernel("moe_dispatch", [f"warps={self.warps}"])
+        k = kernel("moe_dispatch", self.params)
         return self.c.launch_with_block(k, 32 * self.warps, h.rank_base, h.nranks, self.x, self.topk_idx,
                                         self.slot_map, self.counters, self.recv, self.recv_count,
                                         self.dispatch_flags, self.c.flags, self.tokens, self.topk, self.local_experts,
@@ -276,7 +278,7 @@ class MoeAllToAll:
 
     def combine(self):
         h = self.c.heap
-        k = kernel("moe_combine", [f"warps={self.warps}"])
+        k = kernel("moe_combine", self.params)
         return self.c.launch_with_block(k, 32 * self.warps, h.rank_base, h.nranks, self.topk_idx, self.topk_w,
                                         self.slot_map, self.recv, self.out, self.c.flags, self.tokens, self.topk,
                                         self.local_experts, self.capacity, self.row_bytes // 16,

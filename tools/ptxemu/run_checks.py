@@ -115,10 +115,13 @@ def localsim_collectives(n, ctas, block, seed, quick):
 def localsim_moe(n, ctas, seed, quick):
     """dispatch -> host expert -> combine, twice on the same buffers, for a few shapes."""
     c = Collectives(Heap(n, mem_bytes=1 << 23), ctas=ctas, block=64, seed=seed * 7919 + n * 100 + ctas + 50)
-    shapes = [(7, 24, 3, 2 * n, 2), (11, 8 * 37, 4, 3 * n, 2), (5, 16, 1, n, 4)]
+    # (tokens, hidden, topk, experts, warps, unroll). Rows of 133 and 70 packets run the batched
+    # trips (4 x 32 and 2 x 32 packets per warp) and then the one-packet tail; 37 and 2 only the tail.
+    shapes = [(7, 8 * 133, 3, 2 * n, 2, 0), (11, 8 * 37, 4, 3 * n, 2, 0), (5, 16, 1, n, 4, 0),
+              (6, 8 * 70, 2, 2 * n, 2, 2)]
     out = []
-    for tokens, hidden, topk, experts, warps in (shapes[:1] if quick else shapes):
-        moe = MoeAllToAll(c, tokens, hidden, topk, experts, warps)
+    for tokens, hidden, topk, experts, warps, unroll in (shapes[:1] if quick else shapes):
+        moe = MoeAllToAll(c, tokens, hidden, topk, experts, warps, unroll)
         for it in range(2):
             out.append(checks.check_moe(c, moe, seed=seed * 1000 + tokens * 10 + it))
     return out

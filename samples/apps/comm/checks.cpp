@@ -234,14 +234,15 @@ void upload_moe_inputs(MoeAllToAll& moe, std::uint32_t seed) {
   }
 }
 
-CheckReport check_moe(Collectives& c, const MoeShape& s, std::uint32_t seed) {
+CheckReport check_moe(Collectives& c, const MoeShape& s, std::uint32_t seed, MoeKernelOptions options) {
   auto& heap = c.heap();
   const auto n = heap.nranks();
   CheckReport r{"moe dispatch+combine, " + ranks_text(c) + ", " + std::to_string(s.tokens) + " tokens x " +
-                    std::to_string(s.hidden) + ", top-" + std::to_string(s.topk) + " of " + std::to_string(s.experts),
+                    std::to_string(s.hidden) + ", top-" + std::to_string(s.topk) + " of " + std::to_string(s.experts) +
+                    ", " + options.label(),
                 true, 0, ""};
-  MoeAllToAll moe(c, s);
-  const std::size_t h = s.hidden, pairs = std::size_t{s.tokens} * s.topk, le_count = moe.local_experts();
+  MoeAllToAll moe(c, s, options);
+  const std::size_t h = s.hidden, le_count = moe.local_experts();
   std::vector<std::vector<std::int32_t>> choices(n);
   for (std::uint32_t p = 0; p < n; ++p) choices[p] = moe_choices(s, seed, p);
   upload_moe_inputs(moe, seed);

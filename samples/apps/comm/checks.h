@@ -23,7 +23,7 @@ CheckReport check_reduce_scatter(Collectives& c, std::size_t count, Elem elem, s
 CheckReport check_all_reduce(Collectives& c, std::size_t count, Elem elem, int shots, std::uint32_t seed);
 // Dispatch, a host-side "expert" (row *= global expert id + 1, in place in recv), combine; checks the
 // counts, that every received row is one its source sent to that expert, and the combined output.
-CheckReport check_moe(Collectives& c, const MoeShape& shape, std::uint32_t seed);
+CheckReport check_moe(Collectives& c, const MoeShape& shape, std::uint32_t seed, MoeKernelOptions options = {});
 // The inputs check_moe uses (tokens, distinct random top-k choices, weights), on every row of the heap.
 void upload_moe_inputs(MoeAllToAll& moe, std::uint32_t seed);
 

@@ -4,7 +4,13 @@
 
 namespace weft::samples {
 
-MoeAllToAll::MoeAllToAll(Collectives& c, MoeShape shape, std::uint32_t warps) : c_(c), shape_(shape), warps_(warps) {
+std::string MoeKernelOptions::label() const {
+  return "warps " + std::to_string(warps) + (unroll ? ", unroll " + std::to_string(unroll) : std::string());
+}
+
+MoeAllToAll::MoeAllToAll(Collectives& c, MoeShape shape, MoeKernelOptions options)
+    : c_(c), shape_(shape), options_(options) {
+  const auto warps = options.warps;
   auto& heap = c.heap();
   const auto n = heap.nranks();
   if (shape.experts == 0 || shape.experts % n)
@@ -32,14 +38,18 @@ MoeAllToAll::MoeAllToAll(Collectives& c, MoeShape shape, std::uint32_t warps) : 
   dispatch_flags_ = heap.alloc(std::size_t{n} * 4);
 }
 
+std::vector<std::string> MoeAllToAll::kernel_params() const {
+  return {"warps=" + std::to_string(options_.warps), "unroll=" + std::to_string(options_.unroll)};
+}
+
 std::size_t MoeAllToAll::recv_offset(std::uint32_t le, std::uint32_t src, std::uint32_t slot) const {
   return ((std::size_t{le} * c_.heap().nranks() + src) * capacity() + slot) * row_bytes();
 }
 
 void MoeAllToAll::dispatch() {
   auto& heap = c_.heap();
-  auto& k = c_.kernel("moe_dispatch", {"warps=" + std::to_string(warps_)});
-  c_.launch_with_block(k, 32 * warps_, heap.rank_base(), heap.nranks(), x.peer_table(), topk_idx.peer_table(),
+  auto& k = c_.kernel("moe_dispatch", kernel_params());
+  c_.launch_with_block(k, 32 * options_.warps, heap.rank_base(), heap.nranks(), x.peer_table(), topk_idx.peer_table(),
                        slot_map.peer_table(), counters.peer_table(), recv.peer_table(), recv_count.peer_table(),
                        dispatch_flags_.peer_table(), c_.flags().peer_table(), shape_.tokens, shape_.topk,
                        local_experts_, capacity(), static_cast<std::uint32_t>(row_bytes() / 16), c_.next_epoch(),
@@ -48,8 +58,8 @@ void MoeAllToAll::dispatch() {
 
 void MoeAllToAll::combine() {
   auto& heap = c_.heap();
-  auto& k = c_.kernel("moe_combine", {"warps=" + std::to_string(warps_)});
-  c_.launch_with_block(k, 32 * warps_, heap.rank_base(), heap.nranks(), topk_idx.peer_table(), topk_w.peer_table(),
+  auto& k = c_.kernel("moe_combine", kernel_params());
+  c_.launch_with_block(k, 32 * options_.warps, heap.rank_base(), heap.nranks(), topk_idx.peer_table(), topk_w.peer_table(),
                        slot_map.peer_table(), recv.peer_table(), out.peer_table(), c_.flags().peer_table(),
                        shape_.tokens, shape_.topk, local_experts_, capacity(),
                        static_cast<std::uint32_t>(row_bytes() / 16), c_.next_epoch());

@@ -15,6 +15,14 @@
 
 namespace weft::samples {
 
+// The kernels' build options: warps per CTA (one token row each), and 16-byte packets a lane moves per
+// trip (`unroll`, 0 for the kernels' default: 4 up to 512 threads per CTA, 2 above). Loads in flight
+// per SM are warps x 32 x unroll.
+struct MoeKernelOptions {
+  std::uint32_t warps = 8, unroll = 0;
+  std::string label() const;  // "warps 8", "warps 8, unroll 1"
+};
+
 struct MoeShape {
   std::uint32_t tokens = 128;   // per rank
   std::uint32_t hidden = 7168;  // bf16 elements per token (hidden * 2 a multiple of 16)
@@ -24,7 +32,7 @@ struct MoeShape {
 
 class MoeAllToAll {
  public:
-  MoeAllToAll(Collectives& c, MoeShape shape, std::uint32_t warps = 8);
+  MoeAllToAll(Collectives& c, MoeShape shape, MoeKernelOptions options = {});
 
   void dispatch();
   void combine();
@@ -42,7 +50,8 @@ class MoeAllToAll {
  private:
   Collectives& c_;
   MoeShape shape_;
-  std::uint32_t warps_;
+  MoeKernelOptions options_;
+  std::vector<std::string> kernel_params() const;  // both kernels': warps=..., unroll=...
   std::uint32_t local_experts_;
   rt::comm::SymmetricBuffer dispatch_flags_;  // nranks words; not shared with rendezvous flags
 };

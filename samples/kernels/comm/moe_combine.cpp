@@ -2,16 +2,18 @@
 // its top-k results from the ranks that own the experts (ld.relaxed.sys through the peer pointers,
 // at the slots dispatch recorded) and sums them with its weights in f32. A rendezvous first says
 // every rank's expert outputs are ready; a second one says every rank has finished reading, so the
-// next dispatch may overwrite `recv`. One warp per token, lanes over its 16-byte packets.
+// next dispatch may overwrite `recv`. One warp per token, lanes over its 16-byte packets, `unroll` of
+// them per lane at a time: each choice's loads of a batch are issued before they are summed.
 #include "samples/kernels/comm/moe_layout.h"
 
 namespace weft::samples {
 
 WEFT_KERNEL_FOR(moe_combine, isa::TargetSet::from_sm(80),
                 "MoE all-to-all combine: weighted sum of each token's expert outputs, pulled from their owners",
-                {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}}) {
+                {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}, unroll_param()}) {
   const auto warps = static_cast<std::uint32_t>(params["warps"]);
   KernelBuilder k{"moe_combine", target};
+  const auto unroll = packets_per_batch(k, params, 32 * warps);
   comm::one_cta_per_sm(k, 32 * warps);
   comm::CommContext ctx(k);
   auto topk_idx = ctx.table("topk_idx").local<s32>();
@@ -42,24 +44,30 @@ WEFT_KERNEL_FOR(moe_combine, isa::TargetSet::from_sm(80),
         k.assign(weight, k.ld(topk_w + pair));
       });
     });
-    // The packet loop runs warp-uniform trips (shfl.sync needs every lane); lanes past the row's
-    // end only skip the loads and the store.
-    auto first = k.let<u32>(0u);
-    k.while_([&] { return first < h16; }, [&] {
-      auto j = first + lane;
-      auto active = j < h16;
-      comm::PacketSum sum(k, comm::Elem::bf16);
+    for_each_row_packet(k, h16, unroll, [&](const std::vector<Reg<u32>>& packets, const RowGuard* in_row) {
+      std::vector<comm::PacketSum> sums;
+      for (std::size_t u = 0; u < packets.size(); ++u) sums.emplace_back(k, comm::Elem::bf16);
       k.for_(0u, topk, 1u, [&](Reg<u32> kk) {
         auto owner = k.shfl(q::idx, expert, kk);
         auto at = k.shfl(q::idx, row, kk);
         auto w = k.shfl(q::idx, weight, kk);
-        k.if_(active && owner >= 0, [&] {
-          auto from = recv.peer<u32>(bitcast<u32>(owner)) + (at + j * 4u);
-          sum.add(comm::load_packet(k, from, /*peer=*/true), w);
+        k.if_(owner >= 0, [&] {
+          auto from = recv.peer<u32>(bitcast<u32>(owner)) + at;
+          const auto load_and_add = [&] {
+            std::vector<comm::Packet> v;
+            for (const auto& j : packets) v.push_back(comm::load_packet(k, from + j * 4u, /*peer=*/true));
+            for (std::size_t u = 0; u < v.size(); ++u) sums[u].add(v[u], w);
+          };
+          if (in_row) (*in_row)(load_and_add);
+          else load_and_add();
         });
       });
-      k.if_(active, [&] { comm::store_packet(k, out + (token * h16 + j) * 4u, sum.result(), /*peer=*/false); });
-      k.assign(first, first + 32u);
+      const auto store = [&] {
+        for (std::size_t u = 0; u < packets.size(); ++u)
+          comm::store_packet(k, out + (token * h16 + packets[u]) * 4u, sums[u].result(), /*peer=*/false);
+      };
+      if (in_row) (*in_row)(store);
+      else store();
     });
     k.assign(token, token + warps_in_grid);
   });

@@ -1,20 +1,22 @@
 // MoE dispatch: every (token, k) with an expert goes to the rank that owns the expert, into the
 // next free slot of that expert's region for this source rank. An opening rendezvous first says every
 // rank has launched, so whatever its host wrote into its own recv / recv_count before the launch (in
-// stream order) is done before any peer writes there. One warp per (token, k): lane 0
-// takes a slot with an atomic on this rank's counter, the warp copies the token with 16-byte
-// stores through the peer pointer. The last CTA to finish (a counter, not a grid barrier) sends
-// each owner its per-expert counts, resets the counters, signals every rank, and waits until every
-// rank has signalled it: after the kernel, `recv` and `recv_count` are complete on this rank.
+// stream order) is done before any peer writes there. One warp per token: lane kk < topk takes the
+// slot of the token's k-th choice with an atomic on this rank's counter, then the warp reads the token
+// once, `unroll` 16-byte packets per lane at a time, and stores each batch to every chosen expert's
+// slot through the peer pointers. The last CTA to finish (a counter, not a grid barrier) sends each
+// owner its per-expert counts, resets the counters, signals every rank, and waits until every rank
+// has signalled it: after the kernel, `recv` and `recv_count` are complete on this rank.
 #include "samples/kernels/comm/moe_layout.h"
 
 namespace weft::samples {
 
 WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
-                "MoE all-to-all dispatch: tokens to the ranks owning their top-k experts (warp per copy)",
-                {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}}) {
+                "MoE all-to-all dispatch: tokens to the ranks owning their top-k experts (warp per token)",
+                {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}, unroll_param()}) {
   const auto warps = static_cast<std::uint32_t>(params["warps"]);
   KernelBuilder k{"moe_dispatch", target};
+  const auto unroll = packets_per_batch(k, params, 32 * warps);
   comm::one_cta_per_sm(k, 32 * warps);
   comm::CommContext ctx(k);
   auto x = ctx.table("x").local<u32>();
@@ -31,29 +33,54 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
   auto nranks = ctx.nranks();
 
   comm::Rendezvous(k, ctx, entry_flags).arrive_and_wait(0, epoch);
-  auto pair = k.let<u32>(k.ctaid_x() * warps + k.tid_x() / 32u);  // (token, k) index
-  auto pairs = tokens * topk;
+  auto token = k.let<u32>(k.ctaid_x() * warps + k.tid_x() / 32u);
   auto warps_in_grid = k.nctaid_x() * warps;
-  k.while_([&] { return pair < pairs; }, [&] {
-    auto e = k.ld(topk_idx + pair);
-    k.if_(e >= 0, [&] {
-      auto expert = bitcast<u32>(e);
-      auto slot = k.let<u32>(0u);
-      k.if_(lane == 0u, [&] {
-        k.assign(slot, k.atom(q::add, counters + expert, 1u, {q::relaxed, q::gpu}));
+  k.while_([&] { return token < tokens; }, [&] {
+    // Lane kk < topk takes the slot of the k-th choice; the packet loop takes the owner and the
+    // row by shuffle (-1: no expert).
+    auto owner = k.let<s32>(-1);
+    auto row = k.let<u32>(0u);
+    k.if_(lane < topk, [&] {
+      auto pair = token * topk + lane;
+      auto e = k.ld(topk_idx + pair);
+      k.if_(e >= 0, [&] {
+        auto expert = bitcast<u32>(e);
+        auto slot = k.atom(q::add, counters + expert, 1u, {q::relaxed, q::gpu});
         k.st(slot_map + pair, slot);
-      });
-      k.assign(slot, k.shfl(q::idx, slot, 0u));
-      auto owner = expert / local_experts;
-      auto dst = recv.peer<u32>(owner) + recv_row(expert % local_experts, ctx.rank(), slot, nranks, capacity, h16);
-      auto src = x + (pair / topk) * h16 * 4u;
-      auto j = k.let<u32>(lane);
-      k.while_([&] { return j < h16; }, [&] {
-        comm::store_packet(k, dst + j * 4u, comm::load_packet(k, src + j * 4u, /*peer=*/false), /*peer=*/true);
-        k.assign(j, j + 32u);
+        k.assign(row, recv_row(expert % local_experts, ctx.rank(), slot, nranks, capacity, h16));
+        k.assign(owner, bitcast<s32>(expert / local_experts));
       });
     });
-    k.assign(pair, pair + warps_in_grid);
+    auto src = x + token * h16 * 4u;
+    for_each_row_packet(k, h16, unroll, [&](const std::vector<Reg<u32>>& packets, const RowGuard* in_row) {
+      std::vector<comm::Packet> v(packets.size());
+      const auto load = [&] {
+        for (std::size_t u = 0; u < packets.size(); ++u) v[u] = comm::load_packet(k, src + packets[u] * 4u, false);
+      };
+      if (!in_row) {
+        load();
+      } else {  // the value must outlive the guard: a register set inside it
+        for (auto& w : v[0]) w = k.let<u32>(0u);
+        (*in_row)([&] {
+          auto got = comm::load_packet(k, src + packets[0] * 4u, false);
+          for (std::size_t w = 0; w < 4; ++w) k.assign(v[0][w], got[w]);
+        });
+      }
+      k.for_(0u, topk, 1u, [&](Reg<u32> kk) {
+        auto to = k.shfl(q::idx, owner, kk);
+        auto at = k.shfl(q::idx, row, kk);
+        k.if_(to >= 0, [&] {
+          auto dst = recv.peer<u32>(bitcast<u32>(to)) + at;
+          const auto store = [&] {
+            for (std::size_t u = 0; u < packets.size(); ++u)
+              comm::store_packet(k, dst + packets[u] * 4u, v[u], /*peer=*/true);
+          };
+          if (in_row) (*in_row)(store);
+          else store();
+        });
+      });
+    });
+    k.assign(token, token + warps_in_grid);
   });
 
   // The last CTA to finish publishes the counts. Its fence pairs with every other CTA's fence

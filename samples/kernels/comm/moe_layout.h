@@ -16,11 +16,17 @@
 //
 // capacity = tokens suffices when each token picks an expert at most once. All of them are
 // symmetric buffers (peer tables), so one launch serves LocalSim's virtual ranks too.
+//
+// Both kernels give one warp a whole token row and walk it with for_each_row_packet below.
 #pragma once
+
+#include <functional>
+#include <vector>
 
 #include "dsl/comm.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
+#include "samples/kernels/comm/collective_common.h"
 
 namespace weft::samples {
 
@@ -43,6 +49,36 @@ inline MoeScalars moe_scalars(KernelBuilder& k) {
 inline Reg<u32> recv_row(Reg<u32> le, Reg<u32> src, Reg<u32> slot, Reg<u32> nranks, Reg<u32> capacity,
                          Reg<u32> h16) {
   return ((le * nranks + src) * capacity + slot) * h16 * 4u;
+}
+
+// The packets of one token row (h16 of them) that a lane of the warp owning the row moves, in
+// warp-uniform trips (the bodies shuffle, so every lane takes every trip). While `unroll` x 32
+// packets remain, a trip hands body(packets, nullptr) lane + first + 32 u for u < unroll, all inside
+// the row: the body issues their loads together, so a lane has `unroll` loads in flight (one at a
+// time left the first H200 run's collectives at under half of a copy's bandwidth). The rest of the
+// row goes one packet per lane and trip, body({j}, &in_row), where in_row(f) runs f only if j lies
+// inside the row (lanes past its end still take the trip, for the shuffles).
+using RowGuard = std::function<void(const std::function<void()>&)>;
+inline void for_each_row_packet(KernelBuilder& k, Reg<u32> h16, std::uint32_t unroll,
+                                const std::function<void(const std::vector<Reg<u32>>&, const RowGuard*)>& body) {
+  auto lane = k.laneid();
+  auto first = k.let<u32>(0u);
+  if (unroll > 1) {
+    const std::uint32_t span = 32 * unroll;
+    auto batch_end = h16 - min(h16, Src<u32>(span - 1));  // first below it: first + span <= h16
+    k.while_([&] { return first < batch_end; }, [&] {
+      std::vector<Reg<u32>> packets;
+      for (std::uint32_t u = 0; u < unroll; ++u) packets.push_back(first + lane + 32u * u);
+      body(packets, nullptr);
+      k.assign(first, first + span);
+    });
+  }
+  k.while_([&] { return first < h16; }, [&] {
+    auto j = k.let<u32>(first + lane);
+    const RowGuard in_row = [&](const std::function<void()>& f) { k.if_(j < h16, f); };
+    body({j}, &in_row);
+    k.assign(first, first + 32u);
+  });
 }
 
 }  // namespace weft::samples
