@@ -162,6 +162,10 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   add(p + "/bn256nopro", {.bn = 256, .l2_promotion = false}, ShapeSet::cubes);
   // 128 x 192 tiles: 21 waves of 132 CTAs at 8192^3 are 98.5% busy where 128 x 256's 16 are 97%.
   add(p + "/bn192", {.bn = 192}, ShapeSet::cubes);
+  // The epilogue's exposed time: four staging buffers per warpgroup (a whole 64 x 256 block, no box
+  // waiting for another's store) cost the fourth stage; bn256s3 is that stage count alone.
+  add(p + "/bn256sb4", {.bn = 256, .extra = {"store_buffers=4"}}, ShapeSet::cubes);
+  add(p + "/bn256s3", {.bn = 256, .stages = 3}, ShapeSet::cubes);
   add(p + "/bn256c2", {.bn = 256, .cluster_m = 2});
   add(p + "/pp128", {.pingpong = true}, ShapeSet::cubes);  // ping-pong alone, to tell its cost from the cluster's
   add(p + "/pp128c2", {.cluster_m = 2, .pingpong = true});
@@ -170,7 +174,12 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   // or 56 of 128 split in 2) keeps every CTA streaming and no CTA with a second round.
   add(p + "/bn64", {.bn = 64}, ShapeSet::skinny);
   add(p + "/split2", {.splits = 2}, ShapeSet::skinny);
-  if (fp8) add(p + "/block", {.block_scales = true});
+  if (fp8) {
+    add(p + "/block", {.block_scales = true});
+    // The block-scaled kernel with both warpgroups issuing each K block at once (the first run's form):
+    // what the turns (one promotes under the other's MMAs) are worth.
+    add(p + "/block_noturns", {.block_scales = true, .extra = {"scale_turns=0"}}, ShapeSet::cubes);
+  }
   return v;
 }
 

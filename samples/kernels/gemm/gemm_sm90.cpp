@@ -30,8 +30,11 @@
 //   D = alpha * sum_kb (a_scale(m, kb) * b_scale(n / 128, kb)) * (A_kb * B_kb^T) + beta * C. Each
 //   128-wide K block is accumulated by wgmma into a temporary accumulator, then promoted in fp32:
 //   acc += partial * (a_scale * b_scale) (two A scales per thread: its two rows). A tile's columns lie
-//   in one B scale block, so bn must divide 128.
+//   in one B scale block, so bn must divide 128. With scale_turns=1 (the default; cooperative only)
+//   the two consumer warpgroups issue each K block's MMAs in turn, so that one's promotion runs
+//   under the other's MMAs.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -156,6 +159,21 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
              pp ? r.thread & 127u : r.thread, pp ? kWarpgroupThreads : r.threads,
              [&] { pp ? r.sync_warpgroup() : r.sync(); },
              g.uses_workspace() ? (pp ? split_k.last + r.warpgroup : split_k.last) : Ptr<u32, Shared>{}};
+         // Block scales, cooperative (scale_turns): the warpgroups issue each K block's MMAs in turn,
+         // warpgroup 0 first (named barrier turn[w]: the other arrives once its MMAs are issued, w syncs,
+         // 256 threads). Without turns both issue at once on the same full barrier, both wait for their
+         // MMAs, and both promote at once while the tensor cores idle; in turn, one warpgroup's
+         // promotion runs under the other's MMAs. Both walk the same K blocks, so each arrive has its
+         // sync; warpgroup 0 takes the last one after its loop.
+         struct Turns {
+           Reg<u32> mine, other, issued;  // issued: this warpgroup has issued a K block's MMAs
+         };
+         std::optional<Turns> turns;
+         if (g.block_scales && g.scale_turns && !pp) {
+           if (r.free_barrier + kConsumers - 1 > last_named_barrier())
+             k.error("gemm: no named barrier left for the block-scale turns");
+           turns = Turns{r.warpgroup + r.free_barrier, (r.warpgroup ^ 1u) + r.free_barrier, k.let<u32>(0u)};
+         }
          // `after_mainloop`: what runs once this warpgroup has waited for every stage of the unit (ping-pong:
          // hand the turn to the other warpgroup).
          std::function<void()> after_mainloop = [] {};
@@ -181,7 +199,15 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
                for (const auto& [p0, p1] : sa) a_scale.emplace_back(k.ld(p0 + off, {q::nc}), k.ld(p1 + off, {q::nc}));
                auto b0 = k.ld(sb + kt, {q::nc});
                pipe.consumer_wait(st);
-               mma(part, st.stage, true);
+               if (turns) {
+                 // Warpgroup 0's very first K block goes first; every other waits for the other's MMAs.
+                 k.if_(r.warpgroup == 1u || turns->issued != 0u, [&] { k.bar_sync(turns->mine, 2 * kWarpgroupThreads); });
+                 mma(part, st.stage, true);
+                 k.bar_arrive(turns->other, 2 * kWarpgroupThreads);
+                 k.assign(turns->issued, 1u);
+               } else {
+                 mma(part, st.stage, true);
+               }
                wgmma_wait(k, 0);
                release(st);
                // Promotion in fp32: acc += partial * (a_scale(row) * b_scale); rows alternate every 2 registers.
@@ -237,6 +263,8 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
          };
          if (!pp) {
            work.for_each(k, unit_body);
+           if (turns)  // warpgroup 1's last arrive
+             k.if_(r.warpgroup == 0u && turns->issued != 0u, [&] { k.bar_sync(turns->mine, 2 * kWarpgroupThreads); });
          } else {
            // Ping-pong: this CTA's units alternate between the warpgroups (unit j is warpgroup j % 2's);
            // a warpgroup steps its pipeline states over the other's K tiles. The main loops take turns:

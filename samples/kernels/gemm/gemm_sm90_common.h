@@ -118,7 +118,8 @@ inline void store_tile(KernelBuilder& k, const Epilogue& e, const std::vector<Re
 // that clips rows and columns outside m x n. Box c + buffers reuses box c's buffer once the store
 // from it has read it (wait_group.read buffers - 1); the first box of a tile waits for every earlier
 // store (wait_group.read 0). Two buffers let a store read one while the warpgroup fills the other;
-// one frees 8 KB per warpgroup for something else (the copy role's ring).
+// one frees 8 KB per warpgroup for something else (the copy role's ring); four hold a warpgroup's
+// whole 64 x 256 bf16 block, so only box 0 waits, for stores issued a whole main loop earlier.
 //
 // Per box, every value is alpha * acc first; beta * C is added under one beta != 0 test for the
 // whole box (not one per pair), then the bias. bf16 boxes are written with stmatrix .x4: the wgmma
@@ -130,7 +131,7 @@ inline constexpr std::uint32_t kStoreBoxBytes = 64 * 128;
 struct TmaStore {
   const TmaTensor* d_map = nullptr;  // box: 64 rows x 128 bytes, 128B swizzle
   Reg<u32> staging;                  // shared: warpgroup w's buffers at staging + w * buffers * kStoreBoxBytes
-  std::uint32_t buffers = 2;         // 1 or 2 per warpgroup
+  std::uint32_t buffers = 2;         // per warpgroup, 1 to 4
 };
 
 // One 64-row block of a tile: its accumulator and which block of the tile it is.

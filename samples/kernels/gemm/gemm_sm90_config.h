@@ -30,6 +30,9 @@ struct Config {
   bool nn = false;  // bf16 only: B is K x N row-major (MN-major tiles, wgmma imm-trans-b)
   bool pingpong = false;  // each consumer warpgroup computes whole tiles of its own, alternating
   bool stream_k = false;  // the last wave's tiles shared out by K tiles (tile_order.h)
+  // Block scales, cooperative: the consumer warpgroups issue each K block's MMAs in turn, so that one
+  // promotes its partial sums while the other's MMAs keep the tensor cores busy.
+  bool scale_turns = true;
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2, copy_lag = 0;
   bool copy_evict_first = false;  // the copy's loads and stores marked L2 evict_first
@@ -146,14 +149,19 @@ inline std::vector<KernelParam> params(bool fp8) {
       {"copy_lag", 0, "copy role: stores still reading when a stage is refilled (less than copy_stages)", 0, 7},
       {"copy_evict_first", 0, "copy role: 1 marks its loads and stores L2 evict_first, so the copied bytes do "
                               "not evict the GEMM's A and B from L2", 0, 1},
-      {"store_buffers", 2, "TMA-store epilogue: 8 KB staging boxes per consumer warpgroup (1 frees 16 KB of "
-                           "shared memory, 2 overlaps a box's store with the next box's writes)", 1, 2}};
+      {"store_buffers", 2, "TMA-store epilogue: 8 KB staging boxes per consumer warpgroup (4 stage a whole "
+                           "64 x 256 bf16 block, so no box waits for another's store; 1 frees 16 KB of "
+                           "shared memory, 2 overlaps a box's store with the next box's writes)", 1, 4}};
   if (!fp8)  // fp8 wgmma has no transpose: B must be K-major
     p.push_back({"nn", 0, "B layout: 0 = N x K row-major (TN), 1 = K x N row-major (NN: MN-major tiles, "
                           "wgmma imm-trans-b)", 0, 1});
-  if (fp8)
+  if (fp8) {
     p.push_back({"block_scales", 0, "1: DeepSeek-V3 block scales (fp32 a_scales per row and 128-wide K block, "
                                     "b_scales per 128 x 128 block)", 0, 1});
+    p.push_back({"scale_turns", 1, "block scales without ping-pong: 1 has the consumer warpgroups issue each K "
+                                   "block's MMAs in turn (one promotes while the other's MMAs run); 0: both at once",
+                 0, 1});
+  }
   return p;
 }
 
@@ -178,6 +186,7 @@ inline Config from_params(bool fp8, const KernelParams& params) {
   g.copy_evict_first = u("copy_evict_first") != 0;
   g.store_buffers = u("store_buffers");
   g.block_scales = fp8 && u("block_scales") != 0;
+  g.scale_turns = fp8 && u("scale_turns") != 0;
   g.nn = !fp8 && u("nn") != 0;
   return g;
 }
