@@ -1,6 +1,6 @@
 // Shared pieces of the collective samples (all_gather, reduce_scatter, all_reduce, all_reduce_multimem):
 // the grid-stride walk over 16-byte packets, in batches so that several loads are in flight per
-// thread, and the pull-and-sum of packets from every rank.
+// thread (copy_vec16 walks its vectors with it too), and the pull-and-sum of packets from every rank.
 #pragma once
 
 #include <functional>

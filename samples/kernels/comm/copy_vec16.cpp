@@ -6,6 +6,7 @@
 
 #include "dsl/registry.h"
 #include "dsl/weft.h"
+#include "samples/kernels/comm/collective_common.h"
 
 namespace weft::samples {
 
@@ -25,20 +26,11 @@ WEFT_KERNEL(copy_vec16, "dst = src for n16 16-byte vectors, grid-stride, `unroll
     return l2_prefetch ? k.ld_vec<u32, Global, 4>(p, {q::nc, q::L1_no_allocate, q::L2_256B})
                        : k.ld_vec<u32, Global, 4>(p, {q::nc, q::L1_no_allocate});
   };
-  auto i = k.global_index_x();
-  auto stride = k.nctaid_x() * block;
-  // Main loop: unroll vectors per thread per trip, all loads issued before the stores.
-  auto full_trips_end = n16 - min(n16, stride * (unroll - 1));
-  k.while_([&] { return i < full_trips_end; }, [&] {
-    std::vector<std::array<Reg<u32>, 4>> v(unroll);
-    for (std::uint32_t u = 0; u < unroll; ++u)
-      v[u] = load(src + (i + stride * u) * 4u);
-    for (std::uint32_t u = 0; u < unroll; ++u) k.st_vec(dst + (i + stride * u) * 4u, v[u]);
-    k.assign(i, i + stride * unroll);
-  });
-  k.while_([&] { return i < n16; }, [&] {  // the tail
-    k.st_vec(dst + i * 4u, load(src + i * 4u));
-    k.assign(i, i + stride);
+  // Grid-stride batches of `unroll` vectors per thread, all loads issued before the stores, then the tail.
+  for_each_packet(k, block, n16, unroll, [&](const std::vector<Reg<u32>>& packets) {
+    std::vector<comm::Packet> v;
+    for (const auto& i : packets) v.push_back(load(src + i * 4u));
+    for (std::size_t u = 0; u < v.size(); ++u) k.st_vec(dst + packets[u] * 4u, v[u]);
   });
   return k.build();
 }
