@@ -58,7 +58,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
   const auto bn = g.bn;
   const bool pp = g.pingpong;
   const auto& [elem, bk, k_step, m_blocks, out_bytes, a_layout, b_layout, b_panel, b_box, d_box, a_bytes, b_bytes,
-               stage_bytes, staging_bytes, extra_bytes, stages] = p;  // the plan's names, as used below
+               stage_bytes, staging_bytes, extra_bytes, store_buffers, stages] = p;  // the plan's names, as used below
 
   if (g.cluster_m > 1) k.cluster_dims(g.cluster_m);
   const auto declared = tma_gemm_params(k, a_layout, b_box, {.f32 = g.out_f32, .d_box = g.tma_store ? &d_box : nullptr});
@@ -240,7 +240,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
              if (g.tma_store) {
                std::vector<sm90::RowBlock> rows;
                for (std::uint32_t mb = 0; mb < m_blocks; ++mb) rows.push_back({&acc[mb], blocks[mb]});
-               sm90::store_tile_tma(k, epilogue, {&d_map, smem.base() + stages * stage_bytes, g.store_buffers}, rows, u.tm, u.tn, r, warp,
+               sm90::store_tile_tma(k, epilogue, {&d_map, smem.base() + stages * stage_bytes, store_buffers}, rows, u.tm, u.tn, r, warp,
                                     lane);
              } else {
                for (std::uint32_t mb = 0; mb < m_blocks; ++mb)

@@ -52,6 +52,7 @@ struct Plan {
   SharedLayout a_layout, b_layout, b_panel, b_box, d_box;  // b_box: what the B map loads; d_box: D's
   std::uint32_t a_bytes = 0, b_bytes = 0, stage_bytes = 0;
   std::uint32_t staging_bytes = 0, extra_bytes = 0;  // TMA-store staging; it and the copy ring
+  std::uint32_t store_buffers = 0;  // staging boxes per consumer warpgroup: store_buffers, at most its boxes
   std::uint32_t stages = 0;
 };
 
@@ -110,7 +111,11 @@ inline Plan plan(KernelBuilder& k, const Config& g) {
   p.stage_bytes = (p.a_bytes + p.b_bytes + 1023) / 1024 * 1024;
   // After the GEMM's stages: the TMA-store staging (store_buffers 8 KB boxes per consumer warpgroup),
   // then the copy role's ring.
-  const std::uint32_t staging_bytes = p.staging_bytes = g.tma_store ? kConsumers * g.store_buffers * kStoreBoxBytes : 0;
+  // A warpgroup never has more boxes in flight than a tile gives it (bn = 64 bf16: one), so buffers past
+  // that would only take stages' room.
+  const std::uint32_t boxes = m_blocks * bn / (128 / p.out_bytes);
+  p.store_buffers = std::max(1u, std::min(g.store_buffers, boxes));
+  const std::uint32_t staging_bytes = p.staging_bytes = g.tma_store ? kConsumers * p.store_buffers * kStoreBoxBytes : 0;
   const std::uint32_t ring_bytes = g.copy ? g.copy_stages * g.copy_chunk : 0;
   const std::uint32_t extra_bytes = p.extra_bytes = staging_bytes + ring_bytes;
   const std::uint32_t stage_bytes = p.stage_bytes;
