@@ -174,6 +174,10 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   // or 56 of 128 split in 2) keeps every CTA streaming and no CTA with a second round.
   add(p + "/bn64", {.bn = 64}, ShapeSet::skinny);
   add(p + "/split2", {.splits = 2}, ShapeSet::skinny);
+  // The first run's decode rows moved B at about 36 GB/s per CTA (bn 128: 56 CTAs, 2 TB/s): what the
+  // stages hold in flight. L2 prefetches 8 K tiles ahead of the loads put more on its way.
+  add(p + "/pf8", {.extra = {"prefetch=8"}}, ShapeSet::skinny);
+  add(p + "/skpf8", {.stream_k = true, .extra = {"prefetch=8"}}, ShapeSet::skinny);
   if (fp8) {
     add(p + "/block", {.block_scales = true});
     // The block-scaled kernel with both warpgroups issuing each K block at once (the first run's form):

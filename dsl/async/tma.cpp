@@ -118,6 +118,13 @@ void tma_store(KernelBuilder& k, const TmaTensor& t, Reg<u32> src, std::initiali
               SourceLoc::from(loc));
 }
 
+void tma_prefetch(KernelBuilder& k, const TmaTensor& t, std::initializer_list<Src<s32>> coords, Loc loc) {
+  KernelBuilder::AtLine at_line(k, loc);
+  check_rank(k, t, coords.size(), loc);
+  k.emit_form("cp.async.bulk.prefetch.tensor", isa::Type::none, isa::Type::none, dims(coords.size()),
+              {ir::Operand::tensor(t.map.id(), coordinate_regs(k, coords, loc))}, SourceLoc::from(loc));
+}
+
 void prefetch_tensor_map(KernelBuilder& k, const TmaTensor& t, Loc loc) {
   KernelBuilder::AtLine at_line(k, loc);
   k.emit_form("prefetch.tensormap", isa::Type::none, isa::Type::none, {}, {ir::Operand::mem(t.map.id())},

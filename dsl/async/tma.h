@@ -46,6 +46,10 @@ void tma_load_multicast(KernelBuilder& k, const TmaTensor& t, Reg<u32> dst, std:
 // Stores the box at `coords` from shared memory at `src` (bulk group: commit and wait after).
 void tma_store(KernelBuilder& k, const TmaTensor& t, Reg<u32> src, std::initializer_list<Src<s32>> coords,
                Loc loc = Loc::current());
+// Asks L2 for the box at `coords` (cp.async.bulk.prefetch.tensor, sm_90+): no shared memory, no
+// barrier, nothing to wait for. A producer issues it some stages ahead of the box's tma_load, so that
+// more of a stream's bytes are on their way than its shared-memory stages hold.
+void tma_prefetch(KernelBuilder& k, const TmaTensor& t, std::initializer_list<Src<s32>> coords, Loc loc = Loc::current());
 // Asks for the tensor map ahead of its first TMA (prefetch.tensormap, sm_90+): a kernel issues it
 // once per map at its start, so the first load does not also wait for the 128-byte map.
 void prefetch_tensor_map(KernelBuilder& k, const TmaTensor& t, Loc loc = Loc::current());

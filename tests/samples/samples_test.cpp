@@ -324,6 +324,8 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
       {"gemm_e4m3_sm90", {"stream_k=1", "block_scales=1"}},
       {"gemm_e4m3_sm90", {"block_scales=1", "scale_turns=0"}},
       {"gemm_bf16_sm90", {"bn=256", "store_buffers=4"}},
+      {"gemm_bf16_sm90", {"prefetch=8", "nn=1"}},
+      {"gemm_e4m3_sm90", {"prefetch=8", "stream_k=1"}},
   };
   for (const auto& c : combos) {
     std::string label = c.kernel;
@@ -355,6 +357,7 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
     const bool fp8 = std::string(c.kernel) == "gemm_e4m3_sm90";
     const bool scale_turns = fp8 && v["block_scales"] != 0 && v["scale_turns"] != 0 && v["pingpong"] == 0;
     CHECK(has("bar.arrive %r") == (v["pingpong"] != 0 || scale_turns));
+    CHECK(has("cp.async.bulk.prefetch.tensor.2d.L2.global.tile") == (v["prefetch"] != 0));  // L2 prefetches ahead
     if (!ptxas) continue;
     auto r = assemble_clean(*ptxas, ptx, "sm_90a", label);
     INFO(r.output);

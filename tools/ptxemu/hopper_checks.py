@@ -575,6 +575,16 @@ def run_all(run, s):
     run.run("mutant: prefetch.tensormap of the map's .param address",
             lambda: must_fault("prefetch.tensormap given the .param address", "misaligned",
                                lambda: check_store(s, "wait", prefetched("%rd1"))))
+    # cp.async.bulk.prefetch.tensor of the store's box: a hint that moves nothing (the store still
+    # stores the same box), checked as a load: of the .param address, the misaligned-map fault too.
+    def box_prefetched(a):
+        return mutated(STORE, "ld.param.s32 %r9, [y];",
+                       f"ld.param.s32 %r9, [y];\n\tcp.async.bulk.prefetch.tensor.2d.L2.global.tile [{a}, {{%r8, %r9}}];")
+    run.run("emulator: an L2 prefetch of a box (cp.async.bulk.prefetch.tensor) moves nothing",
+            lambda: check_store(s, "wait", box_prefetched("%rd0")))
+    run.run("mutant: an L2 prefetch of a box through the map's .param address",
+            lambda: must_fault("cp.async.bulk.prefetch.tensor given the .param address", "misaligned",
+                               lambda: check_store(s, "wait", box_prefetched("%rd1"))))
     run.run("mutant: the cache-policy operand not made by createpolicy",
             lambda: must_fault("the policy operand is the tensor map's address", None,
                                lambda: check_store(s, "wait", hinted_store("%rd0")), "not made by createpolicy"))

@@ -385,6 +385,12 @@ def run_matrix(run, s):
          sk + ["block_scales=1", "tma_store=0"], 130, 64, 256, 0.0, 6, ("wait", "issue")),
         ("e4m3 block scales without turns (scale_turns=0)", FP8, blocks + ["scale_turns=0"], 140, 70, 272, 0.5, 2,
          ("issue",)),
+        # L2 prefetches 2 K tiles ahead (cp.async.bulk.prefetch.tensor: the maps and coordinates are
+        # checked as a load's; they move nothing), K-major and in NN panels, alone and in clusters.
+        ("bf16 with L2 prefetches 2 K tiles ahead", BF16, SMALL + ["prefetch=2"], 130, 40, 328, 0.5, 2,
+         ("wait", "issue")),
+        ("bf16 NN with L2 prefetches of its panels in 2-CTA clusters", BF16, nn_cluster + ["prefetch=1"], 256, 136,
+         200, 0.0, None, ("wait",)),
     ]
     for what, kernel, params, m, n, k, beta, grid, models in cases:
         for i, model in enumerate(models):

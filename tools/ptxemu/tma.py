@@ -16,6 +16,8 @@
   and writes its in-bounds elements; with tma="wait" it reads shared memory and writes at the bulk
   wait_group (.read or not) covering it. Non-tensor bulk copies (g2s with complete_tx, s2g with
   bulk_group) follow the same models. A thread exiting with bulk groups not waited for is an error.
+  An L2 prefetch of a box (cp.async.bulk.prefetch.tensor) moves nothing; its map and policy are
+  checked as a load's are.
   The shared side of every copy may be a static `.shared` array or the dynamic shared memory: it must
   lie inside one of them and clear of live mbarriers (Shared.check_range), a tensor box 128-byte
   aligned (swizzled: on its pattern's 256 / 512 / 1024 bytes), a bulk copy 16-byte aligned.
@@ -202,6 +204,29 @@ def _tensor_operand(s):
     return mreg.strip(), E._regs(coords.strip())
 
 
+def _compile_prefetch(k, o, ops, text):
+    """cp.async.bulk.prefetch.tensor.Nd.L2.global.tile [map, {coords}] (an optional cache policy): a
+    hint with no effect on memory here, but its operands are checked as a load's would be (a usable
+    tensor map of that rank in global memory, a tagged policy), so a prefetch of a wrong map fails."""
+    if len(o) < 9 or o[4] != "tensor" or o[5] not in ("1d", "2d", "3d", "4d", "5d") or \
+            o[6:9] != ["L2", "global", "tile"] or set(o[9:]) - {"L2::cache_hint"}:
+        raise E.EmuError(f"unsupported instruction: {text}")
+    dims = int(o[5][0])
+    mreg, creg = _tensor_operand(ops[0])
+    if len(creg) != dims:
+        raise E.EmuError(f"{text}: {len(creg)} coordinates for .{o[5]}")
+    _, policy = _optional_operands(k, ops[1:], False, "L2::cache_hint" in o[9:], text)
+
+    def fn(t):
+        if policy:
+            E.check_policy(policy(t.r), text)
+        tm = tensor_map(t, t.r[mreg], text)
+        if tm.rank != dims:
+            raise E.EmuError(f"{text}: a rank-{tm.rank} tensor map")
+        in_global(t.mem, tm.base, tm.extent, text)
+    return E.K_ALU, fn, None
+
+
 def compile_bulk(k, op, o, ops, text):
     if o[3:] == ["commit_group"]:
         def fn(t):
@@ -218,6 +243,8 @@ def compile_bulk(k, op, o, ops, text):
                 for run in t.bulk_groups.pop(0):
                     run()
         return E.K_ALU, fn, None
+    if o[3] == "prefetch":
+        return _compile_prefetch(k, o, ops, text)
     tensor = o[3] == "tensor"
     q = o[5:] if tensor else o[3:]
     if tensor and (o[4] not in ("1d", "2d", "3d", "4d", "5d")):

@@ -99,7 +99,8 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
   warp_roles(k, {
       {.name = "producer", .warpgroups = 1, .registers = 40, .body = [&](const RoleContext& r) {
          k.if_(r.thread < 32u, [&] {
-           tma_producer_loop(k, pipe, work, {a_map, b_map, kBM, bn, bk, stage_a, stage_b, g.nn ? kPanelCols : 0});
+           tma_producer_loop(k, pipe, work,
+                             {a_map, b_map, kBM, bn, bk, stage_a, stage_b, g.nn ? kPanelCols : 0, g.prefetch});
          });
          if (g.copy)
            k.if_(r.thread == 32u, [&] {

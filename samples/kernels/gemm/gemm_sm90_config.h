@@ -33,6 +33,7 @@ struct Config {
   // Block scales, cooperative: the consumer warpgroups issue each K block's MMAs in turn, so that one
   // promotes its partial sums while the other's MMAs keep the tensor cores busy.
   bool scale_turns = true;
+  std::uint32_t prefetch = 0;  // K tiles ahead that the producer asks L2 for (TmaOperands::prefetch_ahead)
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2, copy_lag = 0;
   bool copy_evict_first = false;  // the copy's loads and stores marked L2 evict_first
@@ -154,6 +155,9 @@ inline std::vector<KernelParam> params(bool fp8) {
       {"copy_lag", 0, "copy role: stores still reading when a stage is refilled (less than copy_stages)", 0, 7},
       {"copy_evict_first", 0, "copy role: 1 marks its loads and stores L2 evict_first, so the copied bytes do "
                               "not evict the GEMM's A and B from L2", 0, 1},
+      {"prefetch", 0, "K tiles ahead of its loads that the producer asks L2 for (cp.async.bulk.prefetch.tensor): "
+                      "more bytes on their way than the stages hold, for shapes that stream B from memory "
+                      "(decode); 0: none", 0, 32},
       {"store_buffers", 2, "TMA-store epilogue: 8 KB staging boxes per consumer warpgroup (4 stage a whole "
                            "64 x 256 bf16 block, so no box waits for another's store; 1 frees 16 KB of "
                            "shared memory, 2 overlaps a box's store with the next box's writes)", 1, 4}};
@@ -190,6 +194,7 @@ inline Config from_params(bool fp8, const KernelParams& params) {
   g.copy_lag = u("copy_lag");
   g.copy_evict_first = u("copy_evict_first") != 0;
   g.store_buffers = u("store_buffers");
+  g.prefetch = u("prefetch");
   g.block_scales = fp8 && u("block_scales") != 0;
   g.scale_turns = fp8 && u("scale_turns") != 0;
   g.nn = !fp8 && u("nn") != 0;

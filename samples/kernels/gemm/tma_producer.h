@@ -57,6 +57,10 @@ struct TmaOperands {
   // B MN-major (a K x N row-major B, the NN layout): the B tile is bn / b_panel_cols panels of
   // b_panel_cols columns x bk K rows, one box each, one after the other in the stage.
   std::uint32_t b_panel_cols = 0;                  // 0: B is K-major (N x K row-major, TN)
+  // With the loads of K tile kt, ask L2 for the boxes of K tile kt + prefetch_ahead of the same unit
+  // (cp.async.bulk.prefetch.tensor): a stream then has (stages + prefetch_ahead) K tiles of bytes on
+  // their way where its stages alone hold `stages`. 0: none.
+  std::uint32_t prefetch_ahead = 0;
 };
 
 // Prefetches the A and B tensor maps, then for each unit this CTA owns (persistent, in the shared tile
@@ -78,27 +82,35 @@ inline void tma_producer_loop(KernelBuilder& k, Pipeline& pipe, const WorkUnits&
   });
   work.for_each(k, [&](const WorkUnits::Unit& u) {
     auto row_a = bitcast<s32>(u.tm * op.bm);
-    auto row_b = bitcast<s32>(u.tn * op.bn + work.rank * b_rows);
-    auto b_offset = work.rank * b_slice;
+    // f(byte offset in the stage's B tile, box coordinates) for each B box this CTA loads for K tile
+    // kt: its slice of the tile's rows (K-major), or its panels (MN-major).
+    auto each_b_box = [&](Reg<u32> kt, const std::function<void(Reg<u32>, std::initializer_list<Src<s32>>)>& f) {
+      auto kx = bitcast<s32>(kt * op.bk);
+      if (!op.b_panel_cols) {
+        f(work.rank * b_slice, {kx, bitcast<s32>(u.tn * op.bn + work.rank * b_rows)});
+        return;
+      }
+      const std::uint32_t mine = op.bn / op.b_panel_cols / cm;  // panels this CTA loads
+      for (std::uint32_t p = 0; p < mine; ++p) {
+        auto panel = work.rank * mine + p;
+        f(panel * b_slice, {bitcast<s32>(u.tn * op.bn + panel * op.b_panel_cols), kx});
+      }
+    };
     k.for_(u.kt_begin, u.kt_end, 1u, [&](Reg<u32> kt) {
       pipe.producer_acquire(st);
       k.if_(k.elect_sync(), [&] {
-        auto kx = bitcast<s32>(kt * op.bk);
-        tma_load(k, op.a, op.stage_a(st.stage), {kx, row_a}, pipe.full(st), &pipe);
-        auto load_b = [&](Reg<u32> dst, std::initializer_list<Src<s32>> at) {
+        if (op.prefetch_ahead)
+          k.if_(kt + op.prefetch_ahead < u.kt_end, [&] {
+            auto ahead = kt + op.prefetch_ahead;
+            tma_prefetch(k, op.a, {bitcast<s32>(ahead * op.bk), row_a});
+            each_b_box(ahead, [&](Reg<u32>, std::initializer_list<Src<s32>> at) { tma_prefetch(k, op.b, at); });
+          });
+        tma_load(k, op.a, op.stage_a(st.stage), {bitcast<s32>(kt * op.bk), row_a}, pipe.full(st), &pipe);
+        each_b_box(kt, [&](Reg<u32> offset, std::initializer_list<Src<s32>> at) {
+          auto dst = op.stage_b(st.stage) + offset;
           if (cm == 1) tma_load(k, op.b, dst, at, pipe.full(st), &pipe);
           else tma_load_multicast(k, op.b, dst, at, pipe.full(st), (1u << cm) - 1u, &pipe);
-        };
-        if (!op.b_panel_cols) {
-          load_b(op.stage_b(st.stage) + b_offset, {kx, row_b});
-        } else {
-          const std::uint32_t mine = op.bn / op.b_panel_cols / cm;  // panels this CTA loads
-          for (std::uint32_t p = 0; p < mine; ++p) {
-            auto panel = work.rank * mine + p;
-            load_b(op.stage_b(st.stage) + panel * b_slice,
-                   {bitcast<s32>(u.tn * op.bn + panel * op.b_panel_cols), bitcast<s32>(kt * op.bk)});
-          }
-        }
+        });
       });
       pipe.producer_commit(st);
       pipe.advance(st);
