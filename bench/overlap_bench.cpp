@@ -3,7 +3,7 @@
 //      budget of B SMs (bulk copies, one warp per CTA; again with them marked L2 evict_first) moves a
 //      buffer on its own stream;
 //  (b) a copy warp role: the weft GEMM with copy=1 on every SM, one producer-side warp per CTA moving
-//      the buffer with bulk copies inside the GEMM's own CTAs; seven variants (tile, cluster, where the
+//      the buffer with bulk copies inside the GEMM's own CTAs; eight variants (tile, cluster, where the
 //      ring fits, how many stores overlap, copies marked L2 evict_first or not), each moving 512 MiB
 //      and 1 GiB.
 // Every ratio is against weft's fastest plain GEMM alone (128 x 256 tiles), whatever the design's tile.
@@ -122,6 +122,9 @@ int main(int argc, char** argv) {
         // 64 KB for the ring (1000 GB/s over 132 SMs with ~2 us of loaded latency wants ~16 KB per SM
         // in flight; a 1 GiB copy within the GEMM's time wants ~3 times that).
         role("bn256 3 stages 1 box, ring 4 x 16K lag 2", {.bn = 256, .stages = 3}, role_chunk, 4, 2, 1, true),
+        // The copy's bulk copies and the GEMM's tile loads share the SM's TMA unit: small chunks keep a
+        // 16 KB copy from standing in front of a stage's loads (4 stages kept, 16 KB in flight).
+        role("bn256 4 stages 1 box, ring 4 x 4K lag 2", {.bn = 256, .stages = 4}, 4096, 4, 2, 1, true),
     };
     const Sm90Operands ops{a.raw(), b.raw(), d.raw(), d.raw()};
     auto load = [&](const char* name, std::vector<std::string> settings) {
