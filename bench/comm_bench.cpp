@@ -57,9 +57,10 @@ int main(int argc, char** argv) {
                     ms * 1e3, algbw, hbm_gbps);
       rows.emplace_back(line);
       std::printf("%s\n", line);
-      csv += props.name + "," + date + "," + name + "," + std::to_string(n) + "," + std::to_string(bytes) + "," +
-             std::to_string(sms_used) + "," + std::to_string(ms * 1e3) + "," + std::to_string(algbw) + "," +
-             std::to_string(hbm_gbps) + "\n";
+      csv += bench::csv_field(props.name) + "," + date + "," + bench::csv_field(name) + "," + std::to_string(n) + "," +
+             std::to_string(bytes) + "," + std::to_string(sms_used) + "," + std::to_string(ms * 1e3) + "," +
+             std::to_string(algbw) + "," + std::to_string(hbm_gbps) + "\n";
+      std::ofstream(csv_path) << csv;  // after every row: a run cut short keeps what it measured
     };
     for (std::uint32_t n : ranks) {
       rt::comm::LocalSim heap(n, 0);

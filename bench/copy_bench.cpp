@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
       std::printf("%s\n", line);
       csv += weft::bench::csv_field(props.name) + "," + date + "," + std::to_string(sms) + "," +
              weft::bench::csv_field(method) + "," + std::to_string(g) + "\n";
+      std::ofstream(csv_path) << csv;  // after every row: a run cut short keeps what it measured
     };
     add(props.sm_count, "driver memcpy (all SMs)", gbps(memcpy_ms));
     // One row: `launch` timed and its copy checked. The two kernels' launches on `ctas` CTAs:

@@ -45,6 +45,9 @@ struct Rows {
       csv = "card,date,dtype,m,n,k,weft_tflops,cublas_tflops,ratio,weft_ms,cublas_ms,kernel,rel_error\n";
   std::vector<std::string> lines;
   bool wrong = false;
+  // Rewritten after every row, so that a run cut short (a hung kernel, the device's time limit) still
+  // leaves the rows measured before it.
+  std::string csv_path;
   // The fastest correct weft row per dtype and shape, for the targets' digest.
   struct Best {
     std::string kernel;
@@ -76,6 +79,7 @@ struct Rows {
            std::to_string(s.k) + "," + std::to_string(wt) + "," + std::to_string(ct) + "," + std::to_string(wt / ct) +
            "," + std::to_string(weft_ms) + "," + std::to_string(cublas_ms) + "," + kernel + "," + std::to_string(err) +
            "\n";
+    if (!csv_path.empty()) std::ofstream(csv_path) << csv;
   }
 };
 
@@ -251,6 +255,7 @@ int main(int argc, char** argv) {
     }
     Cublas cublas;
     Rows rows{props.name, weft::bench::today_utc()};
+    rows.csv_path = csv_path;
     std::printf("card: %s (%s, %d SMs), %s\n", props.name.c_str(), props.target().c_str(), props.sm_count,
                 rows.date.c_str());
     std::printf("%-15s %-5s %6s %6s %6s %12s %14s %7s  %s\n", "kernel", "dtype", "m", "n", "k", "weft TFLOP/s",

@@ -170,6 +170,7 @@ int main(int argc, char** argv) {
       std::printf("%s\n", line);
       csv += weft::bench::csv_field(props.name) + "," + date + "," + weft::bench::csv_field(design) + "," + std::to_string(budget) + "," + std::to_string(gemm_sms) + "," +
              std::to_string(tf) + "," + std::to_string(ratio) + "," + std::to_string(gb) + "\n";
+      std::ofstream(csv_path) << csv;  // after every row: a run cut short keeps what it measured
     };
 
     // Each design's copy is checked (dst zeroed before, every byte must be src's 1 after), so no
