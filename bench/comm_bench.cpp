@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
         // (upload_moe_inputs). A small shape is checked against the CPU first (check_moe; rows of 133
         // packets: the batched trips and the one-packet tail). Beside the default (8 warps, 4 packets
         // per lane and trip), where the collectives run unroll 1 too: one packet per lane and trip (as
-        // the kernels were first written), and 32 warps (2 packets each: twice the loads in flight).
+        // the kernels were first written), and 32 warps (dispatch 4 packets each, 64 KiB in flight per
+        // SM as copy_vec16 keeps; combine 2 each).
         std::vector<MoeKernelOptions> moe_builds{{}};
         if (single) moe_builds.insert(moe_builds.end(), {{.warps = 8, .unroll = 1}, {.warps = 32, .unroll = 0}});
         for (const auto& build : moe_builds) {

@@ -30,7 +30,8 @@ struct CollectiveOptions {
   std::uint32_t ctas = 20;    // grid.x per rank: the SM budget
   std::uint32_t block = 512;  // threads per CTA
   // 16-byte packets each thread loads per batch (the kernels' `unroll`); 0: their default (4 up to
-  // 512 threads per CTA, 2 above). unroll x block may not exceed 2048.
+  // 512 threads per CTA, 2 above for the kernels that sum; all_gather keeps 4 up to 1024). unroll x
+  // block may not exceed 2048: the setting applies to every collective, the summing ones included.
   std::uint32_t unroll = 0;
   CUstream stream = nullptr;
   // Bounded flag waits (dsl/debug_wait.h): a rank that never arrives makes the kernel trap after 2 s of

@@ -16,7 +16,7 @@
 namespace weft::samples {
 
 // The kernels' build options: warps per CTA (one token row each), and 16-byte packets a lane moves per
-// trip (`unroll`, 0 for the kernels' default: 4 up to 512 threads per CTA, 2 above). Loads in flight
+// trip (`unroll`, 0 for the kernels' default: 4; combine, which sums, 2 above 512 threads). Loads in flight
 // per SM are warps x 32 x unroll.
 struct MoeKernelOptions {
   std::uint32_t warps = 8, unroll = 0;

@@ -10,10 +10,10 @@ namespace weft::samples {
 
 WEFT_KERNEL_FOR(all_gather, isa::TargetSet::from_sm(80),
                 "out[r] = in of rank r on every rank; packets pushed to peers between two rendezvous",
-                {{"block", 512, "threads per CTA (the launch must match)", 64, 1024}, unroll_param()}) {
+                {{"block", 512, "threads per CTA (the launch must match)", 64, 1024}, unroll_param(kMovePackets)}) {
   const auto block = static_cast<std::uint32_t>(params["block"]);
   KernelBuilder k{"all_gather", target};
-  const auto unroll = packets_per_batch(k, params, block);
+  const auto unroll = packets_per_batch(k, params, block, kMovePackets);
   comm::one_cta_per_sm(k, block);
   comm::CommContext ctx(k);
   auto in = ctx.table("in");        // n16 packets per rank

@@ -3,7 +3,9 @@
 // thread (copy_vec16 walks its vectors with it too), and the pull-and-sum of packets from every rank.
 #pragma once
 
+#include <algorithm>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "dsl/comm.h"
@@ -12,23 +14,31 @@
 
 namespace weft::samples {
 
+// How many packets a CTA may hold in registers at once (unroll x block). Kernels that sum keep 8 f32
+// per bf16 packet besides the packet: a 1024-thread CTA has 64 registers per thread, and sums of 4
+// packets spill there (ptxas, with debug waits), so 2048. Kernels that only move packets (all_gather,
+// moe_dispatch) hold 4 registers per packet: 4096, which lets a 1024-thread CTA keep 4 loads in
+// flight per thread, what copy_vec16 does.
+inline constexpr std::uint32_t kSumPackets = 2048, kMovePackets = 4096;
+
 // The `unroll` kernel parameter of the collectives: packets per batch (a function, not a variable:
 // the registry's static initialisers use it, in whatever order their files are initialised).
-inline KernelParam unroll_param() {
+inline KernelParam unroll_param(std::uint32_t cap = kSumPackets) {
   return {"unroll", 0, "16-byte packets a thread loads before it stores or sums them (loads in flight per thread); "
-                       "0: 4 for CTAs of up to 512 threads, 2 above; unroll x block at most 2048", 0, 4};
+                       "0: 4, or fewer where unroll x block would pass " + std::to_string(cap) +
+                       "; unroll x block at most " + std::to_string(cap), 0, 4};
 }
 
-// The batch size a kernel uses: `unroll`, or its default for the block. unroll x block is capped at
-// 2048 because a 1024-thread CTA has 64 registers per thread, and bf16 sums of 4 packets (8 f32 each)
-// spill there (ptxas, with debug waits); the cap keeps every combination spill-free.
-inline std::uint32_t packets_per_batch(KernelBuilder& k, const KernelParams& params, std::uint32_t block) {
+// The batch size a kernel uses: `unroll`, or its default for the block (4, or less so that unroll x
+// block stays within `cap`; a larger explicit one is a diagnostic).
+inline std::uint32_t packets_per_batch(KernelBuilder& k, const KernelParams& params, std::uint32_t block,
+                                       std::uint32_t cap = kSumPackets) {
   const auto unroll = static_cast<std::uint32_t>(params["unroll"]);
-  if (unroll == 0) return block <= 512 ? 4 : 2;
-  if (unroll * block > 2048)
-    k.error("unroll " + std::to_string(unroll) + " x block " + std::to_string(block) +
-                " is over 2048: a CTA of that many threads has too few registers per thread for the batch",
-            "unroll=0 (4 up to 512 threads, 2 above) or a smaller block");
+  if (unroll == 0) return std::max(1u, std::min(4u, cap / block));
+  if (unroll * block > cap)
+    k.error("unroll " + std::to_string(unroll) + " x block " + std::to_string(block) + " is over " +
+                std::to_string(cap) + ": a CTA of that many threads has too few registers per thread for the batch",
+            "unroll=0 (4, or fewer so that unroll x block <= " + std::to_string(cap) + ") or a smaller block");
   return unroll;
 }
 

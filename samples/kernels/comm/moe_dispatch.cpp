@@ -13,10 +13,10 @@ namespace weft::samples {
 
 WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
                 "MoE all-to-all dispatch: tokens to the ranks owning their top-k experts (warp per token)",
-                {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}, unroll_param()}) {
+                {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}, unroll_param(kMovePackets)}) {
   const auto warps = static_cast<std::uint32_t>(params["warps"]);
   KernelBuilder k{"moe_dispatch", target};
-  const auto unroll = packets_per_batch(k, params, 32 * warps);
+  const auto unroll = packets_per_batch(k, params, 32 * warps, kMovePackets);
   comm::one_cta_per_sm(k, 32 * warps);
   comm::CommContext ctx(k);
   auto x = ctx.table("x").local<u32>();
