@@ -77,7 +77,9 @@ int main(int argc, char** argv) {
         }
         // One load in flight per thread, as the kernels were before their batches (unroll 1), beside the
         // default at the smallest budget and the largest size: the batches' gain in one run.
-        std::optional<Collectives> single;
+        // And all_gather with 1024 threads per CTA (its batches of 4: 64 KiB in flight per SM, as
+        // copy_vec16 keeps, where 512 threads keep 32).
+        std::optional<Collectives> single, wide;
         if (n == ranks.front() && sms == budgets.front()) {
           single.emplace(heap, CollectiveOptions{.ctas = ctas, .block = 512, .unroll = 1});
           for (auto r : {check_all_gather(*single, check_bytes, seed + 1),
@@ -85,6 +87,10 @@ int main(int argc, char** argv) {
             r.name += ", unroll 1, " + std::to_string(ctas * n) + " CTAs";
             checks.push_back(std::move(r));
           }
+          wide.emplace(heap, CollectiveOptions{.ctas = ctas, .block = 1024});
+          auto r = check_all_gather(*wide, check_bytes, seed + 2);
+          r.name += ", 1024 threads, " + std::to_string(ctas * n) + " CTAs";
+          checks.push_back(std::move(r));
         }
         for (std::size_t bytes : sizes) {
           auto in = heap.alloc(bytes * n), out = heap.alloc(bytes * n);
@@ -102,6 +108,7 @@ int main(int argc, char** argv) {
           };
           if (single && bytes == sizes.back()) {
             cases.push_back({"all_gather unroll 1", [&] { single->all_gather(in, out, bytes); }, nb + nb * n});
+            cases.push_back({"all_gather 1024 threads", [&] { wide->all_gather(in, out, bytes); }, nb + nb * n});
             cases.push_back({"reduce_scatter bf16 unroll 1",
                              [&] { single->reduce_scatter(in, out, bytes / 2, Elem::bf16); }, nb * n + nb});
           }
