@@ -385,6 +385,9 @@ def run_matrix(run, s):
          sk + ["block_scales=1", "tma_store=0"], 130, 64, 256, 0.0, 6, ("wait", "issue")),
         ("e4m3 block scales without turns (scale_turns=0)", FP8, blocks + ["scale_turns=0"], 140, 70, 272, 0.5, 2,
          ("issue",)),
+        ("e4m3 block scales in turns, 2-CTA clusters + split-K 2 (each CTA's turns its own)", FP8,
+         ["bn=64", "stages=2", "cluster_m=2", "splits=2", "block_scales=1", "tma_store=0"], 200, 64, 400, 0.5, None,
+         ("wait", "release")),
         # L2 prefetches 2 K tiles ahead (cp.async.bulk.prefetch.tensor: the maps and coordinates are
         # checked as a load's; they move nothing), K-major and in NN panels, alone and in clusters.
         ("bf16 with L2 prefetches 2 K tiles ahead", BF16, SMALL + ["prefetch=2"], 130, 40, 328, 0.5, 2,
