@@ -124,10 +124,12 @@ int main(int argc, char** argv) {
         // per lane and trip), where the collectives run unroll 1 too: one packet per lane and trip (as
         // the kernels were first written), and 32 warps (dispatch 4 packets each, 64 KiB in flight per
         // SM as copy_vec16 keeps; combine 2 each).
+        // And rows by bulk copies through shared memory (sm_90+): a whole row on its way per warp.
         std::vector<MoeKernelOptions> moe_builds{{}};
         if (single) moe_builds.insert(moe_builds.end(), {{.warps = 8, .unroll = 1}, {.warps = 32, .unroll = 0}});
+        if (single && props.sm() >= 90) moe_builds.push_back({.warps = 8, .bulk = true});
         for (const auto& build : moe_builds) {
-          const std::string suffix = build.warps == 8 && build.unroll == 0 ? "" : " (" + build.label() + ")";
+          const std::string suffix = build.label() == MoeKernelOptions{}.label() ? "" : " (" + build.label() + ")";
           const MoeShape check_shape{.tokens = 24, .hidden = 1064, .topk = 4, .experts = 4 * n};
           auto r = check_moe(c, check_shape, seed, build);
           r.name += ", " + std::to_string(ctas * n) + " CTAs";

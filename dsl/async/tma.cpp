@@ -144,6 +144,8 @@ void fence_proxy_async_shared(KernelBuilder& k, Loc loc) {
   k.instr("fence.proxy.async", {}, {q::shared_cta}, {}, loc);
 }
 
+void fence_proxy_async_global(KernelBuilder& k, Loc loc) { k.instr("fence.proxy.async", {}, {q::global}, {}, loc); }
+
 void bulk_load(KernelBuilder& k, Reg<u32> dst, Ptr<u8, Global> src, Src<u32> bytes, const Mbarrier& bar,
                Pipeline* pipe, std::optional<L2Policy> policy, Loc loc) {
   KernelBuilder::AtLine at_line(k, loc);

@@ -57,6 +57,9 @@ void bulk_commit(KernelBuilder& k, Loc loc = Loc::current());
 void bulk_wait(KernelBuilder& k, std::uint32_t pending = 0, bool read_only = false, Loc loc = Loc::current());
 // Orders this thread's generic-proxy shared-memory writes before async-proxy reads (a TMA store).
 void fence_proxy_async_shared(KernelBuilder& k, Loc loc = Loc::current());
+// Orders this thread's async-proxy global writes (bulk stores it has waited for) with its later
+// generic-proxy accesses, such as the release that publishes them to another GPU.
+void fence_proxy_async_global(KernelBuilder& k, Loc loc = Loc::current());
 
 // Bulk copy (no tensor map): `bytes` (a multiple of 16) from global to shared, completing on `bar`.
 // With a policy, the copy carries .L2::cache_hint (dsl/async/cache_policy.h).

@@ -38,6 +38,9 @@ void all_checks(Collectives& c, std::uint32_t seed) {
     for (int shots : {1, 2}) expect(check_all_reduce(c, std::size_t{8} * 1237 * n, elem, shots, seed));
   }
   expect(check_moe(c, {.tokens = 96, .hidden = 1064, .topk = 4, .experts = 4 * n}, seed));
+  // Rows by bulk copies through shared memory (cp.async.bulk: sm_90 and later).
+  if (device_props(0).sm() >= 90)
+    expect(check_moe(c, {.tokens = 96, .hidden = 1064, .topk = 4, .experts = 4 * n}, seed, {.bulk = true}));
 }
 
 // One rank of the Ipc test, in a process of its own.
@@ -49,7 +52,9 @@ std::string ipc_collectives_rank(int rank, const std::string& path) {
     for (const auto& r : {check_all_gather(c, 16 * 1000, seed), check_reduce_scatter(c, 8 * 1000, Elem::bf16, seed),
                           check_all_reduce(c, 8 * 2000, Elem::f32, 1, seed),
                           check_all_reduce(c, 8 * 2000, Elem::bf16, 2, seed),
-                          check_moe(c, {.tokens = 64, .hidden = 512, .topk = 4, .experts = 8}, seed)})
+                          check_moe(c, {.tokens = 64, .hidden = 512, .topk = 4, .experts = 8}, seed),
+                          check_moe(c, {.tokens = 64, .hidden = 512, .topk = 4, .experts = 8}, seed,
+                                    {.bulk = device_props(0).sm() >= 90})})
       if (!r.ok) return r.name + ": " + r.detail;
   }
   boot.barrier();  // nobody unmaps while the other still reads

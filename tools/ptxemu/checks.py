@@ -194,7 +194,8 @@ def check_moe(c, moe, seed):
     n = h.nranks
     s = moe
     r = Report(f"moe dispatch+combine {n} ranks, {s.tokens} tokens x {s.hidden}, top-{s.topk} of {s.experts}, "
-               f"ctas {c.ctas}, warps {s.warps}" + (f", unroll {s.unroll}" if s.unroll else ""))
+               f"ctas {c.ctas}, warps {s.warps}" + (f", unroll {s.unroll}" if s.unroll else "") +
+               (", bulk" if s.bulk else ""))
     hid, pairs, lec = s.hidden, s.tokens * s.topk, s.local_experts
     choices = [moe_choices(s.tokens, s.topk, s.experts, seed, p) for p in range(n)]
     xs = [[moe_x(seed, p, i) for i in range(s.tokens * hid)] for p in range(n)]

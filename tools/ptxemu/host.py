@@ -244,13 +244,15 @@ class Collectives:
 
 
 class MoeAllToAll:
-    def __init__(self, c, tokens, hidden, topk, experts, warps, unroll=0):
+    def __init__(self, c, tokens, hidden, topk, experts, warps, unroll=0, bulk=False):
         heap = c.heap
         n = heap.nranks
         assert experts % n == 0 and hidden * 2 % 16 == 0 and 1 <= topk <= 32 and n <= 32 * warps
         self.c, self.tokens, self.hidden, self.topk, self.experts, self.warps = c, tokens, hidden, topk, experts, warps
-        self.unroll = unroll
+        self.unroll, self.bulk = unroll, bulk
         self.params = [f"warps={warps}", f"unroll={unroll}"]
+        # bulk: dispatch moves rows with bulk copies through shared memory, built for this row size
+        self.dispatch_params = self.params + ([f"bulk=1", f"row_bytes={hidden * 2}"] if bulk else [])
         self.local_experts = experts // n
         self.capacity = tokens
         self.row_bytes = hidden * 2
@@ -270,7 +272,7 @@ class MoeAllToAll:
 
     def dispatch(self):
         h = self.c.heap
-        k = kernel("moe_dispatch", self.params)
+        k = kernel("moe_dispatch", self.dispatch_params)
         return self.c.launch_with_block(k, 32 * self.warps, h.rank_base, h.nranks, self.x, self.topk_idx,
                                         self.slot_map, self.counters, self.recv, self.recv_count,
                                         self.dispatch_flags, self.c.flags, self.tokens, self.topk, self.local_experts,

@@ -115,13 +115,14 @@ def localsim_collectives(n, ctas, block, seed, quick):
 def localsim_moe(n, ctas, seed, quick):
     """dispatch -> host expert -> combine, twice on the same buffers, for a few shapes."""
     c = Collectives(Heap(n, mem_bytes=1 << 23), ctas=ctas, block=64, seed=seed * 7919 + n * 100 + ctas + 50)
-    # (tokens, hidden, topk, experts, warps, unroll). Rows of 133 and 70 packets run the batched
-    # trips (4 x 32 and 2 x 32 packets per warp) and then the one-packet tail; 37 and 2 only the tail.
-    shapes = [(7, 8 * 133, 3, 2 * n, 2, 0), (11, 8 * 37, 4, 3 * n, 2, 0), (5, 16, 1, n, 4, 0),
-              (6, 8 * 70, 2, 2 * n, 2, 2)]
+    # (tokens, hidden, topk, experts, warps, unroll, bulk). Rows of 133 and 70 packets run the batched
+    # trips (4 x 32 and 2 x 32 packets per warp) and then the one-packet tail; 37 and 2 only the tail;
+    # bulk=1 moves whole rows by bulk copies (sm_90a).
+    shapes = [(7, 8 * 133, 3, 2 * n, 2, 0, False), (11, 8 * 37, 4, 3 * n, 2, 0, False), (5, 16, 1, n, 4, 0, False),
+              (6, 8 * 70, 2, 2 * n, 2, 2, False), (9, 8 * 37, 4, 3 * n, 2, 0, True)]
     out = []
-    for tokens, hidden, topk, experts, warps, unroll in (shapes[:1] if quick else shapes):
-        moe = MoeAllToAll(c, tokens, hidden, topk, experts, warps, unroll)
+    for tokens, hidden, topk, experts, warps, unroll, bulk in (shapes[:1] if quick else shapes):
+        moe = MoeAllToAll(c, tokens, hidden, topk, experts, warps, unroll, bulk)
         for it in range(2):
             out.append(checks.check_moe(c, moe, seed=seed * 1000 + tokens * 10 + it))
     return out
@@ -218,6 +219,12 @@ def drop_first_wait(text):
     return substitute(text, r"@%p\d+ bra(?:\.uni)? (\$L_\d+_flag_done);", r"bra.uni \g<1>;", which=0)
 
 
+def drop_row_read_wait(text):
+    # moe_dispatch bulk=1: the next row is loaded into the warp's buffer without waiting for the bulk
+    # stores of the last one to have read it (they read it later, at the final wait: another row).
+    return substitute(text, r"cp\.async\.bulk\.wait_group\.read 0;", "", which=0)
+
+
 def flag_read_offset(which, delta):
     """For the LLVM backend's PTX (whose flag waits LLVM compiles into its own compare and branch
     forms): the `which`-th flag wait (text order) reads flag + delta. delta -1: it waits for epoch + 1,
@@ -296,6 +303,12 @@ def run_matrix(run, s, q):
         "opening rendezvous arrives but does not wait, as before commit aedc967: the entry race, Ipc",
         "moe_dispatch", ["warps=2"], flag_read_offset(0, 1 << 30) if llvm else drop_first_wait,
         lambda: ipc_checks.run_moe_entry_race(10)), llvm=True)
+    bulk_moe = ["warps=2", "unroll=0", "bulk=1", f"row_bytes={8 * 37 * 2}"]
+    run.mutant("moe_dispatch bulk buffer reuse", lambda: mutant(
+        "bulk rows: a warp's buffer refilled before the bulk stores of its last row have read it",
+        "moe_dispatch", bulk_moe, drop_row_read_wait,
+        lambda: checks.check_moe(c := Collectives(Heap(2, mem_bytes=1 << 23), ctas=2, block=64, seed=s),
+                                 MoeAllToAll(c, 9, 8 * 37, 4, 6, 2, 0, True), 3)))
     run.mutant("all_gather entry wait", lambda: mutant(
         "opening rendezvous arrives but does not wait: a faster rank's packets land before the peer's host "
         "poisons out, Ipc", "all_gather", ["block=64"], flag_read_offset(0, 1 << 30) if llvm else drop_first_wait,

@@ -5,7 +5,8 @@
 namespace weft::samples {
 
 std::string MoeKernelOptions::label() const {
-  return "warps " + std::to_string(warps) + (unroll ? ", unroll " + std::to_string(unroll) : std::string());
+  return "warps " + std::to_string(warps) + (unroll ? ", unroll " + std::to_string(unroll) : std::string()) +
+         (bulk ? ", bulk" : "");
 }
 
 MoeAllToAll::MoeAllToAll(Collectives& c, MoeShape shape, MoeKernelOptions options)
@@ -42,13 +43,19 @@ std::vector<std::string> MoeAllToAll::kernel_params() const {
   return {"warps=" + std::to_string(options_.warps), "unroll=" + std::to_string(options_.unroll)};
 }
 
+std::vector<std::string> MoeAllToAll::dispatch_params() const {
+  auto p = kernel_params();
+  if (options_.bulk) p.insert(p.end(), {"bulk=1", "row_bytes=" + std::to_string(row_bytes())});
+  return p;
+}
+
 std::size_t MoeAllToAll::recv_offset(std::uint32_t le, std::uint32_t src, std::uint32_t slot) const {
   return ((std::size_t{le} * c_.heap().nranks() + src) * capacity() + slot) * row_bytes();
 }
 
 void MoeAllToAll::dispatch() {
   auto& heap = c_.heap();
-  auto& k = c_.kernel("moe_dispatch", kernel_params());
+  auto& k = c_.kernel("moe_dispatch", dispatch_params());
   c_.launch_with_block(k, 32 * options_.warps, heap.rank_base(), heap.nranks(), x.peer_table(), topk_idx.peer_table(),
                        slot_map.peer_table(), counters.peer_table(), recv.peer_table(), recv_count.peer_table(),
                        dispatch_flags_.peer_table(), c_.flags().peer_table(), shape_.tokens, shape_.topk,

@@ -18,9 +18,11 @@ namespace weft::samples {
 // The kernels' build options: warps per CTA (one token row each), and 16-byte packets a lane moves per
 // trip (`unroll`, 0 for the kernels' default: 4; combine, which sums, 2 above 512 threads). Loads in flight
 // per SM are warps x 32 x unroll.
+// bulk (sm_90+): dispatch moves each row with bulk copies through shared memory (a row per warp).
 struct MoeKernelOptions {
   std::uint32_t warps = 8, unroll = 0;
-  std::string label() const;  // "warps 8", "warps 8, unroll 1"
+  bool bulk = false;
+  std::string label() const;  // "warps 8", "warps 8, unroll 1", "warps 8, bulk"
 };
 
 struct MoeShape {
@@ -51,7 +53,8 @@ class MoeAllToAll {
   Collectives& c_;
   MoeShape shape_;
   MoeKernelOptions options_;
-  std::vector<std::string> kernel_params() const;  // both kernels': warps=..., unroll=...
+  std::vector<std::string> kernel_params() const;    // both kernels': warps=..., unroll=...
+  std::vector<std::string> dispatch_params() const;  // and dispatch's bulk=1, row_bytes=... with bulk
   std::uint32_t local_experts_;
   rt::comm::SymmetricBuffer dispatch_flags_;  // nranks words; not shared with rendezvous flags
 };

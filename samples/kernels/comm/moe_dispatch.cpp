@@ -7,16 +7,38 @@
 // slot through the peer pointers. The last CTA to finish (a counter, not a grid barrier) sends each
 // owner its per-expert counts, resets the counters, signals every rank, and waits until every rank
 // has signalled it: after the kernel, `recv` and `recv_count` are complete on this rank.
+//
+// bulk=1 (sm_90+): the row goes through shared memory instead of registers. Lane 0 of the warp loads
+// the whole row with one cp.async.bulk into its buffer (`row_bytes` per warp: the kernel is built for
+// one row size), waits on its mbarrier, and issues one bulk store per chosen expert, so a warp keeps a
+// whole row on its way instead of 32 x unroll packets. The bulk stores reach the peers in the async
+// proxy: each lane 0 waits for them to complete and fences the proxies before the CTA's counts are
+// published with the usual .sys release.
+#include "dsl/async.h"
 #include "samples/kernels/comm/moe_layout.h"
 
 namespace weft::samples {
 
 WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
                 "MoE all-to-all dispatch: tokens to the ranks owning their top-k experts (warp per token)",
-                {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}, unroll_param(kMovePackets)}) {
+                {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads)", 1, 32}, unroll_param(kMovePackets),
+                 {"bulk", 0, "1 (sm_90+): rows move by bulk copies through shared memory (one load, one store per "
+                             "chosen expert, from lane 0), not through registers", 0, 1},
+                 {"row_bytes", 14336, "bulk=1: bytes of a token row (hidden x 2, a multiple of 16), the shared "
+                                      "memory each warp holds; the launch's h16 x 16 must equal it", 16, 65536}}) {
   const auto warps = static_cast<std::uint32_t>(params["warps"]);
+  const bool bulk = params["bulk"] != 0;
+  const auto row_bytes = static_cast<std::uint32_t>(params["row_bytes"]);
   KernelBuilder k{"moe_dispatch", target};
   const auto unroll = packets_per_batch(k, params, 32 * warps, kMovePackets);
+  if (bulk && !isa::form("cp.async.bulk.g2s").targets.contains(target))
+    k.error("moe_dispatch: bulk=1 moves rows with cp.async.bulk, which " + target.name() + " does not have",
+            "bulk=0 (registers) on this target, or an sm_90+ target");
+  if (bulk && (row_bytes % 16 || std::uint64_t{warps} * row_bytes > 227 * 1024 - 1024))
+    k.error("moe_dispatch: bulk=1 needs row_bytes a multiple of 16 and warps x row_bytes (" +
+                std::to_string(std::uint64_t{warps} * row_bytes) + ") within a CTA's shared memory",
+            "fewer warps, or bulk=0");
+  if (!k.diagnostics().empty()) return k.build();  // throws with the problems above
   comm::one_cta_per_sm(k, 32 * warps);
   comm::CommContext ctx(k);
   auto x = ctx.table("x").local<u32>();
@@ -31,6 +53,18 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
   auto experts = k.param<u32>("experts");  // `counters` holds experts + 1 words
   auto lane = k.laneid();
   auto nranks = ctx.nranks();
+
+  // bulk=1: a row buffer and an mbarrier per warp; `phase`, the parity of this warp's next wait.
+  Ptr<u8, Shared> rows;
+  std::optional<MbarrierArray> row_full;
+  auto warp = k.tid_x() / 32u;
+  auto phase = k.let<u32>(0u);
+  if (bulk) {
+    rows = k.dynamic_shared<u8>("rows", 128, warps * row_bytes);
+    row_full.emplace(k, "row_full", warps);
+    row_full->init_all(1u);
+    k.if_(h16 * 16u != row_bytes, [&] { k.trap(); });  // a row of another size than the build's
+  }
 
   comm::Rendezvous(k, ctx, entry_flags).arrive_and_wait(0, epoch);
   auto token = k.let<u32>(k.ctaid_x() * warps + k.tid_x() / 32u);
@@ -52,6 +86,29 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
       });
     });
     auto src = x + token * h16 * 4u;
+    if (bulk) {
+      auto buffer = rows.base() + warp * row_bytes;
+      auto full = row_full->at(warp);
+      k.if_(lane == 0u, [&] {
+        full.arrive_expect_tx(row_bytes);
+        bulk_load(k, buffer, src.as<u8>(), row_bytes, full);
+        full.wait(phase);
+      });
+      k.assign(phase, phase ^ 1u);
+      k.for_(0u, topk, 1u, [&](Reg<u32> kk) {
+        auto to = k.shfl(q::idx, owner, kk);
+        auto at = k.shfl(q::idx, row, kk);
+        k.if_(lane == 0u && to >= 0, [&] {
+          bulk_store(k, (recv.peer<u32>(bitcast<u32>(to)) + at).as<u8>(), buffer, row_bytes);
+        });
+      });
+      k.if_(lane == 0u, [&] {
+        bulk_commit(k);
+        bulk_wait(k, 0, /*read_only=*/true);  // the buffer is read: the next row may land there
+      });
+      k.assign(token, token + warps_in_grid);
+      return;
+    }
     for_each_row_packet(k, h16, unroll, [&](const std::vector<Reg<u32>>& packets, const RowGuard* in_row) {
       std::vector<comm::Packet> v(packets.size());
       const auto load = [&] {
@@ -85,6 +142,11 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
 
   // The last CTA to finish publishes the counts. Its fence pairs with every other CTA's fence
   // before its increment, so it sees every slot they took and every token they stored.
+  if (bulk)  // the bulk stores complete, then ordered before the generic-proxy release below
+    k.if_(lane == 0u, [&] {
+      bulk_wait(k, 0);
+      fence_proxy_async_global(k);
+    });
   k.bar_sync();
   k.if_(k.tid_x() == 0u, [&] {
     k.fence({q::acq_rel, q::sys});
