@@ -124,10 +124,13 @@ int main(int argc, char** argv) {
         // per lane and trip), where the collectives run unroll 1 too: one packet per lane and trip (as
         // the kernels were first written), and 32 warps (dispatch 4 packets each, 64 KiB in flight per
         // SM as copy_vec16 keeps; combine 2 each).
-        // And rows by bulk copies through shared memory (sm_90+): a whole row on its way per warp.
+        // And rows by bulk copies through shared memory (sm_90+, where a row per warp fits the block's
+        // shared memory: 112 KiB at 8 warps of 7168 bf16, over an sm_120's 99 KiB).
         std::vector<MoeKernelOptions> moe_builds{{}};
         if (single) moe_builds.insert(moe_builds.end(), {{.warps = 8, .unroll = 1}, {.warps = 32, .unroll = 0}});
-        if (single && props.sm() >= 90) moe_builds.push_back({.warps = 8, .bulk = true});
+        const std::size_t bulk_smem = 8 * std::size_t{quick ? 64 : 7168} * 2 + 1024;
+        if (single && props.sm() >= 90 && static_cast<std::size_t>(props.max_smem_per_block_optin) >= bulk_smem)
+          moe_builds.push_back({.warps = 8, .bulk = true});
         for (const auto& build : moe_builds) {
           const std::string suffix = build.label() == MoeKernelOptions{}.label() ? "" : " (" + build.label() + ")";
           const MoeShape check_shape{.tokens = 24, .hidden = 1064, .topk = 4, .experts = 4 * n};
