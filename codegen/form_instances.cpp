@@ -16,16 +16,6 @@ constexpr const char* kCallBuf = "weft_cbuf";
 constexpr const char* kShared = "weft_smem";
 constexpr const char* kCallee = "weft_callee";
 
-// A register type that can hold an operand of type t (8-bit values live in 16-bit registers).
-Type reg_type_for(Type t) {
-  switch (t) {
-    case Type::b8: return Type::b16;
-    case Type::u8: return Type::u16;
-    case Type::s8: return Type::s16;
-    default: return t;
-  }
-}
-
 bool is_shared_space(std::string_view s) { return s.starts_with("shared"); }
 
 struct Maker {
@@ -110,6 +100,15 @@ std::vector<std::uint8_t> allowed_values(const isa::Segment& s) {
 }
 
 }  // namespace
+
+Type reg_type_for(Type t) {
+  switch (t) {
+    case Type::b8: return Type::b16;
+    case Type::u8: return Type::u16;
+    case Type::s8: return Type::s16;
+    default: return t;
+  }
+}
 
 FormScratch::FormScratch(const isa::Target& t) {
   module.target = t;

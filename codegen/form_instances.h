@@ -30,4 +30,8 @@ enum class Coverage {
 // (a .v4 of 64-bit types, exclusive qualifiers): run the verifier to keep the legal ones.
 std::vector<ir::Instr> form_instances(const isa::Form& form, FormScratch& scratch, Coverage c);
 
+// The register type that holds an operand of type t: t itself, but 8-bit values live in 16-bit
+// registers (PTX has no 8-bit registers).
+isa::Type reg_type_for(isa::Type t);
+
 }  // namespace weft

@@ -41,14 +41,6 @@ const Pool& pool_for(const isa::Target& t) {
   return p;
 }
 
-Type reg_type_for(Type t) {
-  switch (t) {
-    case Type::b8: return Type::b16;
-    case Type::u8: return Type::u16;
-    case Type::s8: return Type::s16;
-    default: return t;
-  }
-}
 
 std::int64_t pick_imm(Rng& r, const isa::OperandSpec& s, Type t) {
   static const std::int64_t e[] = {0, 1, -1, 2, 3, 15, 16, 31, 32, 63, 64, 127, 128, 255, 256, 1024, 0x7fff, 0xffff,
