@@ -81,6 +81,9 @@ namespace weft::isa {
 // Static (.shared, not .extern) memory per CTA that every target accepts: 48 KiB. More needs
 // dynamic shared memory and the launch's opt-in attribute.
 inline constexpr std::uint32_t kMaxStaticSharedBytes = 48 * 1024;
+// Dynamic shared memory a CTA may opt in to on sm_90 and sm_100 (227 KiB; sm_120 has 99 KiB, which
+// the runtime's launch check enforces with the device's own figure).
+inline constexpr std::uint32_t kMaxOptInSharedBytesSm90 = 227 * 1024;
 
 // Kernel directives that have their own target/version needs (PTX ISA §11.4).
 struct DirectiveRequirement {

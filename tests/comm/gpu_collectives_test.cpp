@@ -39,7 +39,7 @@ void all_checks(Collectives& c, std::uint32_t seed) {
   }
   expect(check_moe(c, {.tokens = 96, .hidden = 1064, .topk = 4, .experts = 4 * n}, seed));
   // Rows by bulk copies through shared memory (cp.async.bulk: sm_90 and later).
-  if (device_props(0).sm() >= 90)
+  if (MoeAllToAll::bulk_runs_on(device_props(0).sm()))
     expect(check_moe(c, {.tokens = 96, .hidden = 1064, .topk = 4, .experts = 4 * n}, seed, {.bulk = true}));
 }
 
@@ -54,7 +54,7 @@ std::string ipc_collectives_rank(int rank, const std::string& path) {
                           check_all_reduce(c, 8 * 2000, Elem::bf16, 2, seed),
                           check_moe(c, {.tokens = 64, .hidden = 512, .topk = 4, .experts = 8}, seed),
                           check_moe(c, {.tokens = 64, .hidden = 512, .topk = 4, .experts = 8}, seed,
-                                    {.bulk = device_props(0).sm() >= 90})})
+                                    {.bulk = MoeAllToAll::bulk_runs_on(device_props(0).sm())})})
       if (!r.ok) return r.name + ": " + r.detail;
   }
   boot.barrier();  // nobody unmaps while the other still reads

@@ -1,6 +1,8 @@
 #include "samples/apps/comm/moe.h"
 
 #include "runtime/error.h"
+#include "samples/apps/emit_for_device.h"
+#include "samples/kernels/comm/moe_layout.h"
 
 namespace weft::samples {
 
@@ -37,6 +39,12 @@ MoeAllToAll::MoeAllToAll(Collectives& c, MoeShape shape, MoeKernelOptions option
   recv_count = heap.alloc(std::size_t{local_experts_} * n * 4);
   out = heap.alloc(shape.tokens * row_bytes());
   dispatch_flags_ = heap.alloc(std::size_t{n} * 4);
+}
+
+bool MoeAllToAll::bulk_runs_on(int device_sm) {
+  const auto* e = Registry::global().find("moe_dispatch");
+  const auto t = e ? target_for(*e, device_sm) : std::nullopt;
+  return t && moe_bulk_supported(*t);
 }
 
 std::vector<std::string> MoeAllToAll::kernel_params() const {

@@ -35,6 +35,8 @@ struct MoeShape {
 class MoeAllToAll {
  public:
   MoeAllToAll(Collectives& c, MoeShape shape, MoeKernelOptions options = {});
+  // Whether a device of compute capability `device_sm` runs the bulk-copy dispatch (bulk = true).
+  static bool bulk_runs_on(int device_sm);
 
   void dispatch();
   void combine();

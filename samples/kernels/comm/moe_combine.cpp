@@ -44,7 +44,8 @@ WEFT_KERNEL_FOR(moe_combine, isa::TargetSet::from_sm(80),
         k.assign(weight, k.ld(topk_w + pair));
       });
     });
-    for_each_row_packet(k, h16, unroll, [&](const std::vector<Reg<u32>>& packets, const RowGuard* in_row) {
+    for_each_row_packet(k, h16, unroll, [&](const RowTrip& trip) {
+      const auto& packets = trip.packets;
       std::vector<comm::PacketSum> sums;
       for (std::size_t u = 0; u < packets.size(); ++u) sums.emplace_back(k, comm::Elem::bf16);
       k.for_(0u, topk, 1u, [&](Reg<u32> kk) {
@@ -53,21 +54,17 @@ WEFT_KERNEL_FOR(moe_combine, isa::TargetSet::from_sm(80),
         auto w = k.shfl(q::idx, weight, kk);
         k.if_(owner >= 0, [&] {
           auto from = recv.peer<u32>(bitcast<u32>(owner)) + at;
-          const auto load_and_add = [&] {
+          trip.in_row([&] {
             std::vector<comm::Packet> v;
             for (const auto& j : packets) v.push_back(comm::load_packet(k, from + j * 4u, /*peer=*/true));
             for (std::size_t u = 0; u < v.size(); ++u) sums[u].add(v[u], w);
-          };
-          if (in_row) (*in_row)(load_and_add);
-          else load_and_add();
+          });
         });
       });
-      const auto store = [&] {
+      trip.in_row([&] {
         for (std::size_t u = 0; u < packets.size(); ++u)
           comm::store_packet(k, out + (token * h16 + packets[u]) * 4u, sums[u].result(), /*peer=*/false);
-      };
-      if (in_row) (*in_row)(store);
-      else store();
+      });
     });
     k.assign(token, token + warps_in_grid);
   });

@@ -31,10 +31,10 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
   const auto row_bytes = static_cast<std::uint32_t>(params["row_bytes"]);
   KernelBuilder k{"moe_dispatch", target};
   const auto unroll = packets_per_batch(k, params, 32 * warps, kMovePackets);
-  if (bulk && !isa::form("cp.async.bulk.g2s").targets.contains(target))
+  if (bulk && !moe_bulk_supported(target))
     k.error("moe_dispatch: bulk=1 moves rows with cp.async.bulk, which " + target.name() + " does not have",
             "bulk=0 (registers) on this target, or an sm_90+ target");
-  if (bulk && (row_bytes % 16 || std::uint64_t{warps} * row_bytes > 227 * 1024 - 1024))
+  if (bulk && (row_bytes % 16 || std::uint64_t{warps} * row_bytes > isa::kMaxOptInSharedBytesSm90 - 1024))
     k.error("moe_dispatch: bulk=1 needs row_bytes a multiple of 16 and warps x row_bytes (" +
                 std::to_string(std::uint64_t{warps} * row_bytes) + ") within a CTA's shared memory",
             "fewer warps, or bulk=0");
@@ -109,16 +109,14 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
       k.assign(token, token + warps_in_grid);
       return;
     }
-    for_each_row_packet(k, h16, unroll, [&](const std::vector<Reg<u32>>& packets, const RowGuard* in_row) {
+    for_each_row_packet(k, h16, unroll, [&](const RowTrip& trip) {
+      const auto& packets = trip.packets;
       std::vector<comm::Packet> v(packets.size());
-      const auto load = [&] {
+      if (trip.whole) {
         for (std::size_t u = 0; u < packets.size(); ++u) v[u] = comm::load_packet(k, src + packets[u] * 4u, false);
-      };
-      if (!in_row) {
-        load();
-      } else {  // the value must outlive the guard: a register set inside it
+      } else {  // the value must outlive the bounds test: a register set inside it
         for (auto& w : v[0]) w = k.let<u32>(0u);
-        (*in_row)([&] {
+        trip.in_row([&] {
           auto got = comm::load_packet(k, src + packets[0] * 4u, false);
           for (std::size_t w = 0; w < 4; ++w) k.assign(v[0][w], got[w]);
         });
@@ -128,12 +126,10 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
         auto at = k.shfl(q::idx, row, kk);
         k.if_(to >= 0, [&] {
           auto dst = recv.peer<u32>(bitcast<u32>(to)) + at;
-          const auto store = [&] {
+          trip.in_row([&] {
             for (std::size_t u = 0; u < packets.size(); ++u)
               comm::store_packet(k, dst + packets[u] * 4u, v[u], /*peer=*/true);
-          };
-          if (in_row) (*in_row)(store);
-          else store();
+          });
         });
       });
     });

@@ -23,6 +23,7 @@
 #include <functional>
 #include <vector>
 
+#include "codegen/isa/database.h"
 #include "dsl/comm.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
@@ -45,38 +46,52 @@ inline MoeScalars moe_scalars(KernelBuilder& k) {
   return m;
 }
 
+// Whether moe_dispatch can move rows with bulk copies (bulk=1) on target t: the kernel's check and
+// the host's (which options a device can run) in one place.
+inline bool moe_bulk_supported(const isa::Target& t) { return isa::form("cp.async.bulk.g2s").targets.contains(t); }
+
 // Word offset (u32) of packet 0 of slot `slot` for local expert `le` from source rank `src`.
 inline Reg<u32> recv_row(Reg<u32> le, Reg<u32> src, Reg<u32> slot, Reg<u32> nranks, Reg<u32> capacity,
                          Reg<u32> h16) {
   return ((le * nranks + src) * capacity + slot) * h16 * 4u;
 }
 
+// One trip of a lane over a token row (for_each_row_packet): its packets, and whether all of them lie
+// inside the row. `in_row(f)` runs f where they do: at once on a whole trip, under a bounds test on a
+// tail trip (whose lanes past the row's end still take the trip, for the shuffles).
+struct RowTrip {
+  KernelBuilder* k;
+  std::vector<Reg<u32>> packets;
+  bool whole;
+  Reg<u32> h16;
+  void in_row(const std::function<void()>& f) const {
+    if (whole) f();
+    else k->if_(packets.front() < h16, f);
+  }
+};
+
 // The packets of one token row (h16 of them) that a lane of the warp owning the row moves, in
 // warp-uniform trips (the bodies shuffle, so every lane takes every trip). While `unroll` x 32
-// packets remain, a trip hands body(packets, nullptr) lane + first + 32 u for u < unroll, all inside
-// the row: the body issues their loads together, so a lane has `unroll` loads in flight (one at a
-// time left the first H200 run's collectives at under half of a copy's bandwidth). The rest of the
-// row goes one packet per lane and trip, body({j}, &in_row), where in_row(f) runs f only if j lies
-// inside the row (lanes past its end still take the trip, for the shuffles).
-using RowGuard = std::function<void(const std::function<void()>&)>;
+// packets remain, a whole trip hands the body lane + first + 32 u for u < unroll: the body issues
+// their loads together, so a lane has `unroll` loads in flight (one at a time left the first H200
+// run's collectives at under half of a copy's bandwidth). The rest of the row goes one packet per
+// lane and trip.
 inline void for_each_row_packet(KernelBuilder& k, Reg<u32> h16, std::uint32_t unroll,
-                                const std::function<void(const std::vector<Reg<u32>>&, const RowGuard*)>& body) {
+                                const std::function<void(const RowTrip&)>& body) {
   auto lane = k.laneid();
   auto first = k.let<u32>(0u);
   if (unroll > 1) {
     const std::uint32_t span = 32 * unroll;
     auto batch_end = h16 - min(h16, Src<u32>(span - 1));  // first below it: first + span <= h16
     k.while_([&] { return first < batch_end; }, [&] {
-      std::vector<Reg<u32>> packets;
-      for (std::uint32_t u = 0; u < unroll; ++u) packets.push_back(first + lane + 32u * u);
-      body(packets, nullptr);
+      RowTrip trip{&k, {}, true, h16};
+      for (std::uint32_t u = 0; u < unroll; ++u) trip.packets.push_back(first + lane + 32u * u);
+      body(trip);
       k.assign(first, first + span);
     });
   }
   k.while_([&] { return first < h16; }, [&] {
-    auto j = k.let<u32>(first + lane);
-    const RowGuard in_row = [&](const std::function<void()>& f) { k.if_(j < h16, f); };
-    body({j}, &in_row);
+    body(RowTrip{&k, {k.let<u32>(first + lane)}, false, h16});
     k.assign(first, first + 32u);
   });
 }
