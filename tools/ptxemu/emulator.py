@@ -16,7 +16,7 @@ byte-array kernel parameter: cvta to shared memory is not modelled, so no generi
 there) with any order and scope (.volatile too), ld/st on local memory, atom / red (add, min, max,
 and, or, xor, exch, cas: Kernel.atomic_op) on global, generic and shared memory, ld/st on shared
 memory, fence, named
-barriers (bar.sync / bar.arrive with ids and thread counts), shfl.sync (idx, up, down, bfly; full
+barriers (bar.sync / bar.arrive with ids and thread counts), bar.warp.sync (full warp), shfl.sync (idx, up, down, bfly; full
 warp), nanosleep, ret; module-scope .global variables (Kernel.globals, placed by Emu: `mov.u64 %rd,
 weft_debug_wait`, `[weft_debug_wait]`; an initializer, `= {65, 144, ...}`, is written where Emu places
 the variable itself, while device_launch.py's driver places and initializes them), %globaltimer (Emu's
@@ -1112,6 +1112,17 @@ class Kernel(Alu):
             if o[1:] not in ([], ["uni"]) or len(ops) != 1 or ops[0] not in self.labels:
                 raise EmuError(f"unsupported instruction: {text}")
             kind, extra = K_BRA, self.labels[ops[0]]
+        elif name == "bar" and o[1:] == ["warp", "sync"]:
+            # bar.warp.sync mask: the warp's lanes wait for one another here (a warp collective that
+            # moves nothing); only the full warp is modelled.
+            if len(ops) != 1:
+                raise EmuError(f"unsupported instruction: {text}")
+            mask = self.src(ops[0])
+
+            def warp_sync(lanes):
+                if mask(lanes[0].r) & M32 != M32:  # -1 (LLVM's spelling) or 0xffffffff
+                    raise EmuError(f"unsupported: {text}: a member mask other than 0xffffffff is not modelled")
+            kind, extra = K_WARP, warp_sync
         elif name == "bar" or (name == "barrier" and o[1] != "cluster"):
             # bar.sync / bar.arrive / barrier.sync[.aligned] id[, threads]: a named barrier; without a
             # thread count, every thread of the CTA
@@ -1756,6 +1767,7 @@ class Emu:
         self.pending = ((x, y, z) for z in range(grid[2]) for y in range(grid[1]) for x in range(0, grid[0], cx))
         self.left = grid[0] * grid[1] * grid[2] // cx  # clusters not launched yet
         self.instructions = 0
+        self.wgmma_issued = 0  # wgmma.mma_async instructions issued, one per warpgroup (wgmma.py)
         self.waiting = set()  # (Cta, group size, group index) with a thread at a collective
         self.held = {}  # such a key -> rounds its collective still waits (run.latency)
         self.events = 0

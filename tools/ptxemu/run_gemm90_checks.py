@@ -34,6 +34,9 @@ setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and st
   after the warpgroup reaches it), "issue" (both at issue), and "release" (wgmma deferred, TMA at
   issue: a stage released before its wgmma is done and refilled at once shows); the random scheduler
   gives every warp its own speed, so warps overtake one another;
+- M = 64 (decode) and tile rows past M: the cooperative warpgroup whose 64 rows all lie past M
+  issues no wgmma but waits for and releases every stage; every run counts the wgmma.mma_async
+  issued against the 64-row blocks inside M;
 - checks: relative Frobenius error of D against float64 (<= 1e-2 bf16, <= 3e-2 e4m3, the tolerances of
   gemm_app), D poisoned with NaN beforehand, every byte of D written exactly once, no byte of A, B, C,
   the scales or copy_src written (Memory.wcount); emulator errors are failures: an out-of-bounds or
@@ -46,7 +49,8 @@ setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and st
   wgmma.wait_group 1 made 2, block scales taking the first row's A scale for the second, the copy
   role's wait_group.read dropped, split-K reduced by the first part to arrive, clusters' empty
   barriers counting one CTA's releases, NN's k-step offset dropped, a TMA-store staging buffer
-  rewritten before its store read it, ping-pong's turn barrier dropped), each of which the checks must detect, so that a run that
+  rewritten before its store read it, ping-pong's turn barrier dropped, the release of a warpgroup
+  whose rows all lie past M dropped), each of which the checks must detect, so that a run that
   passes is known to be able to fail; and the two faults of the first H200 run, which must show as the
   misaligned address it reported: the dynamic shared memory's run-time round-up to 1024 dropped (its
   base is only 16-byte aligned after the static mbarriers: emulator.dynamic_smem_base) and TMA given
@@ -93,7 +97,8 @@ from run_gemm_checks import ASYNC_MODELS, check_d, param_value, place, tma_gemm_
 
 BF16, FP8 = "gemm_bf16_sm90", "gemm_e4m3_sm90"
 DEFAULTS = {"bn": 128, "stages": 4, "group_m": 8, "block_scales": 0, "copy": 0, "copy_chunk": 16384,
-            "tma_store": 1, "out_f32": 0, "bias": 0, "splits": 1, "cluster_m": 1, "nn": 0, "stream_k": 0}
+            "tma_store": 1, "out_f32": 0, "bias": 0, "splits": 1, "cluster_m": 1, "nn": 0, "stream_k": 0,
+            "pingpong": 0}
 SMALL = ["bn=32", "stages=2", "tma_store=0"]  # 32-column tiles store from registers (TMA boxes are 64 wide)
 STORE = ["bn=64", "stages=2"]                 # the smallest tile of the TMA-store epilogue (bf16)
 BM = 128  # fixed in both kernels
@@ -171,6 +176,18 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
                 warp_speeds=True, fast_warps=(0,) if fast_producer else ())
     emu.run()
     r.notes.append(f"{emu.instructions} instructions, {emu.rounds} rounds")
+    # The MMAs issued: per tile and K tile, four k-steps (32 bytes of K each) for each 64-row block a
+    # warpgroup computes. Cooperative warpgroups whose rows all lie past M issue none (a decode
+    # shape's second warpgroup, the tile row a 2-CTA cluster has past M); a ping-pong warpgroup
+    # computes both blocks of its tile, in every tile row of the clusters. Split-K parts and stream-K
+    # pieces cover each tile's K tiles once, so the count does not depend on them.
+    k_tiles = -(-k * esize // 128)
+    blocks_per_tile = [2 if param(params, "pingpong") == 1 else sum(tm * BM + w * 64 < m for w in (0, 1))
+                       for tm in range(-(-tiles_m // cm) * cm)]
+    mmas = tiles_n * k_tiles * 4 * sum(blocks_per_tile)
+    if emu.wgmma_issued != mmas:
+        r.fail(f"{emu.wgmma_issued} wgmma.mma_async issued, {mmas} expected ({sum(blocks_per_tile)} 64-row blocks "
+               f"inside M over {tiles_m} tile rows, {tiles_n} tile columns, {k_tiles} K tiles)")
 
     if blocks:
         want = np.zeros((m, n))
@@ -204,9 +221,15 @@ CONSUMER_WAIT = (r"(\$L_\d+_mbar_wait):\s*mbarrier\.try_wait\.parity[^;]*?(%p\d+
 
 
 def drop_consumer_wait(text):
-    # The consumer's wait on the stage's full barrier goes (the last try_wait loop: the producer's
-    # empty-barrier wait comes first): the stage is read whether or not its bytes have landed.
-    return substitute(text, CONSUMER_WAIT, r"\1:\n\tmov.pred \2, 1;", which=-1)
+    # The MMA loop's wait on the stage's full barrier goes (the try_wait loop just before the first
+    # wgmma.fence: the producer's empty-barrier wait comes earlier, the idle warpgroup's later): the
+    # stage is read whether or not its bytes have landed.
+    fence = text.find("wgmma.fence")
+    before = list(re.finditer(CONSUMER_WAIT, text[:fence])) if fence >= 0 else []
+    if not before:
+        raise LookupError("no try_wait loop before a wgmma.fence in the emitted PTX: update this mutant in "
+                          "tools/ptxemu/run_gemm90_checks.py")
+    return substitute(text, CONSUMER_WAIT, r"\1:\n\tmov.pred \2, 1;", which=len(before) - 1)
 
 
 def release_before_wait(text):
@@ -300,6 +323,13 @@ def drop_turn_arrive(text):
     return substitute(text, r"bar\.arrive %r\d+, 256;", "", which=0)
 
 
+def drop_idle_release(text):
+    # A warpgroup whose rows all lie past M waits for each stage but never releases it: the producer
+    # waits on the stage's empty barrier forever (a deadlock): the idle loop's arrive is live.
+    return substitute(text, r"mbarrier\.arrive\.shared\.b64 _, \[%r\d+\];(\s*\$L_\d+_endif:\s*bar\.warp\.sync)",
+                      r"\1", which=0)
+
+
 def mutant(name, kernel, params, transform, check, kind=None):
     return run_checks.mutant(name, kernel, params, transform, check, "sm_90a", kind)
 
@@ -329,6 +359,12 @@ def run_matrix(run, s):
         ("e4m3 per-tensor, partial k-tile", FP8, SMALL, 150, 40, 336, 0.5, 2, ("wait", "issue", "release")),
         ("e4m3 block scales, partial k-tile", FP8, blocks, 140, 70, 272, 0.5, 2, ("wait", "issue")),
         ("e4m3 default parameters (bn 128, stages as fit)", FP8, [], 130, 136, 272, 0.0, 2, ("release",)),
+        # Decode: a 128-row tile at M = 64. The second warpgroup issues no MMAs and stores nothing, but
+        # waits for and releases every stage (a release short or early deadlocks or races the refill).
+        ("bf16 at M = 64: the second warpgroup idle (no MMAs), 2 tiles per CTA, TMA stores", BF16, STORE, 64, 136,
+         328, 0.5, 1, ("wait", "issue", "release")),
+        ("e4m3 block scales in turns at M = 64: the idle warpgroup still passes the turn", FP8, blocks, 64, 70, 400,
+         0.5, 1, ("wait", "issue")),
     ]
     cluster = ["bn=64", "stages=2", "cluster_m=2"]
     split = SMALL + ["splits=3"]
@@ -377,6 +413,8 @@ def run_matrix(run, s):
          sk + ["out_f32=1", "bias=1", "tma_store=0"], 130, 64, 200, 0.5, 5, ("wait", "release")),
         # 4 K iterations on 6 CTAs: two CTAs have empty ranges.
         ("bf16 stream-K with more CTAs than K tiles (empty ranges)", BF16, sk, 130, 64, 72, 0.0, 6, ("wait",)),
+        ("bf16 stream-K at M = 64 (pieces whose second warpgroup is idle)", BF16, sk, 64, 136, 328, 0.0, 5,
+         ("wait", "release")),
         ("e4m3 stream-K with block scales", FP8, sk + ["block_scales=1", "tma_store=0"], 200, 130, 528, 0.5, 3,
          ("wait", "issue")),
         # The warpgroups' turns (scale_turns, on by default) on CTAs that have no K block at all: 4
@@ -439,6 +477,8 @@ def run_matrix(run, s):
         # in about a third of the schedules, seed 0's among them: up to 12 tries for other seeds)
         ("block-scale turn never handed on", "block scales in turns: the arrive after a warpgroup's MMAs dropped",
          FP8, blocks, drop_turn_arrive, lambda: check_gemm90(FP8, blocks, 130, 40, 272, 0.0, 1, s), False),
+        ("idle warpgroup release", "a warpgroup with no rows inside M never releases its stages", BF16, SMALL,
+         drop_idle_release, lambda: check_gemm90(BF16, SMALL, 64, 40, 200, 0.0, 1, s), False),
         ("ping-pong turn", "ping-pong: a warpgroup's main loop starts without its turn", BF16, pp2, drop_turn,
          lambda: run_checks.until_failure(lambda i: check_gemm90(BF16, pp2, 256, 64, 128, 0.0, 1, s + i), 12), True),
     ]

@@ -211,6 +211,7 @@ def compile_wgmma(k, op, o, ops, text):
                                  f"{lanes[0].tid // 128} of CTA {lanes[0].c.ctaid}): its registers were accessed since "
                                  f"the last wgmma wrote them, or this is the first wgmma")
         ins = (n, kk, esize, decode, dregs, ad, bd, sd, sa, sb, tb, text)
+        lanes[0].emu.wgmma_issued += 1
         if lanes[0].emu.wgmma == "issue":
             execute([ins], lanes, wg)
         wg.open.append(ins)

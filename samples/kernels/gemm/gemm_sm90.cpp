@@ -178,7 +178,33 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
          // `after_mainloop`: what runs once this warpgroup has waited for every stage of the unit (ping-pong:
          // hand the turn to the other warpgroup).
          std::function<void()> after_mainloop = [] {};
+         // Cooperative: a warpgroup whose 64 rows of the unit's tile all lie past M (the second one of
+         // a decode shape's M = 64 tile, or of the last tile row) issues no MMAs. It still waits for
+         // every stage and releases it: the stage's empty barrier counts both warpgroups' warps, and
+         // the full-barrier wait keeps this warpgroup's arrivals within the phase the producer waits
+         // on. The tensor cores, which two warpgroups share, then run only the other's MMAs: a decode
+         // shape's tile costs half its MMA time.
+         //   Lane 0 waits and releases for its warp, and the warp meets at bar.warp.sync after each
+         // stage. Without wgmma's warp-wide .aligned instructions nothing else would keep a lane that
+         // only waits in step with lane 0, and a lane two phases behind a parity barrier waits on the
+         // phase in progress, forever (the emulator found that schedule).
+         auto idle_k_tile = [&](Reg<u32> /*kt*/) {
+           k.if_(lane == 0u, [&] { pipe.consumer_wait(st); });
+           if (turns) {  // the turn still passes, so the other warpgroup's syncs are matched
+             k.if_(r.warpgroup == 1u || turns->issued != 0u, [&] { k.bar_sync(turns->mine, 2 * kWarpgroupThreads); });
+             k.bar_arrive(turns->other, 2 * kWarpgroupThreads);
+             k.assign(turns->issued, 1u);
+           }
+           release(st);  // lane 0
+           k.bar_warp_sync();
+           pipe.advance(st);
+           if (!g.block_scales) pipe.advance(rel);  // `rel` meets `st` at the end of a unit, as in the MMA loop
+         };
          auto unit_body = [&](const WorkUnits::Unit& u) {
+           // Whether this warpgroup's rows may all lie past M: cooperative only (a ping-pong warpgroup
+           // holds the whole tile, so some of its rows always lie inside M).
+           const bool may_idle = !pp;
+           auto rows_live = u.tm * kBM + r.warpgroup * 64u < m;
            auto acc = accumulators();  // zero: every wgmma accumulates (also for an empty K part)
            // Block scales: per row block this thread's two accumulator rows (clamped into A: rows past
            // M are computed but not stored), and the tile's B scale row.
@@ -192,7 +218,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
              }
              sb = b_scales + (u.tn * bn / kScaleBlock) * work.k_tiles;
            }
-           k.for_(u.kt_begin, u.kt_end, 1u, [&](Reg<u32> kt) {
+           auto mma_k_tile = [&](Reg<u32> kt) {
              if (g.block_scales) {
                // This K block's scales first: the loads overlap the wait below.
                auto off = kt * m;
@@ -228,16 +254,21 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
                });
              }
              pipe.advance(st);
-           });
-           if (!g.block_scales) {
-             wgmma_wait(k, 0);
-             k.if_(u.kt_end != u.kt_begin, [&] {
-               release(rel);
-               pipe.advance(rel);
-             });
-           }
+           };
+           auto mainloop = [&] {
+             k.for_(u.kt_begin, u.kt_end, 1u, mma_k_tile);
+             if (!g.block_scales) {
+               wgmma_wait(k, 0);
+               k.if_(u.kt_end != u.kt_begin, [&] {
+                 release(rel);
+                 pipe.advance(rel);
+               });
+             }
+           };
+           if (may_idle) k.if_(rows_live, mainloop).else_([&] { k.for_(u.kt_begin, u.kt_end, 1u, idle_k_tile); });
+           else mainloop();
            after_mainloop();
-           auto store = [&] {
+           auto store_rows = [&] {
              if (g.tma_store) {
                std::vector<sm90::RowBlock> rows;
                for (std::uint32_t mb = 0; mb < m_blocks; ++mb) rows.push_back({&acc[mb], blocks[mb]});
@@ -247,6 +278,10 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
                for (std::uint32_t mb = 0; mb < m_blocks; ++mb)
                  sm90::store_tile(k, epilogue, acc[mb], u.tm, u.tn, blocks[mb], warp, lane);
              }
+           };
+           auto store = [&] {  // an idle warpgroup has nothing inside M to store
+             if (may_idle) k.if_(rows_live, store_rows);
+             else store_rows();
            };
            std::vector<Reg<f32>> all;  // the tile's registers of this group, block after block
            for (const auto& a : acc) all.insert(all.end(), a.begin(), a.end());
