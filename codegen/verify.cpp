@@ -299,6 +299,19 @@ void check_directives(const ir::Module& m, const ir::Function& fn, std::vector<D
                        "use dynamic shared memory (KernelBuilder::dynamic_shared) for more than 48 KiB"});
     }
   }
+  // What a launch with the signature's dynamic bytes asks of the target: caught here, at emit, rather
+  // than by the launch check on a GPU of that kind.
+  const std::uint64_t total = static_bytes + fn.directives.dynamic_smem, limit = m.target.max_shared_per_cta();
+  if (total > limit) {
+    auto where = fn.loc;
+    for (const auto& s : fn.shared)
+      if (s.dynamic) where = s.loc;
+    out.push_back({where,
+                   fmt::format("kernel '{}' needs {} bytes of shared memory per CTA ({} static + {} dynamic), over "
+                               "the {} bytes a CTA may use on {}",
+                               fn.name, total, static_bytes, fn.directives.dynamic_smem, limit, m.target.name()),
+                   "use fewer pipeline stages or smaller tiles on this target"});
+  }
 }
 
 }  // namespace

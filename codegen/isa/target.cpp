@@ -10,19 +10,23 @@ namespace {
 struct KnownTarget {
   Target target;
   PtxVersion min_ptx;  // PTX_FACTS table 1, checked with ptxas 13.0
+  // Shared memory one CTA may use, static and dynamic together, in KiB: the CUDA programming guide's
+  // "maximum amount of shared memory per thread block" per compute capability (with the opt-in
+  // attribute beyond 48 KiB). The H200 reports 232448 bytes (227 KiB).
+  std::uint32_t max_shared_kib;
 };
 constexpr std::array<KnownTarget, 11> kKnown = {{
-    {{80, Variant::base}, 70},
-    {{86, Variant::base}, 71},
-    {{89, Variant::base}, 78},
-    {{90, Variant::base}, 78},
-    {{90, Variant::arch_specific}, 80},
-    {{100, Variant::base}, 86},
-    {{100, Variant::arch_specific}, 86},
-    {{103, Variant::arch_specific}, 88},
-    {{110, Variant::arch_specific}, 90},
-    {{120, Variant::base}, 87},
-    {{120, Variant::arch_specific}, 87},
+    {{80, Variant::base}, 70, 163},
+    {{86, Variant::base}, 71, 99},
+    {{89, Variant::base}, 78, 99},
+    {{90, Variant::base}, 78, 227},
+    {{90, Variant::arch_specific}, 80, 227},
+    {{100, Variant::base}, 86, 227},
+    {{100, Variant::arch_specific}, 86, 227},
+    {{103, Variant::arch_specific}, 88, 227},
+    {{110, Variant::arch_specific}, 90, 227},
+    {{120, Variant::base}, 87, 99},
+    {{120, Variant::arch_specific}, 87, 99},
 }};
 }  // namespace
 
@@ -41,6 +45,8 @@ int Target::index() const {
 }
 
 PtxVersion Target::min_ptx_version() const { return kKnown[index()].min_ptx; }
+
+std::uint32_t Target::max_shared_per_cta() const { return kKnown[index()].max_shared_kib * 1024; }
 
 std::span<const Target> known_targets() {
   static const auto list = [] {

@@ -32,6 +32,9 @@ struct Target {
   std::string name() const;           // "sm_90a"
   PtxVersion min_ptx_version() const;  // the lowest .version that accepts `.target name()`
   int index() const;                   // position in known_targets()
+  // Shared memory one CTA may use on this target, static and dynamic together, in bytes (227 KiB on
+  // sm_90 and sm_100, 163 KiB on sm_80, 99 KiB on sm_86, sm_89 and sm_120).
+  std::uint32_t max_shared_per_cta() const;
   // Targets are equal when they name the same GPU target; build options do not matter.
   friend bool operator==(const Target& a, const Target& b) { return a.sm == b.sm && a.variant == b.variant; }
   // Whether setmaxnreg-style arch-specific features exist (an `a` target).
@@ -81,9 +84,7 @@ namespace weft::isa {
 // Static (.shared, not .extern) memory per CTA that every target accepts: 48 KiB. More needs
 // dynamic shared memory and the launch's opt-in attribute.
 inline constexpr std::uint32_t kMaxStaticSharedBytes = 48 * 1024;
-// Dynamic shared memory a CTA may opt in to on sm_90 and sm_100 (227 KiB; sm_120 has 99 KiB, which
-// the runtime's launch check enforces with the device's own figure).
-inline constexpr std::uint32_t kMaxOptInSharedBytesSm90 = 227 * 1024;
+// The shared memory a CTA may opt in to is per target: Target::max_shared_per_cta().
 
 // Kernel directives that have their own target/version needs (PTX ISA §11.4).
 struct DirectiveRequirement {

@@ -104,6 +104,30 @@ TEST_CASE("static shared memory over 48 KiB points at the allocation that crosse
   CHECK(d[0].hint.find("dynamic_shared") != std::string::npos);
 }
 
+TEST_CASE("shared memory over the target's per-CTA ceiling is an emit error at the dynamic window") {
+  // 100 KiB of dynamic shared memory (plus 1 KiB of static) fits sm_90a's 227 KiB and sm_80's 163 KiB,
+  // not sm_89's or sm_120a's 99 KiB: ptxas does not know the launch's dynamic bytes, the verifier does.
+  for (const char* t : {"sm_80", "sm_90a", "sm_100a", "sm_89", "sm_120a"}) {
+    CAPTURE(t);
+    KernelBuilder k{"t", target(t)};
+    k.shared<u8>("barriers", 1024);
+    k.dynamic_shared<u8>("window", 16, 100 * 1024); const int line = __LINE__;
+    auto d = diagnostics_of(k);
+    const bool fits = std::string(t) != "sm_89" && std::string(t) != "sm_120a";
+    if (fits) {
+      CHECK(d.empty());
+      continue;
+    }
+    REQUIRE(d.size() == 1);
+    CHECK(at_line(d[0], line));
+    CHECK(d[0].message == "kernel 't' needs 103424 bytes of shared memory per CTA (1024 static + 102400 dynamic), "
+                          "over the 101376 bytes a CTA may use on " + std::string(t));
+  }
+  CHECK(target("sm_80").max_shared_per_cta() == 163 * 1024);
+  CHECK(target("sm_90a").max_shared_per_cta() == 232448);  // what an H200 reports
+  CHECK(target("sm_120").max_shared_per_cta() == 99 * 1024);
+}
+
 TEST_CASE("immediates out of range: barrier id and thread count") {
   KernelBuilder k{"t", target("sm_80")};
   k.bar_sync(16); const int l1 = __LINE__;

@@ -6,6 +6,7 @@
 #include "codegen/diagnostic.h"
 #include "codegen/isa/database.h"
 #include "codegen/printer.h"
+#include "codegen/signature.h"
 #include "dsl/async/tcgen05.h"
 #include "dsl/registry.h"
 #include "samples/apps/emit_for_device.h"
@@ -225,6 +226,23 @@ TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench s
   };
   // A lag as long as the ring would refill a stage its own store is still reading.
   refused("copy_bulk", {"stages=2", "lag=2"}, "store_lag 2 must be less than the ring's 2 stages");
+  // copy_bulk's default ring is as many 32 KiB chunks as fit, at most 4: 4 on sm_90a, 3 in sm_120a's
+  // 99 KiB; 4 there is refused at emit with the target's ceiling (ptxas would take it, the launch not).
+  const auto* bulk = Registry::global().find("copy_bulk");
+  REQUIRE(bulk);
+  auto ring_bytes = [&](const char* arch, const std::vector<std::string>& settings) {
+    auto p = parse_params(*bulk, settings);
+    REQUIRE(p.params);
+    return sig::parse(emit_ptx(bulk->build(*isa::parse_target(arch).target, *p.params))).kernels.at(0).dynamic_smem;
+  };
+  const std::uint32_t pad = 128 - 16;  // the window's round-up to 128 bytes
+  CHECK(ring_bytes("sm_90a", {}) == 4 * 32768 + pad);
+  CHECK(ring_bytes("sm_120a", {}) == 3 * 32768 + pad);
+  CHECK(ring_bytes("sm_120a", {"chunk=16384"}) == 4 * 16384 + pad);
+  auto four = parse_params(*bulk, {"stages=4"});
+  REQUIRE(four.params);
+  CHECK_THROWS_WITH(bulk->build(*isa::parse_target("sm_120a").target, *four.params),
+                    doctest::Contains("over the 101376 bytes a CTA may use on sm_120a"));
   // A collective's batch too large for its block.
   refused("reduce_scatter", {"block=1024", "unroll=4"}, "unroll 4 x block 1024 is over 2048");
 }

@@ -16,6 +16,7 @@
 // Requirements the host checks: K a multiple of 16 bytes (8 bf16, 16 e4m3), and for NN N a multiple
 // of 8, so that every 16-byte chunk is aligned. M and N are otherwise arbitrary. For e4m3 the
 // per-tensor scales are folded into alpha by the caller (alpha * a_scale * b_scale).
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -33,7 +34,7 @@ struct Sm80Gemm {
   bool fp8 = false;   // e4m3 inputs (mma.sync m16n8k32), else bf16 (m16n8k16)
   bool nn = false;    // B is K x N row-major (ldmatrix .trans), else N x K
   bool bias = false;  // a `bias` parameter: one bf16 per column, added last
-  std::uint32_t bm = 128, bn = 128, bk = 32, warps_m = 2, warps_n = 4, stages = 4, group_m = 8;
+  std::uint32_t bm = 128, bn = 128, bk = 32, warps_m = 2, warps_n = 4, stages = 0, group_m = 8;
   std::uint32_t min_ctas = 0;  // .minnctapersm; 0: automatic (see the build)
 };
 
@@ -102,6 +103,10 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   const std::uint32_t a_bytes = a_layout.bytes();
   const std::uint32_t b_bytes = g.nn ? g.bk * g.bn * 2 : b_layout.bytes();
   const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
+  // stages = 0: as many as fit the target's shared memory, at most 4 (bk = 64 NN with bias: 4 x 33 KB
+  // on sm_80 and sm_90, 3 in the 99 KB of sm_89 and sm_120). More than fit is the verifier's emit error.
+  const std::uint32_t stages =
+      g.stages ? g.stages : std::clamp((target.max_shared_per_cta() - 1024) / stage_bytes, 2u, 4u);
 
   k.reqntid(threads);
   // Two CTAs per SM hide one CTA's barriers and epilogue behind the other's MMAs. By default ask
@@ -111,7 +116,7 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   // Otherwise bf16 says `.minnctapersm 1` (without a directive ptxas still aims at 128 registers
   // and spilled 4 bytes for bk=64 NN + bias on sm_80), and e4m3 says nothing (with 1, ptxas took
   // 246 registers on sm_90a; without, 128-187 and no spills in every configuration tested).
-  const bool two = !g.fp8 && mt * nt * 4 <= 64 && 2 * (g.stages * stage_bytes + 1024) <= 164 * 1024;
+  const bool two = !g.fp8 && mt * nt * 4 <= 64 && 2 * (stages * stage_bytes + 1024) <= 164 * 1024;
   const std::uint32_t ctas = g.min_ctas ? g.min_ctas : two ? 2 : g.fp8 ? 0 : 1;
   if (ctas) k.minnctapersm(ctas);
 
@@ -126,7 +131,7 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   auto d = k.param_ptr<u16>("d");  // bf16 bits
   Ptr<u16, Global> bias;
   if (g.bias) bias = k.param_ptr<u16>("bias");  // bf16 per column
-  auto smem = k.dynamic_shared<u8>("smem", 1024, g.stages * stage_bytes);
+  auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes);
 
   // ---- Which tile: grouped rasterisation (group_m tile rows at a time share B tiles in L2) ----
   const auto [tm, tn] = grouped_tiles(m, n, g.bm, g.bn, g.group_m).coords(k.ctaid_x());
@@ -271,10 +276,10 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   };
 
   // ---- The pipeline: cp.async groups on every target (this kernel's copies are cp.async) ----
-  Pipeline pipe(k, "ab", {.stages = g.stages, .cp_async_groups = true});
+  Pipeline pipe(k, "ab", {.stages = stages, .cp_async_groups = true});
   auto rd = pipe.state();
   auto wr = pipe.state();
-  for (std::uint32_t s = 0; s + 1 < g.stages; ++s) {  // prologue: tiles 0 .. stages-2
+  for (std::uint32_t s = 0; s + 1 < stages; ++s) {  // prologue: tiles 0 .. stages-2
     load_tile(k.let<u32>(s), k.let<u32>(s * stage_bytes));
     pipe.producer_commit(wr);
     pipe.advance(wr);
@@ -282,7 +287,7 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
     pipe.consumer_wait(rd);  // tile kt has landed; every thread is done with tile kt - 1
     // Refill the slot tile kt - 1 used (zero-fills past K, so the group count stays exact).
-    load_tile(kt + (g.stages - 1), wr.stage * stage_bytes);
+    load_tile(kt + (stages - 1), wr.stage * stage_bytes);
     pipe.producer_commit(wr);
     pipe.advance(wr);
     compute(rd.stage * stage_bytes);
@@ -362,7 +367,7 @@ std::vector<KernelParam> sm80_params(std::int64_t bk, const char* bk_help, bool 
       {"bk", bk, bk_help, bk, 2 * bk, true},
       {"warps_m", 2, "warps along M", 1, 8, true},
       {"warps_n", 4, "warps along N", 1, 8, true},
-      {"stages", 4, "cp.async pipeline stages", 2, 8},
+      {"stages", 0, "cp.async pipeline stages (0: as many as fit the target's shared memory, at most 4)", 0, 8},
       {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
       {"min_ctas", 0, "CTAs per SM to fit in registers (.minnctapersm); 0: automatic (2 for small "
                       "warp tiles whose stages fit twice, else 1 for bf16, none for e4m3)", 0, 4}};

@@ -18,8 +18,6 @@ inline constexpr std::uint32_t kBM = 128;         // tile rows (a unit of work)
 inline constexpr std::uint32_t kConsumers = 2;    // consumer warpgroups
 inline constexpr std::uint32_t kScaleBlock = 128; // block scales: K blocks and B's N blocks
 inline constexpr std::uint32_t kPanelCols = 64;   // NN: columns of one B panel (128 bytes of bf16)
-// The dynamic shared memory a CTA may have, less 1 KB for the barriers before the 1024-aligned window.
-inline constexpr std::uint32_t kSmemBudget = kMaxSharedPerCta - 1024;
 
 struct Config {
   bool fp8 = false;
@@ -120,15 +118,17 @@ inline Plan plan(KernelBuilder& k, const Config& g) {
   const std::uint32_t ring_bytes = g.copy ? g.copy_stages * g.copy_chunk : 0;
   const std::uint32_t extra_bytes = p.extra_bytes = staging_bytes + ring_bytes;
   const std::uint32_t stage_bytes = p.stage_bytes;
+  // The dynamic shared memory a CTA may have, less 1 KB for the barriers before the 1024-aligned window.
+  const std::uint32_t budget = k.target().max_shared_per_cta() - 1024;
   auto& stages = p.stages;
   stages = g.stages;
-  if (stages == 0) stages = std::min(8u, (kSmemBudget - std::min(extra_bytes, kSmemBudget)) / stage_bytes);
-  if (stages < 2 || stages * stage_bytes + extra_bytes > kSmemBudget)
+  if (stages == 0) stages = std::min(8u, (budget - std::min(extra_bytes, budget)) / stage_bytes);
+  if (stages < 2 || stages * stage_bytes + extra_bytes > budget)
     k.error("gemm: " + std::to_string(stages) + " stages of " + std::to_string(stage_bytes) + " bytes" +
                 (staging_bytes ? ", the store staging of " + std::to_string(staging_bytes) + " bytes" : std::string()) +
                 (ring_bytes ? ", a copy ring of " + std::to_string(ring_bytes) + " bytes" : std::string()) +
                 " need " + std::to_string(stages * stage_bytes + extra_bytes) + " bytes of shared memory; a CTA has " +
-                std::to_string(kSmemBudget) + " (and at least 2 stages are needed)",
+                std::to_string(budget) + " (and at least 2 stages are needed)",
             "fewer stages or a smaller bn (stages=0 picks the most that fit)");
   return p;
 }

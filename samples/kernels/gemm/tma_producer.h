@@ -10,9 +10,6 @@
 
 namespace weft::samples {
 
-// Dynamic shared memory a CTA may opt in to on sm_90 and sm_100 (227 KB).
-inline constexpr std::uint32_t kMaxSharedPerCta = isa::kMaxOptInSharedBytesSm90;
-
 // The parameters, declared in this order: m, n, k, alpha, beta, the A and B tensor maps (one box
 // fills one stage's tile, or a cluster CTA's slice of it), then C and D. C and D are bf16 bits, or
 // f32 with out_f32 (declared f32 pointers, so that the launch checks 4-byte elements; the struct holds
