@@ -88,6 +88,14 @@ TEST_CASE("check assembles with ptxas and reports failures with exit 1") {
   CHECK(ok.code == 0);
   CHECK(has(ok, "reduce_sum  sm_90a"));
   CHECK(has(ok, "ok"));
+  // The dynamic shared memory each kernel asks its launch for (the signature's, which ptxas does not
+  // see): copy_bulk's ring is 4 chunks of 32 KiB on sm_90a and 3 in sm_120a's 99 KiB (+ 112 bytes of
+  // alignment slack).
+  auto bulk = run_weft("check copy_bulk --arch sm_90a,sm_120a");
+  CHECK(bulk.code == 0);
+  CHECK(has(bulk, "dyn smem"));
+  CHECK(has(bulk, "131184"));
+  CHECK(has(bulk, "98416"));
   const auto bad = weft::test::write_file("bad.ptx", ".version 8.0\n.target sm_90a\n.address_size 64\n"
                                                      ".visible .entry k() { add.u32 %r1, %r2; }\n");
   auto r = run_weft("check " + bad + " --arch sm_90a");

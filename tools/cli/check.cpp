@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "codegen/ptxas.h"
@@ -25,19 +26,27 @@ int check_files(const std::vector<std::filesystem::path>& files, const std::vect
     text << in.rdbuf();
     std::vector<std::string> archs;
     for (const auto& t : targets) archs.push_back(t.name());
-    if (archs.empty()) {
-      try {
-        archs.push_back(sig::parse(text.str()).target);
-      } catch (const sig::ParseError& e) {
+    // The signature block (weft's files have one) says what each kernel asks the launch for in
+    // dynamic shared memory, which ptxas does not see.
+    std::optional<sig::Signature> signature;
+    try {
+      signature = sig::parse(text.str());
+    } catch (const sig::ParseError& e) {
+      if (archs.empty())
         throw Failure{kUsage, fmt::format("{}: no target given (--arch) and {}", f.string(), e.what())};
-      }
     }
+    if (archs.empty()) archs.push_back(signature->target);
+    auto dynamic_smem = [&](const std::string& kernel) -> std::string {
+      const auto* k = signature ? signature->find(kernel) : nullptr;
+      if (!k) return "-";
+      return k->uses_dynamic_smem ? std::to_string(k->dynamic_smem) : "0";
+    };
     for (const auto& arch : archs) {
       auto r = ptxas::assemble(*loc.path, f.string(), arch);
       const std::string label = i < labels.size() ? labels[i] : f.filename().string();
       if (!r.ok()) {
         status = kDiagnostics;
-        rows.push_back({label, arch, "-", "-", "-", "ptxas: " + r.first_error()});
+        rows.push_back({label, arch, "-", "-", "-", "-", "ptxas: " + r.first_error()});
         continue;
       }
       // C7508: ptxas dropped setmaxnreg because the launch bounds do not fix the entry allocation.
@@ -48,12 +57,13 @@ int check_files(const std::vector<std::filesystem::path>& files, const std::vect
         const bool spills = k.spill_stores || k.spill_loads;
         rows.push_back({k.name, arch, std::to_string(k.registers),
                         spills ? fmt::format("{}/{} B", k.spill_stores, k.spill_loads) : "0",
-                        std::to_string(k.smem),
+                        std::to_string(k.smem), dynamic_smem(k.name),
                         dropped_setmaxnreg ? "setmaxnreg ignored by ptxas (C7508)" : spills ? "spills" : "ok"});
       }
     }
   }
-  print_table({"kernel", "target", "registers", "spills", "smem", "status"}, rows);
+  // smem: static shared memory (ptxas); dyn smem: the bytes the signature asks the launch for.
+  print_table({"kernel", "target", "registers", "spills", "smem", "dyn smem", "status"}, rows);
   return status;
 }
 
