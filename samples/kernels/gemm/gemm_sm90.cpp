@@ -184,10 +184,12 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
          // the full-barrier wait keeps this warpgroup's arrivals within the phase the producer waits
          // on. The tensor cores, which two warpgroups share, then run only the other's MMAs: a decode
          // shape's tile costs half its MMA time.
-         //   Lane 0 waits and releases for its warp, and the warp meets at bar.warp.sync after each
-         // stage. Without wgmma's warp-wide .aligned instructions nothing else would keep a lane that
-         // only waits in step with lane 0, and a lane two phases behind a parity barrier waits on the
-         // phase in progress, forever (the emulator found that schedule).
+         //   Only lane 0 waits and releases for its warp. In a loop without wgmma's warp-wide .aligned
+         // instructions nothing keeps a lane that only waits in step with lane 0, and a lane two
+         // phases behind a parity barrier waits on the phase in progress, forever: the emulator found
+         // that schedule when every lane waited. The bar.warp.sync after each stage keeps the other
+         // lanes from running ahead of lane 0 into the next unit (defensive: the MMA loop's
+         // .aligned instructions would hold them there too).
          auto idle_k_tile = [&](Reg<u32> /*kt*/) {
            k.if_(lane == 0u, [&] { pipe.consumer_wait(st); });
            if (turns) {  // the turn still passes, so the other warpgroup's syncs are matched
