@@ -192,6 +192,8 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
     // The block-scaled kernel with both warpgroups issuing each K block at once (the first run's form):
     // what the turns (one promotes under the other's MMAs) are worth.
     add(p + "/block_noturns", {.block_scales = true, .extra = {"scale_turns=0"}}, ShapeSet::cubes);
+    // The scales loaded at their own K block (the first run's form) instead of one K block ahead.
+    add(p + "/block_noahead", {.block_scales = true, .extra = {"scale_ahead=0"}}, ShapeSet::cubes);
   }
   return v;
 }

@@ -113,6 +113,11 @@ class KernelBuilder {
   // ---- Memory ----
   template <DataType T, class S>
   Reg<T> ld(Ptr<T, S> p, q::List quals = {}, Loc loc = Loc::current());
+  // The same load into an existing register: a loop that loads the next iteration's value keeps the
+  // load in flight across the iteration, where `assign(dst, ld(p))` puts a mov right after the load,
+  // which waits for it unless ptxas folds the two.
+  template <DataType T, class S>
+  void ld_to(Reg<T> dst, Ptr<T, S> p, q::List quals = {}, Loc loc = Loc::current());
   template <DataType T, class S>
   void st(Ptr<T, S> p, std::type_identity_t<Src<T>> v, q::List quals = {}, Loc loc = Loc::current());
   template <DataType T, class S, std::size_t N>

@@ -165,6 +165,15 @@ Reg<T> KernelBuilder::ld(Ptr<T, S> p, q::List quals, Loc loc) {
 }
 
 template <DataType T, class S>
+void KernelBuilder::ld_to(Reg<T> dst, Ptr<T, S> p, q::List quals, Loc loc) {
+  const auto l = SourceLoc::from(loc);
+  check_owner(p.base().function(), l);
+  check_owner(dst.function(), l);
+  auto q = detail::space_quals<S::space>(quals);
+  emit("ld", T::type, isa::Type::none, q, {ir::Operand::r(dst.id()), p.operand()}, l);
+}
+
+template <DataType T, class S>
 void KernelBuilder::st(Ptr<T, S> p, std::type_identity_t<Src<T>> v, q::List quals, Loc loc) {
   const auto l = SourceLoc::from(loc);
   check_owner(p.base().function(), l);

@@ -20,6 +20,7 @@ TEST_CASE("docs/dsl.md: memory, synchronisation and warp operations") {
   auto v2 = k.ld(p, {q::nc, q::L1_no_allocate});
   auto v3 = k.ld(flag, {q::acquire, q::gpu});
   k.st(p, v + v2, {q::release, q::sys});
+  k.ld_to(v, p + 1);
   auto quad = k.ld_vec<f32, Global, 4>(p);
   k.st_vec(p, quad);
   auto old = k.atom(q::add, counter, 1u);

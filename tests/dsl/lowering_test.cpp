@@ -130,6 +130,36 @@ TEST_CASE("control flow lowers to guarded branches and labels, and assembles") {
   CHECK(r.ok());
 }
 
+TEST_CASE("ld_to loads into the register it is given, with no mov after the load") {
+  // A loop that loads the next iteration's value into a carried register (software pipelining).
+  KernelBuilder k{"ahead", target("sm_90a")};
+  auto n = k.param<u32>("n");
+  auto x = k.param_ptr<f32>("x");
+  auto out = k.param_ptr<f32>("out");
+  auto next = k.let<f32>(0.0f);
+  auto sum = k.let<f32>(0.0f);
+  k.ld_to(next, x, {q::nc});
+  k.for_(0u, n, 1u, [&](Reg<u32> i) {
+    auto now = k.let<f32>(next);                  // loaded one iteration ago
+    k.ld_to(next, x + min(i + 1u, n - 1u), {q::nc});  // the next one, in flight across this iteration
+    k.assign(sum, sum + now);
+  });
+  k.st(out, sum);
+  const auto ptx = k.ptx();
+  INFO(ptx);
+  // Both loads write `next` itself: the printer names it the same in each.
+  const auto first = ptx.find("ld.global.nc.f32 ");
+  REQUIRE(first != std::string::npos);
+  const auto dst = ptx.substr(first + 17, ptx.find(',', first) - first - 17);
+  CHECK(ptx.find("ld.global.nc.f32 " + dst + ",", first + 1) != std::string::npos);
+  CHECK(ptx.find("mov.f32 " + dst + ",", first) == std::string::npos);  // never a mov into it after a load
+  auto ptxas = test::ptxas_or_skip();
+  if (!ptxas) return;
+  auto r = ptxas::assemble(*ptxas, test::write_file("ahead.ptx", ptx), "sm_90a");
+  INFO(r.output);
+  CHECK(r.ok());
+}
+
 TEST_CASE("device functions are printed before the kernel and called through .param") {
   KernelBuilder k{"caller", target("sm_90")};
   auto square_plus = k.func<f32, f32, f32>("square_plus", [&](Reg<f32> a, Reg<f32> b) { return a * a + b; });

@@ -421,6 +421,8 @@ def run_matrix(run, s):
         # K iterations on 6 CTAs. Their warpgroup 0 must not wait for an arrive that never comes.
         ("e4m3 block scales in turns, stream-K with CTAs that have no K block", FP8,
          sk + ["block_scales=1", "tma_store=0"], 130, 64, 256, 0.0, 6, ("wait", "issue")),
+        ("e4m3 block scales loaded at their K block (scale_ahead=0)", FP8, blocks + ["scale_ahead=0"], 140, 70, 400,
+         0.5, 2, ("wait", "issue")),
         ("e4m3 block scales without turns (scale_turns=0)", FP8, blocks + ["scale_turns=0"], 140, 70, 272, 0.5, 2,
          ("issue",)),
         ("e4m3 block scales in turns, 2-CTA clusters + split-K 2 (each CTA's turns its own)", FP8,

@@ -220,13 +220,47 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
              }
              sb = b_scales + (u.tn * bn / kScaleBlock) * work.k_tiles;
            }
+           // A K block's scales: per row block this thread's two A scales, and the tile's B scale.
+           struct Scales {
+             std::vector<std::pair<Reg<f32>, Reg<f32>>> a;
+             Reg<f32> b;
+           };
+           auto load_scales = [&](Reg<u32> kt) {
+             Scales s;
+             auto off = kt * m;
+             for (const auto& [p0, p1] : sa) s.a.emplace_back(k.ld(p0 + off, {q::nc}), k.ld(p1 + off, {q::nc}));
+             s.b = k.ld(sb + kt, {q::nc});
+             return s;
+           };
+           // scale_ahead: the next K block's scales, loaded while this one's MMAs run (ld_to, so that
+           // nothing waits for the loads before the next K block uses them).
+           Scales ahead;
+           auto load_ahead = [&](Reg<u32> kt) {
+             auto off = kt * m;
+             for (std::size_t i = 0; i < sa.size(); ++i) {
+               k.ld_to(ahead.a[i].first, sa[i].first + off, {q::nc});
+               k.ld_to(ahead.a[i].second, sa[i].second + off, {q::nc});
+             }
+             k.ld_to(ahead.b, sb + kt, {q::nc});
+           };
+           if (g.block_scales && g.scale_ahead) {
+             for (std::size_t i = 0; i < sa.size(); ++i) ahead.a.emplace_back(k.let<f32>(0.0f), k.let<f32>(0.0f));
+             ahead.b = k.let<f32>(0.0f);
+           }
            auto mma_k_tile = [&](Reg<u32> kt) {
              if (g.block_scales) {
-               // This K block's scales first: the loads overlap the wait below.
-               auto off = kt * m;
-               std::vector<std::pair<Reg<f32>, Reg<f32>>> a_scale;
-               for (const auto& [p0, p1] : sa) a_scale.emplace_back(k.ld(p0 + off, {q::nc}), k.ld(p1 + off, {q::nc}));
-               auto b0 = k.ld(sb + kt, {q::nc});
+               // This K block's scales: loaded one K block ago (scale_ahead; then the next one's are
+               // issued), or now, overlapping the wait below.
+               Scales now;
+               if (g.scale_ahead) {
+                 for (const auto& [s0, s1] : ahead.a) now.a.emplace_back(k.let<f32>(s0), k.let<f32>(s1));
+                 now.b = k.let<f32>(ahead.b);
+                 load_ahead(min(kt + 1u, u.kt_end - 1u));  // the last K block reloads itself: in bounds, unused
+               } else {
+                 now = load_scales(kt);
+               }
+               const auto& a_scale = now.a;
+               auto b0 = now.b;
                pipe.consumer_wait(st);
                if (turns) {
                  // Warpgroup 0's very first K block goes first; every other waits for the other's MMAs.
@@ -258,6 +292,8 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
              pipe.advance(st);
            };
            auto mainloop = [&] {
+             if (g.block_scales && g.scale_ahead)  // the first K block's scales
+               k.if_(u.kt_end != u.kt_begin, [&] { load_ahead(u.kt_begin); });
              k.for_(u.kt_begin, u.kt_end, 1u, mma_k_tile);
              if (!g.block_scales) {
                wgmma_wait(k, 0);

@@ -31,6 +31,9 @@ struct Config {
   // Block scales, cooperative: the consumer warpgroups issue each K block's MMAs in turn, so that one
   // promotes its partial sums while the other's MMAs keep the tensor cores busy.
   bool scale_turns = true;
+  // Block scales: a K block's scales are loaded one K block ahead (into registers the loop carries),
+  // so their latency from L2 hides behind a whole K block's MMAs instead of one wait.
+  bool scale_ahead = true;
   std::uint32_t prefetch = 0;  // K tiles ahead that the producer asks L2 for (TmaOperands::prefetch_ahead)
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2, copy_lag = 0;
@@ -170,6 +173,8 @@ inline std::vector<KernelParam> params(bool fp8) {
     p.push_back({"scale_turns", 1, "block scales without ping-pong: 1 has the consumer warpgroups issue each K "
                                    "block's MMAs in turn (one promotes while the other's MMAs run); 0: both at once",
                  0, 1});
+    p.push_back({"scale_ahead", 1, "block scales: 1 loads a K block's scales one K block ahead (their L2 latency "
+                                   "hidden behind a K block's MMAs); 0: at the K block itself", 0, 1});
   }
   return p;
 }
@@ -197,6 +202,7 @@ inline Config from_params(bool fp8, const KernelParams& params) {
   g.prefetch = u("prefetch");
   g.block_scales = fp8 && u("block_scales") != 0;
   g.scale_turns = fp8 && u("scale_turns") != 0;
+  g.scale_ahead = fp8 && u("scale_ahead") != 0;
   g.nn = !fp8 && u("nn") != 0;
   return g;
 }
