@@ -198,6 +198,9 @@ TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench s
   const std::vector<Variant> variants = {
       {"copy_vec16", {"unroll=8"}, {"sm_80", "sm_90a", "sm_100a"}},
       {"copy_vec16", {"unroll=8", "l2_prefetch=1"}, {"sm_80", "sm_90a", "sm_100a"}},
+      {"copy_vec16", {"cache=1"}, {"sm_80", "sm_90a", "sm_100a", "sm_120a"}},
+      {"copy_vec16", {"cache=2", "unroll=8"}, {"sm_80", "sm_90a", "sm_100a", "sm_120a"}},
+      {"copy_vec16", {"cache=1", "l2_prefetch=1"}, {"sm_90a"}},
       {"copy_vec16", {"unroll=1", "block=128"}, {"sm_80", "sm_90a"}},
       {"copy_bulk", {"stages=3", "lag=2"}, {"sm_90a", "sm_100a"}},
       {"copy_bulk", {"chunk=65536", "stages=3", "lag=1"}, {"sm_90a"}},
@@ -216,6 +219,19 @@ TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench s
       const auto ptx = emit_ptx(e->build(*isa::parse_target(arch).target, *p.params));
       if (ptxas) assemble_clean(*ptxas, ptx, arch, label);
     }
+  // copy_vec16's cache paths are what their names say.
+  auto vec16 = [](const std::vector<std::string>& settings) {
+    const auto* e = Registry::global().find("copy_vec16");
+    auto p = parse_params(*e, settings);
+    return emit_ptx(e->build(*isa::parse_target("sm_90a").target, *p.params));
+  };
+  CHECK(test::contains(vec16({}), "ld.global.nc.L1::no_allocate.v4.u32"));
+  const auto plain = vec16({"cache=1"});
+  CHECK(test::contains(plain, "ld.global.v4.u32"));
+  CHECK(!test::contains(plain, ".nc"));
+  const auto streaming = vec16({"cache=2"});
+  CHECK(test::contains(streaming, "ld.global.cs.v4.u32"));
+  CHECK(test::contains(streaming, "st.global.cs.v4.u32"));
   // Settings a kernel refuses when it is built, with a message naming the cause.
   auto refused = [](const char* kernel, const std::vector<std::string>& settings, const char* message) {
     const auto* e = Registry::global().find(kernel);
