@@ -186,6 +186,9 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   // The first run's decode rows moved B at about 36 GB/s per CTA (bn 128: 56 CTAs, 2 TB/s): what the
   // stages hold in flight. L2 prefetches 8 K tiles ahead of the loads put more on its way.
   add(p + "/pf8", {.extra = {"prefetch=8"}}, ShapeSet::skinny);
+  // The decode rows without the A/B maps' L2 promotion (the first run's form): each load then fetches
+  // 128 bytes of every B row from DRAM, and every decode shape sat near 2 TB/s of B, e4m3 too.
+  add(p + "/nopro", {.l2_promotion = false}, ShapeSet::skinny);
   add(p + "/skpf8", {.stream_k = true, .extra = {"prefetch=8"}}, ShapeSet::skinny);
   if (fp8) {
     add(p + "/block", {.block_scales = true});
