@@ -70,6 +70,7 @@ struct Maker {
         if (s.paren) return ir::Operand::symbols({s.role == isa::Role::write ? "weft_cret" : "weft_carg"});
         return ir::Operand::sym(form.id == "call" ? kCallee : kShared);
       case isa::OpClass::sreg: return ir::Operand::special(in.t0 == Type::u64 ? "%clock64" : "%tid.x");
+      case isa::OpClass::tensor: break;  // made above, before the immediates
     }
     return reg_of(t);
   }

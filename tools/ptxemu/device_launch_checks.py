@@ -623,7 +623,9 @@ def gemm(run, ptx, m, n, k, grid, debug, status):
         lines = wait_report_lines(ptx)
         if len(lines) < 2:
             return [f"found {len(lines)} debug-wait reports in the PTX, want the producer's and the consumers'"]
-        want_line = lines[-1]  # the consumers' full-barrier wait (the producer's empty-barrier wait comes first)
+        # The consumers' full-barrier wait in their MMA loop: in PTX order the producer's empty-barrier
+        # wait comes first, then that one; an idle warpgroup's wait (rows past M, none at M = 128) after.
+        want_line = lines[1]
         if words[0] != 1 or words[1] != want_line or words[4] != 0:
             problems.append(f"report words {words[:6].tolist()}: want taken 1, line {want_line} (the consumers' "
                             f"full-barrier wait), kind 0 (mbarrier)")
