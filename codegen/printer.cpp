@@ -210,12 +210,9 @@ sig::Signature signature_of(const ir::Module& m) {
     k.reqntid = fn.directives.reqntid;
     k.maxntid = fn.directives.maxntid;
     k.dynamic_smem = fn.directives.dynamic_smem;
-    for (const auto& sh : fn.shared) {
-      if (sh.dynamic)
-        k.uses_dynamic_smem = true;
-      else
-        k.static_smem = (k.static_smem + sh.align - 1) / sh.align * sh.align + sh.size;
-    }
+    for (const auto& sh : fn.shared)
+      if (sh.dynamic) k.uses_dynamic_smem = true;
+    k.static_smem = fn.static_shared_bytes();
     for (int i = 0; i < 3; ++i) k.cluster[i] = fn.directives.cluster[i] ? fn.directives.cluster[i] : 1;
     s.kernels.push_back(std::move(k));
   }

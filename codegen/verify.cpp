@@ -300,7 +300,9 @@ void check_directives(const ir::Module& m, const ir::Function& fn, std::vector<D
     }
   }
   // What a launch with the signature's dynamic bytes asks of the target: caught here, at emit, rather
-  // than by the launch check on a GPU of that kind.
+  // than by the launch check on a GPU of that kind. Static memory as ptxas lays it out (rounded up to
+  // the dynamic window's alignment).
+  static_bytes = fn.static_shared_bytes();
   const std::uint64_t total = static_bytes + fn.directives.dynamic_smem, limit = m.target.max_shared_per_cta();
   if (total > limit) {
     auto where = fn.loc;

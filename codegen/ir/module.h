@@ -123,6 +123,12 @@ struct Function {
   // .sys scope on every ld/st/atom/red through them (codegen/verify_peer.cpp).
   std::vector<RegId> peer_roots;
 
+  // Static shared memory as ptxas lays it out: the static arrays at their alignments, then rounded up
+  // to the largest alignment of a dynamic (.extern) array, which ptxas places after them (96 bytes of
+  // barriers before a `.extern .align 1024` window count as 1024). What a launch adds its dynamic
+  // bytes to; the verifier, the signature block and the launch check all use it.
+  std::uint32_t static_shared_bytes() const;
+
   RegId new_reg(isa::Type t) {
     regs.push_back(t);
     return static_cast<RegId>(regs.size() - 1);

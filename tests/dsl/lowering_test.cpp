@@ -97,6 +97,27 @@ TEST_CASE("the signature block describes the kernel and parses back") {
   CHECK(kk.dynamic_smem == 65536 + 112);  // + the bytes a run-time rounding of the base to 128 may skip
 }
 
+TEST_CASE("static shared memory counts as ptxas lays it out: rounded up to the dynamic window's alignment") {
+  // 96 bytes of barriers before a `.extern .align 1024` window: ptxas reports 1024 bytes of static
+  // shared memory, and a launch needs those 1024 plus its dynamic bytes.
+  KernelBuilder k{"rounded", target("sm_90a")};
+  k.shared<u64>("barriers", 12);
+  k.dynamic_shared<u8>("window", 1024, 4096);
+  const auto ptx = k.ptx();
+  CHECK(sig::parse(ptx).kernels.at(0).static_smem == 1024);
+  // Without a dynamic window nothing is rounded.
+  KernelBuilder plain{"plain", target("sm_90a")};
+  plain.shared<u64>("barriers", 12);
+  CHECK(sig::parse(plain.ptx()).kernels.at(0).static_smem == 96);
+  auto ptxas = test::ptxas_or_skip();
+  if (!ptxas) return;
+  auto r = ptxas::assemble(*ptxas, test::write_file("rounded.ptx", ptx), "sm_90a");
+  INFO(r.output);
+  REQUIRE(r.ok());
+  REQUIRE(r.kernels.size() == 1);
+  CHECK(r.kernels[0].smem == 1024);  // what the signature says
+}
+
 TEST_CASE(".loc directives point at the author's lines") {
   KernelBuilder k{"loc", target("sm_80")};
   auto x = k.tid_x(); const int line = __LINE__;

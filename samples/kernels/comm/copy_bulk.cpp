@@ -19,10 +19,10 @@ WEFT_KERNEL_FOR(copy_bulk, isa::TargetSet::from_sm(90),
                  {"evict_first", 0, "1: loads and stores marked L2 evict_first (the copied bytes leave L2 first)", 0, 1}}) {
   const auto chunk = static_cast<std::uint32_t>(params["chunk"]);
   // By default 4 chunks in flight where they fit (sm_90, sm_100: 4 x 32 KiB), fewer on a target with
-  // less shared memory (sm_120's 99 KiB hold 3); at least 2, or the emit error names the shortfall.
+  // less shared memory (sm_120's 99 KiB hold 3); at least 1, or the emit error names the shortfall.
   const auto fitting = (target.max_shared_per_cta() - 1024) / chunk;  // 1 KiB: barriers, alignment
   const auto stages = params["stages"] != 0 ? static_cast<std::uint32_t>(params["stages"])
-                                            : std::clamp<std::uint32_t>(fitting, 2, 4);
+                                            : std::clamp<std::uint32_t>(fitting, 1, 4);
   const auto lag = static_cast<std::uint32_t>(params["lag"]);
   const bool evict_first = params["evict_first"] != 0;
   KernelBuilder k{"copy_bulk", target};
