@@ -97,7 +97,30 @@ def gemm_tables(rows):
         ks = [k for k in kernels if any((key, k) in cells for key in keys)]
         body = [[key[1]] + [cells.get((key, k), "") for k in ks] for key in keys]
         text += f"\n\nEvery {dtype} variant, weft / cuBLAS:\n\n" + table(["shape"] + ks, body)
-    return text
+    return text + decode_table(rows)
+
+
+def decode_table(rows):
+    """The decode shapes (M <= 256) as time and B's bandwidth: what tells an MMA limit (M = 64 as slow
+    as M = 128, whose MMAs it then has) from a memory one (every row near one B rate)."""
+    decode = [r for r in rows if int(r["m"]) <= 256 and correct(r)]
+    if not decode:
+        return ""
+    ms = sorted({int(r["m"]) for r in decode})
+    def cell(r, t):
+        b_bytes = int(r["n"]) * int(r["k"]) * (1 if r["dtype"].startswith("e4m3") else 2)
+        return f"{t * 1e3:.1f} µs, {b_bytes / t / 1e6:.0f} GB/s"
+
+    body = []
+    for dtype in dict.fromkeys(r["dtype"] for r in decode):
+        of_dtype = [r for r in decode if r["dtype"] == dtype]
+        ref = {int(r["m"]): cell(r, float(r["cublas_ms"])) for r in of_dtype}  # the same run's cuBLAS(Lt)
+        body.append([dtype, "cuBLAS"] + [ref.get(m, "") for m in ms])
+        for k in dict.fromkeys(r["kernel"] for r in of_dtype):
+            cells = {int(r["m"]): cell(r, float(r["weft_ms"])) for r in of_dtype if r["kernel"] == k}
+            body.append([dtype, k] + [cells.get(m, "") for m in ms])
+    return ("\n\nDecode shapes, time and B's bandwidth (B bytes / time):\n\n" +
+            table(["dtype", "kernel"] + [f"M = {m}" for m in ms], body))
 
 
 def copy_table(rows):

@@ -34,6 +34,9 @@ expect(status == 0, "the run's CSVs: exit 0")
 # The figures docs/benchmarks.md quotes from this run.
 expect("| bf16 | 8192³ | bf16_sm90/bn256 | 786.1 | 793.9 | 0.99 |" in text, "bf16 8192³ best row")
 expect("| e4m3 | 4096³ | e4m3_sm90/bn256 | 1311.4 | 1271.8 | 1.03 |" in text, "e4m3 4096³ best row")
+# The decode digest: bf16 128 x 128 at M = 64 took 50.7 µs for 7168 x 7168 x 2 bytes of B.
+expect("| bf16 | gemm_bf16_sm90 | 50.7 µs, 2029 GB/s |" in text, "decode row (time and B's bandwidth)")
+expect("| bf16 | cuBLAS | 35.4 µs, 2901 GB/s |" in text, "decode row of the same run's cuBLAS")
 expect("| bulk, 1 warp/SM | 97.3 |" in text and "| 3833.5 |" in text, "copy rows (a quoted method, one column)")
 expect("| (b) weft GEMM with a copy warp role | 0 | 132 | 648.9 | 0.91 | 633.7 |" in text, "overlap (b) row")
 status, text = run(os.path.join(RUN, "bench_comm.csv"), os.path.join(RUN, "bench_jit.csv"))
