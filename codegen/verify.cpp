@@ -312,7 +312,7 @@ void check_directives(const ir::Module& m, const ir::Function& fn, std::vector<D
                    fmt::format("kernel '{}' needs {} bytes of shared memory per CTA ({} static + {} dynamic), over "
                                "the {} bytes a CTA may use on {}",
                                fn.name, total, static_bytes, fn.directives.dynamic_smem, limit, m.target.name()),
-                   "use fewer pipeline stages or smaller tiles on this target"});
+                   "ask for less on this target: fewer stages or buffers, or smaller tiles"});
   }
 }
 

@@ -31,6 +31,18 @@ using Loc = std::source_location;
 
 enum class Unroll { none, full };
 
+// The bytes a dynamic_shared window aligned to `align` may skip when its base is rounded up at run
+// time (only 16-byte alignment is assumed): the signature asks the launch for them too.
+constexpr std::uint32_t dynamic_shared_pad(std::uint32_t align) { return align > 16 ? align - 16 : 0; }
+// The bytes such a window may hold on target t beside `static_bytes` of static shared memory: the
+// target's per-CTA ceiling, less the static memory as ptxas lays it out (rounded up to the window's
+// alignment) and the window's pad. What a kernel sizing its stages to fit should divide.
+inline std::uint32_t dynamic_shared_room(const isa::Target& t, std::uint32_t align, std::uint32_t static_bytes) {
+  const std::uint32_t rounded = align > 1 ? (static_bytes + align - 1) / align * align : static_bytes;
+  const std::uint32_t used = rounded + dynamic_shared_pad(align);
+  return t.max_shared_per_cta() > used ? t.max_shared_per_cta() - used : 0;
+}
+
 // One operand of the raw instruction layer (`k.instr`).
 struct Arg {
   ir::Operand op;

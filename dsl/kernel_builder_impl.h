@@ -117,7 +117,7 @@ Ptr<T, Shared> KernelBuilder::dynamic_shared(std::string name, std::uint32_t ali
   // make its base N-aligned: on an H200 a 128B-swizzled TMA box into it faulted with a misaligned
   // shared address when 96 bytes of static barriers came first, and rounding the base up here fixed
   // it. Only 16 bytes are assumed; the signature asks for the bytes the rounding may skip.
-  const std::uint32_t pad = align > 16 ? align - 16 : 0;
+  const std::uint32_t pad = dynamic_shared_pad(align);
   fn().directives.dynamic_smem = bytes_hint ? bytes_hint + pad : 0;
   auto a = fresh<u32>();
   emit_form("mov.symbol", isa::Type::u32, isa::Type::none, {}, {ir::Operand::r(a.id()), ir::Operand::sym(name)}, l);

@@ -20,7 +20,7 @@ WEFT_KERNEL_FOR(copy_bulk, isa::TargetSet::from_sm(90),
   const auto chunk = static_cast<std::uint32_t>(params["chunk"]);
   // By default 4 chunks in flight where they fit (sm_90, sm_100: 4 x 32 KiB), fewer on a target with
   // less shared memory (sm_120's 99 KiB hold 3); at least 1, or the emit error names the shortfall.
-  const auto fitting = (target.max_shared_per_cta() - 1024) / chunk;  // 1 KiB: barriers, alignment
+  const auto fitting = dynamic_shared_room(target, 128, 8 * 8) / chunk;  // beside at most 8 stages' barriers
   const auto stages = params["stages"] != 0 ? static_cast<std::uint32_t>(params["stages"])
                                             : std::clamp<std::uint32_t>(fitting, 1, 4);
   const auto lag = static_cast<std::uint32_t>(params["lag"]);

@@ -55,14 +55,12 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
   const SharedLayout b_layout{.rows = bn, .cols = kBK, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
   const std::uint32_t a_bytes = a_layout.bytes(), b_bytes = b_layout.bytes();
   const std::uint32_t stage_bytes = (a_bytes + b_bytes + 1023) / 1024 * 1024;
-  // 1 KB of static shared memory (barriers, the tensor-memory slot) sits next to the stages.
-  // Beside the stages: the static barriers and tensor-memory slot, which ptxas rounds up to the
-  // window's 1024-byte alignment, and the window's own run-time round-up (1008 bytes at most).
-  const std::uint32_t overhead = 1024 + (1024 - 16);
-  if (stages * stage_bytes + overhead > target.max_shared_per_cta())
+  // The stages sit in a 1024-aligned window beside the static barriers and tensor-memory slot (under 1 KB).
+  const std::uint32_t room = dynamic_shared_room(target, 1024, 1024);
+  if (stages * stage_bytes > room)
     k.error(fmt::format("gemm: {} stages of {} bytes need {} bytes of shared memory, over the {} of a CTA on {}",
-                        stages, stage_bytes, stages * stage_bytes + overhead, target.max_shared_per_cta(),
-                        target.name()),
+                        stages, stage_bytes, stages * stage_bytes + (target.max_shared_per_cta() - room),
+                        target.max_shared_per_cta(), target.name()),
             "use fewer stages or a smaller bn");
   // Tensor memory: two accumulators of bn fp32 columns each (lane = row of the tile, column = column),
   // in an allocation rounded up to a power of two; accumulator s starts at column s * acc_stride.

@@ -108,7 +108,7 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   // stages = 0: as many as fit the target's shared memory, at most 4 (bk = 64 NN with bias: 4 x 33 KB
   // on sm_80 and sm_90, 3 in the 99 KB of sm_89 and sm_120). More than fit is the verifier's emit error.
   const std::uint32_t stages =
-      g.stages ? g.stages : std::clamp((target.max_shared_per_cta() - 1024) / stage_bytes, 2u, 4u);
+      g.stages ? g.stages : std::clamp(dynamic_shared_room(target, 1024, 0) / stage_bytes, 2u, 4u);
 
   k.reqntid(threads);
   // Two CTAs per SM hide one CTA's barriers and epilogue behind the other's MMAs. By default ask

@@ -175,6 +175,15 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
              k.error("gemm: no named barrier left for the block-scale turns");
            turns = Turns{r.warpgroup + r.free_barrier, (r.warpgroup ^ 1u) + r.free_barrier, k.let<u32>(0u)};
          }
+         // Runs `issue` (a K block's MMAs, or nothing for an idle warpgroup) in this warpgroup's turn:
+         // warpgroup 0's very first K block goes first; every other waits for the other's MMAs.
+         auto in_turn = [&](const std::function<void()>& issue) {
+           if (!turns) return issue();
+           k.if_(r.warpgroup == 1u || turns->issued != 0u, [&] { k.bar_sync(turns->mine, 2 * kWarpgroupThreads); });
+           issue();
+           k.bar_arrive(turns->other, 2 * kWarpgroupThreads);
+           k.assign(turns->issued, 1u);
+         };
          // `after_mainloop`: what runs once this warpgroup has waited for every stage of the unit (ping-pong:
          // hand the turn to the other warpgroup).
          std::function<void()> after_mainloop = [] {};
@@ -192,11 +201,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
          // .aligned instructions would hold them there too).
          auto idle_k_tile = [&](Reg<u32> /*kt*/) {
            k.if_(lane == 0u, [&] { pipe.consumer_wait(st); });
-           if (turns) {  // the turn still passes, so the other warpgroup's syncs are matched
-             k.if_(r.warpgroup == 1u || turns->issued != 0u, [&] { k.bar_sync(turns->mine, 2 * kWarpgroupThreads); });
-             k.bar_arrive(turns->other, 2 * kWarpgroupThreads);
-             k.assign(turns->issued, 1u);
-           }
+           in_turn([] {});  // the turn still passes, so the other warpgroup's syncs are matched
            release(st);  // lane 0
            k.bar_warp_sync();
            pipe.advance(st);
@@ -225,28 +230,24 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
              std::vector<std::pair<Reg<f32>, Reg<f32>>> a;
              Reg<f32> b;
            };
-           auto load_scales = [&](Reg<u32> kt) {
+           auto new_scales = [&] {
              Scales s;
-             auto off = kt * m;
-             for (const auto& [p0, p1] : sa) s.a.emplace_back(k.ld(p0 + off, {q::nc}), k.ld(p1 + off, {q::nc}));
-             s.b = k.ld(sb + kt, {q::nc});
+             for (std::size_t i = 0; i < sa.size(); ++i) s.a.emplace_back(k.reg<f32>(), k.reg<f32>());
+             s.b = k.reg<f32>();
              return s;
            };
-           // scale_ahead: the next K block's scales, loaded while this one's MMAs run (ld_to, so that
-           // nothing waits for the loads before the next K block uses them).
-           Scales ahead;
-           auto load_ahead = [&](Reg<u32> kt) {
+           // Loads K block kt's scales into `s` (ld_to: nothing waits for the loads until they are used).
+           auto load_scales = [&](Scales& s, Reg<u32> kt) {
              auto off = kt * m;
              for (std::size_t i = 0; i < sa.size(); ++i) {
-               k.ld_to(ahead.a[i].first, sa[i].first + off, {q::nc});
-               k.ld_to(ahead.a[i].second, sa[i].second + off, {q::nc});
+               k.ld_to(s.a[i].first, sa[i].first + off, {q::nc});
+               k.ld_to(s.a[i].second, sa[i].second + off, {q::nc});
              }
-             k.ld_to(ahead.b, sb + kt, {q::nc});
+             k.ld_to(s.b, sb + kt, {q::nc});
            };
-           if (g.block_scales && g.scale_ahead) {
-             for (std::size_t i = 0; i < sa.size(); ++i) ahead.a.emplace_back(k.let<f32>(0.0f), k.let<f32>(0.0f));
-             ahead.b = k.let<f32>(0.0f);
-           }
+           // scale_ahead: the next K block's scales, loaded while this one's MMAs run.
+           Scales ahead;
+           if (g.block_scales && g.scale_ahead) ahead = new_scales();
            auto mma_k_tile = [&](Reg<u32> kt) {
              if (g.block_scales) {
                // This K block's scales: loaded one K block ago (scale_ahead; then the next one's are
@@ -255,22 +256,15 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
                if (g.scale_ahead) {
                  for (const auto& [s0, s1] : ahead.a) now.a.emplace_back(k.let<f32>(s0), k.let<f32>(s1));
                  now.b = k.let<f32>(ahead.b);
-                 load_ahead(min(kt + 1u, u.kt_end - 1u));  // the last K block reloads itself: in bounds, unused
+                 load_scales(ahead, min(kt + 1u, u.kt_end - 1u));  // the last K block reloads itself: in bounds, unused
                } else {
-                 now = load_scales(kt);
+                 now = new_scales();
+                 load_scales(now, kt);
                }
                const auto& a_scale = now.a;
                auto b0 = now.b;
                pipe.consumer_wait(st);
-               if (turns) {
-                 // Warpgroup 0's very first K block goes first; every other waits for the other's MMAs.
-                 k.if_(r.warpgroup == 1u || turns->issued != 0u, [&] { k.bar_sync(turns->mine, 2 * kWarpgroupThreads); });
-                 mma(part, st.stage, true);
-                 k.bar_arrive(turns->other, 2 * kWarpgroupThreads);
-                 k.assign(turns->issued, 1u);
-               } else {
-                 mma(part, st.stage, true);
-               }
+               in_turn([&] { mma(part, st.stage, true); });
                wgmma_wait(k, 0);
                release(st);
                // Promotion in fp32: acc += partial * (a_scale(row) * b_scale); rows alternate every 2 registers.
@@ -293,7 +287,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
            };
            auto mainloop = [&] {
              if (g.block_scales && g.scale_ahead)  // the first K block's scales
-               k.if_(u.kt_end != u.kt_begin, [&] { load_ahead(u.kt_begin); });
+               k.if_(u.kt_end != u.kt_begin, [&] { load_scales(ahead, u.kt_begin); });
              k.for_(u.kt_begin, u.kt_end, 1u, mma_k_tile);
              if (!g.block_scales) {
                wgmma_wait(k, 0);

@@ -121,9 +121,8 @@ inline Plan plan(KernelBuilder& k, const Config& g) {
   const std::uint32_t ring_bytes = g.copy ? g.copy_stages * g.copy_chunk : 0;
   const std::uint32_t extra_bytes = p.extra_bytes = staging_bytes + ring_bytes;
   const std::uint32_t stage_bytes = p.stage_bytes;
-  // The dynamic shared memory a CTA may have: less the static barriers, which ptxas rounds up to the
-  // window's 1024-byte alignment, and less the window's own run-time round-up (1008 bytes at most).
-  const std::uint32_t budget = k.target().max_shared_per_cta() - 1024 - (1024 - 16);
+  // The 1024-aligned window's room beside the static barriers (under 1 KB).
+  const std::uint32_t budget = dynamic_shared_room(k.target(), 1024, 1024);
   auto& stages = p.stages;
   stages = g.stages;
   if (stages == 0) stages = std::min(8u, (budget - std::min(extra_bytes, budget)) / stage_bytes);
