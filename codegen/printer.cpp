@@ -205,8 +205,9 @@ sig::Signature signature_of(const ir::Module& m) {
       k.params.push_back({p.name, p.kind,
                           p.kind == sig::ParamKind::scalar    ? std::string(isa::name(p.type))
                           : p.kind == sig::ParamKind::pointer ? p.space
-                                                              : "-",
-                          p.size, p.align, p.pointee});
+                          : p.tma_box.empty()                 ? "-"
+                                                              : "tma",
+                          p.size, p.align, p.pointee, p.tma_box});
     k.reqntid = fn.directives.reqntid;
     k.maxntid = fn.directives.maxntid;
     k.dynamic_smem = fn.directives.dynamic_smem;

@@ -76,6 +76,7 @@ std::string format(const Signature& s) {
       o << kPrefix << "param " << p.name << ' ' << kind_name(p.kind) << ' '
         << (p.detail.empty() ? "-" : p.detail) << ' ' << p.size << ' ' << p.align;
       if (p.kind == ParamKind::pointer && !p.pointee.empty()) o << ' ' << p.pointee;
+      if (p.kind == ParamKind::bytes && !p.tma_box.empty()) o << ' ' << p.tma_box;
       o << "\n";
     }
     auto trio = [&](std::string_view key, const std::array<std::uint32_t, 3>& v) {
@@ -145,7 +146,7 @@ Signature parse(std::string_view text) {
       p.detail = std::string(w[3]);
       p.size = to_u32(w[4], line_no, "parameter size");
       p.align = to_u32(w[5], line_no, "parameter alignment");
-      if (w.size() == 7) p.pointee = std::string(w[6]);
+      if (w.size() == 7) (p.kind == ParamKind::bytes ? p.tma_box : p.pointee) = std::string(w[6]);
       if (p.size == 0) throw ParseError(line_no, "parameter '" + p.name + "' has size 0");
       if (p.align == 0 || (p.align & (p.align - 1)) != 0)
         throw ParseError(line_no, "parameter '" + p.name + "' has an alignment that is not a power of two");

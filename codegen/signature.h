@@ -9,7 +9,7 @@
 //   //! kernel saxpy
 //   //! param n scalar u32 4 4
 //   //! param x pointer global 8 8 f32
-//   //! param tmap bytes - 128 64
+//   //! param tmap bytes tma 128 64 bf16:64x128:128B
 //   //! reqntid 256 1 1
 //   //! maxntid 0 0 0
 //   //! dynamic_smem 0
@@ -19,8 +19,9 @@
 //   //! end
 //
 // `param <name> <kind> <detail> <size> <align> [<pointee>]`: kind is scalar (detail = PTX type),
-// pointer (detail = state space the pointer addresses, pointee = element type) or bytes (detail `-`,
-// an aligned byte array such as a 128-byte TMA descriptor). Sizes and alignments are in bytes.
+// pointer (detail = state space the pointer addresses, pointee = element type) or bytes (an aligned
+// byte array: detail `-`, or `tma` for a 128-byte TMA descriptor followed by the box its copies
+// expect, rt::tma_box_key). Sizes and alignments are in bytes.
 // This header depends only on the standard library: the runtime links it without the codegen.
 #pragma once
 
@@ -42,6 +43,7 @@ struct Param {
   std::uint32_t size = 0;
   std::uint32_t align = 0;
   std::string pointee;  // pointer only: element type, may be empty
+  std::string tma_box;  // bytes only: a tensor map's box (rt::tma_box_key, detail "tma"); empty: any bytes
 };
 
 struct Kernel {

@@ -130,6 +130,12 @@ bool KernelBuilder::emit_form(std::string_view form_id, isa::Type t0, isa::Type 
   return true;
 }
 
+Reg<u64> KernelBuilder::param_tensor_map(std::string name, std::string box_key, Loc loc) {
+  auto map = param_bytes(name, 128, 64, loc);
+  fn().params.back().tma_box = std::move(box_key);
+  return map;
+}
+
 Reg<u64> KernelBuilder::param_bytes(std::string name, std::uint32_t size, std::uint32_t align, Loc loc) {
   const auto l = SourceLoc::from(loc);
   auto& p = add_param(name, l);

@@ -74,6 +74,9 @@ class KernelBuilder {
   Ptr<T, Global> param_ptr(std::string name, Loc loc = Loc::current());
   // An aligned byte-array parameter (a TMA descriptor: 128 bytes, align 64). Its generic address.
   Reg<u64> param_bytes(std::string name, std::uint32_t size, std::uint32_t align, Loc loc = Loc::current());
+  // A TMA descriptor parameter (128 bytes, align 64) whose copies expect boxes `box_key`
+  // (rt::tma_box_key): the signature records it, and a launch refuses a map of another box.
+  Reg<u64> param_tensor_map(std::string name, std::string box_key, Loc loc = Loc::current());
 
   // ---- Registers ----
   template <DataType T>

@@ -15,6 +15,7 @@
 
 #include "runtime/launch_check.h"
 #include "runtime/memory.h"
+#include "runtime/tensor_map.h"
 
 namespace weft::rt {
 
@@ -62,6 +63,10 @@ ArgInfo arg_info() {
     a.pointee_size = detail::pointee_bytes<typename detail::device_element<U>::type>();
     a.type_name = std::string(detail::device_element<U>::name) + "<" +
                   (a.pointee_size ? std::to_string(a.pointee_size) + "-byte elements" : "bytes") + ">";
+  } else if constexpr (std::is_same_v<U, TensorMap>) {  // passes its CUtensorMap (param_value)
+    a.kind = ArgKind::bytes;
+    a.size = sizeof(CUtensorMap);
+    a.type_name = "TensorMap";
   } else if constexpr (std::is_pointer_v<U>) {
     a.kind = ArgKind::pointer;
     a.size = sizeof(void*);
@@ -85,12 +90,23 @@ ArgInfo arg_info() {
   return a;
 }
 
-// The value stored for the launch: buffers and typed pointers become their CUdeviceptr.
+// What one argument value is: arg_info<T>(), and for a TensorMap the box it was encoded for.
+template <class T>
+ArgInfo arg_info_of(const T& v) {
+  ArgInfo a = arg_info<T>();
+  if constexpr (std::is_same_v<std::remove_cvref_t<T>, TensorMap>) a.tma_box = tma_box_key(v.desc);
+  return a;
+}
+
+// The value stored for the launch: buffers and typed pointers become their CUdeviceptr, a TensorMap
+// its CUtensorMap.
 template <class T>
 auto param_value(const T& v) {
   using U = std::remove_cvref_t<T>;
   if constexpr (detail::device_element<U>::value)
     return static_cast<CUdeviceptr>(v.raw());
+  else if constexpr (std::is_same_v<U, TensorMap>)
+    return v.map;
   else
     return v;
 }
@@ -109,7 +125,7 @@ class ArgList {
   ArgList& push(const T& v) {
     const auto value = param_value(v);
     static_assert(std::is_trivially_copyable_v<decltype(value)>, "kernel arguments must be trivially copyable");
-    infos_.push_back(arg_info<T>());
+    infos_.push_back(arg_info_of(v));
     auto& bytes = values_.emplace_back(sizeof(value));
     std::memcpy(bytes.data(), &value, sizeof(value));
     return *this;

@@ -50,6 +50,7 @@ std::string describe_param(const sig::Param& p) {
     case sig::ParamKind::pointer:
       return "a pointer (" + p.detail + (p.pointee.empty() ? "" : ", " + p.pointee) + ")";
     case sig::ParamKind::bytes:
+      if (!p.tma_box.empty()) return "a tensor map for boxes " + p.tma_box;
       return a_bytes(p.size) + " value (passed by value, e.g. a tensor map)";
   }
   return "?";
@@ -112,6 +113,9 @@ void check_args(const sig::Kernel& k, std::span<const ArgInfo> args) {
       case sig::ParamKind::bytes:
         if (a.kind == ArgKind::pointer) fail("");
         if (a.size != p.size) fail("; the sizes differ");
+        if (!p.tma_box.empty() && !a.tma_box.empty() && a.tma_box != p.tma_box)
+          fail(" encoded for boxes " + a.tma_box + " (element type:box, innermost dimension first:swizzle); its "
+               "copies would not bring the bytes the kernel's barriers wait for: encode the map with the kernel's box");
         break;
     }
   }

@@ -27,6 +27,7 @@ struct ArgInfo {
   ScalarClass cls = ScalarClass::other;  // scalars only
   std::uint32_t pointee_size = 0;   // pointers: element bytes, 0 when unknown or untyped
   std::string type_name;            // for messages: "float", "int32", "DevicePtr<4-byte>", ...
+  std::string tma_box;              // a TensorMap: the box it was encoded for (rt::tma_box_key), else empty
 };
 
 // Throws Error naming the kernel and the first parameter that does not match (or the counts).
@@ -36,7 +37,10 @@ struct ArgInfo {
 //  - a scalar parameter takes a scalar (or a trivially copyable value type) of the same size, and a
 //    floating-point parameter of 4 or 8 bytes does not take an integer (nor an integer parameter a
 //    float); f16/bf16/fp8 parameters take integers of their size as raw bits;
-//  - a bytes parameter (a by-value array such as a tensor map) takes a value of exactly its size.
+//  - a bytes parameter (a by-value array such as a tensor map) takes a value of exactly its size;
+//  - a tensor-map parameter takes a map of the box its copies expect (element type, box, swizzle),
+//    where both are known: a map of another box brings other bytes than the kernel's barriers wait
+//    for, and the kernel hangs or reads the wrong elements.
 void check_args(const sig::Kernel& k, std::span<const ArgInfo> args);
 
 struct Dim3 {

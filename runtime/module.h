@@ -166,7 +166,7 @@ std::string read_text_file(const std::filesystem::path& file);
 
 template <class... Args>
 void Kernel::launch(const LaunchConfig& cfg, const Args&... args) {
-  const std::array<ArgInfo, sizeof...(Args)> infos{arg_info<Args>()...};
+  const std::array<ArgInfo, sizeof...(Args)> infos{arg_info_of(args)...};
   auto values = std::make_tuple(param_value(args)...);
   std::apply(
       [&](auto&... v) {

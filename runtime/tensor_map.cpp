@@ -15,9 +15,9 @@ TensorMap encode_tma(const TmaDesc& d, CUdeviceptr address) {
     if (i + 1 < d.rank) strides[i] = d.global_strides_bytes[i];
   }
   // Our enums follow the driver's order (tma_desc.h), so the values convert directly.
-  TensorMap map{};
+  TensorMap map{.desc = d};
   check(need(driver().cuTensorMapEncodeTiled, "cuTensorMapEncodeTiled")(
-            &map, static_cast<CUtensorMapDataType>(d.dtype), d.rank, reinterpret_cast<void*>(address),
+            &map.map, static_cast<CUtensorMapDataType>(d.dtype), d.rank, reinterpret_cast<void*>(address),
             dims, strides, box, estrides, static_cast<CUtensorMapInterleave>(d.interleave),
             static_cast<CUtensorMapSwizzle>(d.swizzle), static_cast<CUtensorMapL2promotion>(d.l2_promotion),
             static_cast<CUtensorMapFloatOOBfill>(d.oob_fill)),

@@ -12,9 +12,15 @@
 
 namespace weft::rt {
 
-// A 128-byte tensor map (64-byte aligned at least): pass it by value as a kernel's `bytes 128 64` parameter.
-using TensorMap = CUtensorMap;
-static_assert(sizeof(TensorMap) == 128 && alignof(TensorMap) >= 64);
+// An encoded tensor map and the description it was encoded from. A launch passes its 128 bytes (the
+// CUtensorMap, 64-byte aligned) by value to a kernel's tensor-map parameter, and first compares the
+// description's box with the one the kernel's copies expect (launch_check.h). A bare CUtensorMap may
+// be passed too; its box is then not checked.
+struct TensorMap {
+  CUtensorMap map{};
+  TmaDesc desc{};  // what `map` encodes; box_dims zero: unknown
+};
+static_assert(sizeof(CUtensorMap) == 128 && alignof(CUtensorMap) >= 64);
 
 // Checks `d` (check_tma) and encodes it for the tensor at `global_address`. Throws Error.
 TensorMap encode_tma(const TmaDesc& d, CUdeviceptr global_address);

@@ -149,4 +149,12 @@ void check_tma(const TmaDesc& d, std::uint64_t addr) {
         std::string(tma_dtype_name(d.dtype)) + ")");
 }
 
+std::string tma_box_key(const TmaDesc& d) {
+  if (d.rank < 1 || d.rank > 5 || d.box_dims[0] == 0) return {};
+  std::string key = std::string(tma_dtype_name(d.dtype)) + ":";
+  for (std::uint32_t i = 0; i < d.rank; ++i) key += (i ? "x" : "") + std::to_string(d.box_dims[i]);
+  const std::uint32_t swizzle = tma_swizzle_bytes(d.swizzle);
+  return key + ":" + (swizzle ? std::to_string(swizzle) + "B" : std::string("none"));
+}
+
 }  // namespace weft::rt

@@ -49,6 +49,13 @@ struct TmaDesc {
                         std::initializer_list<std::uint32_t> box);
 };
 
+// What a kernel's copies through a tensor map depend on: element type, box (innermost dimension
+// first) and swizzle, as "bf16:64x128:128B" ("none" without swizzle). A kernel's signature records it
+// for each tensor-map parameter, and a launch compares it with the map's own (launch_check.h): a map
+// of another box brings other bytes than the kernel's barriers wait for. Empty for a description
+// without a box (a default TmaDesc).
+std::string tma_box_key(const TmaDesc& d);
+
 // Throws weft::rt::Error with a sentence naming the offending field and dimension when the description
 // (with the tensor's base address) breaks a rule of cuTensorMapEncodeTiled.
 void check_tma(const TmaDesc& d, std::uint64_t global_address);

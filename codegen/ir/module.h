@@ -83,6 +83,7 @@ struct Param {
   std::string space;    // pointer: the state space it addresses ("global")
   std::string pointee;  // pointer: element type name
   SourceLoc loc;
+  std::string tma_box;  // bytes: a tensor map's box (rt::tma_box_key), empty for other bytes
 };
 
 struct SharedVar {

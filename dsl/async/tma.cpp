@@ -52,7 +52,7 @@ TmaTensor tma_param(KernelBuilder& k, std::string name, const rt::TmaDesc& desc,
   } catch (const rt::Error& e) {
     k.diagnose(SourceLoc::from(loc), fmt::format("tensor map '{}': {}", name, e.what()));
   }
-  auto map = k.param_bytes(name, 128, 64, loc);
+  auto map = k.param_tensor_map(name, rt::tma_box_key(desc), loc);
   return TmaTensor{std::move(name), map, desc};
 }
 

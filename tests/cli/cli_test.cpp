@@ -77,6 +77,11 @@ TEST_CASE("emit writes one file per kernel and target; info reads its signature"
   CHECK(has(i, "target sm_90a"));
   CHECK(has(i, "kernel saxpy"));
   CHECK(has(i, "block 256x1x1 (required)"));
+  // A tensor map's parameter shows the box its copies expect.
+  REQUIRE(run_weft("emit tma_copy --arch sm_90a -o " + dir.string()).code == 0);
+  auto t = run_weft("info " + (dir / "tma_copy.sm_90a.ptx").string());
+  CHECK(t.code == 0);
+  CHECK(has(t, "bytes    tma      size 128 align  64 box "));
   auto bad = run_weft("info " + weft::test::write_file("nosig.ptx", ".version 8.0\n"));
   CHECK(bad.code == 1);
   CHECK(has(bad, "no '//! weft-signature' block found"));

@@ -156,7 +156,7 @@ TEST_CASE("a tensor map is encoded and reaches the kernel intact") {
   DeviceBuffer<std::uint64_t> out(16);
   m.kernel("tmap_echo").launch(LaunchConfig{{1}, {16}}, map, out);
   const auto v = out.to_vector();
-  for (int i = 0; i < 16; ++i) CHECK(v[i] == map.opaque[i]);
+  for (int i = 0; i < 16; ++i) CHECK(v[i] == map.map.opaque[i]);
 }
 
 TEST_CASE("bad PTX reports the JIT log with the line") {

@@ -14,8 +14,8 @@ using namespace weft::rt;
 namespace {
 
 template <class... Args>
-void check(const weft::sig::Kernel& k, const Args&...) {
-  const std::vector<ArgInfo> infos{arg_info<Args>()...};
+void check(const weft::sig::Kernel& k, const Args&... args) {
+  const std::vector<ArgInfo> infos{arg_info_of(args)...};
   check_args(k, infos);
 }
 
@@ -116,6 +116,39 @@ TEST_CASE("check_args names the kernel and parameter of a mismatch") {
                        doctest::Contains("argument 1 'tmap': the parameter is a 128-byte value (passed by value, e.g. a tensor map) but the launch passes 2-byte struct (a 2-byte value); the sizes differ"), Error);
   CHECK_THROWS_WITH_AS(check(t, DevicePtr<std::uint64_t>(0x10), DevicePtr<std::uint64_t>(0x10)),
                        doctest::Contains("argument 1 'tmap'"), Error);
+}
+
+TEST_CASE("check_args: a tensor map must have the box the kernel's copies expect") {
+  // The parameter as tma_param declares it: bf16 boxes of 64 x 128, 128-byte swizzle.
+  auto k = test::tmap_echo_signature();
+  auto want = TmaDesc::packed(TmaDtype::bf16, {4096, 4096}, {64, 128});
+  want.swizzle = TmaSwizzle::b128;
+  k.params[0].tma_box = tma_box_key(want);
+  CHECK(k.params[0].tma_box == "bf16:64x128:128B");
+  const DevicePtr<std::uint64_t> out(0x10);
+  CHECK_NOTHROW(check(k, TensorMap{.desc = want}, out));
+  auto half_box = want;  // what a host that missed a kernel option's smaller A box would pass
+  half_box.box_dims[1] = 64;
+  CHECK_THROWS_WITH_AS(check(k, TensorMap{.desc = half_box}, out),
+                       doctest::Contains("argument 1 'tmap': the parameter is a tensor map for boxes bf16:64x128:128B "
+                                         "but the launch passes TensorMap (a 128-byte value) encoded for boxes "
+                                         "bf16:64x64:128B"),
+                       Error);
+  auto unswizzled = want;
+  unswizzled.swizzle = TmaSwizzle::none;
+  CHECK_THROWS_WITH_AS(check(k, TensorMap{.desc = unswizzled}, out), doctest::Contains("bf16:64x128:none"), Error);
+  auto other_type = want;
+  other_type.dtype = TmaDtype::u16;
+  CHECK_THROWS_WITH_AS(check(k, TensorMap{.desc = other_type}, out), doctest::Contains("u16:64x128:128B"), Error);
+  // Where either side does not know the box, nothing is compared: a bare CUtensorMap (from another
+  // library), a TensorMap without a description, a parameter of a signature without boxes.
+  CHECK_NOTHROW(check(k, CUtensorMap{}, out));
+  CHECK_NOTHROW(check(k, TensorMap{}, out));
+  CHECK_NOTHROW(check(test::tmap_echo_signature(), TensorMap{.desc = half_box}, out));
+  // ArgList keeps the box too.
+  ArgList args;
+  args.push(TensorMap{.desc = half_box}).push(out);
+  CHECK_THROWS_WITH_AS(check_args(k, args.infos()), doctest::Contains("encoded for boxes bf16:64x64:128B"), Error);
 }
 
 TEST_CASE("check_args: value types of the right size pass for scalar parameters") {

@@ -14,7 +14,8 @@ Signature sample() {
   k.name = "saxpy";
   k.params = {{"n", ParamKind::scalar, "u32", 4, 4, ""},
               {"x", ParamKind::pointer, "global", 8, 8, "f32"},
-              {"tmap", ParamKind::bytes, "-", 128, 64, ""}};
+              {"tmap", ParamKind::bytes, "-", 128, 64, ""},
+              {"a_map", ParamKind::bytes, "tma", 128, 64, "", "bf16:64x128:128B"}};
   k.reqntid = {256, 1, 1};
   k.dynamic_smem = 1024;
   k.uses_dynamic_smem = true;
@@ -32,12 +33,17 @@ TEST_CASE("a signature survives format and parse") {
   REQUIRE(s.kernels.size() == 1);
   const auto& k = s.kernels[0];
   CHECK(k.name == "saxpy");
-  REQUIRE(k.params.size() == 3);
+  REQUIRE(k.params.size() == 4);
   CHECK(k.params[0].detail == "u32");
   CHECK(k.params[1].kind == ParamKind::pointer);
   CHECK(k.params[1].pointee == "f32");
   CHECK(k.params[2].size == 128);
   CHECK(k.params[2].align == 64);
+  CHECK(k.params[2].tma_box.empty());
+  CHECK(k.params[3].detail == "tma");  // a tensor map and the box its copies expect
+  CHECK(k.params[3].tma_box == "bf16:64x128:128B");
+  CHECK(k.params[3].pointee.empty());
+  CHECK(text.find("//! param a_map bytes tma 128 64 bf16:64x128:128B\n") != std::string::npos);
   CHECK(k.reqntid[0] == 256);
   CHECK(k.dynamic_smem == 1024);
   CHECK(k.uses_dynamic_smem);

@@ -42,7 +42,7 @@ int info(const std::string& file) {
     fmt::print("kernel {}\n", k.name);
     for (const auto& p : k.params)
       fmt::print("  param {:<12} {:<8} {:<8} size {:>3} align {:>3}{}\n", p.name, sig::kind_name(p.kind), p.detail, p.size,
-                 p.align, p.pointee.empty() ? "" : " -> " + p.pointee);
+                 p.align, !p.pointee.empty() ? " -> " + p.pointee : !p.tma_box.empty() ? " box " + p.tma_box : "");
     if (k.reqntid[0]) fmt::print("  block {}x{}x{} (required)\n", k.reqntid[0], k.reqntid[1], k.reqntid[2]);
     if (k.static_smem) fmt::print("  static shared memory {} bytes\n", k.static_smem);
     if (k.uses_dynamic_smem) fmt::print("  dynamic shared memory (hint {} bytes)\n", k.dynamic_smem);
