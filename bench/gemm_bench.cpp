@@ -190,6 +190,10 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   // 128 bytes of every B row from DRAM, and every decode shape sat near 2 TB/s of B, e4m3 too.
   add(p + "/nopro", {.l2_promotion = false}, ShapeSet::skinny);
   add(p + "/skpf8", {.stream_k = true, .extra = {"prefetch=8"}}, ShapeSet::skinny);
+  // M = 64 took longer than M = 128 in the first run with the same MMAs and B bytes; what M = 64 adds
+  // is TMA zero-filling half of every A box. A in 64-row boxes skips the box past M.
+  add(p + "/ahalf", {.extra = {"a_halves=1"}}, ShapeSet::skinny);
+  add(p + "/skahalf", {.stream_k = true, .extra = {"a_halves=1"}}, ShapeSet::skinny);
   if (fp8) {
     add(p + "/block", {.block_scales = true});
     // The block-scaled kernel with both warpgroups issuing each K block at once (the first run's form):

@@ -49,6 +49,12 @@ void Mbarrier::arrive_expect_tx(Src<u32> bytes, Loc loc) {
            {ir::Operand::sink(), at(addr_), bytes.operand()}, SourceLoc::from(loc));
 }
 
+void Mbarrier::complete_tx(Src<u32> bytes, Loc loc) {
+  KernelBuilder::AtLine at_line(*k_, loc);
+  k_->emit_form("mbarrier.complete_tx", isa::Type::none, isa::Type::none, shared_space(), {at(addr_), bytes.operand()},
+           SourceLoc::from(loc));
+}
+
 void Mbarrier::arrive_on_cp_async(Loc loc) {
   KernelBuilder::AtLine at_line(*k_, loc);
   auto q = shared_space();

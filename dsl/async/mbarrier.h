@@ -35,6 +35,9 @@ class Mbarrier {
   void arrive_cluster_release(Src<u32> rank, Loc loc = Loc::current());
   // Expect `bytes` more bytes of async copies in this phase, then arrive (sm_90+).
   void arrive_expect_tx(Src<u32> bytes, Loc loc = Loc::current());
+  // Count `bytes` of this phase's expected transactions as arrived without a copy (sm_90+): for bytes
+  // announced with expect_tx whose copy is not issued after all (a box that would only be zero-filled).
+  void complete_tx(Src<u32> bytes, Loc loc = Loc::current());
   // Spin until the phase with this parity has completed.
   void wait(Src<u32> parity, Loc loc = Loc::current());
   // cp.async.mbarrier.arrive.noinc: arrive when this thread's cp.async complete (sm_80+).

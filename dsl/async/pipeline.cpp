@@ -85,6 +85,26 @@ void Pipeline::note_copy(std::uint32_t bytes, SourceLoc where) {
   if (bytes == 0) copies_static_ = false;
 }
 
+void Pipeline::copy_or_complete(const State& s, Pred issue, std::uint32_t bytes, const std::function<void()>& copy,
+                                Loc loc) {
+  KernelBuilder::AtLine at_line(*k_, loc);
+  check_role(cfg_.producer_role, "copy_or_complete", loc);
+  auto bar = full(s, loc);  // diagnoses a cp.async-group pipeline
+  const std::uint32_t before = copied_;
+  const bool static_before = copies_static_;
+  copies_static_ = true;
+  k_->if_(issue, copy, loc).else_([&] { bar.complete_tx(bytes, loc); }, loc);
+  const std::uint32_t moved = copied_ - before;
+  if (copies_static_ && moved != bytes)
+    k_->diagnose(SourceLoc::from(loc),
+                 fmt::format("pipeline '{}': copy_or_complete completes {} bytes where its copy is skipped, but the "
+                             "copy moves {} bytes",
+                             name_, bytes, moved),
+                 "pass the bytes of the copy it stands for");
+  copies_static_ = static_before && copies_static_;
+  copied_ = before + bytes;
+}
+
 void Pipeline::producer_commit(State&, Loc loc) {
   KernelBuilder::AtLine at_line(*k_, loc);
   check_role(cfg_.producer_role, "producer_commit", loc);

@@ -21,6 +21,7 @@
 // whose bytes differ from the stage's expect_tx count, reported with both numbers and both lines.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,13 @@ class Pipeline {
   Mbarrier full(const State& s, Loc loc = Loc::current());
   // Records a copy of `bytes` issued against this stage (TMA helpers call it), for the tx check.
   void note_copy(std::uint32_t bytes, SourceLoc where);
+  // A copy of `bytes` the stage expects but may not need (a TMA box whose rows all lie past the
+  // tensor's edge, which TMA would only zero-fill): where `issue` holds, `copy` issues it; elsewhere
+  // the calling thread completes its bytes on the stage's full barrier (mbarrier.complete_tx), so the
+  // stage's count holds either way. Call it from the thread that issues the stage's copies. The
+  // expect_tx check counts `bytes` once, and `copy` must move exactly that many (sm_90+).
+  void copy_or_complete(const State& s, Pred issue, std::uint32_t bytes, const std::function<void()>& copy,
+                        Loc loc = Loc::current());
   void producer_commit(State& s, Loc loc = Loc::current());
 
   // Consumer side.

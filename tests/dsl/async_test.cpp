@@ -181,6 +181,65 @@ TEST_CASE("a pipeline used from the wrong role, and an expect_tx mismatch") {
   CHECK(d[1].message == "pipeline 'p': producer_acquire called from role 'consumer', but the producer role is 'producer'");
 }
 
+// A 128-row stage tile in two 64-row boxes: the first always copied, the second through
+// copy_or_complete, which says it stands for `claimed` bytes (the box is 8 KB); *call_line: its line.
+static void build_half_boxes(KernelBuilder& k, std::uint32_t claimed, int* call_line) {
+  const SharedLayout half{.rows = 64, .cols = 64, .elem = isa::Type::bf16, .swizzle = Swizzle::b128};
+  auto map = tma_param(k, "a", half);
+  auto rows = k.param<u32>("rows");
+  auto ring = k.shared<u8>("ring", 2 * 2 * half.bytes(), 1024);
+  Pipeline pipe(k, "p", {.stages = 2, .tx_bytes = 2 * half.bytes(), .producer_role = "producer", .consumer_role = "consumer"});
+  warp_roles(k, {{.name = "producer", .warpgroups = 1, .body = [&](const RoleContext& r) {
+                    k.if_(r.thread < 32u, [&] {
+                      auto st = pipe.state();
+                      pipe.producer_acquire(st);
+                      k.if_(k.elect_sync(), [&] {
+                        auto stage = ring.base() + st.stage * (2 * half.bytes());
+                        tma_load(k, map, stage, {0, 0}, pipe.full(st), &pipe);
+                        *call_line = __LINE__ + 1;
+                        pipe.copy_or_complete(st, rows > 64u, claimed, [&] {
+                          tma_load(k, map, stage + half.bytes(), {0, 64}, pipe.full(st), &pipe);
+                        });
+                      });
+                      pipe.producer_commit(st);
+                    });
+                  }},
+                 {.name = "consumer", .warpgroups = 1, .body = [&](const RoleContext&) {
+                    auto st = pipe.state();
+                    pipe.consumer_wait(st);
+                  }}});
+}
+
+TEST_CASE("copy_or_complete emits the copy under its predicate and mbarrier.complete_tx otherwise") {
+  KernelBuilder k{"t", target("sm_90a")};
+  int line = 0;
+  build_half_boxes(k, 8192, &line);  // 8 KB + 8 KB (copied or completed): the stage's 16 KB
+  const auto ptx = k.ptx();
+  CHECK(contains(ptx, "mbarrier.complete_tx.relaxed.cta.shared.b64 [%r"));
+  CHECK(contains(ptx, "], 8192;"));
+  std::size_t loads = 0;
+  for (auto at = ptx.find("cp.async.bulk.tensor.2d"); at != std::string::npos; at = ptx.find("cp.async.bulk.tensor.2d", at + 1))
+    ++loads;
+  CHECK(loads == 2);
+  // The signature names the box the map must have.
+  CHECK(contains(ptx, "//! param a bytes tma 128 64 bf16:64x64:128B\n"));
+  check_assembles(ptx, "sm_90a", "copy_or_complete");
+}
+
+TEST_CASE("copy_or_complete refuses a copy of other bytes than it stands for") {
+  KernelBuilder k{"t", target("sm_90a")};
+  int line = 0;
+  build_half_boxes(k, 4096, &line);  // the 8 KB box said to stand for 4 KB
+  auto d = diagnostics_of(k);
+  // Its own mismatch, and the stage's total (8 + 4 KB counted against 16 KB).
+  REQUIRE(d.size() == 2);
+  CHECK(at_line(d[0], line));
+  CHECK(d[0].message == "pipeline 'p': copy_or_complete completes 4096 bytes where its copy is skipped, but the copy "
+                        "moves 8192 bytes");
+  CHECK(contains(d[1].message, "the stage expects 16384 bytes"));
+  CHECK(contains(d[1].message, "move 12288 bytes"));
+}
+
 TEST_CASE("a pipeline shared by a 2-CTA cluster: multicast bytes, releases in both CTAs, cluster barriers") {
   KernelBuilder k{"t", target("sm_90a")};
   k.cluster_dims(2);

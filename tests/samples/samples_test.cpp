@@ -364,6 +364,9 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
       {"gemm_bf16_sm90", {"bn=256", "store_buffers=4"}},
       {"gemm_bf16_sm90", {"prefetch=8", "nn=1"}},
       {"gemm_e4m3_sm90", {"prefetch=8", "stream_k=1"}},
+      {"gemm_bf16_sm90", {"a_halves=1"}},
+      {"gemm_bf16_sm90", {"a_halves=1", "stream_k=1", "prefetch=8"}},
+      {"gemm_e4m3_sm90", {"a_halves=1", "block_scales=1", "cluster_m=2"}},
   };
   for (const auto& c : combos) {
     std::string label = c.kernel;
@@ -396,6 +399,11 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
     const bool scale_turns = fp8 && v["block_scales"] != 0 && v["scale_turns"] != 0 && v["pingpong"] == 0;
     CHECK(has("bar.arrive %r") == (v["pingpong"] != 0 || scale_turns));
     CHECK(has("cp.async.bulk.prefetch.tensor.2d.L2.global.tile") == (v["prefetch"] != 0));  // L2 prefetches ahead
+    // a_halves: A's map loads 64-row boxes (the signature says so), the box past M is completed instead.
+    const bool a_halves = v["a_halves"] != 0;
+    CHECK(has("mbarrier.complete_tx.relaxed.cta.shared.b64") == a_halves);
+    CHECK(has(std::string("//! param a bytes tma 128 64 ") + (fp8 ? "u8:128x" : "bf16:64x") + (a_halves ? "64" : "128") +
+              ":128B\n"));
     if (!ptxas) continue;
     auto r = assemble_clean(*ptxas, ptx, "sm_90a", label);
     INFO(r.output);

@@ -1768,6 +1768,7 @@ class Emu:
         self.left = grid[0] * grid[1] * grid[2] // cx  # clusters not launched yet
         self.instructions = 0
         self.wgmma_issued = 0  # wgmma.mma_async instructions issued, one per warpgroup (wgmma.py)
+        self.tma_boxes = {}  # global base address of a tensor -> TMA loads of its boxes issued (tma.py)
         self.waiting = set()  # (Cta, group size, group index) with a thread at a collective
         self.held = {}  # such a key -> rounds its collective still waits (run.latency)
         self.events = 0

@@ -36,7 +36,9 @@ setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and st
   gives every warp its own speed, so warps overtake one another;
 - M = 64 (decode) and tile rows past M: the cooperative warpgroup whose 64 rows all lie past M
   issues no wgmma but waits for and releases every stage; every run counts the wgmma.mma_async
-  issued against the 64-row blocks inside M;
+  issued against the 64-row blocks inside M; A in 64-row boxes (a_halves), the box whose rows all
+  lie past M not loaded but completed on the stage's barrier, alone and with prefetches, block
+  scales, clusters, ping-pong and stream-K; every run counts the A boxes TMA loaded;
 - checks: relative Frobenius error of D against float64 (<= 1e-2 bf16, <= 3e-2 e4m3, the tolerances of
   gemm_app), D poisoned with NaN beforehand, every byte of D written exactly once, no byte of A, B, C,
   the scales or copy_src written (Memory.wcount); emulator errors are failures: an out-of-bounds or
@@ -47,7 +49,8 @@ setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and st
   released before wgmma.wait_group (with the producer warp at full speed), the B descriptor's k-step
   offset dropped, expect_tx announcing the A box only, wgmma.fence dropped, the e4m3 loop's
   wgmma.wait_group 1 made 2, block scales taking the first row's A scale for the second, the copy
-  role's wait_group.read dropped, split-K reduced by the first part to arrive, clusters' empty
+  role's wait_group.read dropped, split-K reduced by the first part to arrive, the skipped A box's
+  mbarrier.complete_tx dropped, clusters' empty
   barriers counting one CTA's releases, NN's k-step offset dropped, a TMA-store staging buffer
   rewritten before its store read it, ping-pong's turn barrier dropped, the release of a warpgroup
   whose rows all lie past M dropped), each of which the checks must detect, so that a run that
@@ -153,8 +156,9 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
         arrays += [("workspace", np.full(slots * BM * bn, np.nan, dtype=np.float32)),
                    ("counters", np.zeros(tiles, dtype=np.uint32))]
     bufs = place(mem, arrays)
+    a_rows = BM // 2 if param(params, "a_halves") == 1 else BM  # a_halves: A in two 64-row boxes
     params_ = {"m": m, "n": n, "k": k, "alpha": E.f2b(alpha), "beta": E.f2b(beta),
-               "a": host.tensor_map(bufs["a"][0], esize, [k, m], [k * esize], [bk, BM], 128),
+               "a": host.tensor_map(bufs["a"][0], esize, [k, m], [k * esize], [bk, a_rows], 128),
                # TN: N x K, box bk x bn / cluster_m (each CTA of a cluster loads a slice); NN: K x N in
                # panels of 64 columns x bk rows
                "b": (host.tensor_map(bufs["b"][0], esize, [n, k], [n * esize], [64, bk], 128) if nn else
@@ -189,6 +193,11 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
         r.fail(f"{emu.wgmma_issued} wgmma.mma_async issued, {mmas} expected ({sum(blocks_per_tile)} 64-row blocks "
                f"inside M over {tiles_m} tile rows, {tiles_n} tile columns, {k_tiles} K tiles)")
 
+    # The A boxes loaded: per tile row and K tile one, or with a_halves two where the second box has a
+    # row inside M (a tile row past M, a cluster's spare, still loads its first).
+    a_boxes = tiles_n * k_tiles * sum(1 + (a_rows < BM and tm * BM + a_rows < m) for tm in range(-(-tiles_m // cm) * cm))
+    if emu.tma_boxes.get(bufs["a"][0], 0) != a_boxes:
+        r.fail(f"{emu.tma_boxes.get(bufs['a'][0], 0)} A boxes loaded by TMA, {a_boxes} expected")
     if blocks:
         want = np.zeros((m, n))
         for q in range(kb):
@@ -330,6 +339,11 @@ def drop_idle_release(text):
                       r"\1", which=0)
 
 
+def drop_complete_tx(text):
+    # a_halves: the skipped A box's bytes never completed: the stage's full barrier waits for them forever.
+    return substitute(text, r"mbarrier\.complete_tx\.relaxed\.cta\.shared\.b64 \[%r\d+\], \d+;", "", which=0)
+
+
 def mutant(name, kernel, params, transform, check, kind=None):
     return run_checks.mutant(name, kernel, params, transform, check, "sm_90a", kind)
 
@@ -365,6 +379,15 @@ def run_matrix(run, s):
          328, 0.5, 1, ("wait", "issue", "release")),
         ("e4m3 block scales in turns at M = 64: the idle warpgroup still passes the turn", FP8, blocks, 64, 70, 400,
          0.5, 1, ("wait", "issue")),
+        # a_halves: A in two 64-row boxes; where the second box's rows all lie past M it is not loaded and
+        # its bytes are completed on the stage's barrier instead (M = 64; the last tile row of M = 130).
+        ("bf16 A in 64-row boxes at M = 64: the second box completed, not loaded", BF16, STORE + ["a_halves=1"],
+         64, 136, 328, 0.5, 1, ("wait", "issue", "release")),
+        ("bf16 A in 64-row boxes at M = 130 (the last tile row's second box skipped) with L2 prefetches", BF16, SMALL + ["a_halves=1", "prefetch=2"], 130, 40, 200, 0.5, 2, ("wait", "issue")),
+        ("bf16 A in 64-row boxes, M = 200 (both boxes of the last tile row loaded)", BF16,
+         SMALL + ["a_halves=1"], 200, 40, 136, 0.0, 1, ("wait",)),
+        ("e4m3 block scales, A in 64-row boxes at M = 64", FP8, blocks + ["a_halves=1"], 64, 70, 400, 0.5, 1,
+         ("wait", "issue")),
     ]
     cluster = ["bn=64", "stages=2", "cluster_m=2"]
     split = SMALL + ["splits=3"]
@@ -434,6 +457,17 @@ def run_matrix(run, s):
          ("wait", "issue")),
         ("bf16 NN with L2 prefetches of its panels in 2-CTA clusters", BF16, nn_cluster + ["prefetch=1"], 256, 136,
          200, 0.0, None, ("wait",)),
+        # a_halves with the options: clusters (a CTA of the pair whose tile row lies past M skips its
+        # second box: 3 tile rows at M = 300, and M = 64 where the pair's second CTA has no rows at
+        # all), ping-pong (the skipped half's stale rows are computed and never stored), stream-K.
+        ("bf16 A in 64-row boxes, 2-CTA clusters at M = 300", BF16, cluster + ["a_halves=1"], 300, 136, 200, 0.5,
+         None, ("wait", "release")),
+        ("bf16 A in 64-row boxes, 2-CTA clusters at M = 64", BF16, cluster + ["a_halves=1"], 64, 136, 200, 0.0,
+         None, ("wait",)),
+        ("bf16 A in 64-row boxes, ping-pong at M = 64", BF16, pp + ["a_halves=1"], 64, 200, 200, 0.5, 2,
+         ("wait", "issue")),
+        ("bf16 A in 64-row boxes, stream-K at M = 64", BF16, sk + ["a_halves=1"], 64, 136, 328, 0.0, 5,
+         ("wait", "release")),
     ]
     for what, kernel, params, m, n, k, beta, grid, models in cases:
         for i, model in enumerate(models):
@@ -481,6 +515,9 @@ def run_matrix(run, s):
          FP8, blocks, drop_turn_arrive, lambda: check_gemm90(FP8, blocks, 130, 40, 272, 0.0, 1, s), False),
         ("idle warpgroup release", "a warpgroup with no rows inside M never releases its stages", BF16, SMALL,
          drop_idle_release, lambda: check_gemm90(BF16, SMALL, 64, 40, 200, 0.0, 1, s), False),
+        ("skipped A box never completed", "a_halves: the bytes of the A box past M not completed", BF16,
+         SMALL + ["a_halves=1"], drop_complete_tx,
+         lambda: check_gemm90(BF16, SMALL + ["a_halves=1"], 64, 40, 136, 0.0, 1, s), True),
         ("ping-pong turn", "ping-pong: a warpgroup's main loop starts without its turn", BF16, pp2, drop_turn,
          lambda: run_checks.until_failure(lambda i: check_gemm90(BF16, pp2, 256, 64, 128, 0.0, 1, s + i), 12), True),
     ]

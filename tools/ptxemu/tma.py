@@ -285,6 +285,7 @@ def compile_bulk(k, op, o, ops, text):
                 if tm.rank != dims:
                     raise E.EmuError(f"{text}: a rank-{tm.rank} tensor map")
                 data = load_box(t, tm, [s32(r[c]) for c in creg], text)
+                t.emu.tma_boxes[tm.base] = t.emu.tma_boxes.get(tm.base, 0) + 1
             else:
                 src, n = (r[sreg] + soff) & M64, size(r)
                 if n % 16 or src % 16 or dst % 16:

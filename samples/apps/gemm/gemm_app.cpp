@@ -310,6 +310,11 @@ bool run_sm90(Cublas* cublas, bool fp8) {
        {{384, 512, 256, 1.0f, 0.5f}, {77, 304, 272, 1.0f, 0.5f, 0.5f, 0.5f}, {4000, 4000, 4000}, {64, 7168, 7168}}},
       {"stream-K with f32 output and bias", {.out_f32 = true, .bias = true, .stream_k = true},
        {{200, 296, 720, 1.0f, 0.5f}, {1000, 1536, 4032, 1.0f, 1.0f}}},
+      // A in 64-row boxes, the one past M completed instead of loaded: decode (M = 64), a last tile
+      // row with one box inside M (M = 130) and with both (M = 200), and stream-K at M = 64.
+      {"A in 64-row boxes (a_halves)", {.extra = {"a_halves=1"}},
+       {{64, 7168, 7168}, {130, 296, 720, 1.0f, 0.5f}, {200, 384, 512}}},
+      {"A in 64-row boxes with stream-K", {.stream_k = true, .extra = {"a_halves=1"}}, {{64, 7168, 7168}}},
   };
   if (!fp8) {  // NN: B k x n row-major, MN-major tiles; also in clusters with split-K
     variants.push_back({"NN", {.nn = true}, {{256, 384, 512, 1.5f, 0.5f}, {77, 200, 136, 1.0f, 1.0f}, {2048, 2048, 2048}}});

@@ -194,6 +194,7 @@ struct WeftGemmSm90 {
   weft::rt::Module module;
   Sm90Options opt;
   bool copy = false;
+  std::uint32_t a_box_rows = 128;  // 64 with a_halves=1: A's tensor map loads half tiles
   weft::rt::DeviceBuffer<float> workspace;
   weft::rt::DeviceBuffer<std::uint32_t> counters;  // zero; the kernel leaves them zero
   std::uint32_t last_grid = 0;                      // CTAs of the last launch (benchmarks report it)
@@ -214,6 +215,7 @@ struct WeftGemmSm90 {
     const auto em = weft::samples::emit(sm90_kernel(o), weft::rt::device_props(0).sm(), settings, o.debug_waits);
     WeftGemmSm90 g{weft::rt::Module::from_ptx(em.ptx), std::move(o)};
     g.copy = em.params["copy"] != 0;
+    if (em.params["a_halves"] != 0) g.a_box_rows = 64;
     return g;
   }
   static std::uint32_t k_blocks(std::uint32_t k) { return (k + 127) / 128; }
@@ -250,7 +252,7 @@ struct WeftGemmSm90 {
     const std::uint32_t units = (tiles_m + cm - 1) / cm * tiles_n * opt.splits;  // per cluster
     const TmaDtype dt = opt.fp8 ? TmaDtype::u8 : TmaDtype::bf16;
     const std::uint32_t bk = 128 / elem;
-    auto ad = TmaDesc::packed(dt, {k, m}, {bk, 128});
+    auto ad = TmaDesc::packed(dt, {k, m}, {bk, a_box_rows});
     // TN: each CTA of a cluster loads a slice of B's rows; NN: B (k x n) in panels of 64 columns.
     auto bd = opt.nn ? TmaDesc::packed(dt, {n, k}, {64, bk}) : TmaDesc::packed(dt, {k, n}, {bk, opt.bn / cm});
     auto dd = TmaDesc::packed(opt.out_f32 ? TmaDtype::f32 : TmaDtype::bf16, {n, m}, {128 / out_bytes, 64});

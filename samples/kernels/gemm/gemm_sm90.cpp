@@ -57,11 +57,11 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
   if (!k.diagnostics().empty()) return k.build();  // throws with the problems above
   const auto bn = g.bn;
   const bool pp = g.pingpong;
-  const auto& [elem, bk, k_step, m_blocks, out_bytes, a_layout, b_layout, b_panel, b_box, d_box, a_bytes, b_bytes,
+  const auto& [elem, bk, k_step, m_blocks, out_bytes, a_layout, b_layout, b_panel, a_box, b_box, d_box, a_bytes, b_bytes,
                stage_bytes, staging_bytes, extra_bytes, store_buffers, stages] = p;  // the plan's names, as used below
 
   if (g.cluster_m > 1) k.cluster_dims(g.cluster_m);
-  const auto declared = tma_gemm_params(k, a_layout, b_box, {.f32 = g.out_f32, .d_box = g.tma_store ? &d_box : nullptr});
+  const auto declared = tma_gemm_params(k, a_box, b_box, {.f32 = g.out_f32, .d_box = g.tma_store ? &d_box : nullptr});
   const auto& [m, n, kdim, alpha, beta, a_map, b_map, c, d, d_map] = declared;
   Ptr<u16, Global> bias;
   if (g.bias) bias = k.param_ptr<u16>("bias");
@@ -100,7 +100,8 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
       {.name = "producer", .warpgroups = 1, .registers = 40, .body = [&](const RoleContext& r) {
          k.if_(r.thread < 32u, [&] {
            tma_producer_loop(k, pipe, work,
-                             {a_map, b_map, kBM, bn, bk, stage_a, stage_b, g.nn ? kPanelCols : 0, g.prefetch});
+                             {a_map, b_map, kBM, bn, bk, stage_a, stage_b, g.nn ? kPanelCols : 0, g.prefetch,
+                              g.a_halves ? kBM / 2 : 0, m});
          });
          if (g.copy)
            k.if_(r.thread == 32u, [&] {

@@ -34,6 +34,8 @@ struct Config {
   // Block scales: a K block's scales are loaded one K block ahead (into registers the loop carries),
   // so their latency from L2 hides behind a whole K block's MMAs instead of one wait.
   bool scale_ahead = true;
+  // A loaded as two 64-row boxes, the one whose rows all lie past M skipped (decode: M <= 64).
+  bool a_halves = false;
   std::uint32_t prefetch = 0;  // K tiles ahead that the producer asks L2 for (TmaOperands::prefetch_ahead)
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2, copy_lag = 0;
@@ -51,7 +53,7 @@ struct Plan {
   std::uint32_t bk = 64, k_step = 16;  // K per stage and per wgmma
   std::uint32_t m_blocks = 1;          // 64-row blocks (wgmma m64 accumulators) per consumer warpgroup
   std::uint32_t out_bytes = 2;
-  SharedLayout a_layout, b_layout, b_panel, b_box, d_box;  // b_box: what the B map loads; d_box: D's
+  SharedLayout a_layout, b_layout, b_panel, a_box, b_box, d_box;  // a_box / b_box: what the A / B map loads; d_box: D's
   std::uint32_t a_bytes = 0, b_bytes = 0, stage_bytes = 0;
   std::uint32_t staging_bytes = 0, extra_bytes = 0;  // TMA-store staging; it and the copy ring
   std::uint32_t store_buffers = 0;  // staging boxes per consumer warpgroup: store_buffers, at most its boxes
@@ -105,6 +107,7 @@ inline Plan plan(KernelBuilder& k, const Config& g) {
   p.a_layout = {.rows = kBM, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
   p.b_layout = {.rows = bn, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
   p.b_panel = {.rows = bk, .cols = kPanelCols, .elem = elem, .swizzle = Swizzle::b128};
+  p.a_box = g.a_halves ? SharedLayout{.rows = kBM / 2, .cols = bk, .elem = elem, .swizzle = Swizzle::b128} : p.a_layout;
   p.b_box = g.nn ? p.b_panel : SharedLayout{.rows = bn / g.cluster_m, .cols = bk, .elem = elem, .swizzle = Swizzle::b128};
   p.d_box = {.rows = 64, .cols = 128 / out_bytes, .elem = g.out_f32 ? isa::Type::f32 : isa::Type::bf16,
              .swizzle = Swizzle::b128};
@@ -163,7 +166,10 @@ inline std::vector<KernelParam> params(bool fp8) {
                       "(decode); 0: none", 0, 32},
       {"store_buffers", 2, "TMA-store epilogue: 8 KB staging boxes per consumer warpgroup (4 stage a whole "
                            "64 x 256 bf16 block, so no box waits for another's store; 1 frees 16 KB of "
-                           "shared memory, 2 overlaps a box's store with the next box's writes)", 1, 4}};
+                           "shared memory, 2 overlaps a box's store with the next box's writes)", 1, 4},
+      {"a_halves", 0, "1: A is loaded as two 64-row boxes (the A map's box is 64 rows), and a box whose rows all "
+                      "lie past M is not loaded (its bytes are counted as arrived): at M <= 64 (decode) TMA "
+                      "neither fetches nor zero-fills half of every A tile; 0: one 128-row box", 0, 1}};
   if (!fp8)  // fp8 wgmma has no transpose: B must be K-major
     p.push_back({"nn", 0, "B layout: 0 = N x K row-major (TN), 1 = K x N row-major (NN: MN-major tiles, "
                           "wgmma imm-trans-b)", 0, 1});
@@ -200,6 +206,7 @@ inline Config from_params(bool fp8, const KernelParams& params) {
   g.copy_evict_first = u("copy_evict_first") != 0;
   g.store_buffers = u("store_buffers");
   g.prefetch = u("prefetch");
+  g.a_halves = u("a_halves") != 0;
   g.block_scales = fp8 && u("block_scales") != 0;
   g.scale_turns = fp8 && u("scale_turns") != 0;
   g.scale_ahead = fp8 && u("scale_ahead") != 0;

@@ -58,6 +58,12 @@ struct TmaOperands {
   // (cp.async.bulk.prefetch.tensor): a stream then has (stages + prefetch_ahead) K tiles of bytes on
   // their way where its stages alone hold `stages`. 0: none.
   std::uint32_t prefetch_ahead = 0;
+  // A in boxes of a_box_rows rows (0: one box of bm rows), one after the other in the stage, with
+  // `rows` (M) given: a box whose rows all lie past M is not loaded, and its bytes are completed on
+  // the stage's barrier instead (Pipeline::copy_or_complete). At M = 64 in a 128-row tile, half of
+  // each stage's A is then neither fetched nor zero-filled by TMA. The first box always loads.
+  std::uint32_t a_box_rows = 0;
+  Reg<u32> rows;
 };
 
 // Prefetches the A and B tensor maps, then for each unit this CTA owns (persistent, in the shared tile
@@ -77,8 +83,20 @@ inline void tma_producer_loop(KernelBuilder& k, Pipeline& pipe, const WorkUnits&
     prefetch_tensor_map(k, op.a);
     prefetch_tensor_map(k, op.b);
   });
+  // Calls f(byte offset in the stage's A tile, first row) for each A box of a unit; every box but the
+  // first goes through guarded(some of its rows lie inside M, the call).
+  const std::uint32_t a_box_rows = op.a_box_rows ? op.a_box_rows : op.bm;
+  const std::uint32_t a_row_bytes = op.a.box_bytes() / a_box_rows;
   work.for_each(k, [&](const WorkUnits::Unit& u) {
     auto row_a = bitcast<s32>(u.tm * op.bm);
+    auto each_a_box = [&](const std::function<void(std::uint32_t, Reg<s32>)>& f,
+                          const std::function<void(Pred, const std::function<void()>&)>& guarded) {
+      for (std::uint32_t r = 0; r < op.bm; r += a_box_rows) {
+        auto box = [&] { f(r * a_row_bytes, r ? row_a + static_cast<std::int32_t>(r) : row_a); };
+        if (r == 0) box();
+        else guarded(u.tm * op.bm + r < op.rows, box);
+      }
+    };
     // f(byte offset in the stage's B tile, box coordinates) for each B box this CTA loads for K tile
     // kt: its slice of the tile's rows (K-major), or its panels (MN-major).
     auto each_b_box = [&](Reg<u32> kt, const std::function<void(Reg<u32>, std::initializer_list<Src<s32>>)>& f) {
@@ -99,10 +117,16 @@ inline void tma_producer_loop(KernelBuilder& k, Pipeline& pipe, const WorkUnits&
         if (op.prefetch_ahead)
           k.if_(kt + op.prefetch_ahead < u.kt_end, [&] {
             auto ahead = kt + op.prefetch_ahead;
-            tma_prefetch(k, op.a, {bitcast<s32>(ahead * op.bk), row_a});
+            auto ka = bitcast<s32>(ahead * op.bk);
+            each_a_box([&](std::uint32_t, Reg<s32> row) { tma_prefetch(k, op.a, {ka, row}); },
+                       [&](Pred live, const std::function<void()>& box) { k.if_(live, box); });
             each_b_box(ahead, [&](Reg<u32>, std::initializer_list<Src<s32>> at) { tma_prefetch(k, op.b, at); });
           });
-        tma_load(k, op.a, op.stage_a(st.stage), {bitcast<s32>(kt * op.bk), row_a}, pipe.full(st), &pipe);
+        auto ka = bitcast<s32>(kt * op.bk);
+        each_a_box([&](std::uint32_t offset, Reg<s32> row) {
+          auto dst = op.stage_a(st.stage);
+          tma_load(k, op.a, offset ? dst + offset : dst, {ka, row}, pipe.full(st), &pipe);
+        }, [&](Pred live, const std::function<void()>& box) { pipe.copy_or_complete(st, live, op.a.box_bytes(), box); });
         each_b_box(kt, [&](Reg<u32> offset, std::initializer_list<Src<s32>> at) {
           auto dst = op.stage_b(st.stage) + offset;
           if (cm == 1) tma_load(k, op.b, dst, at, pipe.full(st), &pipe);
