@@ -7,29 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "runtime/timing.h"
 #include "runtime/weft_rt.h"
 
 namespace weft::bench {
 
-inline double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-// Median milliseconds of `timed` runs (CUDA events on the default stream) after `warmup` runs.
-// `run(i)` gets the run's index, so callers can rotate inputs.
+// The runtime's event-timed median (runtime/timing.h), on the default stream.
+using rt::median;
 inline double median_ms(const std::function<void(int)>& run, int warmup, int timed) {
-  for (int i = 0; i < warmup; ++i) run(i);
-  std::vector<double> ms;
-  rt::Event start, stop;
-  for (int i = 0; i < timed; ++i) {
-    start.record();
-    run(warmup + i);
-    stop.record();
-    stop.synchronize();
-    ms.push_back(rt::elapsed_ms(start, stop));
-  }
-  return median(std::move(ms));
+  return rt::median_ms(run, warmup, timed);
 }
 
 inline std::string today_utc() {

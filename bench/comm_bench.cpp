@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
         // shared memory: 112 KiB at 8 warps of 7168 bf16, over an sm_120's 99 KiB).
         std::vector<MoeKernelOptions> moe_builds{{}};
         if (single) moe_builds.insert(moe_builds.end(), {{.warps = 8, .unroll = 1}, {.warps = 32, .unroll = 0}});
-        const std::size_t bulk_smem = 8 * std::size_t{quick ? 64 : 7168} * 2 + 1024;
+        const std::size_t bulk_smem = std::size_t{8} * (quick ? 64u : 7168u) * 2 + 1024;
         if (single && MoeAllToAll::bulk_runs_on(props.sm()) && static_cast<std::size_t>(props.max_smem_per_block_optin) >= bulk_smem)
           moe_builds.push_back({.warps = 8, .bulk = true});
         for (const auto& build : moe_builds) {
