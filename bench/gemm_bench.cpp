@@ -25,6 +25,7 @@
 
 #include "bench/bench_common.h"
 #include "samples/apps/gemm/gemm_common.h"
+#include "samples/apps/gemm/gemm_tuned.h"
 #include "samples/apps/gemm/tile_choice.h"
 #include "samples/apps/gpu_or_skip.h"
 
@@ -205,6 +206,23 @@ std::vector<Sm90Variant> sm90_variants(bool fp8) {
   return v;
 }
 
+// What an application gets from TunedGemmSm90 (gemm_tuned.h) at shape s: its first run times its
+// candidates (a few runs each, its own timing), then the winner is timed and checked like every row.
+// `operands(i)` gives run i's inputs (rotating like the other rows') with D in `d`.
+void add_tuned_row(Rows& rows, TunedGemmSm90& tuned, const std::string& label, const char* dtype, const Shape& s,
+                   const std::function<Sm90Operands(int)>& operands, DeviceBuffer<bf16>& d,
+                   const DeviceBuffer<bf16>& dref, double cublas_ms) {
+  try {
+    tuned.run(s.m, s.n, s.k, 1.0f, 0.0f, operands(0));  // this shape's tuning
+    std::printf("note: %s picks %s at %ux%ux%u\n", label.c_str(), tuned.last_choice().c_str(), s.m, s.n, s.k);
+    d.fill_bytes(0xff);
+    const double ms = median_ms([&](int i) { tuned.run(s.m, s.n, s.k, 1.0f, 0.0f, operands(i)); });
+    rows.add(label, dtype, s, ms, cublas_ms, error_vs(d, dref));
+  } catch (const std::exception& e) {
+    std::printf("note: no %s row at %ux%ux%u: %s\n", label.c_str(), s.m, s.n, s.k, e.what());
+  }
+}
+
 // The cubes first, then the decode shapes, the odd ones last: a run cut short by the device's
 // time limit (the CSV is rewritten after every row) keeps the targets and the decode rows.
 const std::vector<Shape> kShapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192},
@@ -214,6 +232,7 @@ const std::vector<Shape> kShapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {819
 // gemm_e4m3_sm90's variants against cuBLASLt fp8 at the sizes.
 void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt, int sms) {
   auto variants = sm90_variants(true);
+  TunedGemmSm90 tuned({.fp8 = true});
   for (const auto& s : kShapes) {
     const std::size_t a_n = std::size_t{s.m} * s.k, b_n = std::size_t{s.n} * s.k, d_n = std::size_t{s.m} * s.n;
     const int copies = copies_for(a_n + b_n);
@@ -255,6 +274,9 @@ void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt, int sms) {
                                                 scale_b_blocks(b_host, sb_host, s.n, s.k), s)
                    : error_vs(d, dref));
     }
+    add_tuned_row(rows, tuned, "e4m3_sm90/tuned", "e4m3", s, [&](int i) {
+      return Sm90Operands{as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()};
+    }, d, dref, cublas_ms);
   }
 }
 
@@ -279,9 +301,11 @@ int main(int argc, char** argv) {
                 "cuBLAS TFLOP/s", "ratio", "check");
     // bf16 (TN): every weft kernel this GPU runs, on one set of inputs per shape.
     std::vector<Sm90Variant> g90;
+    std::optional<TunedGemmSm90> tuned90;
     std::optional<WeftGemmSm90> g90_nn;  // NN (B k x n row-major) against cuBLAS NN, at the square sizes
     if (weft::samples::runs_on("gemm_bf16_sm90", sm)) {
       g90 = sm90_variants(false);
+      tuned90.emplace();
       try {
         g90_nn = WeftGemmSm90::load({.bn = 256, .nn = true});
       } catch (const std::exception& e) {
@@ -311,6 +335,10 @@ int main(int argc, char** argv) {
         v.show_grid(props.sm_count);
         rows.add(v.label, "bf16", s, ms, cublas_ms, error_vs(d, dref));
       }
+      if (tuned90)
+        add_tuned_row(rows, *tuned90, "bf16_sm90/tuned", "bf16", s, [&](int i) {
+          return Sm90Operands{as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()};
+        }, d, dref, cublas_ms);
       d.fill_bytes(0xff);
       const double ms = median_ms([&](int i) {
         g80.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());
@@ -396,8 +424,12 @@ int main(int argc, char** argv) {
       const std::string rule = weft::samples::sm90_bn_for(t.size, t.size, static_cast<std::uint32_t>(props.sm_count)) == 256
                                    ? dt + "/bn256" : "gemm_" + dt;
       const auto r = rows.tflops.find(rule + " " + Rows::key(t.dtype, {t.size, t.size, t.size}));
-      char picked[96] = "";
-      if (r != rows.tflops.end()) std::snprintf(picked, sizeof picked, "  (tile rule: %s, %.2f)", rule.c_str(), r->second / b.cublas);
+      // And what TunedGemmSm90 (gemm_tuned.h) gets by timing its candidates.
+      const auto tuned = rows.tflops.find(dt + "/tuned " + Rows::key(t.dtype, {t.size, t.size, t.size}));
+      char picked[160] = "";
+      if (r != rows.tflops.end())
+        std::snprintf(picked, sizeof picked, "  (tile rule: %s, %.2f; tuned: %.2f)", rule.c_str(), r->second / b.cublas,
+                      tuned != rows.tflops.end() ? tuned->second / b.cublas : 0.0);
       std::printf("%-5s %5u^3  %-18s %8.1f / %8.1f = %5.2f  target >= %.1f: %s%s\n", t.dtype, t.size, b.kernel.c_str(), b.weft,
                   b.cublas, b.weft / b.cublas, t.ratio, b.weft / b.cublas >= t.ratio ? "met" : "not met", picked);
     }

@@ -2,6 +2,7 @@
 // maps and the cubin cache. See docs/runtime.md.
 #pragma once
 
+#include "runtime/autotune.h"
 #include "runtime/device.h"
 #include "runtime/disk_cache.h"
 #include "runtime/driver.h"
@@ -10,3 +11,4 @@
 #include "runtime/module.h"
 #include "runtime/stream.h"
 #include "runtime/tensor_map.h"
+#include "runtime/timing.h"

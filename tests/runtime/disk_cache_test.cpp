@@ -17,26 +17,15 @@
 
 #include "runtime/disk_cache.h"
 #include "runtime/error.h"
+#include "tests/support/temp_dir.h"
 
 using namespace weft::rt;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("weft-cache-test-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
+struct TempDir : weft::test::TempDir {
+  TempDir() : weft::test::TempDir("weft-cache-test") {}
 };
 
 CacheEntry bytes_of(std::string_view s, std::string meta = "") {

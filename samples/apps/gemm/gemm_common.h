@@ -173,6 +173,7 @@ inline std::string sm90_label(const Sm90Options& o) {
   if (o.nn) s += " NN";
   if (o.pingpong) s += " ping-pong";
   if (o.stream_k) s += " stream-K";
+  for (const auto& e : o.extra) s += " " + e;
   return s;
 }
 
