@@ -426,10 +426,11 @@ int main(int argc, char** argv) {
       const auto r = rows.tflops.find(rule + " " + Rows::key(t.dtype, {t.size, t.size, t.size}));
       // And what TunedGemmSm90 (gemm_tuned.h) gets by timing its candidates.
       const auto tuned = rows.tflops.find(dt + "/tuned " + Rows::key(t.dtype, {t.size, t.size, t.size}));
-      char picked[160] = "";
+      char picked[160] = "", tuned_ratio[16] = "n/a";
+      if (tuned != rows.tflops.end()) std::snprintf(tuned_ratio, sizeof tuned_ratio, "%.2f", tuned->second / b.cublas);
       if (r != rows.tflops.end())
-        std::snprintf(picked, sizeof picked, "  (tile rule: %s, %.2f; tuned: %.2f)", rule.c_str(), r->second / b.cublas,
-                      tuned != rows.tflops.end() ? tuned->second / b.cublas : 0.0);
+        std::snprintf(picked, sizeof picked, "  (tile rule: %s, %.2f; tuned: %s)", rule.c_str(), r->second / b.cublas,
+                      tuned_ratio);
       std::printf("%-5s %5u^3  %-18s %8.1f / %8.1f = %5.2f  target >= %.1f: %s%s\n", t.dtype, t.size, b.kernel.c_str(), b.weft,
                   b.cublas, b.weft / b.cublas, t.ratio, b.weft / b.cublas >= t.ratio ? "met" : "not met", picked);
     }

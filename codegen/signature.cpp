@@ -147,6 +147,12 @@ Signature parse(std::string_view text) {
       p.size = to_u32(w[4], line_no, "parameter size");
       p.align = to_u32(w[5], line_no, "parameter alignment");
       if (w.size() == 7) (p.kind == ParamKind::bytes ? p.tma_box : p.pointee) = std::string(w[6]);
+      // A tensor map's box comes with detail `tma`, and only with it.
+      if (p.kind == ParamKind::bytes && (p.detail == "tma") != !p.tma_box.empty())
+        throw ParseError(line_no, "parameter '" + p.name + "': " +
+                                      (p.tma_box.empty() ? "a tensor map (detail 'tma') without its box"
+                                                         : "a box for bytes that are not a tensor map (detail '" +
+                                                               p.detail + "')"));
       if (p.size == 0) throw ParseError(line_no, "parameter '" + p.name + "' has size 0");
       if (p.align == 0 || (p.align & (p.align - 1)) != 0)
         throw ParseError(line_no, "parameter '" + p.name + "' has an alignment that is not a power of two");

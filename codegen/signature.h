@@ -18,7 +18,7 @@
 //   //! end-kernel
 //   //! end
 //
-// `param <name> <kind> <detail> <size> <align> [<pointee>]`: kind is scalar (detail = PTX type),
+// `param <name> <kind> <detail> <size> <align> [<pointee> | <box>]`: kind is scalar (detail = PTX type),
 // pointer (detail = state space the pointer addresses, pointee = element type) or bytes (an aligned
 // byte array: detail `-`, or `tma` for a 128-byte TMA descriptor followed by the box its copies
 // expect, rt::tma_box_key). Sizes and alignments are in bytes.

@@ -57,7 +57,8 @@ TuneChoice time_all(const TuneProblem& p, const std::function<double(std::size_t
   for (std::size_t i = 0; i < p.candidates.size(); ++i) {
     try {
       const double ms = time(i);
-      if (!std::isfinite(ms) || ms < 0) throw Error("timed at " + std::to_string(ms) + " ms");
+      // No run takes no time: 0 is a timing that measured nothing (no timed runs).
+      if (!std::isfinite(ms) || ms <= 0) throw Error("timed at " + std::to_string(ms) + " ms");
       c.ms[i] = ms;
       if (!any || ms < c.ms[c.index]) c.index = i;
       any = true;
@@ -131,26 +132,25 @@ TuneChoice autotune(const TuneProblem& p, const std::function<double(std::size_t
     if (auto it = memo().find(key); it != memo().end()) return TuneChoice{.index = it->second, .source = TuneChoice::Source::memory};
   }
   std::optional<TuneChoice> timed;
-  const auto r = cache.get_or_build(key, [&] {
-    timed = time_all(p, time);
-    const auto text = format_tune_entry(p, *timed);
-    CacheEntry e;
-    e.data.resize(text.size());
-    std::memcpy(e.data.data(), text.data(), text.size());
-    return e;
-  });
+  auto text_of = [](const CacheEntry& e) {
+    return std::string_view(reinterpret_cast<const char*>(e.data.data()), e.data.size());
+  };
+  // An entry that is not a choice among these candidates (written by hand, or by another format)
+  // counts as corrupt: the cache deletes it under the key's lock and times again.
+  const auto r = cache.get_or_build(
+      key,
+      [&] {
+        timed = time_all(p, time);
+        const auto text = format_tune_entry(p, *timed);
+        CacheEntry e;
+        e.data.resize(text.size());
+        std::memcpy(e.data.data(), text.data(), text.size());
+        return e;
+      },
+      [&](const CacheEntry& e) { return parse_tune_entry(p, text_of(e)).has_value(); });
   TuneChoice c;
-  if (timed) {
-    c = std::move(*timed);
-  } else if (auto i = parse_tune_entry(p, std::string_view(reinterpret_cast<const char*>(r.entry.data.data()), r.entry.data.size()))) {
-    c = TuneChoice{.index = *i, .source = TuneChoice::Source::disk};
-  } else {
-    // A well-formed cache entry (its checksum holds) whose text is not a choice among these
-    // candidates: written by hand, or by a weft whose format differs. Tune again; the entry stays.
-    std::fprintf(stderr, "weft: autotune '%s': the remembered choice in %s is not one of the candidates; timing again\n",
-                 p.name.c_str(), cache.entry_path(key).string().c_str());
-    c = time_all(p, time);
-  }
+  if (timed) c = std::move(*timed);
+  else c = TuneChoice{.index = *parse_tune_entry(p, text_of(r.entry)), .source = TuneChoice::Source::disk};
   std::lock_guard lock(memo_mutex);
   memo()[key] = c.index;
   return c;

@@ -262,7 +262,7 @@ bool DiskCache::store(std::string_view key, const CacheEntry& entry) {
   return true;
 }
 
-CacheResult DiskCache::get_or_build(std::string_view key, const Compile& compile) {
+CacheResult DiskCache::get_or_build(std::string_view key, const Compile& compile, const Valid& valid) {
   require_key(key);
   CacheResult r;
   if (!enabled_) {
@@ -270,8 +270,13 @@ CacheResult DiskCache::get_or_build(std::string_view key, const Compile& compile
     ++misses_;
     return r;
   }
+  // An entry whose bytes are intact but whose content the caller rejects counts as corrupt.
+  auto read = [&] {
+    const auto status = read_entry(key, r.entry);
+    return status == ReadStatus::ok && valid && !valid(r.entry) ? ReadStatus::corrupt : status;
+  };
   // Fast path without the lock: a complete entry is immutable once renamed into place.
-  if (read_entry(key, r.entry) == ReadStatus::ok) {
+  if (read() == ReadStatus::ok) {
     r.hit = true;
     ++hits_;
     return r;
@@ -280,7 +285,7 @@ CacheResult DiskCache::get_or_build(std::string_view key, const Compile& compile
   KeyLock lock(dir_ / "v1" / "locks" / (std::string(key) + ".lock"), lock_error);
   if (!lock.held()) warn_once(lock_error);
   // Another process may have built it while we waited for the lock.
-  switch (read_entry(key, r.entry)) {
+  switch (read()) {
     case ReadStatus::ok:
       r.hit = true;
       ++hits_;

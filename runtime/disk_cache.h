@@ -72,8 +72,10 @@ class DiskCache {
 
   // The entry for `key` from disk, or compile() it, store it and return it. Concurrent callers (threads
   // or processes) with one key compile once; the others wait on the key's lock and read the result.
-  // Exceptions from compile() propagate and leave no entry behind.
-  CacheResult get_or_build(std::string_view key, const Compile& compile);
+  // Exceptions from compile() propagate and leave no entry behind. `valid`, where given, judges an
+  // entry's content: one it rejects is treated as corrupt (deleted under the lock and rebuilt).
+  using Valid = std::function<bool(const CacheEntry&)>;
+  CacheResult get_or_build(std::string_view key, const Compile& compile, const Valid& valid = {});
 
   // A valid entry, or nullopt (missing, or corrupt: then it is deleted).
   std::optional<CacheEntry> load(std::string_view key);

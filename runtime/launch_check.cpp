@@ -115,7 +115,8 @@ void check_args(const sig::Kernel& k, std::span<const ArgInfo> args) {
         if (a.size != p.size) fail("; the sizes differ");
         if (!p.tma_box.empty() && !a.tma_box.empty() && a.tma_box != p.tma_box)
           fail(" encoded for boxes " + a.tma_box + " (element type:box, innermost dimension first:swizzle); its "
-               "copies would not bring the bytes the kernel's barriers wait for: encode the map with the kernel's box");
+               "copies would bring another layout or byte count than the kernel expects (its barriers count the "
+               "box's bytes): encode the map with the kernel's box");
         break;
     }
   }

@@ -15,7 +15,8 @@ namespace weft::rt {
 // An encoded tensor map and the description it was encoded from. A launch passes its 128 bytes (the
 // CUtensorMap, 64-byte aligned) by value to a kernel's tensor-map parameter, and first compares the
 // description's box with the one the kernel's copies expect (launch_check.h). A bare CUtensorMap may
-// be passed too; its box is then not checked.
+// be passed too; its box is then not checked. Only `map` has the device's layout: a tensor map stored
+// in device memory (an array of maps) is an array of CUtensorMap, not of TensorMap.
 struct TensorMap {
   CUtensorMap map{};
   TmaDesc desc{};  // what `map` encodes; box_dims zero: unknown

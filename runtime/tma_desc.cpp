@@ -154,7 +154,17 @@ std::string tma_box_key(const TmaDesc& d) {
   std::string key = std::string(tma_dtype_name(d.dtype)) + ":";
   for (std::uint32_t i = 0; i < d.rank; ++i) key += (i ? "x" : "") + std::to_string(d.box_dims[i]);
   const std::uint32_t swizzle = tma_swizzle_bytes(d.swizzle);
-  return key + ":" + (swizzle ? std::to_string(swizzle) + "B" : std::string("none"));
+  key += ":" + (swizzle ? std::to_string(swizzle) + "B" : std::string("none"));
+  // Element strides and interleave change what a box moves too; named only where not the default,
+  // so the usual keys stay short.
+  bool strided = false;
+  for (std::uint32_t i = 0; i < d.rank; ++i) strided |= d.element_strides[i] != 1;
+  if (strided) {
+    key += ":estride";
+    for (std::uint32_t i = 0; i < d.rank; ++i) key += (i ? "x" : "") + std::to_string(d.element_strides[i]);
+  }
+  if (d.interleave != TmaInterleave::none) key += d.interleave == TmaInterleave::b16 ? ":interleave16B" : ":interleave32B";
+  return key;
 }
 
 }  // namespace weft::rt

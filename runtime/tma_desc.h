@@ -50,7 +50,8 @@ struct TmaDesc {
 };
 
 // What a kernel's copies through a tensor map depend on: element type, box (innermost dimension
-// first) and swizzle, as "bf16:64x128:128B" ("none" without swizzle). A kernel's signature records it
+// first) and swizzle, as "bf16:64x128:128B" ("none" without swizzle), then element strides
+// (":estride1x2") and interleave (":interleave32B") where they are not the defaults. A kernel's signature records it
 // for each tensor-map parameter, and a launch compares it with the map's own (launch_check.h): a map
 // of another box brings other bytes than the kernel's barriers wait for. Empty for a description
 // without a box (a default TmaDesc).

@@ -73,7 +73,8 @@ class Pipeline {
   // tensor's edge, which TMA would only zero-fill): where `issue` holds, `copy` issues it; elsewhere
   // the calling thread completes its bytes on the stage's full barrier (mbarrier.complete_tx), so the
   // stage's count holds either way. Call it from the thread that issues the stage's copies. The
-  // expect_tx check counts `bytes` once, and `copy` must move exactly that many (sm_90+).
+  // expect_tx check counts `bytes` once, and `copy` must move exactly that many (sm_90+). The bytes
+  // are completed on this CTA's barrier only: not for a multicast copy into other CTAs' stages.
   void copy_or_complete(const State& s, Pred issue, std::uint32_t bytes, const std::function<void()>& copy,
                         Loc loc = Loc::current());
   void producer_commit(State& s, Loc loc = Loc::current());

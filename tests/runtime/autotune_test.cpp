@@ -14,6 +14,11 @@ using namespace weft::rt;
 
 namespace {
 
+void fs_remove(const std::filesystem::path& p) {
+  std::error_code ec;
+  std::filesystem::remove_all(p, ec);
+}
+
 TuneProblem problem(std::string name = "gemm 64x7168x7168") {
   return {std::move(name), {"bn128", "bn256", "sk"}, "Test GPU sm_90 132 SMs"};
 }
@@ -115,7 +120,23 @@ TEST_CASE("a corrupt or foreign tune entry is timed again") {
   CHECK(second.calls == 3);
   CHECK(c.index == 0);
   CHECK(c.source == TuneChoice::Source::timed);
-  // A well-formed entry naming no candidate (parse_tune_entry) is not trusted either.
+  // An intact entry naming no candidate (written by hand) is not trusted either: it is replaced.
+  autotune_forget();
+  const std::string foreign = "weft-tune 1\nchoice bn512\n";
+  CacheEntry e;
+  for (char ch : foreign) e.data.push_back(static_cast<std::byte>(ch));
+  fs_remove(cache.entry_path(tune_key(problem())));
+  REQUIRE(cache.store(tune_key(problem()), e));
+  FakeTimer third{{4.0, 5.0, 1.0}};
+  c = autotune(problem(), std::ref(third), cache);
+  CHECK(third.calls == 3);
+  CHECK(c.index == 2);
+  autotune_forget();
+  FakeTimer fourth{{1.0, 1.0, 1.0}};
+  c = autotune(problem(), std::ref(fourth), cache);  // the replacement is read back
+  CHECK(fourth.calls == 0);
+  CHECK(c.index == 2);
+  CHECK(c.source == TuneChoice::Source::disk);
   CHECK_FALSE(parse_tune_entry(problem(), "weft-tune 1\nchoice bn512\n"));
   CHECK_FALSE(parse_tune_entry(problem(), "weft-tune 2\nchoice bn128\n"));
   CHECK_FALSE(parse_tune_entry(problem(), ""));
@@ -137,10 +158,11 @@ TEST_CASE("autotune's bad input: no candidate, a repeated or spaced label, none 
                        "requested\n  bn256: launch failed: too many resources requested\n  sk: launch failed: too "
                        "many resources requested",
                        Error);
-  FakeTimer nan{{NAN, 2.0, 3.0}};  // a time that is no time is a failure too
+  FakeTimer nan{{NAN, 0.0, 3.0}};  // a time that is no time is a failure too
   auto c = autotune(problem(), std::ref(nan), off);
-  CHECK(c.index == 1);
+  CHECK(c.index == 2);
   CHECK(c.errors[0] == "timed at nan ms");
+  CHECK(c.errors[1] == "timed at 0.000000 ms");
 }
 
 TEST_CASE("WEFT_TUNE=off takes the first candidate without timing") {

@@ -131,6 +131,23 @@ TEST_CASE("a disabled cache compiles every time and touches no disk") {
   CHECK(off.stats().entries == 0);
 }
 
+TEST_CASE("an intact entry whose content the caller rejects is rebuilt like a corrupt one") {
+  TempDir dir;
+  DiskCache cache(dir.path);
+  const auto key = key_for("ptx v");
+  REQUIRE(cache.store(key, bytes_of("stale")));
+  FakeCompiler fc;
+  auto wants_elf = [](const CacheEntry& e) { return text_of(e).starts_with("\x7f" "ELF"); };
+  auto r = cache.get_or_build(key, std::ref(fc), wants_elf);
+  CHECK(fc.calls == 1);
+  CHECK(r.rebuilt_corrupt);
+  CHECK(text_of(r.entry) == fc.output);
+  CHECK(cache.counters().corrupt == 1);
+  r = cache.get_or_build(key, std::ref(fc), wants_elf);  // the replacement is accepted
+  CHECK(r.hit);
+  CHECK(fc.calls == 1);
+}
+
 TEST_CASE("corrupt, truncated and incomplete entries are deleted and rebuilt once") {
   TempDir t;
   DiskCache cache(t.path);

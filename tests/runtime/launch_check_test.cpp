@@ -132,7 +132,9 @@ TEST_CASE("check_args: a tensor map must have the box the kernel's copies expect
   CHECK_THROWS_WITH_AS(check(k, TensorMap{.desc = half_box}, out),
                        doctest::Contains("argument 1 'tmap': the parameter is a tensor map for boxes bf16:64x128:128B "
                                          "but the launch passes TensorMap (a 128-byte value) encoded for boxes "
-                                         "bf16:64x64:128B"),
+                                         "bf16:64x64:128B (element type:box, innermost dimension first:swizzle); "
+                                         "its copies would bring another layout or byte count than the kernel "
+                                         "expects"),
                        Error);
   auto unswizzled = want;
   unswizzled.swizzle = TmaSwizzle::none;

@@ -129,3 +129,17 @@ TEST_CASE("element types: sizes and names") {
   CHECK_FALSE(tma_dtype_is_float(TmaDtype::u64));
   CHECK(tma_swizzle_bytes(TmaSwizzle::b64) == 64);
 }
+
+TEST_CASE("tma_box_key names what a box moves: type, box, swizzle, and strides or interleave where set") {
+  auto d = TmaDesc::packed(TmaDtype::bf16, {4096, 4096}, {64, 128});
+  d.swizzle = TmaSwizzle::b128;
+  CHECK(tma_box_key(d) == "bf16:64x128:128B");
+  d.swizzle = TmaSwizzle::none;
+  CHECK(tma_box_key(d) == "bf16:64x128:none");
+  d.element_strides[1] = 2;  // every other row: half the rows per box
+  CHECK(tma_box_key(d) == "bf16:64x128:none:estride1x2");
+  auto i = TmaDesc::packed(TmaDtype::f32, {8, 64, 64}, {8, 16, 4});
+  i.interleave = TmaInterleave::b32;
+  CHECK(tma_box_key(i) == "f32:8x16x4:none:interleave32B");
+  CHECK(tma_box_key(TmaDesc{}).empty());  // no box: nothing to compare
+}

@@ -86,4 +86,14 @@ TEST_CASE("malformed blocks are refused with the line and cause") {
     t.replace(t.find("128 64"), 6, "128 48");
     CHECK_THROWS_WITH_AS(parse(t), doctest::Contains("power of two"), ParseError);
   }
+  SUBCASE("a tensor map without its box, a box on plain bytes") {
+    auto t = text;
+    t.replace(t.find(" bf16:64x128:128B"), 17, "");
+    CHECK_THROWS_WITH_AS(parse(t), doctest::Contains("parameter 'a_map': a tensor map (detail 'tma') without its box"),
+                         ParseError);
+    t = text;
+    t.replace(t.find("tmap bytes - 128 64"), 19, "tmap bytes - 128 64 bf16:64x64:128B");
+    CHECK_THROWS_WITH_AS(parse(t), doctest::Contains("a box for bytes that are not a tensor map (detail '-')"),
+                         ParseError);
+  }
 }

@@ -189,6 +189,48 @@ inline void check_tma_operands(const std::string& name, std::uint32_t k, std::ui
   if (bias && !x.bias) throw std::runtime_error(name + ": this build adds a bias; pass one");
 }
 
+// The --param settings that build the Hopper kernel for `o` (`extra` last, so it may override).
+// Throws for what no build has: block scales on bf16, NN on e4m3.
+inline std::vector<std::string> sm90_settings(const Sm90Options& o) {
+  auto flag = [](const char* name, bool on) { return std::string(name) + "=" + (on ? "1" : "0"); };
+  std::vector<std::string> s = {"bn=" + std::to_string(o.bn), "stages=" + std::to_string(o.stages),
+                                "cluster_m=" + std::to_string(o.cluster_m), "splits=" + std::to_string(o.splits),
+                                flag("out_f32", o.out_f32), flag("bias", o.bias), flag("tma_store", o.tma_store),
+                                flag("pingpong", o.pingpong), flag("stream_k", o.stream_k)};
+  if (o.fp8) s.push_back(flag("block_scales", o.block_scales));
+  else if (o.block_scales) throw std::runtime_error("gemm_bf16_sm90: block scales are for the fp8 kernel");
+  if (!o.fp8) s.push_back(flag("nn", o.nn));
+  else if (o.nn) throw std::runtime_error("gemm_e4m3_sm90: fp8 wgmma takes K-major B only (TN); transpose B once");
+  s.insert(s.end(), o.extra.begin(), o.extra.end());
+  return s;
+}
+
+// What the Hopper GEMM built for `o` requires of a launch's shape and operands (the tile does not
+// matter), each as a sentence: TMA's rows on 16 bytes, alignments, a bias and scales where the build
+// takes them.
+inline void check_sm90_operands(const Sm90Options& o, std::uint32_t n, std::uint32_t k, float beta,
+                                const Sm90Operands& x) {
+  const std::string name = sm90_kernel(o);
+  const std::uint32_t elem = o.fp8 ? 1 : 2;
+  check_tma_operands(name, k, elem, x, o.bias);
+  if (o.nn && n % 8)
+    throw std::runtime_error(name + ": NN: n = " + std::to_string(n) + " is not a multiple of 8: TMA needs every row "
+                             "of B (n bf16) to start on a 16-byte boundary");
+  const std::uint32_t out_bytes = o.out_f32 ? 4 : 2, pair = 2 * out_bytes;
+  if (x.d % pair || (beta != 0.0f && x.c % pair))
+    throw std::runtime_error(name + ": C and D must be " + std::to_string(pair) +
+                             "-byte aligned (the epilogue stores column pairs)");
+  if (o.tma_store && ((std::uint64_t{n} * out_bytes) % 16 || x.d % 16))
+    throw std::runtime_error(name + ": n = " + std::to_string(n) + ": the TMA-store epilogue needs D 16-byte aligned "
+                             "and every row of D (n x " + std::to_string(out_bytes) +
+                             " bytes) to start on 16 bytes; load the kernel with tma_store = false for this shape");
+  if (o.block_scales && (!x.a_scales || !x.b_scales))
+    throw std::runtime_error(name + ": this build applies block scales; pass a_scales and b_scales");
+  if (!o.block_scales && (x.a_scales || x.b_scales))
+    throw std::runtime_error(name + ": scale arrays given to a per-tensor build (fold the scales into alpha, "
+                             "or load with block_scales)");
+}
+
 // The Hopper GEMM emitted in-process for this device (sm_90a), with its launch shape and, for
 // split-K, its workspace (kept between runs; one run at a time per object).
 struct WeftGemmSm90 {
@@ -201,19 +243,7 @@ struct WeftGemmSm90 {
   std::uint32_t last_grid = 0;                      // CTAs of the last launch (benchmarks report it)
 
   static WeftGemmSm90 load(Sm90Options o = {}) {
-    std::vector<std::string> settings = {"bn=" + std::to_string(o.bn), "stages=" + std::to_string(o.stages),
-                                         "cluster_m=" + std::to_string(o.cluster_m),
-                                         "splits=" + std::to_string(o.splits), std::string("out_f32=") + (o.out_f32 ? "1" : "0"),
-                                         std::string("bias=") + (o.bias ? "1" : "0"),
-                                         std::string("tma_store=") + (o.tma_store ? "1" : "0"),
-                                         std::string("pingpong=") + (o.pingpong ? "1" : "0"),
-                                         std::string("stream_k=") + (o.stream_k ? "1" : "0")};
-    if (o.fp8) settings.push_back(std::string("block_scales=") + (o.block_scales ? "1" : "0"));
-    else if (o.block_scales) throw std::runtime_error("gemm_bf16_sm90: block scales are for the fp8 kernel");
-    if (!o.fp8) settings.push_back(std::string("nn=") + (o.nn ? "1" : "0"));
-    else if (o.nn) throw std::runtime_error("gemm_e4m3_sm90: fp8 wgmma takes K-major B only (TN); transpose B once");
-    settings.insert(settings.end(), o.extra.begin(), o.extra.end());
-    const auto em = weft::samples::emit(sm90_kernel(o), weft::rt::device_props(0).sm(), settings, o.debug_waits);
+    const auto em = weft::samples::emit(sm90_kernel(o), weft::rt::device_props(0).sm(), sm90_settings(o), o.debug_waits);
     WeftGemmSm90 g{weft::rt::Module::from_ptx(em.ptx), std::move(o)};
     g.copy = em.params["copy"] != 0;
     if (em.params["a_halves"] != 0) g.a_box_rows = 64;
@@ -228,24 +258,8 @@ struct WeftGemmSm90 {
   void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, const Sm90Operands& x,
            CUstream stream = nullptr, std::uint32_t ctas = 0, const GemmCopyJob& job = {}) {
     using namespace weft::rt;
-    const std::uint32_t elem = opt.fp8 ? 1 : 2;
-    check_tma_operands(name(), k, elem, x, opt.bias);
-    if (opt.nn && n % 8)
-      throw std::runtime_error(name() + ": NN: n = " + std::to_string(n) + " is not a multiple of 8: TMA needs every row "
-                               "of B (n bf16) to start on a 16-byte boundary");
-    const std::uint32_t out_bytes = opt.out_f32 ? 4 : 2, pair = 2 * out_bytes;
-    if (x.d % pair || (beta != 0.0f && x.c % pair))
-      throw std::runtime_error(name() + ": C and D must be " + std::to_string(pair) +
-                               "-byte aligned (the epilogue stores column pairs)");
-    if (opt.tma_store && ((std::uint64_t{n} * out_bytes) % 16 || x.d % 16))
-      throw std::runtime_error(name() + ": n = " + std::to_string(n) + ": the TMA-store epilogue needs D 16-byte aligned "
-                               "and every row of D (n x " + std::to_string(out_bytes) +
-                               " bytes) to start on 16 bytes; load the kernel with tma_store = false for this shape");
-    if (opt.block_scales && (!x.a_scales || !x.b_scales))
-      throw std::runtime_error(name() + ": this build applies block scales; pass a_scales and b_scales");
-    if (!opt.block_scales && (x.a_scales || x.b_scales))
-      throw std::runtime_error(name() + ": scale arrays given to a per-tensor build (fold the scales into alpha, "
-                               "or load with block_scales)");
+    check_sm90_operands(opt, n, k, beta, x);
+    const std::uint32_t elem = opt.fp8 ? 1 : 2, out_bytes = opt.out_f32 ? 4 : 2;
     const std::uint32_t tiles_m = (m + 127) / 128, tiles_n = (n + opt.bn - 1) / opt.bn;
     const std::uint32_t tiles = tiles_m * tiles_n;
     if (tiles == 0) return;  // an empty D: nothing to launch

@@ -8,6 +8,7 @@
 // $WEFT_TUNE=off runs the first candidate, the tile rule's choice (tile_choice.h), untimed.
 #pragma once
 
+#include <array>
 #include <map>
 #include <string>
 #include <utility>
@@ -53,8 +54,9 @@ struct TuneRuns {
 
 class TunedGemmSm90 {
  public:
-  // `base`: what every candidate keeps (its bn, stream_k and stages are the tuner's to choose), kept
-  // as `opt`.
+  // `base`: what every candidate keeps (kept as `opt`); bn, stream_k and a_halves are the tuner's to
+  // choose. Leave base.stages at 0 (as many as fit): a fixed count that 128 x 256 tiles cannot hold
+  // leaves those candidates out.
   explicit TunedGemmSm90(Sm90Options base = {}, TuneRuns runs = {}) : opt(std::move(base)), runs_(runs) {}
 
   // D = alpha * A * B^T + beta * C (+ bias), as WeftGemmSm90::run, through the shape's chosen variant.
@@ -62,11 +64,46 @@ class TunedGemmSm90 {
            CUstream stream = nullptr) {
     using namespace weft::rt;
     if (m == 0 || n == 0) return;  // an empty D: nothing to choose
+    check_sm90_operands(opt, n, k, beta, x);  // once, not as seven candidates' failures
+    const std::array<std::uint32_t, 3> shape{m, n, k};
+    auto chosen = chosen_.find(shape);
+    if (chosen == chosen_.end()) chosen = chosen_.emplace(shape, choose(m, n, k, alpha, beta, x, stream)).first;
+    last_ = &chosen->second;
+    chosen->second.gemm->run(m, n, k, alpha, beta, x, stream);
+  }
+
+  Sm90Options opt;
+
+  // "tuned gemm_bf16_sm90 bn=128 (bn256sk, timed)": the base, the variant the last run used and how
+  // it was chosen.
+  std::string label() const {
+    static const char* how[] = {"timed", "remembered", "remembered on disk", "untimed: WEFT_TUNE=off"};
+    return "tuned " + sm90_label(opt) + (last_ ? " (" + last_->label + ", " + how[static_cast<int>(last_->source)] + ")" : "");
+  }
+  // The label of the variant the last run used ("bn256sk"); empty before the first run.
+  std::string last_choice() const { return last_ ? last_->label : std::string(); }
+
+ private:
+  // Tunes (or recalls) a shape: the problem names everything that builds or times the candidates
+  // (the base's settings, debug waits, L2 promotion, the timing runs), so that choices made under
+  // other conditions (a test's debug build, a quick timing) are not taken for this one's.
+  struct Chosen {
+    std::string label;
+    WeftGemmSm90* gemm = nullptr;
+    weft::rt::TuneChoice::Source source = weft::rt::TuneChoice::Source::timed;
+  };
+  Chosen choose(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta,
+                                               const Sm90Operands& x, CUstream stream) {
+    using namespace weft::rt;
     const auto candidates = sm90_candidates(opt, m, n, static_cast<std::uint32_t>(device_props(0).sm_count));
-    TuneProblem problem{sm90_label(opt) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
-                        {}, tune_device()};
+    std::string name = std::string(sm90_kernel(opt)) + " " + std::to_string(m) + "x" + std::to_string(n) + "x" +
+                       std::to_string(k);
+    for (const auto& setting : sm90_settings(opt)) name += " " + setting;
+    name += std::string(" debug_waits=") + (opt.debug_waits ? "1" : "0") + " l2_promotion=" +
+            (opt.l2_promotion ? "1" : "0") + " runs=" + std::to_string(runs_.warmup) + "+" + std::to_string(runs_.timed);
+    TuneProblem problem{name, {}, tune_device()};
     for (const auto& [label, o] : candidates) problem.candidates.push_back(label);
-    last_tune_ = autotune(problem, [&](std::size_t i) {
+    const auto tune = autotune(problem, [&](std::size_t i) {
       auto& g = variant(candidates[i]);
       const std::size_t d_bytes = std::size_t{m} * n * (opt.out_f32 ? 4 : 2);
       if (scratch_.size() < d_bytes) scratch_ = DeviceBuffer<std::uint8_t>(d_bytes);
@@ -74,23 +111,10 @@ class TunedGemmSm90 {
       into_scratch.d = scratch_.ptr().raw();
       return median_ms([&](int) { g.run(m, n, k, alpha, beta, into_scratch, stream); }, runs_.warmup, runs_.timed, stream);
     });
-    last_choice_ = candidates[last_tune_.index].first;
-    variant(candidates[last_tune_.index]).run(m, n, k, alpha, beta, x, stream);
+    const auto& winner = candidates[tune.index];
+    return {winner.first, &variant(winner), tune.source};
   }
 
-  Sm90Options opt;
-
-  // "tuned gemm_bf16_sm90 bn=128 (bn256sk, timed)": the base and the variant the last run used.
-  std::string label() const {
-    static const char* how[] = {"timed", "remembered", "remembered on disk", "untimed: WEFT_TUNE=off"};
-    return "tuned " + sm90_label(opt) +
-           (last_choice_.empty() ? "" : " (" + last_choice_ + ", " + how[static_cast<int>(last_tune_.source)] + ")");
-  }
-  // The label of the variant the last run used ("bn256sk"), and how it was chosen.
-  const std::string& last_choice() const { return last_choice_; }
-  const weft::rt::TuneChoice& last_tune() const { return last_tune_; }
-
- private:
   WeftGemmSm90& variant(const std::pair<std::string, Sm90Options>& c) {
     auto it = loaded_.find(c.first);
     if (it == loaded_.end()) it = loaded_.emplace(c.first, WeftGemmSm90::load(c.second)).first;
@@ -98,10 +122,10 @@ class TunedGemmSm90 {
   }
 
   TuneRuns runs_;
-  std::map<std::string, WeftGemmSm90> loaded_;  // by label, loaded when first timed or run
+  std::map<std::string, WeftGemmSm90> loaded_;  // by label, loaded when first timed or run (stable addresses)
+  std::map<std::array<std::uint32_t, 3>, Chosen> chosen_;  // per shape (m, n, k)
+  const Chosen* last_ = nullptr;                           // the last run's
   weft::rt::DeviceBuffer<std::uint8_t> scratch_;
-  std::string last_choice_;
-  weft::rt::TuneChoice last_tune_;
 };
 
 }  // namespace gemm
