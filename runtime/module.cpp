@@ -339,6 +339,39 @@ Kernel::Kernel(std::string name, CUfunction fn, std::optional<sig::Kernel> sig, 
                int sm_count)
     : name_(std::move(name)), fn_(fn), sig_(std::move(sig)), limits_(limits), sm_count_(sm_count) {}
 
+TensorMap Kernel::tensor_map(std::string_view param, std::initializer_list<std::uint64_t> dims, CUdeviceptr address,
+                             TmaL2Promotion l2_promotion) const {
+  const std::string what = "kernel '" + name_ + "', tensor map '" + std::string(param) + "'";
+  if (!sig_) throw Error(what + ": the module has no signature block, so the kernel's box is unknown; encode it with encode_tma");
+  const sig::Param* p = nullptr;
+  for (const auto& q : sig_->params)
+    if (q.name == param) p = &q;
+  if (!p) {
+    std::string maps;
+    for (const auto& q : sig_->params)
+      if (!q.tma_box.empty()) maps += (maps.empty() ? "" : ", ") + q.name;
+    throw Error(what + ": no such parameter (its tensor maps: " + (maps.empty() ? "none" : maps) + ")");
+  }
+  const auto box = parse_tma_box_key(p->tma_box);
+  if (!box)
+    throw Error(what + ": the parameter is not a tensor map with a recorded box" +
+                (p->tma_box.empty() ? std::string() : " ('" + p->tma_box + "' is not a box)"));
+  if (dims.size() != box->rank)
+    throw Error(what + ": " + std::to_string(dims.size()) + " dimensions given for a rank-" + std::to_string(box->rank) +
+                " box (" + p->tma_box + ")");
+  TmaDesc d = *box;
+  std::uint32_t i = 0;
+  std::uint64_t stride = tma_dtype_bytes(d.dtype);
+  for (const auto v : dims) {
+    d.global_dims[i] = v;
+    if (i > 0) d.global_strides_bytes[i - 1] = stride;
+    stride *= v;
+    ++i;
+  }
+  d.l2_promotion = l2_promotion;
+  return encode_tma(d, address);
+}
+
 int Kernel::attribute(CUfunction_attribute a) const {
   int v = 0;
   check(driver().cuFuncGetAttribute(&v, a, fn_), "cuFuncGetAttribute", "kernel '" + name_ + "'");

@@ -89,6 +89,14 @@ class Kernel {
   // grid in `cfg` only has to be a valid multiple of the cluster.
   int max_active_clusters(const LaunchConfig& cfg);
 
+  // The tensor map for this kernel's tensor-map parameter `param` (a tma_param) over a packed row-major
+  // tensor of `dims` elements (innermost dimension first) at `address`. The element type, box and
+  // swizzle are the ones the kernel's copies expect, read from its signature, so the host cannot
+  // encode another box. Throws Error when the kernel has no signature or no such tensor-map
+  // parameter, when `dims` is not of the box's rank, and as encode_tma for the tensor itself.
+  TensorMap tensor_map(std::string_view param, std::initializer_list<std::uint64_t> dims, CUdeviceptr address,
+                       TmaL2Promotion l2_promotion = TmaL2Promotion::none) const;
+
   int attribute(CUfunction_attribute a) const;
   int registers() const { return attribute(CU_FUNC_ATTRIBUTE_NUM_REGS); }
 

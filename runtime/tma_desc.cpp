@@ -1,6 +1,7 @@
 #include "runtime/tma_desc.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "runtime/error.h"
 
@@ -165,6 +166,62 @@ std::string tma_box_key(const TmaDesc& d) {
   }
   if (d.interleave != TmaInterleave::none) key += d.interleave == TmaInterleave::b16 ? ":interleave16B" : ":interleave32B";
   return key;
+}
+
+std::optional<TmaDesc> parse_tma_box_key(std::string_view key) {
+  // Splits "a:b:c" into its fields.
+  std::vector<std::string_view> f;
+  for (std::size_t at = 0;;) {
+    const auto colon = key.find(':', at);
+    f.push_back(key.substr(at, colon == std::string_view::npos ? std::string_view::npos : colon - at));
+    if (colon == std::string_view::npos) break;
+    at = colon + 1;
+  }
+  // "64x128" -> {64, 128}; nullopt unless 1..5 numbers of 1..256 (`max`).
+  auto numbers = [](std::string_view t, std::uint32_t max) -> std::optional<std::vector<std::uint32_t>> {
+    std::vector<std::uint32_t> v;
+    for (std::size_t at = 0;;) {
+      const auto x = t.find('x', at);
+      const auto part = t.substr(at, x == std::string_view::npos ? std::string_view::npos : x - at);
+      if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+      const auto n = static_cast<std::uint32_t>(std::stoul(std::string(part)));
+      if (n < 1 || n > max) return std::nullopt;
+      v.push_back(n);
+      if (x == std::string_view::npos) break;
+      at = x + 1;
+    }
+    if (v.size() > 5) return std::nullopt;
+    return v;
+  };
+  if (f.size() < 3 || f.size() > 5) return std::nullopt;
+  TmaDesc d;
+  bool typed = false;
+  for (int t = 0; t <= static_cast<int>(TmaDtype::tf32_ftz); ++t)
+    if (tma_dtype_name(static_cast<TmaDtype>(t)) == f[0]) d.dtype = static_cast<TmaDtype>(t), typed = true;
+  const auto box = numbers(f[1], 256);
+  if (!typed || !box) return std::nullopt;
+  d.rank = static_cast<std::uint32_t>(box->size());
+  for (std::uint32_t i = 0; i < d.rank; ++i) d.box_dims[i] = (*box)[i];
+  if (f[2] == "none") d.swizzle = TmaSwizzle::none;
+  else if (f[2] == "32B") d.swizzle = TmaSwizzle::b32;
+  else if (f[2] == "64B") d.swizzle = TmaSwizzle::b64;
+  else if (f[2] == "128B") d.swizzle = TmaSwizzle::b128;
+  else return std::nullopt;
+  for (std::size_t i = 3; i < f.size(); ++i) {
+    if (f[i].starts_with("estride")) {
+      const auto s = numbers(f[i].substr(7), 8);
+      if (!s || s->size() != d.rank) return std::nullopt;
+      for (std::uint32_t j = 0; j < d.rank; ++j) d.element_strides[j] = (*s)[j];
+    } else if (f[i] == "interleave16B") {
+      d.interleave = TmaInterleave::b16;
+    } else if (f[i] == "interleave32B") {
+      d.interleave = TmaInterleave::b32;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (tma_box_key(d) != key) return std::nullopt;  // one spelling per description
+  return d;
 }
 
 }  // namespace weft::rt

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,9 @@ struct TmaDesc {
 // of another box brings other bytes than the kernel's barriers wait for. Empty for a description
 // without a box (a default TmaDesc).
 std::string tma_box_key(const TmaDesc& d);
+// The description a key names (element type, rank, box, swizzle, element strides, interleave; no
+// global shape), or nullopt for text that is not such a key. tma_box_key(*parse_tma_box_key(k)) == k.
+std::optional<TmaDesc> parse_tma_box_key(std::string_view key);
 
 // Throws weft::rt::Error with a sentence naming the offending field and dimension when the description
 // (with the tensor's base address) breaks a rule of cuTensorMapEncodeTiled.

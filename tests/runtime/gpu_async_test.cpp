@@ -87,8 +87,25 @@ TEST_CASE("TMA: a 2D tensor copied box by box through shared memory") {
   DeviceBuffer<float> src(host), dst(n * n);
   dst.fill_bytes(0xFF);  // poisoned: every element must be written
   const auto d = TmaDesc::packed(TmaDtype::f32, {n, n}, {box, box});
-  m->kernel("tma_copy").launch(LaunchConfig{{n / box, n / box}, {128}}, encode_tma(d, src.ptr()), encode_tma(d, dst.ptr()));
+  auto& kernel = m->kernel("tma_copy");
+  kernel.launch(LaunchConfig{{n / box, n / box}, {128}}, encode_tma(d, src.ptr()), encode_tma(d, dst.ptr()));
   CHECK(dst.to_vector() == host);
+  // The same maps from the kernel's own boxes (its signature): what the host wrote by hand above.
+  const auto from_kernel = kernel.tensor_map("src", {n, n}, src.ptr().raw());
+  CHECK(tma_box_key(from_kernel.desc) == tma_box_key(d));
+  const auto by_hand = encode_tma(d, src.ptr());
+  CHECK(std::memcmp(&from_kernel.map, &by_hand.map, sizeof(CUtensorMap)) == 0);
+  dst.fill_bytes(0xFF);
+  kernel.launch(LaunchConfig{{n / box, n / box}, {128}}, from_kernel, kernel.tensor_map("dst", {n, n}, dst.ptr().raw()));
+  CHECK(dst.to_vector() == host);
+  // A map of another box is refused before the launch; so are names and ranks the kernel does not have.
+  const auto other = TmaDesc::packed(TmaDtype::f32, {n, n}, {box, box / 2});
+  CHECK_THROWS_WITH_AS(kernel.launch(LaunchConfig{{n / box, n / box}, {128}}, encode_tma(other, src.ptr()), from_kernel),
+                       doctest::Contains("argument 1 'src': the parameter is a tensor map for boxes f32:64x64:none"), Error);
+  CHECK_THROWS_WITH_AS(kernel.tensor_map("source", {n, n}, src.ptr().raw()),
+                       "kernel 'tma_copy', tensor map 'source': no such parameter (its tensor maps: src, dst)", Error);
+  CHECK_THROWS_WITH_AS(kernel.tensor_map("src", {n * n}, src.ptr().raw()),
+                       doctest::Contains("1 dimensions given for a rank-2 box (f32:64x64:none)"), Error);
 }
 
 TEST_CASE("a cluster of two exchanges values through distributed shared memory") {

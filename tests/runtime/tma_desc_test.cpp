@@ -143,3 +143,25 @@ TEST_CASE("tma_box_key names what a box moves: type, box, swizzle, and strides o
   CHECK(tma_box_key(i) == "f32:8x16x4:none:interleave32B");
   CHECK(tma_box_key(TmaDesc{}).empty());  // no box: nothing to compare
 }
+
+TEST_CASE("parse_tma_box_key reads back what tma_box_key writes, and nothing else") {
+  for (const char* key : {"bf16:64x128:128B", "u8:128x64:128B", "f32:64x64:none", "f32:32x8:32B",
+                          "bf16:64x128:none:estride1x2", "f32:8x16x4:none:interleave32B", "u16:16:64B"}) {
+    INFO(key);
+    const auto d = parse_tma_box_key(key);
+    REQUIRE(d);
+    CHECK(tma_box_key(*d) == key);
+  }
+  const auto d = *parse_tma_box_key("bf16:64x128:128B");
+  CHECK(d.dtype == TmaDtype::bf16);
+  CHECK(d.rank == 2);
+  CHECK(d.box_dims[0] == 64);
+  CHECK(d.box_dims[1] == 128);
+  CHECK(d.swizzle == TmaSwizzle::b128);
+  for (const char* bad : {"", "bf16", "bf16:64x128", "bf17:64x128:128B", "bf16:64x0:128B", "bf16:64x257:128B",
+                          "bf16:64xx128:128B", "bf16:64x128:16B", "bf16:64x128:128B:estride1", "bf16:64x128:128B:zz",
+                          "bf16:1x1x1x1x1x1:none", "bf16:64x128:128B:estride1x1", "bf16:064x128:128B"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_tma_box_key(bad));
+  }
+}

@@ -237,7 +237,6 @@ struct WeftGemmSm90 {
   weft::rt::Module module;
   Sm90Options opt;
   bool copy = false;
-  std::uint32_t a_box_rows = 128;  // 64 with a_halves=1: A's tensor map loads half tiles
   weft::rt::DeviceBuffer<float> workspace;
   weft::rt::DeviceBuffer<std::uint32_t> counters;  // zero; the kernel leaves them zero
   std::uint32_t last_grid = 0;                      // CTAs of the last launch (benchmarks report it)
@@ -246,7 +245,6 @@ struct WeftGemmSm90 {
     const auto em = weft::samples::emit(sm90_kernel(o), weft::rt::device_props(0).sm(), sm90_settings(o), o.debug_waits);
     WeftGemmSm90 g{weft::rt::Module::from_ptx(em.ptx), std::move(o)};
     g.copy = em.params["copy"] != 0;
-    if (em.params["a_halves"] != 0) g.a_box_rows = 64;
     return g;
   }
   static std::uint32_t k_blocks(std::uint32_t k) { return (k + 127) / 128; }
@@ -259,21 +257,17 @@ struct WeftGemmSm90 {
            CUstream stream = nullptr, std::uint32_t ctas = 0, const GemmCopyJob& job = {}) {
     using namespace weft::rt;
     check_sm90_operands(opt, n, k, beta, x);
-    const std::uint32_t elem = opt.fp8 ? 1 : 2, out_bytes = opt.out_f32 ? 4 : 2;
     const std::uint32_t tiles_m = (m + 127) / 128, tiles_n = (n + opt.bn - 1) / opt.bn;
     const std::uint32_t tiles = tiles_m * tiles_n;
     if (tiles == 0) return;  // an empty D: nothing to launch
     const std::uint32_t cm = opt.cluster_m;
     const std::uint32_t units = (tiles_m + cm - 1) / cm * tiles_n * opt.splits;  // per cluster
-    const TmaDtype dt = opt.fp8 ? TmaDtype::u8 : TmaDtype::bf16;
-    const std::uint32_t bk = 128 / elem;
-    auto ad = TmaDesc::packed(dt, {k, m}, {bk, a_box_rows});
-    // TN: each CTA of a cluster loads a slice of B's rows; NN: B (k x n) in panels of 64 columns.
-    auto bd = opt.nn ? TmaDesc::packed(dt, {n, k}, {64, bk}) : TmaDesc::packed(dt, {k, n}, {bk, opt.bn / cm});
-    auto dd = TmaDesc::packed(opt.out_f32 ? TmaDtype::f32 : TmaDtype::bf16, {n, m}, {128 / out_bytes, 64});
-    ad.swizzle = bd.swizzle = dd.swizzle = TmaSwizzle::b128;
-    if (opt.l2_promotion) ad.l2_promotion = bd.l2_promotion = TmaL2Promotion::b256;
     auto& kern = module.kernel(name());
+    // The tensor maps take their boxes from the kernel's signature (A's tile or half tile, B's tile,
+    // cluster slice or NN panel, D's store box); the host gives the tensors' shapes.
+    const auto promotion = opt.l2_promotion ? TmaL2Promotion::b256 : TmaL2Promotion::none;
+    const auto a_map = kern.tensor_map("a", {k, m}, x.a, promotion);
+    const auto b_map = opt.nn ? kern.tensor_map("b", {n, k}, x.b, promotion) : kern.tensor_map("b", {k, n}, x.b, promotion);
     LaunchConfig cfg{{cm}, {384}};
     cfg.stream = stream;
     std::uint32_t clusters = ctas ? std::max(1u, ctas / cm) : 0;
@@ -294,10 +288,10 @@ struct WeftGemmSm90 {
     }
     // The parameters in the kernel's order: m, n, k, alpha, beta, a, b, c, d, then each option's.
     ArgList args;
-    args.push(m).push(n).push(k).push(alpha).push(beta).push(encode_tma(ad, x.a)).push(encode_tma(bd, x.b));
+    args.push(m).push(n).push(k).push(alpha).push(beta).push(a_map).push(b_map);
     if (opt.out_f32) args.push(DevicePtr<float>(x.c));
     else args.push(DevicePtr<std::uint16_t>(x.c));
-    if (opt.tma_store) args.push(encode_tma(dd, x.d));  // D as a tensor map
+    if (opt.tma_store) args.push(kern.tensor_map("d", {n, m}, x.d));  // D as a tensor map
     else if (opt.out_f32) args.push(DevicePtr<float>(x.d));
     else args.push(DevicePtr<std::uint16_t>(x.d));
     if (opt.bias) args.push(DevicePtr<std::uint16_t>(x.bias));
@@ -349,15 +343,14 @@ struct WeftGemmSm100 {
     check_tma_operands(label(), k, 2, x, opt.bias);
     const std::uint32_t tiles = (m + 127) / 128 * ((n + opt.bn - 1) / opt.bn);
     if (tiles == 0) return;
-    auto ad = TmaDesc::packed(TmaDtype::bf16, {k, m}, {64, 128});
-    auto bd = TmaDesc::packed(TmaDtype::bf16, {k, n}, {64, opt.bn});
-    ad.swizzle = bd.swizzle = TmaSwizzle::b128;
-    ad.l2_promotion = bd.l2_promotion = TmaL2Promotion::b256;  // as the Hopper GEMM (Sm90Options::l2_promotion)
     auto& kern = module.kernel(kName);
+    // Boxes from the kernel's signature; L2 promotion as the Hopper GEMM's (Sm90Options::l2_promotion).
+    const auto a_map = kern.tensor_map("a", {k, m}, x.a, TmaL2Promotion::b256);
+    const auto b_map = kern.tensor_map("b", {k, n}, x.b, TmaL2Promotion::b256);
     LaunchConfig cfg{{std::min(tiles, static_cast<std::uint32_t>(device_props(0).sm_count))}, {256}};
     cfg.stream = stream;
     ArgList args;
-    args.push(m).push(n).push(k).push(alpha).push(beta).push(encode_tma(ad, x.a)).push(encode_tma(bd, x.b));
+    args.push(m).push(n).push(k).push(alpha).push(beta).push(a_map).push(b_map);
     if (opt.out_f32) args.push(DevicePtr<float>(x.c)).push(DevicePtr<float>(x.d));
     else args.push(DevicePtr<std::uint16_t>(x.c)).push(DevicePtr<std::uint16_t>(x.d));
     if (opt.bias) args.push(DevicePtr<std::uint16_t>(x.bias));
