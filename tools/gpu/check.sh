@@ -10,7 +10,8 @@
 # program gets WEFT_GPU_TIMEOUT seconds, default 90, the GEMM app, copy and overlap benchmarks twice that, the
 # GEMM benchmark three times; nothing
 # new starts after 200 s); then the benchmarks (nothing new after WEFT_GPU_BENCH_BUDGET s, default
-# 240); then the sanitizers while the whole run is under 520 s. One device call of 600 s covers it;
+# 240); then the sanitizers while the whole run is under 520 s, and ncu on the decode GEMM
+# (bench/gemm_one) while it is under 500 s, its digest printed after the targets. One device call of 600 s covers it;
 # each program's output is printed as it ends, so a run cut short still shows what finished (and
 # WEFT_GPU_BENCH=0 leaves the benchmarks for a second call).
 # tests/llvm/test_gpu_llvm (both backends, libdevice math) reads the PTX build.sh emitted into
@@ -56,8 +57,9 @@ benches=()
 if [ "${WEFT_GPU_BENCH:-1}" != 0 ] && [ -d "$BUILD/bench" ]; then
   # The GEMM benchmark last: it is the longest (about 150 rows), so the budget never keeps a shorter
   # one (the overlap benchmark, say) from running.
-  mapfile -t benches < <(find "$BUILD/bench" -maxdepth 2 -type f -not -path '*/CMakeFiles/*' 2>/dev/null | sort -u |
-    awk '/gemm_bench$/ {last = $0; next} {print} END {if (last) print last}' | elf_programs)
+  # (gemm_one takes arguments: it is the profiler's, below.)
+  mapfile -t benches < <(find "$BUILD/bench" -maxdepth 2 -type f -not -path '*/CMakeFiles/*' -not -name gemm_one 2>/dev/null |
+    sort -u | awk '/gemm_bench$/ {last = $0; next} {print} END {if (last) print last}' | elf_programs)
 fi
 
 names=(); results=(); times=()
@@ -144,6 +146,28 @@ if [ "${WEFT_GPU_SANITIZE:-1}" != 0 ] && [ -x "$SANITIZER" ] && [ -x "$BUILD/tes
       "$BUILD/tests/runtime/test_gpu_async"
   done
 fi
+# ncu on the decode GEMM: why M = 64..128 x 7168 x 7168 runs below cuBLAS (docs/decisions.md gives
+# three readings; DRAM and SM throughput and the L2 hit rate tell them apart). A few configurations of
+# bench/gemm_one, one launch each after 3 warm-ups, SpeedOfLight and MemoryWorkloadAnalysis sections
+# as CSV in $LOGS; the digest is printed last. Only while the run is under 500 s; WEFT_GPU_PROFILE=0
+# skips it. ncu leaves the clocks alone (--clock-control none), as the device notes ask.
+NCU="${WEFT_NCU:-$(command -v ncu || echo /usr/local/cuda/bin/ncu)}"
+profiled=()
+if [ "${WEFT_GPU_PROFILE:-1}" != 0 ] && [ -x "$NCU" ] && [ -x "$BUILD/bench/gemm_one" ]; then
+  chmod +x "$BUILD/bench/gemm_one" 2>/dev/null
+  for cfg in "64 bn=128" "128 bn=128" "64 bn=128 a_halves=1" "64 bn=128 stream_k=1" "64 bn=128 prefetch=8"; do
+    name="ncu gemm_one M=$cfg"
+    if [ $(( $(date +%s) - start )) -ge 500 ]; then
+      names+=("$name"); results+=("not run (time budget)"); times+=("-"); continue
+    fi
+    set -- $cfg
+    m="$1"; shift
+    run_extra "$name" "$NCU" --clock-control none --section SpeedOfLight --section MemoryWorkloadAnalysis \
+      --csv --page details --launch-skip 3 --launch-count 1 -k regex:gemm "$BUILD/bench/gemm_one" --runs 1 \
+      "$m" 7168 7168 "$@"
+    profiled+=("$name")
+  done
+fi
 rm -rf "$WEFT_CACHE_DIR"
 
 echo
@@ -165,4 +189,20 @@ for b in gemm_bench copy_bench overlap_bench; do
     overlap_bench) grep -h '^(b) best' "$log" ;;
   esac || echo "$b: no target line (see its log)"
 done
+# The profiles' key figures: ncu's CSV rows are "ID","Process ID",...,"Section Name","Metric Name",
+# "Metric Unit","Metric Value".
+if [ ${#profiled[@]} -gt 0 ]; then
+  echo
+  echo "== profile (ncu, one launch each)"
+  for name in "${profiled[@]}"; do
+    log="$LOGS/$(echo "$name" | tr '/ ' '__').log"
+    [ -f "$log" ] || continue
+    printf '%s:' "${name#ncu gemm_one }"
+    for metric in "Duration" "DRAM Throughput" "Memory Throughput" "Compute (SM) Throughput" "L2 Hit Rate"; do
+      v=$(grep -h "\"$metric\"" "$log" | head -1 | awk -F'","' '{print $NF " " $(NF-1)}' | tr -d '"')
+      [ -n "$v" ] && printf '  %s %s' "$metric" "$v"
+    done
+    echo
+  done
+fi
 exit $failed
