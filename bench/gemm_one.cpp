@@ -2,14 +2,18 @@
 // under ncu at the decode shapes): loads gemm_bf16_sm90 (gemm_e4m3_sm90 with --fp8) with the given
 // settings, runs it on random inputs `--warmup` times and then `--runs` times, and prints the median
 // of the timed runs, its TFLOP/s and the bandwidth of B (the matrix a decode shape streams).
+// --cublas runs cuBLAS (cuBLASLt with --fp8) on the same shape instead, the reference to profile
+// beside it.
 //
-//   gemm_one [--fp8] [--warmup N] [--runs N] M N K [name=value ...]
+//   gemm_one [--fp8] [--cublas] [--warmup N] [--runs N] M N K [name=value ...]
 //
 // Settings are the kernel's parameters (`weft list`); bn, stages, cluster_m, splits, pingpong and
 // stream_k also set the host's launch, the others go to the kernel as they are. Not run by check.sh's
 // benchmark phase (it takes arguments); bad arguments print the usage and exit 2.
 #include <array>
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <cstdlib>
 #include <span>
 #include <string>
@@ -25,7 +29,8 @@ using namespace weft::rt;
 namespace {
 
 int usage(const char* why) {
-  std::fprintf(stderr, "gemm_one: %s\nusage: gemm_one [--fp8] [--warmup N] [--runs N] M N K [name=value ...]\n", why);
+  std::fprintf(stderr, "gemm_one: %s\nusage: gemm_one [--fp8] [--cublas] [--warmup N] [--runs N] M N K [name=value ...]\n",
+               why);
   return 2;
 }
 
@@ -40,11 +45,14 @@ std::uint32_t number(const std::string& s) {
 int main(int argc, char** argv) {
   Sm90Options o;
   int warmup = 3, runs = 10;
+  bool cublas = false;
   std::vector<std::uint32_t> shape;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--fp8") {
       o.fp8 = true;
+    } else if (a == "--cublas") {
+      cublas = true;
     } else if (a == "--warmup" || a == "--runs") {
       if (i + 1 >= argc) return usage((a + " needs a count").c_str());
       const std::string v = argv[++i];
@@ -69,10 +77,10 @@ int main(int argc, char** argv) {
   }
   if (shape.size() != 3) return usage("M, N and K are needed");
   if (runs < 1) return usage("--runs must be at least 1");
+  if (cublas && (!o.extra.empty() || o.bn != Sm90Options{}.bn)) return usage("--cublas takes no kernel settings");
   if (!weft::samples::gpu_or_skip()) return 0;
   try {
     const auto [m, n, k] = std::array{shape[0], shape[1], shape[2]};
-    auto g = WeftGemmSm90::load(o);
     const std::size_t elem = o.fp8 ? 1 : 2;
     DeviceBuffer<std::uint8_t> a(std::size_t{m} * k * elem), b(std::size_t{n} * k * elem);
     DeviceBuffer<std::uint8_t> d(std::size_t{m} * n * (o.out_f32 ? 4 : 2));
@@ -85,9 +93,33 @@ int main(int argc, char** argv) {
       a.copy_from(std::span(reinterpret_cast<const std::uint8_t*>(ah.data()), ah.size() * 2));
       b.copy_from(std::span(reinterpret_cast<const std::uint8_t*>(bh.data()), bh.size() * 2));
     }
-    const Sm90Operands x{a.raw(), b.raw(), d.raw(), d.raw()};
-    const double ms = median_ms([&](int) { g.run(m, n, k, 1.0f, 0.0f, x); }, warmup, runs);
-    std::printf("%s %ux%ux%u: %.4f ms, %.1f TFLOP/s, B %.0f GB/s (%d runs after %d)\n", g.label().c_str(), m, n, k, ms,
+    std::function<void()> run;
+    std::string label;
+    std::optional<WeftGemmSm90> g;
+    std::optional<Cublas> blas;
+    std::optional<CublasLtFp8> lt;
+    if (!cublas) {
+      g = WeftGemmSm90::load(o);
+      label = g->label();
+      const Sm90Operands x{a.raw(), b.raw(), d.raw(), d.raw()};
+      run = [&, x] { g->run(m, n, k, 1.0f, 0.0f, x); };
+    } else if (o.fp8) {
+      lt.emplace();
+      label = "cuBLASLt fp8";
+      run = [&] {
+        lt->run(m, n, k, 1.0f, reinterpret_cast<const e4m3*>(a.raw()), reinterpret_cast<const e4m3*>(b.raw()),
+                reinterpret_cast<bf16*>(d.raw()));
+      };
+    } else {
+      blas.emplace();
+      label = "cuBLAS bf16";
+      run = [&] {
+        blas->run(m, n, k, 1.0f, 0.0f, reinterpret_cast<const bf16*>(a.raw()), reinterpret_cast<const bf16*>(b.raw()),
+                  reinterpret_cast<bf16*>(d.raw()));
+      };
+    }
+    const double ms = median_ms([&](int) { run(); }, warmup, runs);
+    std::printf("%s %ux%ux%u: %.4f ms, %.1f TFLOP/s, B %.0f GB/s (%d runs after %d)\n", label.c_str(), m, n, k, ms,
                 2.0 * m * n * k / (ms * 1e-3) / 1e12, double(n) * k * elem / (ms * 1e-3) / 1e9, runs, warmup);
     return 0;
   } catch (const std::exception& e) {

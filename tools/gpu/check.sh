@@ -147,24 +147,25 @@ if [ "${WEFT_GPU_SANITIZE:-1}" != 0 ] && [ -x "$SANITIZER" ] && [ -x "$BUILD/tes
   done
 fi
 # ncu on the decode GEMM: why M = 64..128 x 7168 x 7168 runs below cuBLAS (docs/decisions.md gives
-# three readings; DRAM and SM throughput and the L2 hit rate tell them apart). A few configurations of
-# bench/gemm_one, one launch each after 3 warm-ups, SpeedOfLight and MemoryWorkloadAnalysis sections
+# three readings; DRAM and SM throughput and the L2 hit rate tell them apart), and 8192^3 beside
+# cuBLAS. A few configurations of bench/gemm_one, one launch each after 3 warm-ups, SpeedOfLight and MemoryWorkloadAnalysis sections
 # as CSV in $LOGS; the digest is printed last. Only while the run is under 500 s; WEFT_GPU_PROFILE=0
 # skips it. ncu leaves the clocks alone (--clock-control none), as the device notes ask.
 NCU="${WEFT_NCU:-$(command -v ncu || echo /usr/local/cuda/bin/ncu)}"
 profiled=()
 if [ "${WEFT_GPU_PROFILE:-1}" != 0 ] && [ -x "$NCU" ] && [ -x "$BUILD/bench/gemm_one" ]; then
   chmod +x "$BUILD/bench/gemm_one" 2>/dev/null
-  for cfg in "64 bn=128" "128 bn=128" "64 bn=128 a_halves=1" "64 bn=128 stream_k=1" "64 bn=128 prefetch=8"; do
-    name="ncu gemm_one M=$cfg"
+  # Decode first (weft's default, cuBLAS, M = 128, a_halves, stream-K), then 8192^3 (weft's 128 x 256
+  # tiles against cuBLAS: the tensor pipes' share tells what the last percent of #5 is made of).
+  for cfg in "64 7168 7168 bn=128" "64 7168 7168 --cublas" "128 7168 7168 bn=128" "64 7168 7168 bn=128 a_halves=1" \
+             "64 7168 7168 bn=128 stream_k=1" "8192 8192 8192 bn=256" "8192 8192 8192 --cublas"; do
+    name="ncu gemm_one $cfg"
     if [ $(( $(date +%s) - start )) -ge 500 ]; then
       names+=("$name"); results+=("not run (time budget)"); times+=("-"); continue
     fi
-    set -- $cfg
-    m="$1"; shift
+    # shellcheck disable=SC2086  # the configuration is words
     run_extra "$name" "$NCU" --clock-control none --section SpeedOfLight --section MemoryWorkloadAnalysis \
-      --csv --page details --launch-skip 3 --launch-count 1 -k regex:gemm "$BUILD/bench/gemm_one" --runs 1 \
-      "$m" 7168 7168 "$@"
+      --csv --page details --launch-skip 3 --launch-count 1 -k regex:gemm "$BUILD/bench/gemm_one" --runs 1 $cfg
     profiled+=("$name")
   done
 fi
