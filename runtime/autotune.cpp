@@ -30,12 +30,17 @@ std::map<std::string, std::size_t>& memo() {
   return m;
 }
 
-bool tuning_off() {
+// $WEFT_TUNE: "off" (0, false, no) takes the first candidate untimed; "retime" times every problem
+// once in this process whatever the disk remembers, and replaces what it remembers; anything else
+// (or unset): time what is not remembered.
+enum class TuneMode { normal, off, retime };
+TuneMode tune_mode() {
   const char* v = std::getenv("WEFT_TUNE");
-  if (!v) return false;
+  if (!v) return TuneMode::normal;
   std::string s(v);
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s == "off" || s == "0" || s == "false" || s == "no";
+  if (s == "off" || s == "0" || s == "false" || s == "no") return TuneMode::off;
+  return s == "retime" ? TuneMode::retime : TuneMode::normal;
 }
 
 void check_problem(const TuneProblem& p) {
@@ -125,7 +130,8 @@ std::optional<std::size_t> parse_tune_entry(const TuneProblem& p, std::string_vi
 
 TuneChoice autotune(const TuneProblem& p, const std::function<double(std::size_t)>& time, DiskCache& cache) {
   check_problem(p);
-  if (tuning_off()) return TuneChoice{.source = TuneChoice::Source::off};
+  const TuneMode mode = tune_mode();
+  if (mode == TuneMode::off) return TuneChoice{.source = TuneChoice::Source::off};
   const std::string key = tune_key(p);
   {
     std::lock_guard lock(memo_mutex);
@@ -136,7 +142,8 @@ TuneChoice autotune(const TuneProblem& p, const std::function<double(std::size_t
     return std::string_view(reinterpret_cast<const char*>(e.data.data()), e.data.size());
   };
   // An entry that is not a choice among these candidates (written by hand, or by another format)
-  // counts as corrupt: the cache deletes it under the key's lock and times again.
+  // counts as corrupt: the cache deletes it under the key's lock and times again. So does every entry
+  // with WEFT_TUNE=retime (once per process: the memory above answers the next call).
   const auto r = cache.get_or_build(
       key,
       [&] {
@@ -147,7 +154,7 @@ TuneChoice autotune(const TuneProblem& p, const std::function<double(std::size_t
         std::memcpy(e.data.data(), text.data(), text.size());
         return e;
       },
-      [&](const CacheEntry& e) { return parse_tune_entry(p, text_of(e)).has_value(); });
+      [&](const CacheEntry& e) { return mode != TuneMode::retime && parse_tune_entry(p, text_of(e)).has_value(); });
   TuneChoice c;
   if (timed) c = std::move(*timed);
   else c = TuneChoice{.index = *parse_tune_entry(p, text_of(r.entry)), .source = TuneChoice::Source::disk};

@@ -8,7 +8,9 @@
 // name, the candidates' labels, the device and weft's version: a later process runs the winner at
 // once, and a changed candidate list, device or weft version tunes again. Concurrent processes
 // tuning the same problem take the cache's per-key lock, so they do not time against each other.
-// $WEFT_TUNE=off (or 0/false/no) skips the timing and takes the first candidate.
+// $WEFT_TUNE=off (or 0/false/no) skips the timing and takes the first candidate; $WEFT_TUNE=retime
+// times each problem once in the process whatever is remembered on disk, and replaces it (after a
+// driver update, say).
 //
 // The timing itself is the caller's (a callback), so the logic here is tested on the CPU.
 #pragma once

@@ -165,6 +165,30 @@ TEST_CASE("autotune's bad input: no candidate, a repeated or spaced label, none 
   CHECK(c.errors[1] == "timed at 0.000000 ms");
 }
 
+TEST_CASE("WEFT_TUNE=retime times once per process whatever the disk remembers, and replaces it") {
+  Fresh fresh;
+  weft::test::TempDir dir("weft-tune-test");
+  DiskCache cache(dir.path);
+  FakeTimer first{{3.0, 1.0, 2.0}};
+  CHECK(autotune(problem(), std::ref(first), cache).index == 1);
+  autotune_forget();
+  ::setenv("WEFT_TUNE", "retime", 1);
+  FakeTimer second{{1.0, 2.0, 3.0}};  // the card changed its mind (a new driver, say)
+  auto c = autotune(problem(), std::ref(second), cache);
+  CHECK(second.calls == 3);
+  CHECK(c.index == 0);
+  CHECK(c.source == TuneChoice::Source::timed);
+  CHECK(autotune(problem(), std::ref(second), cache).source == TuneChoice::Source::memory);  // once per process
+  CHECK(second.calls == 3);
+  ::unsetenv("WEFT_TUNE");
+  autotune_forget();
+  FakeTimer third{{9.0, 9.0, 9.0}};
+  c = autotune(problem(), std::ref(third), cache);  // the new choice was stored
+  CHECK(c.source == TuneChoice::Source::disk);
+  CHECK(c.index == 0);
+  CHECK(third.calls == 0);
+}
+
 TEST_CASE("WEFT_TUNE=off takes the first candidate without timing") {
   Fresh fresh;
   DiskCache off;
