@@ -20,18 +20,22 @@
 namespace gemm {
 
 // The configurations worth timing for a shape, labelled: the tile rule's first; 128 x 128 and
-// 128 x 256 tiles, each also with stream-K; at M <= 256 (decode) 128 x 64 tiles, and at M <= 64 A in
+// 128 x 256 tiles, each also with stream-K; where 128 x 256 tiles make two waves or more, also in
+// 2-CTA clusters sharing B (multicast); at M <= 256 (decode) 128 x 64 tiles, and at M <= 64 A in
 // 64-row boxes (a_halves), alone and with stream-K. Every candidate keeps what `base` asks of the
 // result (element types, f32 output, bias, NN, block scales, register stores); one that cannot be
 // built for it (128 x 256 with block scales) fails to load and is left out when timed.
 inline std::vector<std::pair<std::string, Sm90Options>> sm90_candidates(const Sm90Options& base, std::uint32_t m,
                                                                           std::uint32_t n, std::uint32_t sms) {
-  auto with = [&](std::uint32_t bn, bool stream_k, bool a_halves) {
+  auto with = [&](std::uint32_t bn, bool stream_k, bool a_halves, std::uint32_t cluster_m = 1) {
     Sm90Options o = base;
     o.bn = bn;
     o.stream_k = stream_k;
+    o.cluster_m = cluster_m;
     if (a_halves) o.extra.push_back("a_halves=1");
-    return std::pair{"bn" + std::to_string(bn) + (stream_k ? "sk" : "") + (a_halves ? "ahalf" : ""), o};
+    return std::pair{"bn" + std::to_string(bn) + (stream_k ? "sk" : "") + (a_halves ? "ahalf" : "") +
+                         (cluster_m > 1 ? "c" + std::to_string(cluster_m) : ""),
+                     o};
   };
   std::vector<std::pair<std::string, Sm90Options>> c;
   const std::uint32_t rule = weft::samples::sm90_bn_for(m, n, sms);
@@ -39,6 +43,7 @@ inline std::vector<std::pair<std::string, Sm90Options>> sm90_candidates(const Sm
   for (const std::uint32_t bn : {128u, 256u})
     for (const bool sk : {false, true})
       if (bn != rule || sk) c.push_back(with(bn, sk, false));
+  if (rule == 256) c.push_back(with(256, false, false, 2));
   if (m <= 256) c.push_back(with(64, false, false));
   if (m <= 64) {
     c.push_back(with(128, false, true));
@@ -54,8 +59,8 @@ struct TuneRuns {
 
 class TunedGemmSm90 {
  public:
-  // `base`: what every candidate keeps (kept as `opt`); bn, stream_k and a_halves are the tuner's to
-  // choose. Leave base.stages at 0 (as many as fit): a fixed count that 128 x 256 tiles cannot hold
+  // `base`: what every candidate keeps (kept as `opt`); bn, stream_k, cluster_m and a_halves are the
+  // tuner's to choose. Leave base.stages at 0 (as many as fit): a fixed count that 128 x 256 tiles cannot hold
   // leaves those candidates out.
   explicit TunedGemmSm90(Sm90Options base = {}, TuneRuns runs = {}) : opt(std::move(base)), runs_(runs) {}
 
