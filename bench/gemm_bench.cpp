@@ -13,6 +13,9 @@
 // fails is marked WRONG and the run exits 1, so no figure is reported for a wrong result. Prints the
 // card, a table, and writes a CSV:
 //   gemm_bench [csv path]     (default bench_gemm.csv, or $OUT/bench_gemm.csv on the GPU machine)
+// A shorter run for a follow-up measurement: $WEFT_GEMM_SHAPES (e.g. "64x7168x7168,8192x8192x8192")
+// keeps those shapes only, $WEFT_GEMM_VARIANTS (e.g. "ahalf,tuned,bf16_sm90/bn256") the rows whose
+// label contains one of the words (the cuBLAS reference always runs).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -148,11 +151,44 @@ struct Sm90Variant {
     return true;
   }
 };
+// The comma-separated words of an environment variable (none when unset or empty).
+std::vector<std::string> env_words(const char* name) {
+  std::vector<std::string> w;
+  const char* v = std::getenv(name);
+  for (std::string s = v ? v : ""; !s.empty();) {
+    const auto comma = s.find(',');
+    if (const auto word = s.substr(0, comma); !word.empty()) w.push_back(word);
+    s = comma == std::string::npos ? "" : s.substr(comma + 1);
+  }
+  return w;
+}
+
+// `shapes` less those $WEFT_GEMM_SHAPES leaves out.
+std::vector<Shape> selected(const std::vector<Shape>& shapes) {
+  const auto want = env_words("WEFT_GEMM_SHAPES");
+  if (want.empty()) return shapes;
+  std::vector<Shape> v;
+  for (const auto& s : shapes)
+    if (std::find(want.begin(), want.end(), std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k)) !=
+        want.end())
+      v.push_back(s);
+  return v;
+}
+
+// Whether a row's label is one $WEFT_GEMM_VARIANTS keeps (all, when it is unset).
+bool wanted(const std::string& label) {
+  const auto words = env_words("WEFT_GEMM_VARIANTS");
+  return words.empty() || std::any_of(words.begin(), words.end(), [&](const std::string& w) {
+           return label.find(w) != std::string::npos;
+         });
+}
+
 std::vector<Sm90Variant> sm90_variants(bool fp8) {
   const std::string p = fp8 ? "e4m3_sm90" : "bf16_sm90";
   std::vector<Sm90Variant> v;
   // A variant that fails to emit or load (a JIT error) is reported and left out: the others still run.
   auto add = [&](std::string label, Sm90Options o, ShapeSet rows = ShapeSet::all) {
+    if (!wanted(label)) return;
     o.fp8 = fp8;
     try {
       v.push_back({label, WeftGemmSm90::load(std::move(o)), rows});
@@ -225,9 +261,11 @@ void add_tuned_row(Rows& rows, TunedGemmSm90& tuned, const std::string& label, c
 
 // The cubes first, then the decode shapes, the odd ones last: a run cut short by the device's
 // time limit (the CSV is rewritten after every row) keeps the targets and the decode rows.
-const std::vector<Shape> kShapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192},
-                                    {64, 7168, 7168},   {128, 7168, 7168},  {256, 7168, 7168},
-                                    {4000, 4000, 4000}, {1000, 1536, 4032}};
+const std::vector<Shape> kAllShapes = {{2048, 2048, 2048}, {4096, 4096, 4096}, {8192, 8192, 8192},
+                                       {64, 7168, 7168},   {128, 7168, 7168},  {256, 7168, 7168},
+                                       {4000, 4000, 4000}, {1000, 1536, 4032}};
+
+const std::vector<Shape> kShapes = selected(kAllShapes);
 
 // gemm_e4m3_sm90's variants against cuBLASLt fp8 at the sizes.
 void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt, int sms) {
@@ -274,9 +312,10 @@ void bench_e4m3_sm90(Rows& rows, CublasLtFp8& lt, int sms) {
                                                 scale_b_blocks(b_host, sb_host, s.n, s.k), s)
                    : error_vs(d, dref));
     }
-    add_tuned_row(rows, tuned, "e4m3_sm90/tuned", "e4m3", s, [&](int i) {
-      return Sm90Operands{as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()};
-    }, d, dref, cublas_ms);
+    if (wanted("e4m3_sm90/tuned"))
+      add_tuned_row(rows, tuned, "e4m3_sm90/tuned", "e4m3", s, [&](int i) {
+        return Sm90Operands{as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()};
+      }, d, dref, cublas_ms);
   }
 }
 
@@ -335,16 +374,18 @@ int main(int argc, char** argv) {
         v.show_grid(props.sm_count);
         rows.add(v.label, "bf16", s, ms, cublas_ms, error_vs(d, dref));
       }
-      if (tuned90)
+      if (tuned90 && wanted("bf16_sm90/tuned"))
         add_tuned_row(rows, *tuned90, "bf16_sm90/tuned", "bf16", s, [&](int i) {
           return Sm90Operands{as[i % copies].raw(), bs[i % copies].raw(), d.raw(), d.raw()};
         }, d, dref, cublas_ms);
-      d.fill_bytes(0xff);
-      const double ms = median_ms([&](int i) {
-        g80.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());
-      });
-      rows.add("gemm_bf16_sm80", "bf16", s, ms, cublas_ms, error_vs(d, dref));
-      if (g90_nn && s.m == s.n && s.n == s.k && s.m % 2048 == 0) {  // the same B buffers, read as k x n
+      if (wanted("gemm_bf16_sm80")) {
+        d.fill_bytes(0xff);
+        const double ms = median_ms([&](int i) {
+          g80.run(s.m, s.n, s.k, 1.0f, 0.0f, as[i % copies].raw(), bs[i % copies].raw(), d.ptr(), d.ptr());
+        });
+        rows.add("gemm_bf16_sm80", "bf16", s, ms, cublas_ms, error_vs(d, dref));
+      }
+      if (g90_nn && wanted("bf16_sm90/nn256") && s.m == s.n && s.n == s.k && s.m % 2048 == 0) {  // the same B buffers, read as k x n
         const double nn_cublas_ms = median_ms([&](int i) {
           cublas.run_nn(s.m, s.n, s.k, 1.0f, 0.0f, reinterpret_cast<const bf16*>(as[i % copies].ptr().raw()),
                         reinterpret_cast<const bf16*>(bs[i % copies].ptr().raw()), reinterpret_cast<bf16*>(dref.ptr().raw()));
@@ -365,9 +406,9 @@ int main(int argc, char** argv) {
         std::printf("note: no fp8 rows: %s\n", e.what());
       }
       auto g8 = WeftGemmSm80::load(WeftGemmSm80::Dtype::e4m3);
-      const std::vector<Shape> fp8_shapes = {{4096, 4096, 4096}, {8192, 8192, 8192}, {1024, 7168, 7168}};
+      const auto fp8_shapes = selected({{4096, 4096, 4096}, {8192, 8192, 8192}, {1024, 7168, 7168}});
       for (const auto& s : fp8_shapes) {
-        if (!lt) break;
+        if (!lt || !wanted("gemm_e4m3_sm89")) break;
         const std::size_t a_n = std::size_t{s.m} * s.k, b_n = std::size_t{s.n} * s.k, d_n = std::size_t{s.m} * s.n;
         const int copies = copies_for(a_n + b_n);
         std::vector<DeviceBuffer<e4m3>> as, bs;

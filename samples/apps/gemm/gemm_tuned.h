@@ -60,8 +60,8 @@ struct TuneRuns {
 class TunedGemmSm90 {
  public:
   // `base`: what every candidate keeps (kept as `opt`); bn, stream_k, cluster_m and a_halves are the
-  // tuner's to choose. Leave base.stages at 0 (as many as fit): a fixed count that 128 x 256 tiles cannot hold
-  // leaves those candidates out.
+  // tuner's to choose. Leave base.stages at 0 (as many as fit): a fixed count that 128 x 256 tiles
+  // cannot hold leaves those candidates out.
   explicit TunedGemmSm90(Sm90Options base = {}, TuneRuns runs = {}) : opt(std::move(base)), runs_(runs) {}
 
   // D = alpha * A * B^T + beta * C (+ bias), as WeftGemmSm90::run, through the shape's chosen variant.
