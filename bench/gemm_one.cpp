@@ -7,9 +7,10 @@
 //
 //   gemm_one [--fp8] [--cublas] [--warmup N] [--runs N] M N K [name=value ...]
 //
-// Settings are the kernel's parameters (`weft list`); bn, stages, cluster_m, splits, pingpong and
-// stream_k also set the host's launch, the others go to the kernel as they are. Not run by check.sh's
-// benchmark phase (it takes arguments); bad arguments print the usage and exit 2.
+// Settings are the kernel's parameters (`weft list`): bn, stages, cluster_m, splits, pingpong,
+// stream_k, out_f32, tma_store and nn also set the host's side; bias and block_scales, which need
+// more operands, are refused; the others go to the kernel as they are. Not run by check.sh's benchmark
+// phase (it takes arguments); bad arguments print the usage and exit 2.
 #include <array>
 #include <cstdio>
 #include <functional>
@@ -45,7 +46,7 @@ std::uint32_t number(const std::string& s) {
 int main(int argc, char** argv) {
   Sm90Options o;
   int warmup = 3, runs = 10;
-  bool cublas = false;
+  bool cublas = false, settings = false;
   std::vector<std::uint32_t> shape;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -60,14 +61,24 @@ int main(int argc, char** argv) {
       if (n == 0 && v != "0") return usage((a + " " + v + ": not a count").c_str());
       (a == "--runs" ? runs : warmup) = static_cast<int>(n);
     } else if (const auto eq = a.find('='); eq != std::string::npos) {
-      const std::string name = a.substr(0, eq);
-      const auto v = number(a.substr(eq + 1));
+      const std::string name = a.substr(0, eq), value = a.substr(eq + 1);
+      const auto v = number(value);
+      settings = true;
+      const bool host_side = name == "bn" || name == "stages" || name == "cluster_m" || name == "splits" ||
+                             name == "pingpong" || name == "stream_k" || name == "out_f32" || name == "tma_store" ||
+                             name == "nn";
+      if (host_side && v == 0 && value != "0") return usage(("'" + a + "': not a number").c_str());
+      if (name == "bias" || name == "block_scales")
+        return usage(("'" + a + "': gemm_one times plain GEMMs (no bias or scale operands)").c_str());
       if (name == "bn") o.bn = v;
       else if (name == "stages") o.stages = v;
       else if (name == "cluster_m") o.cluster_m = v;
       else if (name == "splits") o.splits = v;
       else if (name == "pingpong") o.pingpong = v != 0;
       else if (name == "stream_k") o.stream_k = v != 0;
+      else if (name == "out_f32") o.out_f32 = v != 0;
+      else if (name == "tma_store") o.tma_store = v != 0;
+      else if (name == "nn") o.nn = v != 0;
       else o.extra.push_back(a);  // the kernel's parameter parser judges it
     } else if (const auto n = number(a); n > 0 && shape.size() < 3) {
       shape.push_back(n);
@@ -77,7 +88,7 @@ int main(int argc, char** argv) {
   }
   if (shape.size() != 3) return usage("M, N and K are needed");
   if (runs < 1) return usage("--runs must be at least 1");
-  if (cublas && (!o.extra.empty() || o.bn != Sm90Options{}.bn)) return usage("--cublas takes no kernel settings");
+  if (cublas && settings) return usage("--cublas takes no kernel settings");
   if (!weft::samples::gpu_or_skip()) return 0;
   try {
     const auto [m, n, k] = std::array{shape[0], shape[1], shape[2]};

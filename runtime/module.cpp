@@ -337,36 +337,42 @@ std::string Module::DebugWaitReport::describe() const {
 
 Kernel::Kernel(std::string name, CUfunction fn, std::optional<sig::Kernel> sig, LaunchLimits limits,
                int sm_count)
-    : name_(std::move(name)), fn_(fn), sig_(std::move(sig)), limits_(limits), sm_count_(sm_count) {}
+    : name_(std::move(name)), fn_(fn), sig_(std::move(sig)), limits_(limits), sm_count_(sm_count) {
+  if (sig_)
+    for (const auto& p : sig_->params) boxes_.push_back(parse_tma_box_key(p.tma_box));
+}
 
 TensorMap Kernel::tensor_map(std::string_view param, std::initializer_list<std::uint64_t> dims, CUdeviceptr address,
                              TmaL2Promotion l2_promotion) const {
-  const std::string what = "kernel '" + name_ + "', tensor map '" + std::string(param) + "'";
-  if (!sig_) throw Error(what + ": the module has no signature block, so the kernel's box is unknown; encode it with encode_tma");
-  const sig::Param* p = nullptr;
-  for (const auto& q : sig_->params)
-    if (q.name == param) p = &q;
-  if (!p) {
+  std::size_t i = 0;
+  while (sig_ && i < sig_->params.size() && sig_->params[i].name != param) ++i;
+  // The messages are built only when something is wrong: this runs on every launch of a TMA kernel.
+  auto fail = [&](const std::string& why) -> TensorMap {
+    throw Error("kernel '" + name_ + "', tensor map '" + std::string(param) + "': " + why);
+  };
+  if (!sig_) return fail("the module has no signature block, so the kernel's box is unknown; encode it with encode_tma");
+  if (i == sig_->params.size()) {
     std::string maps;
-    for (const auto& q : sig_->params)
-      if (!q.tma_box.empty()) maps += (maps.empty() ? "" : ", ") + q.name;
-    throw Error(what + ": no such parameter (its tensor maps: " + (maps.empty() ? "none" : maps) + ")");
+    for (std::size_t j = 0; j < boxes_.size(); ++j)
+      if (boxes_[j]) maps += (maps.empty() ? "" : ", ") + sig_->params[j].name;
+    return fail("no such parameter (its tensor maps: " + (maps.empty() ? std::string("none") : maps) + ")");
   }
-  const auto box = parse_tma_box_key(p->tma_box);
+  const auto& box = boxes_[i];
+  const auto& key = sig_->params[i].tma_box;
   if (!box)
-    throw Error(what + ": the parameter is not a tensor map with a recorded box" +
-                (p->tma_box.empty() ? std::string() : " ('" + p->tma_box + "' is not a box)"));
+    return fail("the parameter is not a tensor map with a recorded box" +
+                (key.empty() ? std::string() : " ('" + key + "' is not a box)"));
   if (dims.size() != box->rank)
-    throw Error(what + ": " + std::to_string(dims.size()) + " dimensions given for a rank-" + std::to_string(box->rank) +
-                " box (" + p->tma_box + ")");
+    return fail(std::to_string(dims.size()) + " dimensions given for a rank-" + std::to_string(box->rank) + " box (" +
+                key + ")");
   TmaDesc d = *box;
-  std::uint32_t i = 0;
+  std::uint32_t r = 0;
   std::uint64_t stride = tma_dtype_bytes(d.dtype);
   for (const auto v : dims) {
-    d.global_dims[i] = v;
-    if (i > 0) d.global_strides_bytes[i - 1] = stride;
+    d.global_dims[r] = v;
+    if (r > 0) d.global_strides_bytes[r - 1] = stride;
     stride *= v;
-    ++i;
+    ++r;
   }
   d.l2_promotion = l2_promotion;
   return encode_tma(d, address);

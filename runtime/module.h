@@ -111,6 +111,9 @@ class Kernel {
   std::string name_;
   CUfunction fn_ = nullptr;
   std::optional<sig::Kernel> sig_;
+  // Per parameter (signature order), the box a tensor-map parameter's key names, parsed once here so
+  // that tensor_map() costs a lookup per launch.
+  std::vector<std::optional<TmaDesc>> boxes_;
   LaunchLimits limits_;
   int sm_count_ = 0;
   std::mutex smem_mutex_;

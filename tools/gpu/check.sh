@@ -11,7 +11,7 @@
 # GEMM benchmark three times; nothing
 # new starts after 200 s); then the benchmarks (nothing new after WEFT_GPU_BENCH_BUDGET s, default
 # 240); then the sanitizers while the whole run is under 520 s, and ncu on the decode GEMM
-# (bench/gemm_one) while it is under 500 s, its digest printed after the targets. One device call of 600 s covers it;
+# (bench/gemm_one) while it is under 480 s, its digest printed after the targets. One device call of 600 s covers it;
 # each program's output is printed as it ends, so a run cut short still shows what finished (and
 # WEFT_GPU_BENCH=0 leaves the benchmarks for a second call).
 # tests/llvm/test_gpu_llvm (both backends, libdevice math) reads the PTX build.sh emitted into
@@ -111,7 +111,9 @@ run_phase "${WEFT_GPU_BENCH_BUDGET:-240}" "${benches[@]}"
 # Python: a weft .ptx (emitted on the CPU machine by tools/gpu/build.sh into $BUILD/ptx) launched
 # through ctypes and the driver API alone (it must launch: a GPU machine has a driver), and through
 # CuPy where the machine has it.
-run_extra() {  # name, command... ("not launching" is "not run"; with MUST_LAUNCH=1 a failure; with OPTIONAL=1 a failing command is "not run")
+# run_extra name command...: "not launching" in the log is "not run" (with MUST_LAUNCH=1 a failure);
+# with OPTIONAL=1 (the profiler) an exit with ncu's ==ERROR== lines, or no kernel profiled, is "not run".
+run_extra() {
   local name="$1"; shift
   local log="$LOGS/$(echo "$name" | tr '/ ' '__').log"
   echo "== $name"
@@ -120,7 +122,10 @@ run_extra() {  # name, command... ("not launching" is "not run"; with MUST_LAUNC
   local rc=$? t1=$(date +%s.%N)
   tail -n 20 "$log"
   local r="pass"
-  if [ $rc -ne 0 ] && [ "${OPTIONAL:-0}" = 1 ]; then r="not run: exit $rc (a tool this machine may lack; see its log)"
+  if [ $rc -ne 0 ] && [ "${OPTIONAL:-0}" = 1 ] && grep -q '^==ERROR==' "$log"; then
+    r="not run: the tool failed (see its log)"  # the profiler, not the program it profiles
+  elif [ $rc -eq 0 ] && [ "${OPTIONAL:-0}" = 1 ] && grep -q 'No kernels were profiled' "$log"; then
+    r="not run: no kernel matched"
   elif [ $rc -eq 124 ]; then r="TIMEOUT (${PER_TIMEOUT}s)"; failed=1
   elif [ $rc -ne 0 ]; then r="FAIL (exit $rc)"; failed=1
   elif grep -q '^not launching' "$log"; then
@@ -150,24 +155,29 @@ fi
 # ncu on the decode GEMM: why M = 64..128 x 7168 x 7168 runs below cuBLAS (docs/decisions.md gives
 # three readings; DRAM and SM throughput and the L2 hit rate tell them apart), and 8192^3 beside
 # cuBLAS. A few configurations of bench/gemm_one, one launch each after 3 warm-ups, SpeedOfLight and MemoryWorkloadAnalysis sections
-# as CSV in $LOGS; the digest is printed last. Only while the run is under 500 s; WEFT_GPU_PROFILE=0
+# as CSV in $LOGS; the digest is printed last. Only while the run is under 480 s; WEFT_GPU_PROFILE=0
 # skips it. ncu leaves the clocks alone (--clock-control none), as the device notes ask.
 NCU="${WEFT_NCU:-$(command -v ncu || echo /usr/local/cuda/bin/ncu)}"
 profiled=()
-if [ "${WEFT_GPU_PROFILE:-1}" != 0 ] && [ -x "$NCU" ] && [ -x "$BUILD/bench/gemm_one" ]; then
-  chmod +x "$BUILD/bench/gemm_one" 2>/dev/null
+if [ "${WEFT_GPU_PROFILE:-1}" != 0 ] && { [ ! -x "$NCU" ] || ! is_elf "$BUILD/bench/gemm_one"; }; then
+  names+=("ncu profile"); results+=("not run: no $NCU or no $BUILD/bench/gemm_one"); times+=("-")
+elif [ "${WEFT_GPU_PROFILE:-1}" != 0 ]; then
+  chmod +x "$BUILD/bench/gemm_one" 2>/dev/null  # file modes may not survive the carry (is_elf above)
   # Decode first (weft's default, cuBLAS, M = 128, a_halves, stream-K), then 8192^3 (weft's 128 x 256
   # tiles against cuBLAS: the tensor pipes' share tells what the last percent of #5 is made of).
   for cfg in "64 7168 7168 bn=128" "64 7168 7168 --cublas" "128 7168 7168 bn=128" "64 7168 7168 bn=128 a_halves=1" \
              "64 7168 7168 bn=128 stream_k=1" "8192 8192 8192 bn=256" "8192 8192 8192 --cublas"; do
     name="ncu gemm_one $cfg"
-    if [ $(( $(date +%s) - start )) -ge 500 ]; then
+    if [ $(( $(date +%s) - start )) -ge 480 ]; then
       names+=("$name"); results+=("not run (time budget)"); times+=("-"); continue
     fi
     # shellcheck disable=SC2086  # the configuration is words
     # OPTIONAL: ncu cannot read counters on some machines (the device notes: gVisor); that is not a failure of weft.
-    OPTIONAL=1 run_extra "$name" "$NCU" --clock-control none --section SpeedOfLight --section MemoryWorkloadAnalysis \
-      --csv --page details --launch-skip 3 --launch-count 1 -k regex:gemm "$BUILD/bench/gemm_one" --runs 1 $cfg
+    # cuBLAS names its Hopper kernels nvjet_* or *xmma_gemm*; weft's are gemm_*. One launch a minute at most, so
+    # the last profile ends within the device call's 600 s.
+    OPTIONAL=1 PER_TIMEOUT=60 run_extra "$name" "$NCU" --clock-control none --section SpeedOfLight \
+      --section MemoryWorkloadAnalysis --csv --page details --launch-skip 3 --launch-count 1 -k 'regex:gemm|nvjet|xmma' \
+      "$BUILD/bench/gemm_one" --runs 1 $cfg
     [ "${results[-1]}" = pass ] && profiled+=("$name")
   done
 fi
@@ -192,8 +202,8 @@ for b in gemm_bench copy_bench overlap_bench; do
     overlap_bench) grep -h '^(b) best' "$log" ;;
   esac || echo "$b: no target line (see its log)"
 done
-# The profiles' key figures: ncu's CSV rows are "ID","Process ID",...,"Section Name","Metric Name",
-# "Metric Unit","Metric Value".
+# The profiles' key figures. ncu's CSV has a header line naming its columns ("Metric Name", "Metric
+# Unit", "Metric Value", and in newer versions rule columns after them): the columns are found by name.
 if [ ${#profiled[@]} -gt 0 ]; then
   echo
   echo "== profile (ncu, one launch each)"
@@ -202,7 +212,10 @@ if [ ${#profiled[@]} -gt 0 ]; then
     [ -f "$log" ] || continue
     printf '%s:' "${name#ncu gemm_one }"
     for metric in "Duration" "DRAM Throughput" "Memory Throughput" "Compute (SM) Throughput" "L2 Hit Rate"; do
-      v=$(grep -h "\"$metric\"" "$log" | head -1 | awk -F'","' '{print $NF " " $(NF-1)}' | tr -d '"')
+      v=$(awk -F'","' -v want="$metric" '
+        /"Metric Name"/ { for (i = 1; i <= NF; i++) { f = $i; gsub(/"/, "", f); col[f] = i }; next }
+        col["Metric Name"] { f = $col["Metric Name"]; gsub(/"/, "", f)
+          if (f == want) { v = $col["Metric Value"]; u = $col["Metric Unit"]; gsub(/"/, "", v); gsub(/"/, "", u); print v " " u; exit } }' "$log")
       [ -n "$v" ] && printf '  %s %s' "$metric" "$v"
     done
     echo
