@@ -43,6 +43,12 @@ struct Fresh {
   ~Fresh() { autotune_forget(); }
 };
 
+// The same with a cache directory of its own.
+struct OnDisk : Fresh {
+  weft::test::TempDir dir{"weft-tune-test"};
+  DiskCache cache{dir.path};
+};
+
 }  // namespace
 
 TEST_CASE("autotune picks the fastest candidate that runs, the earlier on a tie") {
@@ -65,10 +71,7 @@ TEST_CASE("autotune picks the fastest candidate that runs, the earlier on a tie"
   CHECK(c.errors[0] == "launch failed: too many resources requested");
 }
 
-TEST_CASE("autotune remembers its choice in the process and on disk") {
-  Fresh fresh;
-  weft::test::TempDir dir("weft-tune-test");
-  DiskCache cache(dir.path);
+TEST_CASE_FIXTURE(OnDisk, "autotune remembers its choice in the process and on disk") {
   FakeTimer t{{3.0, 1.0, 2.0}};
   CHECK(autotune(problem(), std::ref(t), cache).index == 1);
   CHECK(t.calls == 3);
@@ -105,10 +108,7 @@ TEST_CASE("autotune remembers its choice in the process and on disk") {
   CHECK(tune_key(p) != tune_key(problem()));
 }
 
-TEST_CASE("a corrupt or foreign tune entry is timed again") {
-  Fresh fresh;
-  weft::test::TempDir dir("weft-tune-test");
-  DiskCache cache(dir.path);
+TEST_CASE_FIXTURE(OnDisk, "a corrupt or foreign tune entry is timed again") {
   FakeTimer t{{3.0, 1.0, 2.0}};
   autotune(problem(), std::ref(t), cache);
   const auto data = cache.entry_path(tune_key(problem())) / "data";
@@ -165,10 +165,7 @@ TEST_CASE("autotune's bad input: no candidate, a repeated or spaced label, none 
   CHECK(c.errors[1] == "timed at 0.000000 ms");
 }
 
-TEST_CASE("WEFT_TUNE=retime times once per process whatever the disk remembers, and replaces it") {
-  Fresh fresh;
-  weft::test::TempDir dir("weft-tune-test");
-  DiskCache cache(dir.path);
+TEST_CASE_FIXTURE(OnDisk, "WEFT_TUNE=retime times once per process whatever the disk remembers, and replaces it") {
   FakeTimer first{{3.0, 1.0, 2.0}};
   CHECK(autotune(problem(), std::ref(first), cache).index == 1);
   autotune_forget();
