@@ -1,10 +1,13 @@
 #include "runtime/autotune.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -166,6 +169,27 @@ TuneChoice autotune(const TuneProblem& p, const std::function<double(std::size_t
 void autotune_forget() {
   std::lock_guard lock(memo_mutex);
   memo().clear();
+}
+
+std::vector<RememberedTune> remembered_tunes(const DiskCache& cache) {
+  std::vector<RememberedTune> v;
+  if (!cache.enabled()) return v;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(cache.directory() / "v1" / "entries", ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::ifstream in(it->path() / "data");
+    std::string line;
+    if (!std::getline(in, line) || line != kHeader) continue;
+    RememberedTune t;
+    while (std::getline(in, line)) {
+      if (line.starts_with("problem ")) t.problem = line.substr(8);
+      else if (line.starts_with("device ")) t.device = line.substr(7);
+      else if (line.starts_with("choice ")) t.choice = line.substr(7);
+    }
+    if (!t.choice.empty()) v.push_back(std::move(t));
+  }
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.problem < b.problem; });
+  return v;
 }
 
 }  // namespace weft::rt

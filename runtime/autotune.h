@@ -55,6 +55,13 @@ TuneChoice autotune(const TuneProblem& p, const std::function<double(std::size_t
 // Forgets the choices this process remembers (tests; the disk entries stay).
 void autotune_forget();
 
+// The choices a cache directory remembers (`weft cache tunes`), read from its entries' text without
+// checking them; entries that are not choices (cubins) are skipped. Sorted by problem.
+struct RememberedTune {
+  std::string problem, device, choice;
+};
+std::vector<RememberedTune> remembered_tunes(const DiskCache& cache);
+
 // The text stored for a choice, and its reading back (nullopt: not a choice among `candidates`).
 std::string format_tune_entry(const TuneProblem& p, const TuneChoice& c);
 std::optional<std::size_t> parse_tune_entry(const TuneProblem& p, std::string_view text);

@@ -147,6 +147,19 @@ TEST_CASE("cache stats and clear act on the default cache directory") {
   CHECK(has(clear, "removed 1 entries (120 bytes)"));
   CHECK_FALSE(std::filesystem::exists(entry));
   CHECK(has(run_weft("cache stats", env), "0 entries, 0 bytes"));
+  // An autotune choice is an entry too; `tunes` lists it.
+  const auto tune = dir / "v1" / "entries" / "4567cdef";
+  std::filesystem::create_directories(tune);
+  std::ofstream(tune / "data") << "weft-tune 1\nproblem gemm_bf16_sm90 64x7168x7168 bn=128\ndevice Test GPU sm_90 132 SMs\n"
+                                  "choice bn128skahalf\ncandidate bn128 0.1 ms\n";
+  std::ofstream(tune / "meta") << "m";
+  CHECK(has(run_weft("cache stats", env), "1 of them autotune choices (weft cache tunes lists them)"));
+  auto tunes = run_weft("cache tunes", env);
+  CHECK(tunes.code == 0);
+  CHECK(has(tunes, "autotune choices in "));
+  CHECK(has(tunes, "  gemm_bf16_sm90 64x7168x7168 bn=128 on Test GPU sm_90 132 SMs: bn128skahalf"));
+  CHECK(run_weft("cache clear", env).code == 0);
+  CHECK(has(run_weft("cache tunes", env), ": 0"));
   auto off = run_weft("cache stats", "WEFT_CACHE=off");
   CHECK(off.code == 0);
   CHECK(has(off, "cubin cache: off"));

@@ -95,6 +95,14 @@ TEST_CASE_FIXTURE(OnDisk, "autotune remembers its choice in the process and on d
   CHECK(text.str() == "weft-tune 1\nproblem gemm 64x7168x7168\ndevice Test GPU sm_90 132 SMs\nchoice bn256\n"
                       "candidate bn128 3.000000 ms\ncandidate bn256 1.000000 ms\ncandidate sk 2.000000 ms\n");
 
+  // `weft cache tunes` reads it back (remembered_tunes).
+  const auto remembered = remembered_tunes(cache);
+  REQUIRE(remembered.size() == 1);
+  CHECK(remembered[0].problem == "gemm 64x7168x7168");
+  CHECK(remembered[0].device == "Test GPU sm_90 132 SMs");
+  CHECK(remembered[0].choice == "bn256");
+  CHECK(remembered_tunes(DiskCache{}).empty());  // a disabled cache remembers nothing
+
   // Another shape, device or candidate list is another problem: it is timed.
   autotune_forget();
   auto p = problem();

@@ -96,8 +96,11 @@ int main(int argc, char** argv) {
   info_cmd->add_option("file", info_file, ".ptx file");
 
   std::string cache_action;
-  auto* cache_cmd = app.add_subcommand("cache", "the cubin cache of weft::rt: stats (entries, bytes) or clear");
-  cache_cmd->add_option("action", cache_action, "stats or clear")->required()->check(CLI::IsMember({"stats", "clear"}));
+  auto* cache_cmd = app.add_subcommand(
+      "cache", "the cubin cache of weft::rt: stats (entries, bytes), clear, or tunes (the autotune choices it holds)");
+  cache_cmd->add_option("action", cache_action, "stats, clear or tunes")
+      ->required()
+      ->check(CLI::IsMember({"stats", "clear", "tunes"}));
 
   // CLI11 would call a stray word an extra argument; name it as the unknown command it is.
   if (argc > 1 && argv[1][0] != '-') {

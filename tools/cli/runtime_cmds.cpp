@@ -3,6 +3,7 @@
 // `info` says so and exits 0, since emitting and checking PTX never needs one.
 #include <fmt/format.h>
 
+#include "runtime/autotune.h"
 #include "runtime/device.h"
 #include "runtime/disk_cache.h"
 #include "runtime/driver.h"
@@ -41,11 +42,16 @@ int cache_command(const std::string& action) {
   }
   rt::DiskCache cache(*dir);
   const auto before = cache.stats();
+  const auto tunes = rt::remembered_tunes(cache);  // entries too: autotune's choices live beside the cubins
   if (action == "clear") {
     cache.clear();
     fmt::print("cubin cache {}: removed {} entries ({} bytes)\n", dir->string(), before.entries, before.bytes);
+  } else if (action == "tunes") {
+    fmt::print("autotune choices in {}: {}\n", dir->string(), tunes.size());
+    for (const auto& t : tunes) fmt::print("  {} on {}: {}\n", t.problem, t.device, t.choice);
   } else {
     fmt::print("cubin cache {}: {} entries, {} bytes\n", dir->string(), before.entries, before.bytes);
+    if (!tunes.empty()) fmt::print("  {} of them autotune choices (weft cache tunes lists them)\n", tunes.size());
   }
   return kOk;
 }
