@@ -365,6 +365,12 @@ TensorMap Kernel::tensor_map(std::string_view param, std::initializer_list<std::
   if (dims.size() != box->rank)
     return fail(std::to_string(dims.size()) + " dimensions given for a rank-" + std::to_string(box->rank) + " box (" +
                 key + ")");
+  MapKey map_key{i, {}, address, l2_promotion};
+  std::copy(dims.begin(), dims.end(), map_key.dims.begin());
+  {
+    std::lock_guard lock(maps_mutex_);
+    if (auto it = maps_.find(map_key); it != maps_.end()) return it->second;
+  }
   TmaDesc d = *box;
   std::uint32_t r = 0;
   std::uint64_t stride = tma_dtype_bytes(d.dtype);
@@ -375,7 +381,11 @@ TensorMap Kernel::tensor_map(std::string_view param, std::initializer_list<std::
     ++r;
   }
   d.l2_promotion = l2_promotion;
-  return encode_tma(d, address);
+  auto map = encode_tma(d, address);  // throws before anything is kept
+  std::lock_guard lock(maps_mutex_);
+  if (maps_.size() >= 64) maps_.clear();  // a host walking over many tensors: start again
+  maps_.emplace(map_key, map);
+  return map;
 }
 
 int Kernel::attribute(CUfunction_attribute a) const {

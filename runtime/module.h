@@ -94,6 +94,9 @@ class Kernel {
   // swizzle are the ones the kernel's copies expect, read from its signature, so the host cannot
   // encode another box. Throws Error when the kernel has no signature or no such tensor-map
   // parameter, when `dims` is not of the box's rank, and as encode_tma for the tensor itself.
+  // Maps are kept (the last 64 per kernel, by parameter, shape, address and promotion), so a host
+  // that launches on the same tensors again does not encode them again: a map holds nothing but its
+  // description and address, so a kept one stays right even for memory freed and allocated again.
   TensorMap tensor_map(std::string_view param, std::initializer_list<std::uint64_t> dims, CUdeviceptr address,
                        TmaL2Promotion l2_promotion = TmaL2Promotion::none) const;
 
@@ -114,6 +117,15 @@ class Kernel {
   // Per parameter (signature order), the box a tensor-map parameter's key names, parsed once here so
   // that tensor_map() costs a lookup per launch.
   std::vector<std::optional<TmaDesc>> boxes_;
+  struct MapKey {
+    std::size_t param;
+    std::array<std::uint64_t, 5> dims;
+    CUdeviceptr address;
+    TmaL2Promotion promotion;
+    auto operator<=>(const MapKey&) const = default;
+  };
+  mutable std::mutex maps_mutex_;
+  mutable std::map<MapKey, TensorMap> maps_;  // tensor_map's encodings, at most 64
   LaunchLimits limits_;
   int sm_count_ = 0;
   std::mutex smem_mutex_;

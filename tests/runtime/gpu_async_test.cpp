@@ -95,6 +95,18 @@ TEST_CASE("TMA: a 2D tensor copied box by box through shared memory") {
   CHECK(tma_box_key(from_kernel.desc) == tma_box_key(d));
   const auto by_hand = encode_tma(d, src.ptr());
   CHECK(std::memcmp(&from_kernel.map, &by_hand.map, sizeof(CUtensorMap)) == 0);
+  // Kept maps: the same tensor gives the same map again; another address or shape its own (also past
+  // the 64 the kernel keeps).
+  for (std::uint32_t rows = 1; rows <= 70; ++rows) {
+    const auto part = kernel.tensor_map("src", {n, rows}, src.ptr().raw());
+    const auto want = encode_tma(TmaDesc::packed(TmaDtype::f32, {n, rows}, {box, box}), src.ptr());
+    CHECK(std::memcmp(&part.map, &want.map, sizeof(CUtensorMap)) == 0);
+  }
+  const auto again = kernel.tensor_map("src", {n, n}, src.ptr().raw());
+  CHECK(std::memcmp(&again.map, &by_hand.map, sizeof(CUtensorMap)) == 0);
+  const auto elsewhere = kernel.tensor_map("src", {n, n}, dst.ptr().raw());
+  const auto elsewhere_by_hand = encode_tma(d, dst.ptr());
+  CHECK(std::memcmp(&elsewhere.map, &elsewhere_by_hand.map, sizeof(CUtensorMap)) == 0);
   dst.fill_bytes(0xFF);
   kernel.launch(LaunchConfig{{n / box, n / box}, {128}}, from_kernel, kernel.tensor_map("dst", {n, n}, dst.ptr().raw()));
   CHECK(dst.to_vector() == host);

@@ -240,6 +240,10 @@ struct WeftGemmSm90 {
   weft::rt::DeviceBuffer<float> workspace;
   weft::rt::DeviceBuffer<std::uint32_t> counters;  // zero; the kernel leaves them zero
   std::uint32_t last_grid = 0;                      // CTAs of the last launch (benchmarks report it)
+  // Clusters resident at once (cuOccupancyMaxActiveClusters), asked at the first clustered launch
+  // only: the answer depends on the kernel and the device, not on the launch, and the query would
+  // otherwise cost every launch (a decode shape's kernel runs for tens of microseconds).
+  std::uint32_t resident_clusters = 0;
 
   static WeftGemmSm90 load(Sm90Options o = {}) {
     const auto em = weft::samples::emit(sm90_kernel(o), weft::rt::device_props(0).sm(), sm90_settings(o), o.debug_waits);
@@ -271,9 +275,9 @@ struct WeftGemmSm90 {
     LaunchConfig cfg{{cm}, {384}};
     cfg.stream = stream;
     std::uint32_t clusters = ctas ? std::max(1u, ctas / cm) : 0;
-    if (!clusters)
-      clusters = cm > 1 ? static_cast<std::uint32_t>(std::max(1, kern.max_active_clusters(cfg)))
-                        : static_cast<std::uint32_t>(device_props(0).sm_count);
+    if (!clusters && cm > 1 && !resident_clusters)
+      resident_clusters = static_cast<std::uint32_t>(std::max(1, kern.max_active_clusters(cfg)));
+    if (!clusters) clusters = cm > 1 ? resident_clusters : static_cast<std::uint32_t>(device_props(0).sm_count);
     // Stream-K keeps every CTA busy even with fewer tiles than CTAs: the grid is not cut to the units.
     cfg.grid = {(opt.stream_k ? clusters : std::min(units, clusters)) * cm};
     if (opt.uses_workspace()) {
