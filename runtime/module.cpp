@@ -372,14 +372,7 @@ TensorMap Kernel::tensor_map(std::string_view param, std::initializer_list<std::
     if (auto it = maps_.find(map_key); it != maps_.end()) return it->second;
   }
   TmaDesc d = *box;
-  std::uint32_t r = 0;
-  std::uint64_t stride = tma_dtype_bytes(d.dtype);
-  for (const auto v : dims) {
-    d.global_dims[r] = v;
-    if (r > 0) d.global_strides_bytes[r - 1] = stride;
-    stride *= v;
-    ++r;
-  }
+  d.set_packed_shape(std::span(dims.begin(), dims.size()));
   d.l2_promotion = l2_promotion;
   auto map = encode_tma(d, address);  // throws before anything is kept
   std::lock_guard lock(maps_mutex_);

@@ -77,20 +77,23 @@ TmaDesc TmaDesc::packed(TmaDtype dtype, std::initializer_list<std::uint64_t> dim
                         std::initializer_list<std::uint32_t> box) {
   TmaDesc d;
   d.dtype = dtype;
-  d.rank = static_cast<std::uint32_t>(dims.size());
   if (dims.size() > 5 || box.size() != dims.size())
     bad("packed() needs 1 to 5 dimensions and one box size per dimension (got " +
         std::to_string(dims.size()) + " dimensions, " + std::to_string(box.size()) + " box sizes)");
+  d.set_packed_shape(std::span(dims.begin(), dims.size()));
   std::uint32_t i = 0;
-  for (auto v : dims) d.global_dims[i++] = v;
-  i = 0;
   for (auto v : box) d.box_dims[i++] = v;
-  std::uint64_t stride = tma_dtype_bytes(dtype);
-  for (i = 0; i + 1 < d.rank; ++i) {
-    stride *= d.global_dims[i];
-    d.global_strides_bytes[i] = stride;
-  }
   return d;
+}
+
+void TmaDesc::set_packed_shape(std::span<const std::uint64_t> dims) {
+  if (dims.empty() || dims.size() > 5) bad("a shape of " + std::to_string(dims.size()) + " dimensions (1 to 5)");
+  rank = static_cast<std::uint32_t>(dims.size());
+  std::uint64_t stride = tma_dtype_bytes(dtype);
+  for (std::uint32_t i = 0; i < rank; ++i) {
+    global_dims[i] = dims[i];
+    if (i + 1 < rank) global_strides_bytes[i] = stride *= dims[i];
+  }
 }
 
 void check_tma(const TmaDesc& d, std::uint64_t addr) {

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,8 @@ struct TmaDesc {
   // A row-major tensor: dims innermost first, rows packed (stride of dim i = product of dims below).
   static TmaDesc packed(TmaDtype dtype, std::initializer_list<std::uint64_t> dims,
                         std::initializer_list<std::uint32_t> box);
+  // Sets rank, global_dims and packed strides from `dims` (innermost first, 1 to 5 of them).
+  void set_packed_shape(std::span<const std::uint64_t> dims);
 };
 
 // What a kernel's copies through a tensor map depend on: element type, box (innermost dimension

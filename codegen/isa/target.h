@@ -35,6 +35,10 @@ struct Target {
   // Shared memory one CTA may use on this target, static and dynamic together, in bytes (227 KiB on
   // sm_90 and sm_100, 163 KiB on sm_80, 99 KiB on sm_86, sm_89 and sm_120).
   std::uint32_t max_shared_per_cta() const;
+  // Shared memory of one SM, in bytes: every resident CTA also takes kSharedReservedPerCta of it for
+  // the system, so the SM holds the per-CTA ceiling plus that (228 KiB on sm_90, 164 on sm_80).
+  static constexpr std::uint32_t kSharedReservedPerCta = 1024;
+  std::uint32_t max_shared_per_sm() const { return max_shared_per_cta() + kSharedReservedPerCta; }
   // Targets are equal when they name the same GPU target; build options do not matter.
   friend bool operator==(const Target& a, const Target& b) { return a.sm == b.sm && a.variant == b.variant; }
   // Whether setmaxnreg-style arch-specific features exist (an `a` target).

@@ -113,14 +113,15 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   k.reqntid(threads);
   // Two CTAs per SM hide one CTA's barriers and epilogue behind the other's MMAs. By default ask
   // ptxas for a register count that allows it (128 per thread at 256 threads) when the warp tile has
-  // at most 64 accumulators and two CTAs' stages fit the SM's shared memory (the per-CTA ceiling and
-  // the 1 KB a CTA's share reserves: 164 KB on sm_80, 228 KB on sm_90, 100 KB on sm_89 and sm_120); not for
+  // at most 64 accumulators and two CTAs' stages, each with the 1 KB the system reserves per CTA, fit
+  // the SM's shared memory (Target::max_shared_per_sm: 164 KB on sm_80, 228 KB on sm_90, 100 KB on
+  // sm_89 and sm_120); not for
   // e4m3, whose m16n8k32 needs more registers than that on sm_90 and sm_100 (ptxas spills at 128).
   // Otherwise bf16 says `.minnctapersm 1` (without a directive ptxas still aims at 128 registers
   // and spilled 4 bytes for bk=64 NN + bias on sm_80), and e4m3 says nothing (with 1, ptxas took
   // 246 registers on sm_90a; without, 128-187 and no spills in every configuration tested).
   const bool two = !g.fp8 && mt * nt * 4 <= 64 &&
-                   2 * (stages * stage_bytes + 1024) <= target.max_shared_per_cta() + 1024;
+                   2 * (stages * stage_bytes + isa::Target::kSharedReservedPerCta) <= target.max_shared_per_sm();
   const std::uint32_t ctas = g.min_ctas ? g.min_ctas : two ? 2 : g.fp8 ? 0 : 1;
   if (ctas) k.minnctapersm(ctas);
 
