@@ -8,8 +8,8 @@
 //   gemm_one [--fp8] [--cublas] [--warmup N] [--runs N] M N K [name=value ...]
 //
 // Settings are the kernel's parameters (`weft list`): bn, stages, cluster_m, splits, pingpong,
-// stream_k, out_f32, tma_store and nn also set the host's side; bias and block_scales, which need
-// more operands, are refused; the others go to the kernel as they are. Not run by check.sh's benchmark
+// stream_k, out_f32, tma_store and nn also set the host's side; bias, block_scales and groups, which
+// need more operands, are refused; the others go to the kernel as they are. Not run by check.sh's benchmark
 // phase (it takes arguments); bad arguments print the usage and exit 2.
 #include <array>
 #include <cstdio>
@@ -68,8 +68,9 @@ int main(int argc, char** argv) {
                              name == "pingpong" || name == "stream_k" || name == "out_f32" || name == "tma_store" ||
                              name == "nn";
       if (host_side && v == 0 && value != "0") return usage(("'" + a + "': not a number").c_str());
-      if (name == "bias" || name == "block_scales")
-        return usage(("'" + a + "': gemm_one times plain GEMMs (no bias or scale operands)").c_str());
+      if (name == "bias" || name == "block_scales" || name == "groups")
+        return usage(("'" + a + "': gemm_one times plain GEMMs (no bias, scale or group operands; "
+                      "bench/grouped_bench times the grouped GEMM)").c_str());
       if (name == "bn") o.bn = v;
       else if (name == "stages") o.stages = v;
       else if (name == "cluster_m") o.cluster_m = v;

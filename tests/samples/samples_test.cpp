@@ -10,6 +10,7 @@
 #include "dsl/async/tcgen05.h"
 #include "dsl/registry.h"
 #include "samples/apps/emit_for_device.h"
+#include "samples/apps/gemm/grouped_rows.h"
 #include "samples/apps/gemm/tile_choice.h"
 #include "tests/support/ptxas_env.h"
 
@@ -117,6 +118,9 @@ TEST_CASE("the sm_80 GEMMs assemble with zero spills on sm_80, sm_89, sm_90a and
       {"gemm_e4m3_sm89", {}, 255},  // no .minnctapersm for e4m3: m16n8k32 needs > 128 registers on sm_90+
       {"gemm_e4m3_sm89", {"bk=128", "stages=3", "bias=1"}, 255},
       {"gemm_e4m3_sm89", {"bm=64", "bn=128", "warps_m=2", "warps_n=2", "stages=5"}, 255},
+      {"gemm_bf16_sm80", {"groups=1", "bias=1"}, 128},  // grouped (MoE experts)
+      {"gemm_bf16_sm80", {"groups=1", "bm=64", "bn=64", "warps_m=2", "warps_n=2"}, 128},
+      {"gemm_e4m3_sm89", {"groups=1", "bias=1"}, 255},
   };
   std::size_t assembled = 0;
   for (const auto& c : combos) {
@@ -153,6 +157,9 @@ TEST_CASE("the sm_80 GEMM refuses tiles it cannot cover") {
   CHECK(build_error({"bn=32", "nn=1"}).find("NN needs bn a multiple of 64") != std::string::npos);
   CHECK(build_error({"bm=256", "bn=256", "warps_m=2", "warps_n=2"}).find("accumulator registers") != std::string::npos);
   CHECK(build_error({"bm=32", "warps_m=4"}).find("multiple of 16 x 16") != std::string::npos);
+  // Grouped: TN only, and no CTA tile spanning two 128-row tile rows (two groups).
+  CHECK(build_error({"groups=1", "nn=1"}).find("groups takes TN only") != std::string::npos);
+  CHECK(build_error({"groups=1", "bm=256", "warps_m=4", "warps_n=2"}).find("bm <= 128") != std::string::npos);
 }
 
 TEST_CASE("the communication samples assemble with zero spills in every variant, with and without debug waits") {
@@ -367,6 +374,11 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
       {"gemm_bf16_sm90", {"a_halves=1"}},
       {"gemm_bf16_sm90", {"a_halves=1", "stream_k=1", "prefetch=8"}},
       {"gemm_e4m3_sm90", {"a_halves=1", "block_scales=1", "cluster_m=2"}},
+      // Grouped (MoE experts): with split-K and a bias per group, block scales per group, ping-pong.
+      {"gemm_bf16_sm90", {"groups=1", "bias=1", "splits=2"}},
+      {"gemm_e4m3_sm90", {"groups=1", "block_scales=1", "a_halves=1"}},
+      {"gemm_bf16_sm90", {"groups=1", "pingpong=1", "prefetch=4", "copy=1", "stages=4"}},
+      {"gemm_e4m3_sm90", {"groups=1", "bn=256", "out_f32=1"}},
   };
   for (const auto& c : combos) {
     std::string label = c.kernel;
@@ -392,6 +404,8 @@ TEST_CASE("the Hopper GEMMs' cluster multicast, split-K, f32 output and bias ass
     CHECK(has(".param .align 64 .b8 d[128]") == tma_store);  // D is a tensor map
     CHECK(has("cp.async.bulk.tensor.2d.global.shared::cta.tile.bulk_group") == tma_store);
     CHECK(has(".param .u64 bias") == (v["bias"] != 0));
+    CHECK(has(".param .u64 tile_groups") == (v["groups"] != 0));  // grouped: a group per tile row
+    CHECK(has("ld.global.nc.s32") == (v["groups"] != 0));
     const bool nn = std::string(c.kernel) == "gemm_bf16_sm90" && v["nn"] != 0;
     CHECK(has(", 1, 1, 0, 1;") == nn);  // wgmma imm-trans-b: B MN-major
     // The warpgroups' turns: per tile in ping-pong, per K block with (cooperative) block scales.
@@ -437,6 +451,42 @@ TEST_CASE("the Hopper GEMM refuses stream-K with ping-pong, clusters or split-K"
   }
 }
 
+TEST_CASE("the Hopper GEMM refuses groups with stream-K, clusters or NN, naming the rule's line") {
+  const std::vector<std::pair<const char*, const char*>> refused = {
+      {"stream_k=1", "stream_k (whose pieces cross tile rows)"},
+      {"cluster_m=2", "clusters (a CTA pair's tile rows share one B tile)"},
+      {"nn=1", "NN (a group's K tail would read the next group's rows of B)"}};
+  for (const auto& [other, why] : refused) {
+    INFO(other);
+    const auto what = build_error("gemm_bf16_sm90", {"groups=1", other}, "sm_90a");
+    CHECK(what.find(why) != std::string::npos);
+    CHECK(what.find("gemm_sm90_config.h:") != std::string::npos);
+  }
+  CHECK(build_error("gemm_bf16_sm90", {"groups=1", "splits=2", "pingpong=1", "bias=1"}, "sm_90a").empty());
+}
+
+TEST_CASE("grouped_rows lays each group on whole 128-row tiles, pads to a capacity, and bad entries are refused") {
+  const auto l = gemm::grouped_rows({70, 0, 130, 128});
+  CHECK(l.m == 512);
+  CHECK(l.first == std::vector<std::uint32_t>{0, 128, 128, 384});
+  CHECK(l.stored == std::vector<std::uint32_t>{128, 0, 256, 128});
+  CHECK(l.tile_groups == std::vector<std::int32_t>{0, 2, 2, 3});
+  const auto padded = gemm::grouped_rows({1, 129}, 640);  // 3 tile rows of groups, then 2 of padding
+  CHECK(padded.m == 640);
+  CHECK_THROWS_WITH_AS(gemm::grouped_rows({1}, 600), doctest::Contains("not a multiple of the 128-row tiles"),
+                       std::runtime_error);
+  CHECK(padded.tile_groups == std::vector<std::int32_t>{0, 1, 1, -1, -1});
+  CHECK_THROWS_WITH_AS(gemm::grouped_rows({300}, 256), doctest::Contains("need 384 rows"), std::runtime_error);
+  CHECK(gemm::grouped_rows({}).m == 0);
+  gemm::check_tile_groups(padded.tile_groups, 640, 2);  // fits
+  CHECK_THROWS_WITH_AS(gemm::check_tile_groups(padded.tile_groups, 640, 1), doctest::Contains("tile_groups[1] = 1"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(gemm::check_tile_groups({0, -2}, 256, 2), doctest::Contains("tile_groups[1] = -2"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(gemm::check_tile_groups({0}, 129, 2), doctest::Contains("needs one per 128-row tile row, 2"),
+                       std::runtime_error);
+}
+
 TEST_CASE("the Hopper GEMM refuses a cluster whose B slices break the swizzle atom") {
   const auto what = build_error("gemm_bf16_sm90", {"cluster_m=2", "bn=48"}, "sm_90a");
   CHECK(what.find("each CTA multicasts bn / 2 rows of B") != std::string::npos);
@@ -475,6 +525,7 @@ TEST_CASE("the Blackwell GEMM assembles with zero spills on every tcgen05 target
   const std::vector<std::vector<std::string>> configs = {
       {}, {"bn=128", "stages=6"}, {"bn=64", "stages=8"}, {"bn=48"}, {"bn=144", "stages=3", "group_m=4"}, {"bn=16", "stages=2"},
       {"out_f32=1", "bias=1"}, {"out_f32=1", "bn=48"}, {"bias=1", "bn=16", "stages=2"},
+      {"groups=1", "bias=1", "bn=128"}, {"groups=1", "out_f32=1", "bn=64"},  // grouped (MoE experts)
   };
   std::size_t assembled = 0;
   for (const auto& cfg : configs) {
@@ -495,6 +546,7 @@ TEST_CASE("the Blackwell GEMM assembles with zero spills on every tcgen05 target
         CHECK(ptx.find("tcgen05.relinquish_alloc_permit.cta_group::1") != std::string::npos);
         CHECK(ptx.find(std::to_string(tcgen05_idesc_f16({.m = 128, .n = bn}))) != std::string::npos);
         CHECK((ptx.find(".param .u64 bias") != std::string::npos) == ((*p.params)["bias"] != 0));
+        CHECK((ptx.find(".param .u64 tile_groups") != std::string::npos) == ((*p.params)["groups"] != 0));
         CHECK((ptx.find("st.global.v4.f32") != std::string::npos) == ((*p.params)["out_f32"] != 0));
         if (!ptxas) continue;
         auto r = assemble_clean(*ptxas, ptx, t.name(), label);

@@ -19,6 +19,8 @@ the tcgen05 fences around the thread syncs; the persistent, grouped tile loop:
   64 columns apart in a 128-column allocation); bn = 16 (a 32-column allocation); bn = 32 with 4
   stages on 4 CTAs; once the defaults (bn = 256, 4 stages: the two accumulators fill all 512 columns);
 - f32 output with a bias, and bf16 with a bias at an odd N;
+- grouped (groups = 1, MoE experts): B and the bias of 2 or 3 groups, a group per 128-row tile row
+  out of order, padding tile rows (-1, an index past the groups) whose rows of D stay unwritten;
 - shapes: M and N no multiple of the tile (odd N: the element-wise edge path on every chunk), K with a
   partial last k-tile (bk = 64) and K shorter than the pipeline, K = 0 (no MMA: D = beta C), beta 0
   and 0.5, grids smaller than the tile count (the persistent loop runs 2 or 3 tiles per CTA, so both
@@ -82,10 +84,10 @@ import host  # noqa: E402
 from checks import Report  # noqa: E402
 import run_checks  # noqa: E402
 from run_checks import command_line, substitute  # noqa: E402
-from run_gemm_checks import ASYNC_MODELS, check_d, param_value, place, tma_gemm_inputs  # noqa: E402
+from run_gemm_checks import ASYNC_MODELS, check_d, input_drawer, param_value, place, tma_gemm_inputs  # noqa: E402
 
 KERNEL, ARCH = "gemm_bf16_sm100", "sm_100a"
-DEFAULTS = {"bn": 256, "stages": 4, "group_m": 8, "out_f32": 0, "bias": 0}
+DEFAULTS = {"bn": 256, "stages": 4, "group_m": 8, "out_f32": 0, "bias": 0, "groups": 0}
 SMALL = ["bn=64", "stages=2"]
 BM, BK = 128, 64  # fixed in the kernel
 MODELS = ASYNC_MODELS  # name -> (tma, tcgen05)
@@ -95,10 +97,13 @@ def param(params, name):
     return param_value(params, name, DEFAULTS)
 
 
-def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fast_warps=()):
+def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fast_warps=(), tile_groups=None,
+                  groups=2):
     """One launch of gemm_bf16_sm100 with `params` on M x N x K, `grid` CTAs (default: one fewer than
     the tiles), in `model` (fast_warps: warps that always run at full speed, 0 the TMA warp, 1 the MMA
-    warp); returns a Report. Inputs bf16 uniform in [-1, 1]."""
+    warp); returns a Report. Inputs bf16 uniform in [-1, 1]. With groups=1 in `params`: B and the bias
+    of `groups` groups, and `tile_groups` one entry per 128-row tile row (default tm % groups); an
+    entry outside [0, groups) is padding, whose rows must stay unwritten."""
     bn = param(params, "bn")
     out_f32, with_bias = param(params, "out_f32") == 1, param(params, "bias") == 1
     tiles = -(-m // BM) * -(-n // bn)
@@ -108,24 +113,45 @@ def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fa
     kern = host.kernel(KERNEL, params, ARCH)
     rng = np.random.default_rng(seed)
     arrays, (af, bf, cf, biasf) = tma_gemm_inputs(rng, False, m, n, k, out_f32)
+    tiles_m = -(-m // BM)
+    grouped = param(params, "groups") == 1
+    ng = groups if grouped else 1
+    if grouped:  # every group's B and bias, one after the other
+        tile_groups = [tm % groups for tm in range(tiles_m)] if tile_groups is None else list(tile_groups)
+        assert len(tile_groups) == tiles_m, "one tile_groups entry per tile row"
+        arrays["b"], bf = input_drawer(rng, False)((groups * n, k))
+        arrays["bias"] = E.f_to_bf16_bits(rng.uniform(-1, 1, groups * n))
+        biasf = E.bf16_bits_to_f64(arrays["bias"])
+        arrays["tile_groups"] = np.array(tile_groups, dtype=np.int32)
     alpha = 1.5
 
     mem = E.Memory(1 << 22)
-    bufs = place(mem, [(x, arrays[x]) for x in ("a", "b", "c", "d") + (("bias",) if with_bias else ())])
+    bufs = place(mem, [(x, arrays[x]) for x in ("a", "b", "c", "d") + (("bias",) if with_bias else ()) +
+                       (("tile_groups",) if grouped else ())])
     params_ = {"m": m, "n": n, "k": k, "alpha": E.f2b(alpha), "beta": E.f2b(beta),
                "a": host.tensor_map(bufs["a"][0], 2, [k, m], [k * 2], [BK, BM], 128),
-               "b": host.tensor_map(bufs["b"][0], 2, [k, n], [k * 2], [BK, bn], 128),
+               "b": host.tensor_map(bufs["b"][0], 2, [k, ng * n], [k * 2], [BK, bn], 128),
                "c": bufs["c"][0], "d": bufs["d"][0]}
     if with_bias:
         params_["bias"] = bufs["bias"][0]
+    if grouped:
+        params_["tile_groups"], params_["groups"] = bufs["tile_groups"][0], groups
     emu = E.Emu(mem, kern, (grid, 1), kern.maxntid, params_, seed=seed, max_slice=128, tma=tma, tcgen05=tc,
                 warp_speeds=True, fast_warps=fast_warps)
     emu.run()
     r.notes.append(f"{emu.instructions} instructions, {emu.rounds} rounds")
-    want = alpha * (af @ bf.T) + beta * cf
-    if with_bias:
-        want = want + biasf[None, :]
-    return check_d(r, mem, bufs, m, n, want, 1e-2, f32=out_f32)
+    want = np.zeros((m, n))
+    written = np.zeros(m, dtype=bool)
+    for tm in range(tiles_m):
+        g = tile_groups[tm] if grouped else 0
+        if not 0 <= g < ng:
+            continue  # padding: neither computed nor stored
+        rows = slice(tm * BM, min(m, tm * BM + BM))
+        want[rows] = alpha * (af[rows] @ bf[g * n:(g + 1) * n].T) + beta * cf[rows]
+        if with_bias:
+            want[rows] += biasf[None, g * n:(g + 1) * n]
+        written[rows] = True
+    return check_d(r, mem, bufs, m, n, want, 1e-2, f32=out_f32, rows=written if grouped else None)
 
 
 # ---------------- mutants ----------------
@@ -273,6 +299,18 @@ def run_matrix(run, s):
     for what, params, m, n, k, beta, grid, models in cases:
         for i, model in enumerate(models):
             run.run(f"{what}, {model}", lambda: check_gemm100(params, m, n, k, beta, grid, s * 101 + i, model))
+    # Grouped (groups=1, MoE experts): each tile row multiplies its group's B and adds its group's bias;
+    # padding tile rows (-1, or an index past the groups) have no MMAs and store nothing.
+    moe = [
+        ("grouped: 3 groups out of order, a padding tile row, bias per group, 2 tiles per CTA",
+         SMALL + ["groups=1", "bias=1"], 400, 136, 200, 0.5, 3, ("wait", "issue", "release"), 3, [2, -1, 0, 1]),
+        ("grouped f32 output, padding first and an index past the groups", SMALL + ["groups=1", "out_f32=1"], 300, 72,
+         136, 0.0, 2, ("wait",), 2, [-1, 1, 2]),
+    ]
+    for what, params, m, n, k, beta, grid, models, ng, tg in moe:
+        for i, model in enumerate(models):
+            run.run(f"{what}, {model}", lambda: check_gemm100(params, m, n, k, beta, grid, s * 103 + i, model,
+                                                              tile_groups=tg, groups=ng))
 
     fast = (0, 1)  # the TMA and MMA warps at full speed, the epilogue warps at random speeds
     mutants = [

@@ -39,6 +39,11 @@ setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and st
   issued against the 64-row blocks inside M; A in 64-row boxes (a_halves), the box whose rows all
   lie past M not loaded but completed on the stage's barrier, alone and with prefetches, block
   scales, clusters, ping-pong and stream-K; every run counts the A boxes TMA loaded;
+- grouped (groups = 1, MoE experts): B, the bias and B's scales of 2 or 3 groups one after the
+  other, a group per 128-row tile row (out of order), tile rows of padding (-1, or an index past the
+  groups) that must load, multiply and store nothing (their rows of D stay unwritten), with bias per
+  group and TMA stores, split-K (a padding tile's parts skip the workspace), ping-pong, and e4m3 block
+  scales with A in 64-row boxes;
 - checks: relative Frobenius error of D against float64 (<= 1e-2 bf16, <= 3e-2 e4m3, the tolerances of
   gemm_app), D poisoned with NaN beforehand, every byte of D written exactly once, no byte of A, B, C,
   the scales or copy_src written (Memory.wcount); emulator errors are failures: an out-of-bounds or
@@ -50,7 +55,7 @@ setmaxnreg, elect.sync, the persistent tile loop and the epilogue's loads and st
   offset dropped, expect_tx announcing the A box only, wgmma.fence dropped, the e4m3 loop's
   wgmma.wait_group 1 made 2, block scales taking the first row's A scale for the second, the copy
   role's wait_group.read dropped, split-K reduced by the first part to arrive, the skipped A box's
-  mbarrier.complete_tx dropped, clusters' empty
+  mbarrier.complete_tx dropped, the grouped kernel's tile_groups loads made 0, clusters' empty
   barriers counting one CTA's releases, NN's k-step offset dropped, a TMA-store staging buffer
   rewritten before its store read it, ping-pong's turn barrier dropped, the release of a warpgroup
   whose rows all lie past M dropped), each of which the checks must detect, so that a run that
@@ -96,12 +101,12 @@ import hopper_checks  # noqa: E402
 from checks import Report  # noqa: E402
 import run_checks  # noqa: E402
 from run_checks import command_line, substitute, substitute_all  # noqa: E402
-from run_gemm_checks import ASYNC_MODELS, check_d, param_value, place, tma_gemm_inputs  # noqa: E402
+from run_gemm_checks import ASYNC_MODELS, check_d, input_drawer, param_value, place, tma_gemm_inputs  # noqa: E402
 
 BF16, FP8 = "gemm_bf16_sm90", "gemm_e4m3_sm90"
 DEFAULTS = {"bn": 128, "stages": 4, "group_m": 8, "block_scales": 0, "copy": 0, "copy_chunk": 16384,
             "tma_store": 1, "out_f32": 0, "bias": 0, "splits": 1, "cluster_m": 1, "nn": 0, "stream_k": 0,
-            "pingpong": 0}
+            "pingpong": 0, "groups": 0}
 SMALL = ["bn=32", "stages=2", "tma_store=0"]  # 32-column tiles store from registers (TMA boxes are 64 wide)
 STORE = ["bn=64", "stages=2"]                 # the smallest tile of the TMA-store epilogue (bf16)
 BM = 128  # fixed in both kernels
@@ -113,12 +118,15 @@ def param(params, name):
     return param_value(params, name, DEFAULTS)
 
 
-def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fast_producer=False):
+def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fast_producer=False,
+                 tile_groups=None, groups=2):
     """One launch of `kernel` (gemm_bf16_sm90 or gemm_e4m3_sm90) with `params` on M x N x K, `grid` CTAs
     (default: one fewer than the tiles, so that some CTA runs two), in `model` (fast_producer: the
     producer warp always runs at full speed, the other warps at random speeds); returns a Report.
     Inputs: bf16 uniform in [-1, 1], e4m3 of magnitude 1/8 .. 3.75 with random signs, block scales
-    uniform in [0.5, 2]."""
+    uniform in [0.5, 2]. With groups=1 in `params`: B (and the bias, and B's scales) of `groups`
+    groups, and `tile_groups` one entry per 128-row tile row (default: group tm % groups); an entry
+    outside [0, groups) marks padding rows, which must stay unwritten."""
     fp8 = kernel == FP8
     blocks = fp8 and param(params, "block_scales") == 1
     bn, bk, esize = param(params, "bn"), 128 if fp8 else 64, 1 if fp8 else 2
@@ -134,10 +142,18 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
     kern = host.kernel(kernel, params)
     rng = np.random.default_rng(seed)
     arrays_, (af, bf, cf, biasf) = tma_gemm_inputs(rng, fp8, m, n, k, out_f32)
+    grouped = param(params, "groups") == 1
+    ng = groups if grouped else 1
+    if grouped:  # B, the bias and B's scales of every group, one group after the other
+        tile_groups = [tm % groups for tm in range(tiles_m)] if tile_groups is None else list(tile_groups)
+        assert len(tile_groups) == tiles_m, "one tile_groups entry per tile row"
+        arrays_["b"], bf = input_drawer(rng, fp8)((groups * n, k))
+        arrays_["bias"] = E.f_to_bf16_bits(rng.uniform(-1, 1, groups * n))
+        biasf = E.bf16_bits_to_f64(arrays_["bias"])
     dsize = 4 if out_f32 else 2
     kb = -(-k // 128)
     a_scales = rng.uniform(0.5, 2, (kb, m)).astype(np.float32)
-    b_scales = rng.uniform(0.5, 2, (-(-n // 128), kb)).astype(np.float32)
+    b_scales = rng.uniform(0.5, 2, (ng * -(-n // 128), kb)).astype(np.float32)
     alpha = 0.25 if fp8 else 1.5
 
     mem = E.Memory(1 << 22)
@@ -148,6 +164,8 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
         arrays += [("bias", arrays_["bias"])]
     if blocks:
         arrays += [("a_scales", a_scales), ("b_scales", b_scales)]
+    if grouped:
+        arrays += [("tile_groups", np.array(tile_groups, dtype=np.int32))]
     if splits > 1 or stream_k:  # fp32 partial tiles: per (tile, part), or (stream-K) two per CTA; a counter
         # per tile (zero, and left zero)
         slots = 2 * grid if stream_k else tiles * splits
@@ -162,8 +180,10 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
                # TN: N x K, box bk x bn / cluster_m (each CTA of a cluster loads a slice); NN: K x N in
                # panels of 64 columns x bk rows
                "b": (host.tensor_map(bufs["b"][0], esize, [n, k], [n * esize], [64, bk], 128) if nn else
-                     host.tensor_map(bufs["b"][0], esize, [k, n], [k * esize], [bk, bn // cm], 128))}
+                     host.tensor_map(bufs["b"][0], esize, [k, ng * n], [k * esize], [bk, bn // cm], 128))}
     params_.update({name: base for name, (base, _) in bufs.items() if name not in ("a", "b")})
+    if grouped:
+        params_["groups"] = groups
     if tma_store:  # D as a tensor map: boxes of 64 rows x 128 bytes
         params_["d"] = host.tensor_map(bufs["d"][0], dsize, [n, m], [n * dsize], [128 // dsize, 64], 128)
     copy = param(params, "copy") == 1
@@ -186,8 +206,10 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
     # computes both blocks of its tile, in every tile row of the clusters. Split-K parts and stream-K
     # pieces cover each tile's K tiles once, so the count does not depend on them.
     k_tiles = -(-k * esize // 128)
-    blocks_per_tile = [2 if param(params, "pingpong") == 1 else sum(tm * BM + w * 64 < m for w in (0, 1))
-                       for tm in range(-(-tiles_m // cm) * cm)]
+    # A padding tile row (grouped) loads and multiplies nothing.
+    live_rows = [not grouped or 0 <= tile_groups[tm] < groups for tm in range(-(-tiles_m // cm) * cm)]
+    blocks_per_tile = [0 if not live_rows[tm] else 2 if param(params, "pingpong") == 1 else
+                       sum(tm * BM + w * 64 < m for w in (0, 1)) for tm in range(-(-tiles_m // cm) * cm)]
     mmas = tiles_n * k_tiles * 4 * sum(blocks_per_tile)
     if emu.wgmma_issued != mmas:
         r.fail(f"{emu.wgmma_issued} wgmma.mma_async issued, {mmas} expected ({sum(blocks_per_tile)} 64-row blocks "
@@ -195,20 +217,32 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
 
     # The A boxes loaded: per tile row and K tile one, or with a_halves two where the second box has a
     # row inside M (a tile row past M, a cluster's spare, still loads its first).
-    a_boxes = tiles_n * k_tiles * sum(1 + (a_rows < BM and tm * BM + a_rows < m) for tm in range(-(-tiles_m // cm) * cm))
+    a_boxes = tiles_n * k_tiles * sum(live_rows[tm] * (1 + (a_rows < BM and tm * BM + a_rows < m))
+                                      for tm in range(-(-tiles_m // cm) * cm))
     if emu.tma_boxes.get(bufs["a"][0], 0) != a_boxes:
         r.fail(f"{emu.tma_boxes.get(bufs['a'][0], 0)} A boxes loaded by TMA, {a_boxes} expected")
-    if blocks:
-        want = np.zeros((m, n))
-        for q in range(kb):
-            s = a_scales[q].astype(np.float64)[:, None] * b_scales[np.arange(n) // 128, q].astype(np.float64)[None, :]
-            want += s * (af[:, 128 * q:128 * q + 128] @ bf[:, 128 * q:128 * q + 128].T)
-        want = alpha * want
-    else:
-        want = alpha * (af @ bf.T)
-    want = want + beta * cf
-    if with_bias:
-        want = want + biasf[None, :]
+    def product(rows, grp):  # alpha * A[rows] * B_grp^T (+ block scales) + beta * C[rows] (+ bias_grp)
+        a_, b_ = af[rows], bf[grp * n:(grp + 1) * n]
+        if blocks:
+            out = np.zeros((a_.shape[0], n))
+            nbs = -(-n // 128)
+            for q in range(kb):
+                s = (a_scales[q, rows].astype(np.float64)[:, None] *
+                     b_scales[grp * nbs + np.arange(n) // 128, q].astype(np.float64)[None, :])
+                out += s * (a_[:, 128 * q:128 * q + 128] @ b_[:, 128 * q:128 * q + 128].T)
+            out = alpha * out
+        else:
+            out = alpha * (a_ @ b_.T)
+        out = out + beta * cf[rows]
+        return out + biasf[None, grp * n:(grp + 1) * n] if with_bias else out
+
+    want = np.zeros((m, n))
+    written = np.zeros(m, dtype=bool)
+    for tm in range(tiles_m):
+        rows = slice(tm * BM, min(m, tm * BM + BM))
+        if live_rows[tm]:
+            want[rows] = product(rows, tile_groups[tm] if grouped else 0)
+            written[rows] = True
     if splits > 1 or stream_k:
         base, size = bufs["counters"]
         left = np.frombuffer(bytes(mem.mem[base:base + size]), dtype=np.uint32)
@@ -221,7 +255,8 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
                    f"{next(i for i in range(nbytes) if mem.mem[dst + i] != src[i])}")
         elif np.any(mem.wcount[dst:dst + nbytes] != 1):
             r.fail("a byte of copy_dst not written exactly once")
-    return check_d(r, mem, bufs, m, n, want, 3e-2 if fp8 else 1e-2, f32=out_f32, scratch=("workspace", "counters"))
+    return check_d(r, mem, bufs, m, n, want, 3e-2 if fp8 else 1e-2, f32=out_f32, scratch=("workspace", "counters"),
+                   rows=written if grouped else None)
 
 
 # ---------------- mutants ----------------
@@ -342,6 +377,11 @@ def drop_idle_release(text):
 def drop_complete_tx(text):
     # a_halves: the skipped A box's bytes never completed: the stage's full barrier waits for them forever.
     return substitute(text, r"mbarrier\.complete_tx\.relaxed\.cta\.shared\.b64 \[%r\d+\], \d+;", "", which=0)
+
+
+def ignore_tile_groups(text):
+    # Grouped: the tile_groups entries are never read; every tile row takes group 0.
+    return substitute_all(text, r"ld\.global\.nc\.s32 (%r\d+), \[%rd\d+\];", r"mov.s32 \1, 0;")
 
 
 def mutant(name, kernel, params, transform, check, kind=None):
@@ -473,6 +513,25 @@ def run_matrix(run, s):
         for i, model in enumerate(models):
             run.run(f"{what}, {model}", lambda: check_gemm90(kernel, params, m, n, k, beta, grid, s * 101 + i, model))
 
+    # Grouped (groups=1, MoE experts): each tile row multiplies its group's B (and adds its group's bias,
+    # scales with its group's B scales); an entry outside [0, groups) is padding, left unwritten.
+    grouped_store = STORE + ["groups=1", "bias=1"]
+    grouped = [
+        # (what, kernel, params, m, n, k, beta, grid, models, groups, tile_groups)
+        ("bf16 grouped: 3 groups out of order, a padding tile row, bias per group, TMA stores", BF16,
+         grouped_store, 400, 136, 200, 0.5, 3, ("wait", "issue"), 3, [2, -1, 0, 1]),
+        ("bf16 grouped with split-K 2: an entry past the groups is padding (its parts skip the workspace)", BF16,
+         SMALL + ["groups=1", "splits=2"], 300, 40, 200, 0.0, None, ("wait", "release"), 2, [1, 2, 0]),
+        ("bf16 grouped ping-pong, the first tile row padding", BF16, pp + ["groups=1"], 300, 136, 136, 0.5, 2,
+         ("wait",), 2, [-1, 1, 0]),
+        ("e4m3 grouped with block scales in turns and A in 64-row boxes", FP8, blocks + ["groups=1", "a_halves=1"],
+         200, 70, 272, 0.5, 2, ("wait", "issue"), 2, [1, 0]),
+    ]
+    for what, kernel, params, m, n, k, beta, grid, models, ng, tg in grouped:
+        for i, model in enumerate(models):
+            run.run(f"{what}, {model}", lambda: check_gemm90(kernel, params, m, n, k, beta, grid, s * 103 + i, model,
+                                                             tile_groups=tg, groups=ng))
+
     copy = SMALL + ["copy=1", "copy_chunk=1024", "copy_stages=2"]
     copy_lag = SMALL + ["copy=1", "copy_chunk=1024", "copy_stages=3", "copy_lag=1"]
     release_race = lambda i: check_gemm90(BF16, SMALL, 130, 40, 328, 0.0, 1, s + i, "release", fast_producer=True)
@@ -518,6 +577,9 @@ def run_matrix(run, s):
         ("skipped A box never completed", "a_halves: the bytes of the A box past M not completed", BF16,
          SMALL + ["a_halves=1"], drop_complete_tx,
          lambda: check_gemm90(BF16, SMALL + ["a_halves=1"], 64, 40, 136, 0.0, 1, s), True),
+        ("tile groups ignored", "grouped: tile_groups never read, every tile row takes group 0", BF16, grouped_store,
+         ignore_tile_groups, lambda: check_gemm90(BF16, grouped_store, 400, 136, 200, 0.5, 3, s, tile_groups=[2, -1, 0, 1],
+                                                  groups=3), False),
         ("ping-pong turn", "ping-pong: a warpgroup's main loop starts without its turn", BF16, pp2, drop_turn,
          lambda: run_checks.until_failure(lambda i: check_gemm90(BF16, pp2, 256, 64, 128, 0.0, 1, s + i), 12), True),
     ]

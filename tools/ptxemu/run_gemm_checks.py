@@ -12,6 +12,9 @@ m16n8k16 bf16 and m16n8k32 e4m3, the epilogue's loads and stores):
   a 32 x 32 (NN: 32 x 64) tile with 2 warps for speed, plus the default 128 x 128 tile once;
   group_m = 2 over 3 tile rows (a partial group of the grouped tile order);
 - e4m3 TN with bias (32 x 32 tile, bk = 64: a partial last k-tile of 16 bytes);
+- grouped (groups = 1, MoE experts): B and the bias of 2 or 3 groups, a group per 128 rows of A out
+  of order (bm = 32: four CTA tile rows read one entry), padding blocks (-1, an index past the
+  groups) whose rows of D stay unwritten; bf16 with the default tile, e4m3 with a bias;
 - each in two cp.async models: copies land only at the wait_group that covers them (a read of a
   slot before its wait sees the 0xff poison of shared memory: NaN), and copies land at issue (a
   refill issued before every warp is done with its slot overwrites data still to be read); the
@@ -118,9 +121,12 @@ def input_drawer(rng, fp8):
     return draw
 
 
-def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=None):
+def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=None, tile_groups=None, groups=2):
     """One launch of `kernel` (gemm_bf16_sm80 or gemm_e4m3_sm89) with `params` on M x N x K; returns a
-    Report. Inputs: bf16 uniform in [-1, 1], e4m3 of magnitude 1/8 .. 3.75 with random signs."""
+    Report. Inputs: bf16 uniform in [-1, 1], e4m3 of magnitude 1/8 .. 3.75 with random signs. With
+    groups=1 in `params`: B and the bias of `groups` groups, `tile_groups` one entry per 128 rows of A
+    (default: (row block) % groups); an entry outside [0, groups) is padding, whose rows must stay
+    unwritten."""
     fp8 = kernel == "gemm_e4m3_sm89"
     arch = arch or ("sm_89" if fp8 else "sm_80")
     nn, bias = param(params, "nn") == 1, param(params, "bias") == 1
@@ -129,17 +135,23 @@ def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=
     kern = host.kernel(kernel, params, arch)
     rng = np.random.default_rng(seed)
     draw = input_drawer(rng, fp8)
+    grouped = param(params, "groups") == 1
+    ng = groups if grouped else 1
+    blocks = -(-m // 128)
+    if grouped:
+        tile_groups = [t % groups for t in range(blocks)] if tile_groups is None else list(tile_groups)
+        assert len(tile_groups) == blocks, "one tile_groups entry per 128 rows"
     a, af = draw((m, k))
-    b, bf = draw((k, n) if nn else (n, k))
+    b, bf = draw((k, n) if nn else (ng * n, k))
     c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
-    bias_v = E.f_to_bf16_bits(rng.uniform(-1, 1, n))
+    bias_v = E.f_to_bf16_bits(rng.uniform(-1, 1, ng * n))
     alpha = 1.5 if not fp8 else 0.25
 
     mem = E.Memory(1 << 21)
     bufs = {}
     for name, arr in (("a", a), ("b", b), ("c", c), ("d", np.full((m, n), 0xFFFF, dtype=np.uint16)),
-                      ("bias", bias_v)):
-        if name == "bias" and not bias:
+                      ("bias", bias_v), ("tile_groups", np.array(tile_groups or [], dtype=np.int32))):
+        if (name == "bias" and not bias) or (name == "tile_groups" and not grouped):
             continue
         data = arr.tobytes()
         base = mem.alloc(len(data), name)
@@ -147,30 +159,47 @@ def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=
         bufs[name] = (base, len(data))
     params_ = {"m": m, "n": n, "k": k, "alpha": E.f2b(alpha), "beta": E.f2b(beta)}
     params_.update({name: base for name, (base, _) in bufs.items()})
+    if grouped:
+        params_["groups"] = groups
     grid = -(-m // param(params, "bm")) * -(-n // param(params, "bn"))
     E.Emu(mem, kern, (grid, 1), kern.reqntid, params_, seed=seed, max_slice=128, cp_async=cp_async,
           warp_speeds=True).run()
 
-    want = alpha * (af @ (bf if nn else bf.T)) + beta * E.bf16_bits_to_f64(c)
-    if bias:
-        want = want + E.bf16_bits_to_f64(bias_v)[None, :]
-    return check_d(r, mem, bufs, m, n, want, 3e-2 if fp8 else 1e-2)
+    cf, biasf = E.bf16_bits_to_f64(c), E.bf16_bits_to_f64(bias_v)
+    want = np.zeros((m, n))
+    written = np.zeros(m, dtype=bool)
+    for t in range(blocks):  # 128-row blocks of A, each with its group (one group without groups)
+        g = tile_groups[t] if grouped else 0
+        if not 0 <= g < ng:
+            continue  # padding: neither computed nor stored
+        rows = slice(t * 128, min(m, t * 128 + 128))
+        bg = bf if nn else bf[g * n:(g + 1) * n]
+        want[rows] = alpha * (af[rows] @ (bg if nn else bg.T)) + beta * cf[rows]
+        if bias:
+            want[rows] += biasf[None, g * n:(g + 1) * n]
+        written[rows] = True
+    return check_d(r, mem, bufs, m, n, want, 3e-2 if fp8 else 1e-2, rows=written if grouped else None)
 
 
-def check_d(r, mem, bufs, m, n, want, tol, f32=False, scratch=()):
+def check_d(r, mem, bufs, m, n, want, tol, f32=False, scratch=(), rows=None):
     """The checks of D (bf16, or f32, m x n, in bufs["d"]) against `want` (float64): every byte written
     exactly once, no byte of another buffer written (but those named in `scratch`), all finite,
-    relative Frobenius error <= tol. Fills and returns the Report r."""
+    relative Frobenius error <= tol. `rows` (booleans, one per row of D): only those rows are written
+    and checked, the others must not be written at all. Fills and returns the Report r."""
     base, size = bufs["d"]
     raw = bytes(mem.mem[base:base + size])
     got = (np.frombuffer(raw, dtype=np.float32).astype(np.float64) if f32 else
            E.bf16_bits_to_f64(np.frombuffer(raw, dtype=np.uint16))).reshape(m, n)
-    counts = mem.wcount[base:base + size]
     es = 4 if f32 else 2
-    if not np.all(counts == 1):
-        bad = np.argwhere(counts.reshape(m, es * n) != 1)[0]
-        r.fail(f"D element ({bad[0]}, {bad[1] // es}) written {int(counts.reshape(m, es * n)[tuple(bad)])} "
-               f"times, not once ({int(np.sum(counts != 1))} bytes of D not written exactly once)")
+    counts = mem.wcount[base:base + size].reshape(m, es * n)
+    expected = np.ones((m, 1), dtype=counts.dtype) if rows is None else np.asarray(rows, dtype=counts.dtype)[:, None]
+    if not np.all(counts == expected):
+        bad = np.argwhere(counts != expected)[0]
+        r.fail(f"D element ({bad[0]}, {bad[1] // es}) written {int(counts[tuple(bad)])} times, not "
+               f"{int(expected[bad[0], 0])} ({int(np.sum(counts != expected))} bytes of D written otherwise)")
+    if rows is not None:  # only the written rows have values to check
+        keep = np.asarray(rows, dtype=bool)
+        got, want = got[keep], want[keep]
     for name, (b0, sz) in bufs.items():
         if name != "d" and name not in scratch and np.any(mem.wcount[b0:b0 + sz]):
             r.fail(f"input {name} written")
@@ -229,6 +258,21 @@ def run_matrix(run, s):
             run.run(f"{what}, cp.async at {mode}",
                     lambda: check_gemm(kernel, params, m, n, k, beta, seed=s * 101 + i, cp_async=mode))
     run.run("TN, default 128 x 128 tile, 8 warps", lambda: check_gemm(bf16, [], 130, 70, 264, 0.5, seed=s))
+    # Grouped (groups=1, MoE experts): each 128-row block of A multiplies its group's B and adds its
+    # group's bias; padding blocks (-1, an index past the groups) load nothing and store nothing.
+    # bm = 32: four CTA tile rows share one tile_groups entry.
+    grouped = [
+        ("grouped, 3 groups out of order, a padding block, bias per group, bm 32 (4 CTA rows an entry)", bf16,
+         SMALL + ["groups=1", "bias=1"], 400, 45, 72, 0.5, 3, [2, -1, 0, 1]),
+        ("grouped, default 128 x 128 tiles, an index past the groups", bf16, ["groups=1"], 300, 70, 136, 0.0, 2,
+         [1, 2, 0]),
+        ("e4m3 grouped + bias, padding first", fp8, SMALL + ["groups=1", "bias=1"], 256, 37, 128, 0.5, 2, [-1, 1]),
+    ]
+    for what, kernel, params, m, n, k, beta, ng, tg in grouped:
+        for i, mode in enumerate(("wait", "issue")):
+            run.run(f"{what}, cp.async at {mode}",
+                    lambda: check_gemm(kernel, params, m, n, k, beta, seed=s * 103 + i, cp_async=mode, tile_groups=tg,
+                                       groups=ng))
 
     # (llvm=True: the pattern matches the LLVM backend's PTX too: run_checks.Runner.mutant)
     small = SMALL + ["bias=1"]

@@ -11,14 +11,17 @@
 //     inputs, which e4m3 -> bf16 represents exactly).
 //   gemm_app [m n k]   (default: a set of small and odd shapes, then large ones against cuBLAS;
 //                       with sizes: the sm_90 kernel on sm_90, else the sm_80 bf16 TN kernel)
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <optional>
 #include <random>
+#include <tuple>
 #include <type_traits>
 
 #include "samples/apps/gemm/gemm_common.h"
 #include "samples/apps/gemm/gemm_tuned.h"
+#include "samples/apps/gemm/grouped_rows.h"
 #include "samples/apps/gpu_or_skip.h"
 #include "samples/apps/quick.h"
 
@@ -26,12 +29,6 @@ using namespace gemm;
 using namespace weft::rt;
 
 namespace {
-
-std::vector<float> values_of(const std::vector<bf16>& v) {
-  std::vector<float> out(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) out[i] = from_bf16(v[i]);
-  return out;
-}
 
 // The reference D = scale * A*B + beta * C: float64 on the CPU when `small`, else cuBLAS bf16 on the
 // inputs rounded to bf16 (exact: they are bf16, widened e4m3, or scaled by powers of two), so only the
@@ -125,6 +122,25 @@ bool check_sm80(WeftGemmSm80& g, Cublas* cublas, const Case80& cs) {
   return ok;
 }
 
+// The grouped GEMM's check (below), and the sm_80 GEMM as it sees a GEMM: the options it reads and
+// run() over Sm90Operands.
+template <class Gemm>
+bool check_grouped(Gemm& g, Cublas* cublas, const std::vector<std::uint32_t>& rows_per_group, std::uint32_t n,
+                   std::uint32_t k, float beta, std::uint32_t capacity);
+struct GroupedSm80 {
+  struct Options {
+    bool fp8 = false, bias = false;
+    static constexpr bool block_scales = false;
+  };
+  WeftGemmSm80& g;
+  Options opt;
+  std::string label() const { return g.name + (g.bias ? " +bias" : "") + " grouped"; }
+  void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, const Sm90Operands& x) {
+    g.run_grouped(m, n, k, alpha, beta, x.a, x.b, DevicePtr<bf16>(x.c), DevicePtr<bf16>(x.d), DevicePtr<bf16>(x.bias),
+                  x.tile_groups, x.groups);
+  }
+};
+
 bool run_sm80(Cublas* cublas, int sm) {
   bool ok = true;
   using D = WeftGemmSm80::Dtype;
@@ -147,7 +163,18 @@ bool run_sm80(Cublas* cublas, int sm) {
     auto g = WeftGemmSm80::load(D::bf16, /*nn=*/false, /*bias=*/true);
     ok &= check_sm80(g, cublas, {130, 72, 96, 1.0f, 0.5f});
   }
+  {  // grouped (MoE experts), as the Hopper GEMM's: bias per group, an empty group, padding tile rows
+    auto g = WeftGemmSm80::load(D::bf16, /*nn=*/false, /*bias=*/true, {"groups=1"});
+    GroupedSm80 view{g, {.fp8 = false, .bias = true}};
+    ok &= check_grouped(view, cublas, {70, 0, 130}, 136, 208, 0.5f, 512);
+    ok &= check_grouped(view, cublas, {1000, 3000, 0, 2048, 517}, 4096, 7168, 0.5f, 7168);
+  }
   if (weft::samples::runs_on("gemm_e4m3_sm89", sm)) {
+    {
+      auto g = WeftGemmSm80::load(D::e4m3, /*nn=*/false, /*bias=*/false, {"groups=1"});
+      GroupedSm80 view{g, {.fp8 = true, .bias = false}};
+      ok &= check_grouped(view, cublas, {70, 0, 130}, 136, 208, 0.5f, 512);
+    }
     auto g = WeftGemmSm80::load(D::e4m3);
     ok &= check_sm80(g, cublas, {128, 128, 128});
     ok &= check_sm80(g, cublas, {256, 384, 512, 1.0f, 0.5f, 0.5f, 0.25f});
@@ -259,6 +286,93 @@ bool check_sm90_refuses(WeftGemmSm90& g, std::uint32_t n, std::uint32_t k) {
   }
 }
 
+// The grouped GEMM (groups=1, MoE experts): groups of rows_per_group[g] rows of A (laid out by
+// grouped_rows, each group on a 128-row boundary, some empty, then padding tile rows up to
+// `capacity`), each multiplied by its own B (and bias, and block scales), checked group by group
+// against float64 or cuBLAS over every row the kernel stores for it (its tile rows); the padding tile
+// rows must keep their poison (not written).
+template <class Gemm>  // WeftGemmSm90 or WeftGemmSm100, loaded with groups
+bool check_grouped(Gemm& g, Cublas* cublas, const std::vector<std::uint32_t>& rows_per_group, std::uint32_t n,
+                   std::uint32_t k, float beta, std::uint32_t capacity) {
+  const auto& o = g.opt;
+  const auto layout = grouped_rows(rows_per_group, capacity);
+  const std::uint32_t m = layout.m, groups = static_cast<std::uint32_t>(rows_per_group.size());
+  if (skipped_in_quick_mode(g.label().c_str(), m, n, k)) return true;
+  const bool small = std::uint64_t{m} * n * k <= (std::uint64_t{1} << 27);
+  const std::size_t bn_rows = std::size_t{groups} * n;
+  std::vector<e4m3> a8, b8;
+  std::vector<bf16> a16, b16;
+  std::vector<float> av, bv, a_scales, b_scales;
+  const std::uint32_t kb = WeftGemmSm90::k_blocks(k), nb = (n + 127) / 128;
+  if (o.fp8) {
+    a8 = random_e4m3(std::size_t{m} * k, 11);
+    b8 = random_e4m3(bn_rows * k, 12);
+    if (o.block_scales) {  // B's scales: each group's nb x kb after the previous group's
+      a_scales = random_scales(std::size_t{kb} * m, 15, /*pow2=*/!small);
+      b_scales = random_scales(std::size_t{groups} * nb * kb, 16, /*pow2=*/!small);
+      av = scale_a_rows(a8, a_scales, m, k);
+      for (std::uint32_t gi = 0; gi < groups; ++gi) {
+        const std::vector<e4m3> bg(b8.begin() + std::size_t{gi} * n * k, b8.begin() + std::size_t{gi + 1} * n * k);
+        const std::vector<float> sg(b_scales.begin() + std::size_t{gi} * nb * kb,
+                                    b_scales.begin() + std::size_t{gi + 1} * nb * kb);
+        const auto vg = scale_b_blocks(bg, sg, n, k);
+        bv.insert(bv.end(), vg.begin(), vg.end());
+      }
+    } else {
+      for (auto v : a8) av.push_back(from_e4m3(v));
+      for (auto v : b8) bv.push_back(from_e4m3(v));
+    }
+  } else {
+    a16 = random_bf16(std::size_t{m} * k, 11);
+    b16 = random_bf16(bn_rows * k, 12);
+    av = values_of(a16);
+    bv = values_of(b16);
+  }
+  const auto c = random_bf16(std::size_t{m} * n, 13), bias = random_bf16(bn_rows, 14);
+  DeviceBuffer<e4m3> da8(a8), db8(b8);
+  DeviceBuffer<bf16> da16(a16), db16(b16), dc(c), dd(std::size_t{m} * n), dbias(bias);
+  DeviceBuffer<float> dsa(a_scales), dsb(b_scales);
+  DeviceBuffer<std::int32_t> dgroups(layout.tile_groups);
+  dd.fill_bytes(0xFF);  // NaN: a row written that should not be, or one not written, shows up
+  Sm90Operands x{o.fp8 ? da8.raw() : da16.raw(), o.fp8 ? db8.raw() : db16.raw(), dc.raw(), dd.raw()};
+  if (o.bias) x.bias = dbias.raw();
+  if (o.block_scales) x.a_scales = dsa.raw(), x.b_scales = dsb.raw();
+  x.tile_groups = dgroups.raw();
+  x.groups = groups;
+  check_tile_groups(layout.tile_groups, m, groups);
+  g.run(m, n, k, 1.0f, beta, x);
+  synchronize();
+  const auto got = dd.to_vector();
+  // Each group's rows against its own product; every other row must still be NaN.
+  std::vector<bool> in_group(m, false);
+  double worst = 0;
+  for (std::uint32_t gi = 0; gi < groups; ++gi) {
+    const std::uint32_t rows = layout.stored[gi], first = layout.first[gi];
+    if (rows == 0) continue;
+    const std::vector<float> ag(av.begin() + std::size_t{first} * k, av.begin() + std::size_t{first + rows} * k);
+    const std::vector<float> bg(bv.begin() + std::size_t{gi} * n * k, bv.begin() + std::size_t{gi + 1} * n * k);
+    const std::vector<bf16> cg(c.begin() + std::size_t{first} * n, c.begin() + std::size_t{first + rows} * n);
+    auto ref = reference(cublas, small, rows, n, k, 1.0f, beta, ag, bg, false, cg);
+    if (!ref) return false;
+    auto& want = *ref;
+    if (o.bias)
+      for (std::size_t i = 0; i < want.size(); ++i) want[i] += from_bf16(bias[std::size_t{gi} * n + i % n]);
+    const std::vector<bf16> mine(got.begin() + std::size_t{first} * n, got.begin() + std::size_t{first + rows} * n);
+    worst = std::max(worst, rel_error(mine, want));
+    for (std::uint32_t r = first; r < first + rows; ++r) in_group[r] = true;
+  }
+  std::size_t padding_written = 0;
+  for (std::uint32_t r = 0; r < m; ++r)
+    if (!in_group[r])
+      for (std::uint32_t j = 0; j < n; ++j) padding_written += got[std::size_t{r} * n + j] != 0xFFFF;
+  const bool ok = worst <= (o.fp8 ? 3e-2 : 1e-2) && padding_written == 0;
+  std::printf("%-6s %s %u groups (%u rows with padding) x %5u x %5u beta %.2f: worst group's relative error %.2e "
+              "vs %s, %zu padding elements written\n",
+              ok ? "ok" : "FAIL", g.label().c_str(), groups, m, n, k, beta, worst, small ? "float64" : "cuBLAS",
+              padding_written);
+  return ok;
+}
+
 // The copy role (the overlap sample's design b): one producer-side warp of the GEMM's own CTAs
 // copies a buffer with bulk copies while the GEMM runs. Both the product and every copied byte are
 // checked (the destination poisoned first).
@@ -355,6 +469,29 @@ bool run_sm90(Cublas* cublas, bool fp8) {
       ok = false;
     }
   }
+  // Grouped: bias per group (bf16) or block scales per group (e4m3), also with split-K; an empty group,
+  // groups that end inside a tile row, and padding tile rows up to a capacity (left unwritten). Large:
+  // MoE-like groups of 7168-wide rows.
+  {
+    Sm90Options grouped{.fp8 = fp8, .bias = !fp8, .block_scales = fp8, .debug_waits = true, .groups = true};
+    Sm90Options split = grouped, pingpong = grouped;
+    split.splits = 2;
+    pingpong.pingpong = true;
+    pingpong.bn = 64;  // ping-pong holds a whole 128 x bn tile per warpgroup: 64 with block scales
+    for (const auto& [opts, rows, n, k, capacity] :
+         {std::tuple{grouped, std::vector<std::uint32_t>{70, 0, 130}, 136u, 208u, 512u},
+          std::tuple{split, std::vector<std::uint32_t>{64, 129}, 72u, 400u, 512u},
+          std::tuple{pingpong, std::vector<std::uint32_t>{130, 0, 64}, 136u, 144u, 512u},
+          std::tuple{grouped, std::vector<std::uint32_t>{1000, 3000, 0, 2048, 517}, 4096u, 7168u, 7168u}}) {
+      try {
+        auto g = WeftGemmSm90::load(opts);
+        ok &= check_grouped(g, cublas, rows, n, k, 0.5f, capacity);
+      } catch (const std::exception& e) {
+        std::printf("FAIL   grouped %s: %s\n", sm90_label(opts).c_str(), e.what());
+        ok = false;
+      }
+    }
+  }
   // The tuned GEMM (gemm_tuned.h): the first run of a shape times its candidates into a scratch D and
   // the winner writes D; the second (check_tma_gemm runs each case twice) uses the remembered choice.
   try {
@@ -386,6 +523,16 @@ bool run_sm100(Cublas* cublas) {
       std::printf("FAIL   %s: %s\n", sm100_label(opts).c_str(), e.what());
       ok = false;
     }
+  }
+  // Grouped, as the Hopper GEMM's: bias per group, an empty group, padding tile rows up to a capacity.
+  const Sm100Options grouped{.bn = 128, .bias = true, .debug_waits = true, .groups = true};
+  try {
+    auto g = WeftGemmSm100::load(grouped);
+    ok &= check_grouped(g, cublas, {70, 0, 130}, 136, 208, 0.5f, 512);
+    ok &= check_grouped(g, cublas, {1000, 3000, 0, 2048, 517}, 4096, 7168, 0.5f, 7168);
+  } catch (const std::exception& e) {
+    std::printf("FAIL   %s: %s\n", sm100_label(grouped).c_str(), e.what());
+    ok = false;
   }
   return ok;
 }

@@ -36,6 +36,11 @@ inline float from_bf16(bf16 h) {
   std::memcpy(&f, &u, 4);
   return f;
 }
+inline std::vector<float> values_of(const std::vector<bf16>& v) {
+  std::vector<float> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = from_bf16(v[i]);
+  return out;
+}
 inline std::vector<bf16> random_bf16(std::size_t n, unsigned seed) {
   std::mt19937 g(seed);
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
@@ -75,8 +80,10 @@ struct WeftGemmSm80 {
   Dtype dtype = Dtype::bf16;
   bool nn = false, bias = false;
   std::uint32_t bm = 128, bn = 128, threads = 256;
+  bool groups = false;  // grouped (settings "groups=1"): run_grouped
 
-  // `settings`: more --param values (bm=..., stages=...); bm, bn and the warps are read back from them.
+  // `settings`: more --param values (bm=..., stages=..., groups=1); bm, bn, the warps and groups are
+  // read back from them.
   static WeftGemmSm80 load(Dtype dtype, bool nn = false, bool bias = false, std::vector<std::string> settings = {}) {
     const char* name = dtype == Dtype::bf16 ? "gemm_bf16_sm80" : "gemm_e4m3_sm89";
     if (nn) settings.push_back("nn=1");
@@ -86,6 +93,7 @@ struct WeftGemmSm80 {
     g.bm = static_cast<std::uint32_t>(em.params["bm"]);
     g.bn = static_cast<std::uint32_t>(em.params["bn"]);
     g.threads = static_cast<std::uint32_t>(em.params["warps_m"] * em.params["warps_n"] * 32);
+    g.groups = em.params["groups"] != 0;
     return g;
   }
   // D = alpha * A * B + beta * C (+ bias): A m x k; B n x k (TN) or k x n (NN); C, D m x n; all
@@ -94,6 +102,25 @@ struct WeftGemmSm80 {
   void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, CUdeviceptr a, CUdeviceptr b,
            weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d, weft::rt::DevicePtr<bf16> bias_ptr = {},
            CUstream stream = nullptr) {
+    if (groups) throw std::runtime_error(name + ": this build is grouped; use run_grouped");
+    launch(m, n, k, alpha, beta, a, b, c, d, bias_ptr, 0, 0, stream);
+  }
+  // The grouped build (groups=1): B is `group_count` n x k matrices one after the other (the bias
+  // group_count x n), tile_groups an s32 per 128-row tile row of A (gemm.md, "Grouped GEMM").
+  void run_grouped(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, CUdeviceptr a,
+                   CUdeviceptr b, weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d,
+                   weft::rt::DevicePtr<bf16> bias_ptr, CUdeviceptr tile_groups, std::uint32_t group_count,
+                   CUstream stream = nullptr) {
+    if (!groups) throw std::runtime_error(name + ": tile_groups given to a build that is not grouped (load with groups=1)");
+    if (!tile_groups || group_count == 0)
+      throw std::runtime_error(name + ": this build is grouped; pass tile_groups and the number of groups in B");
+    launch(m, n, k, alpha, beta, a, b, c, d, bias_ptr, tile_groups, group_count, stream);
+  }
+
+ private:
+  void launch(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, CUdeviceptr a, CUdeviceptr b,
+              weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d, weft::rt::DevicePtr<bf16> bias_ptr,
+              CUdeviceptr tile_groups, std::uint32_t group_count, CUstream stream) {
     using namespace weft::rt;
     const std::uint32_t chunk = dtype == Dtype::bf16 ? 8 : 16;
     if (k % chunk) throw std::runtime_error(name + ": k must be a multiple of " + std::to_string(chunk));
@@ -104,16 +131,15 @@ struct WeftGemmSm80 {
     LaunchConfig cfg{{tiles}, {threads}};
     cfg.stream = stream;
     auto& kern = module.kernel(name);
-    const DevicePtr<std::uint16_t> c16(c.raw()), d16(d.raw());
-    if (dtype == Dtype::bf16) {
-      const DevicePtr<std::uint16_t> a16(a), b16(b);
-      if (bias) kern.launch(cfg, m, n, k, alpha, beta, a16, b16, c16, d16, DevicePtr<std::uint16_t>(bias_ptr.raw()));
-      else kern.launch(cfg, m, n, k, alpha, beta, a16, b16, c16, d16);
-    } else {
-      const DevicePtr<std::uint8_t> a8(a), b8(b);
-      if (bias) kern.launch(cfg, m, n, k, alpha, beta, a8, b8, c16, d16, DevicePtr<std::uint16_t>(bias_ptr.raw()));
-      else kern.launch(cfg, m, n, k, alpha, beta, a8, b8, c16, d16);
-    }
+    // The parameters in the kernel's order: m, n, k, alpha, beta, a, b, c, d, then each option's.
+    ArgList args;
+    args.push(m).push(n).push(k).push(alpha).push(beta);
+    if (dtype == Dtype::bf16) args.push(DevicePtr<std::uint16_t>(a)).push(DevicePtr<std::uint16_t>(b));
+    else args.push(DevicePtr<std::uint8_t>(a)).push(DevicePtr<std::uint8_t>(b));
+    args.push(DevicePtr<std::uint16_t>(c.raw())).push(DevicePtr<std::uint16_t>(d.raw()));
+    if (bias) args.push(DevicePtr<std::uint16_t>(bias_ptr.raw()));
+    if (groups) args.push(DevicePtr<std::int32_t>(tile_groups)).push(group_count);
+    kern.launch(cfg, args);
   }
 };
 
@@ -143,6 +169,9 @@ struct Sm90Options {
   // The last, partial wave's tiles shared out by K tiles over every CTA (cuts summed through a
   // workspace): no CTA idles while others finish the last wave.
   bool stream_k = false;
+  // Grouped (MoE experts): B holds Sm90Operands::groups matrices, each 128-row tile row of A takes the
+  // one Sm90Operands::tile_groups names (grouped_rows.h lays the rows out). No clusters, NN or stream-K.
+  bool groups = false;
   std::vector<std::string> extra;
   // Split-K and stream-K take an fp32 workspace and per-tile counters (kernel parameters).
   bool uses_workspace() const { return splits > 1 || stream_k; }
@@ -154,8 +183,14 @@ struct Sm90Options {
 //   a_scales: KB x m row-major, a_scales[kb * m + row] scales A[row][128 kb .. 128 kb + 127];
 //   b_scales: ceil(n / 128) x KB row-major, b_scales[nb * KB + kb] scales the 128 x 128 block of B
 //             rows 128 nb .. 128 nb + 127, columns 128 kb .. 128 kb + 127.
+//
+// Grouped builds: B is `groups` such matrices one after the other (groups x n x k), the bias groups x n,
+// b_scales groups x ceil(n / 128) x KB; tile_groups holds an s32 per 128-row tile row of A (m / 128
+// rounded up): the group it multiplies, or -1 for padding rows, which are neither computed nor written.
 struct Sm90Operands {
   CUdeviceptr a = 0, b = 0, c = 0, d = 0, bias = 0, a_scales = 0, b_scales = 0;
+  CUdeviceptr tile_groups = 0;
+  std::uint32_t groups = 0;
 };
 
 // The registry name of the Hopper kernel for these options.
@@ -173,6 +208,7 @@ inline std::string sm90_label(const Sm90Options& o) {
   if (o.nn) s += " NN";
   if (o.pingpong) s += " ping-pong";
   if (o.stream_k) s += " stream-K";
+  if (o.groups) s += " grouped";
   for (const auto& e : o.extra) s += " " + e;
   return s;
 }
@@ -189,6 +225,18 @@ inline void check_tma_operands(const std::string& name, std::uint32_t k, std::ui
   if (bias && !x.bias) throw std::runtime_error(name + ": this build adds a bias; pass one");
 }
 
+// What a grouped build (groups=1, either TMA GEMM) requires: tile_groups and a group count, and B's
+// rows (groups x n) within a TMA coordinate; a build that is not grouped takes neither.
+inline void check_group_operands(const std::string& name, bool grouped, std::uint32_t n, const Sm90Operands& x) {
+  if (grouped && (!x.tile_groups || x.groups == 0))
+    throw std::runtime_error(name + ": this build is grouped; pass tile_groups and the number of groups in B");
+  if (!grouped && (x.tile_groups || x.groups))
+    throw std::runtime_error(name + ": tile_groups given to a build that is not grouped (load with groups)");
+  if (grouped && std::uint64_t{x.groups} * n > 0x7FFFFFFFu)
+    throw std::runtime_error(name + ": " + std::to_string(x.groups) + " groups of n = " + std::to_string(n) +
+                             " rows of B exceed the 2^31 rows a TMA coordinate reaches");
+}
+
 // The --param settings that build the Hopper kernel for `o` (`extra` last, so it may override).
 // Throws for what no build has: block scales on bf16, NN on e4m3.
 inline std::vector<std::string> sm90_settings(const Sm90Options& o) {
@@ -196,7 +244,7 @@ inline std::vector<std::string> sm90_settings(const Sm90Options& o) {
   std::vector<std::string> s = {"bn=" + std::to_string(o.bn), "stages=" + std::to_string(o.stages),
                                 "cluster_m=" + std::to_string(o.cluster_m), "splits=" + std::to_string(o.splits),
                                 flag("out_f32", o.out_f32), flag("bias", o.bias), flag("tma_store", o.tma_store),
-                                flag("pingpong", o.pingpong), flag("stream_k", o.stream_k)};
+                                flag("pingpong", o.pingpong), flag("stream_k", o.stream_k), flag("groups", o.groups)};
   if (o.fp8) s.push_back(flag("block_scales", o.block_scales));
   else if (o.block_scales) throw std::runtime_error("gemm_bf16_sm90: block scales are for the fp8 kernel");
   if (!o.fp8) s.push_back(flag("nn", o.nn));
@@ -229,6 +277,7 @@ inline void check_sm90_operands(const Sm90Options& o, std::uint32_t n, std::uint
   if (!o.block_scales && (x.a_scales || x.b_scales))
     throw std::runtime_error(name + ": scale arrays given to a per-tensor build (fold the scales into alpha, "
                              "or load with block_scales)");
+  check_group_operands(name, o.groups, n, x);
 }
 
 // The Hopper GEMM emitted in-process for this device (sm_90a), with its launch shape and, for
@@ -271,7 +320,8 @@ struct WeftGemmSm90 {
     // cluster slice or NN panel, D's store box); the host gives the tensors' shapes.
     const auto promotion = opt.l2_promotion ? TmaL2Promotion::b256 : TmaL2Promotion::none;
     const auto a_map = kern.tensor_map("a", {k, m}, x.a, promotion);
-    const auto b_map = opt.nn ? kern.tensor_map("b", {n, k}, x.b, promotion) : kern.tensor_map("b", {k, n}, x.b, promotion);
+    const std::uint32_t b_rows = opt.groups ? x.groups * n : n;  // grouped: every group's B, one after the other
+    const auto b_map = opt.nn ? kern.tensor_map("b", {n, k}, x.b, promotion) : kern.tensor_map("b", {k, b_rows}, x.b, promotion);
     LaunchConfig cfg{{cm}, {384}};
     cfg.stream = stream;
     std::uint32_t clusters = ctas ? std::max(1u, ctas / cm) : 0;
@@ -300,6 +350,7 @@ struct WeftGemmSm90 {
     else args.push(DevicePtr<std::uint16_t>(x.d));
     if (opt.bias) args.push(DevicePtr<std::uint16_t>(x.bias));
     if (opt.block_scales) args.push(DevicePtr<float>(x.a_scales)).push(DevicePtr<float>(x.b_scales));
+    if (opt.groups) args.push(DevicePtr<std::int32_t>(x.tile_groups)).push(x.groups);
     if (opt.uses_workspace()) args.push(workspace.ptr()).push(counters.ptr());
     if (copy) args.push(DevicePtr<std::uint8_t>(job.src)).push(DevicePtr<std::uint8_t>(job.dst)).push(job.chunks);
     last_grid = cfg.grid.x;
@@ -314,6 +365,7 @@ struct Sm100Options {
   std::uint32_t bn = 256, stages = 4;
   bool out_f32 = false, bias = false;
   bool debug_waits = false;
+  bool groups = false;  // grouped (MoE experts), as Sm90Options::groups
   // What this kernel does not have, named as in Sm90Options so that one checking routine serves both.
   static constexpr bool fp8 = false, block_scales = false, nn = false;
 };
@@ -323,7 +375,7 @@ inline constexpr const char* kSm100Kernel = "gemm_bf16_sm100";
 // "gemm_bf16_sm100 bn=128 f32-out +bias".
 inline std::string sm100_label(const Sm100Options& o) {
   return std::string(kSm100Kernel) + " bn=" + std::to_string(o.bn) + (o.out_f32 ? " f32-out" : "") +
-         (o.bias ? " +bias" : "");
+         (o.bias ? " +bias" : "") + (o.groups ? " grouped" : "");
 }
 
 struct WeftGemmSm100 {
@@ -334,7 +386,8 @@ struct WeftGemmSm100 {
   static WeftGemmSm100 load(Sm100Options o = {}) {
     const std::vector<std::string> settings = {"bn=" + std::to_string(o.bn), "stages=" + std::to_string(o.stages),
                                                std::string("out_f32=") + (o.out_f32 ? "1" : "0"),
-                                               std::string("bias=") + (o.bias ? "1" : "0")};
+                                               std::string("bias=") + (o.bias ? "1" : "0"),
+                                               std::string("groups=") + (o.groups ? "1" : "0")};
     const auto em = weft::samples::emit(kName, weft::rt::device_props(0).sm(), settings, o.debug_waits);
     return WeftGemmSm100{weft::rt::Module::from_ptx(em.ptx), o};
   }
@@ -345,12 +398,15 @@ struct WeftGemmSm100 {
            CUstream stream = nullptr) {
     using namespace weft::rt;
     check_tma_operands(label(), k, 2, x, opt.bias);
+    if (x.a_scales || x.b_scales)
+      throw std::runtime_error(label() + ": no block-scaled build on sm_100a yet (the Hopper GEMM has one)");
+    check_group_operands(label(), opt.groups, n, x);
     const std::uint32_t tiles = (m + 127) / 128 * ((n + opt.bn - 1) / opt.bn);
     if (tiles == 0) return;
     auto& kern = module.kernel(kName);
     // Boxes from the kernel's signature; L2 promotion as the Hopper GEMM's (Sm90Options::l2_promotion).
     const auto a_map = kern.tensor_map("a", {k, m}, x.a, TmaL2Promotion::b256);
-    const auto b_map = kern.tensor_map("b", {k, n}, x.b, TmaL2Promotion::b256);
+    const auto b_map = kern.tensor_map("b", {k, opt.groups ? x.groups * n : n}, x.b, TmaL2Promotion::b256);
     LaunchConfig cfg{{std::min(tiles, static_cast<std::uint32_t>(device_props(0).sm_count))}, {256}};
     cfg.stream = stream;
     ArgList args;
@@ -358,6 +414,7 @@ struct WeftGemmSm100 {
     if (opt.out_f32) args.push(DevicePtr<float>(x.c)).push(DevicePtr<float>(x.d));
     else args.push(DevicePtr<std::uint16_t>(x.c)).push(DevicePtr<std::uint16_t>(x.d));
     if (opt.bias) args.push(DevicePtr<std::uint16_t>(x.bias));
+    if (opt.groups) args.push(DevicePtr<std::int32_t>(x.tile_groups)).push(x.groups);
     kern.launch(cfg, args);
   }
 };

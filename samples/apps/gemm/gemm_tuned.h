@@ -23,8 +23,9 @@ namespace gemm {
 // 128 x 256 tiles, each also with stream-K; where 128 x 256 tiles make two waves or more, also in
 // 2-CTA clusters sharing B (multicast); at M <= 256 (decode) 128 x 64 tiles, and at M <= 64 A in
 // 64-row boxes (a_halves), alone and with stream-K. Every candidate keeps what `base` asks of the
-// result (element types, f32 output, bias, NN, block scales, register stores); one that cannot be
-// built for it (128 x 256 with block scales) fails to load and is left out when timed.
+// result (element types, f32 output, bias, NN, block scales, register stores, groups); one that cannot
+// be built for it (128 x 256 with block scales) fails to load and is left out when timed. A grouped
+// base gets neither stream-K nor clusters, which the grouped kernel refuses.
 inline std::vector<std::pair<std::string, Sm90Options>> sm90_candidates(const Sm90Options& base, std::uint32_t m,
                                                                           std::uint32_t n, std::uint32_t sms) {
   auto with = [&](std::uint32_t bn, bool stream_k, bool a_halves, std::uint32_t cluster_m = 1) {
@@ -40,14 +41,15 @@ inline std::vector<std::pair<std::string, Sm90Options>> sm90_candidates(const Sm
   std::vector<std::pair<std::string, Sm90Options>> c;
   const std::uint32_t rule = weft::samples::sm90_bn_for(m, n, sms);
   c.push_back(with(rule, false, false));
+  const bool whole_tiles_only = base.groups;  // no stream-K, no clusters
   for (const std::uint32_t bn : {128u, 256u})
     for (const bool sk : {false, true})
-      if (bn != rule || sk) c.push_back(with(bn, sk, false));
-  if (rule == 256) c.push_back(with(256, false, false, 2));
+      if ((bn != rule || sk) && !(sk && whole_tiles_only)) c.push_back(with(bn, sk, false));
+  if (rule == 256 && !whole_tiles_only) c.push_back(with(256, false, false, 2));
   if (m <= 256) c.push_back(with(64, false, false));
   if (m <= 64) {
     c.push_back(with(128, false, true));
-    c.push_back(with(128, true, true));
+    if (!whole_tiles_only) c.push_back(with(128, true, true));
   }
   return c;
 }

@@ -16,6 +16,9 @@
 //               converts to bf16 (or keeps f32) and stores with bounds checks.
 // Two accumulators (2 x BN columns of tensor memory) form a second Pipeline between the MMA warp and
 // the epilogue, so the epilogue of one tile overlaps the main loop of the next.
+// groups=1: the grouped GEMM of gemm_bf16_sm90 (MoE experts; tile_order.h and tma_producer.h do the
+// work): B is `groups` N x K matrices, tile row t takes the one tile_groups[t] names, and a padding
+// entry's tile has no K tiles (its accumulator is handed round unused) and stores nothing.
 //
 // No sm_100 GPU is available to this project: assembled by ptxas and executed in the PTX emulator
 // (tools/ptxemu/run_gemm100_checks.py), never on hardware.
@@ -38,12 +41,15 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                  {"stages", 4, "pipeline stages", 2, 8},
                  {"group_m", 8, "tile rows visited together (L2 reuse)", 1, 64},
                  {"out_f32", 0, "1: C and D are f32 (else bf16)", 0, 1},
-                 {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1}}) {
+                 {"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1},
+                 {"groups", 0, "1: grouped GEMM (MoE experts), as gemm_bf16_sm90's: B holds `groups` matrices of n x k, "
+                               "tile row t multiplies the one tile_groups[t] names; an entry not below `groups` (-1) "
+                               "marks padding rows, neither computed nor stored; the bias is groups x n", 0, 1}}) {
   constexpr std::uint32_t kBM = 128, kBK = 64, kAccumulators = 2, kEpilogueThreads = 128;
   const auto bn = static_cast<std::uint32_t>(params["bn"]);
   const auto stages = static_cast<std::uint32_t>(params["stages"]);
   const auto group_m = static_cast<std::uint32_t>(params["group_m"]);
-  const bool out_f32 = params["out_f32"] != 0, with_bias = params["bias"] != 0;
+  const bool out_f32 = params["out_f32"] != 0, with_bias = params["bias"] != 0, grouped = params["groups"] != 0;
   const std::uint32_t out_bytes = out_f32 ? 4 : 2;
   KernelBuilder k{"gemm_bf16_sm100", target};
   const Tcgen05F16Desc mma{.m = kBM, .n = bn, .ab = isa::Type::bf16, .d = isa::Type::f32};
@@ -72,6 +78,14 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
   const auto& [m, n, kdim, alpha, beta, a_map, b_map, c, d, unused_d_map] = declared;
   Ptr<u16, Global> bias;
   if (with_bias) bias = k.param_ptr<u16>("bias");
+  // Grouped: a group index per 128-row tile row of A (s32), and the number of groups B holds
+  // (tile_order.h's WorkUnits: the producer, the MMA warp and the epilogue each read a tile's entry).
+  Ptr<s32, Global> tile_groups;
+  Reg<u32> groups;
+  if (grouped) {
+    tile_groups = k.param_ptr<s32>("tile_groups");
+    groups = k.param<u32>("groups");
+  }
   auto smem = k.dynamic_shared<u8>("smem", 1024, stages * stage_bytes);
 
   // Stage ring: the producer's TMA completes bytes on `full`; one tcgen05.commit releases `empty`.
@@ -85,7 +99,12 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
   TensorMemory tmem(k, "tmem", tmem_columns);
   auto tmem_base = tmem.allocate(warp == 1u);  // the MMA warp owns the tensor memory
 
-  const auto work = work_units(k, m, n, kdim, kBM, bn, kBK, group_m);  // tiles, no split-K, no cluster
+  auto work = work_units(k, m, n, kdim, kBM, bn, kBK, group_m);  // tiles, no split-K, no cluster
+  if (grouped) {
+    work.grouped = true;
+    work.tile_groups = tile_groups;
+    work.groups = groups;
+  }
   auto tiles = work.units;
   auto k_tiles = work.k_tiles;
   auto tile_coords = [&](Reg<u32> t) { return work.order.coords(t); };
@@ -104,7 +123,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
          auto w = r.thread >> 5u;
          k.if_(w == 0u, [&] {
            as_role("tma", [&] {
-             tma_producer_loop(k, ab, work, {a_map, b_map, kBM, bn, kBK, stage_a, stage_b});
+             tma_producer_loop(k, ab, work, {a_map, b_map, kBM, bn, kBK, stage_a, stage_b, 0, 0, 0, m, n});
            });
          });
          k.if_(w == 1u, [&] {
@@ -117,11 +136,13 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                auto idesc = k.let<u32>(tcgen05_idesc_f16(mma));
                auto st = ab.state();
                auto acc = accum.state();
-               k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32>) {
+               k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
+                 // Grouped: a padding tile has no K tiles (its accumulator still goes round, unused).
+                 const Reg<u32> tile_k_tiles = grouped ? work.unit(t).kt_end : k_tiles;
                  accum.producer_acquire(acc);  // the epilogue has drained this accumulator
                  tcgen05_fence_after_sync(k);
                  auto d_tmem = tmem_base + acc.stage * acc_stride;
-                 k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
+                 k.for_(0u, tile_k_tiles, 1u, [&](Reg<u32> kt) {
                    ab.consumer_wait(st);
                    tcgen05_fence_after_sync(k);
                    auto a_tile = shared_tile_at(k, stage_a(st.stage), a_layout);
@@ -156,6 +177,15 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
          auto acc = accum.state();
          k.for_(k.ctaid_x(), tiles, k.nctaid_x(), [&](Reg<u32> t) {
            auto [tm, tn] = tile_coords(t);
+           // Grouped: the tile's K tiles (none for padding, which stores nothing) and its group's bias.
+           Pred no_mma = empty_k, store_tile;
+           Ptr<u16, Global> tile_bias = bias;
+           if (grouped) {
+             const auto u = work.unit(t);
+             no_mma = u.kt_end == 0u;
+             store_tile = u.live;
+             if (with_bias) tile_bias = bias + u.group * n;
+           }
            accum.consumer_wait(acc);
            tcgen05_fence_after_sync(k);
            auto row = tm * kBM + w * 32u + lane;
@@ -180,7 +210,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                tcgen05_fence_before_sync(k);
                accum.consumer_release(acc);
              }).else_([&] { tcgen05_ld_32x32b(k, next_ids, lane_addr + (ci + 1u) * chunk); });
-             k.if_(empty_k, [&] {
+             k.if_(no_mma, [&] {
                for (auto& x : v) k.assign(x, 0u);
              });
              auto col = tn * bn + ci * chunk;
@@ -193,7 +223,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                k.instr("cvt", {isa::Type::bf16x2, isa::Type::f32}, {q::rn}, {packed, hi, lo});
                return bitcast<u32>(packed);
              };
-             k.if_(row < m, [&] {
+             k.if_(grouped ? (row < m && store_tile) : row < m, [&] {
                auto row_idx = row * n;
                k.if_(vec_ok && col + chunk <= n, [&] {  // the whole chunk in range: 16-byte accesses
                  const std::uint32_t per = 16 / out_bytes;  // elements per 16-byte access: 8 bf16, 4 f32
@@ -212,7 +242,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                      }
                    });
                    if (with_bias) {  // per / 2 words of bf16 bias: 16 bytes (bf16 out) or 8 (f32 out)
-                     auto at = (bias + (col + g)).template as<u32>();
+                     auto at = (tile_bias + (col + g)).template as<u32>();
                      std::vector<Reg<u32>> bw;
                      if (out_f32) {
                        auto w2 = k.ld_vec<u32, Global, 2>(at);
@@ -241,7 +271,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                        auto cx = out_f32 ? k.ld(c32 + idx) : bf16_to_f32(convert<u32>(k.ld(c + idx)), false);
                        k.assign(x, fma(beta, cx, x));
                      });
-                     if (with_bias) k.assign(x, x + bf16_to_f32(convert<u32>(k.ld(bias + cj)), false));
+                     if (with_bias) k.assign(x, x + bf16_to_f32(convert<u32>(k.ld(tile_bias + cj)), false));
                      if (out_f32) {
                        k.st(d32 + idx, x);
                      } else {

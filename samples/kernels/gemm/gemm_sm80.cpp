@@ -34,6 +34,7 @@ struct Sm80Gemm {
   bool fp8 = false;   // e4m3 inputs (mma.sync m16n8k32), else bf16 (m16n8k16)
   bool nn = false;    // B is K x N row-major (ldmatrix .trans), else N x K
   bool bias = false;  // a `bias` parameter: one bf16 per column, added last
+  bool groups = false;  // grouped (MoE experts): B holds `groups` N x K matrices, tile_groups picks one per 128 rows
   std::uint32_t bm = 128, bn = 128, bk = 32, warps_m = 2, warps_n = 4, stages = 0, group_m = 8;
   std::uint32_t min_ctas = 0;  // .minnctapersm; 0: automatic (see the build)
 };
@@ -43,6 +44,7 @@ Sm80Gemm from_params(const char* name, bool fp8, const KernelParams& p) {
   g.fp8 = fp8;
   g.nn = !fp8 && p["nn"] != 0;
   g.bias = p["bias"] != 0;
+  g.groups = p["groups"] != 0;
   g.bm = static_cast<std::uint32_t>(p["bm"]);
   g.bn = static_cast<std::uint32_t>(p["bn"]);
   g.bk = static_cast<std::uint32_t>(p["bk"]);
@@ -89,6 +91,10 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   if (g.stages == 1) k.error("gemm: the cp.async pipeline needs at least 2 stages", "stages=0 (as many as fit) or 2..8");
   if ((g.bm * cpr) % threads || (g.nn ? (g.bk * g.bn / 8) % threads : (g.bn * cpr) % threads))
     k.error("gemm: the tiles' 16-byte chunks must divide evenly among the threads", "a larger tile or fewer warps");
+  if (g.groups && (g.nn || g.bm > 128))
+    k.error(g.nn ? "gemm: groups takes TN only (a group's K tail would read the next group's rows of B)"
+                 : "gemm: groups gives each 128-row tile row of A its own B, so a CTA's tile may not span two (bm <= 128)",
+            g.nn ? "groups=1 with nn=0" : "bm = 32, 64 or 128");
   if (g.nn && (g.bn % 64 || threads % (g.bn / 8) || (threads / (g.bn / 8)) % 8))
     k.error("gemm: NN needs bn a multiple of 64 (128-byte panels of B) and threads a multiple of bn (8 rows of chunks per pass)");
 
@@ -141,6 +147,25 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   // ---- Which tile: grouped rasterisation (group_m tile rows at a time share B tiles in L2) ----
   const auto [tm, tn] = grouped_tiles(m, n, g.bm, g.bn, g.group_m).coords(k.ctaid_x());
 
+  // ---- Grouped (MoE experts, as the Hopper GEMM's groups=1): the tile's group is its 128-row tile
+  // row's tile_groups entry. B's rows start at the group's (group * n), the bias likewise; an entry not
+  // below `groups` (padding) makes the CTA load nothing (its rows of A count as outside M), run no
+  // K tiles and store nothing. ----
+  // (Handles rebound only when grouped, so the plain build's PTX is what it was.)
+  Reg<u32> a_rows = m;   // rows of A this tile may load (0 for padding)
+  Reg<u32> b_limit = n;
+  Reg<u32> group_first;  // grouped: the group's first row of B
+  Pred live;             // grouped: the tile row has a group
+  if (g.groups) {
+    auto tile_groups = k.param_ptr<s32>("tile_groups");
+    auto groups = k.param<u32>("groups");
+    auto group = bitcast<u32>(k.ld(tile_groups + tm * g.bm / 128u, {q::nc}));
+    live = group < groups;
+    group_first = select(live, group, k.let<u32>(0u)) * n;
+    a_rows = select(live, m, k.let<u32>(0u));
+    b_limit = select(live, group_first + n, k.let<u32>(0u));
+  }
+
   auto tid = k.tid_x();
   auto lane = tid & 31u;
   auto warp = tid >> 5u;
@@ -148,6 +173,7 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   auto warp_n = warp % g.warps_n;
   auto k_bytes = kdim * eb;
   auto k_tiles = (kdim + (g.bk - 1)) / g.bk;
+  const Reg<u32> k_tiles_here = g.groups ? select(live, k_tiles, k.let<u32>(0u)) : k_tiles;
 
   // ---- Copy plan: this thread's 16-byte chunks of each tile (fixed for the whole K loop) ----
   struct Chunk {
@@ -174,12 +200,13 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
     }
     return out;
   };
-  auto a_chunks = k_major_chunks(a, tm * g.bm, m, g.bm, a_tile0);
+  auto a_chunks = k_major_chunks(a, tm * g.bm, a_rows, g.bm, a_tile0);
   std::vector<Chunk> b_chunks;
   Reg<u32> nn_row_in;
   const std::uint32_t nn_cpr = g.bn / 8, nn_step = threads / (g.bn / 8);
   if (!g.nn) {
-    b_chunks = k_major_chunks(b, tn * g.bn, n, g.bn, shared_tile_at(k, b_base0, b_layout));
+    b_chunks = k_major_chunks(b, g.groups ? group_first + tn * g.bn : tn * g.bn, b_limit, g.bn,
+                              shared_tile_at(k, b_base0, b_layout));
   } else {
     // NN: chunk (k row, 8 columns of n); rows nn_step apart (a multiple of 8: the same swizzle phase).
     nn_row_in = tid / nn_cpr;
@@ -289,7 +316,7 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
     pipe.producer_commit(wr);
     pipe.advance(wr);
   }
-  k.for_(0u, k_tiles, 1u, [&](Reg<u32> kt) {
+  k.for_(0u, k_tiles_here, 1u, [&](Reg<u32> kt) {
     pipe.consumer_wait(rd);  // tile kt has landed; every thread is done with tile kt - 1
     // Refill the slot tile kt - 1 used (zero-fills past K, so the group count stays exact).
     load_tile(kt + (stages - 1), wr.stage * stage_bytes);
@@ -307,18 +334,21 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   auto n_even = (n & 1u) == 0u;
   std::vector<std::array<Reg<f32>, 2>> bias_v;
   if (g.bias) {
+    // Grouped: the group's n biases, by index: a 32-bit add, the pointer stays the parameter's (a
+    // 64-bit pointer computed before the K loop spilled 8 bytes at 128 registers on sm_90a).
+    auto at = [&](Reg<u32> col) { return g.groups ? bias + (group_first + col) : bias + col; };
     for (std::uint32_t j = 0; j < nt; ++j) {
       auto col = col0 + 8u * j;
       auto b0 = k.let<f32>(0.0f), b1 = k.let<f32>(0.0f);
-      k.if_(col < n, [&] { k.assign(b0, bf16_lo(convert<u32>(k.ld(bias + col)))); });
-      k.if_(col + 1u < n, [&] { k.assign(b1, bf16_lo(convert<u32>(k.ld(bias + (col + 1u))))); });
+      k.if_(col < n, [&] { k.assign(b0, bf16_lo(convert<u32>(k.ld(at(col))))); });
+      k.if_(col + 1u < n, [&] { k.assign(b1, bf16_lo(convert<u32>(k.ld(at(col + 1u))))); });
       bias_v.push_back({b0, b1});
     }
   }
   for (std::uint32_t i = 0; i < mt; ++i)
     for (std::uint32_t h = 0; h < 2; ++h) {
       auto row = row0 + (16u * i + 8u * h);
-      k.if_(row < m, [&] {
+      k.if_(g.groups ? (row < m && live) : row < m, [&] {
         auto row_off = wide_mul(k, row, n);
         auto drow = d + row_off;
         auto crow = c + row_off;
@@ -378,6 +408,10 @@ std::vector<KernelParam> sm80_params(std::int64_t bk, const char* bk_help, bool 
                       "warp tiles whose stages fit twice, else 1 for bf16, none for e4m3)", 0, 4}};
   if (with_nn) p.push_back({"nn", 0, "B layout: 0 = N x K row-major (TN), 1 = K x N row-major (NN, ldmatrix.trans)", 0, 1});
   p.push_back({"bias", 0, "1: add a bf16 bias per column (a `bias` parameter)", 0, 1});
+  p.push_back({"groups", 0, "1: grouped GEMM (MoE experts), as gemm_bf16_sm90's: B holds `groups` matrices of n x k, "
+                            "each 128-row tile row of A multiplies the one tile_groups[row / 128] names; an entry "
+                            "not below `groups` (-1) marks padding rows, neither loaded nor stored; the bias is "
+                            "groups x n; TN, bm <= 128", 0, 1});
   return p;
 }
 

@@ -19,6 +19,10 @@
 //     read from L2 once per pair; releases go to both CTAs' empty barriers (Pipeline::cluster_ctas).
 //   - splits>1: split-K through an fp32 workspace, reduced in order by the last part to arrive
 //     (gemm_sm90_common.h), for shapes with fewer tiles than SMs (decode: M = 64..256).
+//   - groups=1: a grouped GEMM (MoE experts, as DeepGEMM's contiguous layout): B is `groups` N x K
+//     matrices one after the other (a tensor map of groups * N rows), and tile row t of A multiplies
+//     the one tile_groups[t] names, so each group's rows of A must start on a 128-row boundary; an
+//     entry not below `groups` (-1) marks padding rows, which cost no loads, MMAs or stores.
 //   - copy=1: the producer warpgroup's second warp becomes a communication role: its lane 0 moves
 //     `copy_chunks` chunks of copy_src to copy_dst with bulk async copies through a ring of its own
 //     (dsl/comm/bulk_copy.h), chunk c on CTA c mod grid; the destination may be a peer's buffer. The
@@ -70,6 +74,13 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
     a_scales = k.param_ptr<f32>("a_scales");  // KB x M
     b_scales = k.param_ptr<f32>("b_scales");  // ceil(N / 128) x KB
   }
+  // Grouped: a group index per 128-row tile row of A (s32), and the number of groups B holds.
+  Ptr<s32, Global> tile_groups;
+  Reg<u32> groups;
+  if (g.groups) {
+    tile_groups = k.param_ptr<s32>("tile_groups");
+    groups = k.param<u32>("groups");
+  }
   sm90::SplitK split_k{.splits = g.splits};
   if (g.uses_workspace()) {
     // Split-K: tiles x splits x 128 x bn; stream-K: 2 x grid x 128 x bn (two slots per CTA).
@@ -91,7 +102,12 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
   Pipeline pipe(k, "ab", {.stages = stages, .consumer_arrivals = (pp ? 1 : kConsumers) * 4, .tx_bytes = a_bytes + b_bytes,
                           .producer_role = "producer", .consumer_role = "consumer", .cluster_ctas = g.cluster_m});
 
-  const auto work = work_units(k, m, n, kdim, kBM, bn, bk, g.group_m, g.splits, g.cluster_m, g.stream_k);
+  auto work = work_units(k, m, n, kdim, kBM, bn, bk, g.group_m, g.splits, g.cluster_m, g.stream_k);
+  if (g.groups) {
+    work.grouped = true;
+    work.tile_groups = tile_groups;
+    work.groups = groups;
+  }
   auto stage_a = [&](Reg<u32> stage) { return smem.base() + stage * stage_bytes; };
   auto stage_b = [&](Reg<u32> stage) { return smem.base() + (stage * stage_bytes + a_bytes); };
   const sm90::Epilogue epilogue{m, n, alpha, beta, c, d, bias, g.out_f32, g.bias, kBM, bn};
@@ -101,7 +117,7 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
          k.if_(r.thread < 32u, [&] {
            tma_producer_loop(k, pipe, work,
                              {a_map, b_map, kBM, bn, bk, stage_a, stage_b, g.nn ? kPanelCols : 0, g.prefetch,
-                              g.a_halves ? kBM / 2 : 0, m});
+                              g.a_halves ? kBM / 2 : 0, m, n});
          });
          if (g.copy)
            k.if_(r.thread == 32u, [&] {
@@ -224,7 +240,10 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
                auto row0 = u.tm * kBM + blk * 64u + warp * 16u + (lane >> 2u);
                sa.emplace_back(a_scales + min(row0, last), a_scales + min(row0 + 8u, last));
              }
-             sb = b_scales + (u.tn * bn / kScaleBlock) * work.k_tiles;
+             // Grouped: each group's ceil(N / 128) rows of B scales follow the previous group's.
+             auto scale_row = u.tn * bn / kScaleBlock;
+             if (g.groups) scale_row = u.group * ((n + (kScaleBlock - 1)) / kScaleBlock) + scale_row;
+             sb = b_scales + scale_row * work.k_tiles;
            }
            // A K block's scales: per row block this thread's two A scales, and the tile's B scale.
            struct Scales {
@@ -301,15 +320,18 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
            if (may_idle) k.if_(rows_live, mainloop).else_([&] { k.for_(u.kt_begin, u.kt_end, 1u, idle_k_tile); });
            else mainloop();
            after_mainloop();
+           // Grouped: the unit's group's bias (each group's n columns follow the previous group's).
+           auto unit_epilogue = epilogue;
+           if (g.groups && g.bias) unit_epilogue.bias = bias + u.group * n;
            auto store_rows = [&] {
              if (g.tma_store) {
                std::vector<sm90::RowBlock> rows;
                for (std::uint32_t mb = 0; mb < m_blocks; ++mb) rows.push_back({&acc[mb], blocks[mb]});
-               sm90::store_tile_tma(k, epilogue, {&d_map, smem.base() + stages * stage_bytes, store_buffers}, rows, u.tm, u.tn, r, warp,
+               sm90::store_tile_tma(k, unit_epilogue, {&d_map, smem.base() + stages * stage_bytes, store_buffers}, rows, u.tm, u.tn, r, warp,
                                     lane);
              } else {
                for (std::uint32_t mb = 0; mb < m_blocks; ++mb)
-                 sm90::store_tile(k, epilogue, acc[mb], u.tm, u.tn, blocks[mb], warp, lane);
+                 sm90::store_tile(k, unit_epilogue, acc[mb], u.tm, u.tn, blocks[mb], warp, lane);
              }
            };
            auto store = [&] {  // an idle warpgroup has nothing inside M to store
@@ -320,15 +342,21 @@ ir::Module build_sm90_gemm(const isa::Target& target, const sm90::Config& g) {
            for (const auto& a : acc) all.insert(all.end(), a.begin(), a.end());
            std::vector<Pred> live;  // per block: some of its rows lie inside M
            for (const auto& blk : blocks) live.push_back(u.tm * kBM + blk * 64u < m);
-           if (g.splits > 1) {
-             const auto parts = sm90::split_k_parts(split_k, u);
-             k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, parts, group, all, live, u, kBM, bn, store); });
-           } else if (g.stream_k) {  // a whole tile stores; a cut one sums its pieces first
-             const auto parts = sm90::stream_k_parts(work, u);
-             k.if_(u.parts == 1u, store).else_([&] { sm90::split_k_epilogue(k, split_k, parts, group, all, live, u, kBM, bn, store); });
-           } else {
-             store();
-           }
+           auto finish = [&] {
+             if (g.splits > 1) {
+               const auto parts = sm90::split_k_parts(split_k, u);
+               k.if_(u.tm < work.tiles_m, [&] { sm90::split_k_epilogue(k, split_k, parts, group, all, live, u, kBM, bn, store); });
+             } else if (g.stream_k) {  // a whole tile stores; a cut one sums its pieces first
+               const auto parts = sm90::stream_k_parts(work, u);
+               k.if_(u.parts == 1u, store).else_([&] { sm90::split_k_epilogue(k, split_k, parts, group, all, live, u, kBM, bn, store); });
+             } else {
+               store();
+             }
+           };
+           // Grouped: padding rows are not stored, and a split tile of padding neither writes partials
+           // nor counts (every part reads the same tile_groups entry, so none waits for the others).
+           if (g.groups) k.if_(u.live, finish);
+           else finish();
          };
          if (!pp) {
            work.for_each(k, unit_body);

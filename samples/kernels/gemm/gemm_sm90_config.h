@@ -36,6 +36,9 @@ struct Config {
   bool scale_ahead = true;
   // A loaded as two 64-row boxes, the one whose rows all lie past M skipped (decode: M <= 64).
   bool a_halves = false;
+  // Grouped (MoE experts): B holds one n x k matrix per group, and each 128-row tile row of A takes
+  // the group a `tile_groups` entry names (gemm_sm90.cpp).
+  bool groups = false;
   std::uint32_t prefetch = 0;  // K tiles ahead that the producer asks L2 for (TmaOperands::prefetch_ahead)
   bool copy = false;
   std::uint32_t copy_chunk = 16384, copy_stages = 2, copy_lag = 0;
@@ -97,6 +100,13 @@ inline Plan plan(KernelBuilder& k, const Config& g) {
     k.error("gemm: stream_k shares the last wave's K tiles between single CTAs whose two consumer warpgroups "
                 "hold one tile together: it takes neither ping-pong, clusters nor split-K",
             "stream_k=1 with pingpong=0, cluster_m=1, splits=1");
+  if (g.groups && (g.stream_k || g.cluster_m > 1 || g.nn))
+    k.error(std::string("gemm: groups gives each 128-row tile row its own B, so ") +
+                (g.stream_k ? "stream_k (whose pieces cross tile rows)"
+                            : g.cluster_m > 1 ? "clusters (a CTA pair's tile rows share one B tile)"
+                                              : "NN (a group's K tail would read the next group's rows of B)") +
+                " cannot be used with it",
+            "groups=1 with stream_k=0, cluster_m=1 and nn=0 (split-K and ping-pong work)");
   if (g.cluster_m > 1 && bn % (16 * g.cluster_m))
     k.error("gemm: with cluster_m = " + std::to_string(g.cluster_m) + " each CTA multicasts bn / " +
                 std::to_string(g.cluster_m) + " rows of B, which must be a multiple of 8 (the swizzle's 1024-byte atom)",
@@ -169,7 +179,11 @@ inline std::vector<KernelParam> params(bool fp8) {
                            "shared memory, 2 overlaps a box's store with the next box's writes)", 1, 4},
       {"a_halves", 0, "1: A is loaded as two 64-row boxes (the A map's box is 64 rows), and a box whose rows all "
                       "lie past M is not loaded (its bytes are counted as arrived): at M <= 64 (decode) TMA "
-                      "neither fetches nor zero-fills half of every A tile; 0: one 128-row box", 0, 1}};
+                      "neither fetches nor zero-fills half of every A tile; 0: one 128-row box", 0, 1},
+      {"groups", 0, "1: grouped GEMM (MoE experts): B holds `groups` matrices of n x k, one after the other, and "
+                    "tile row t (A's rows 128 t .. 128 t + 127) multiplies the one tile_groups[t] names; an entry "
+                    "not below `groups` (-1) marks padding rows, which are neither computed nor stored. With bias "
+                    "and block scales, a group's bias and B scales follow the previous group's", 0, 1}};
   if (!fp8)  // fp8 wgmma has no transpose: B must be K-major
     p.push_back({"nn", 0, "B layout: 0 = N x K row-major (TN), 1 = K x N row-major (NN: MN-major tiles, "
                           "wgmma imm-trans-b)", 0, 1});
@@ -207,6 +221,7 @@ inline Config from_params(bool fp8, const KernelParams& params) {
   g.store_buffers = u("store_buffers");
   g.prefetch = u("prefetch");
   g.a_halves = u("a_halves") != 0;
+  g.groups = u("groups") != 0;
   g.block_scales = fp8 && u("block_scales") != 0;
   g.scale_turns = fp8 && u("scale_turns") != 0;
   g.scale_ahead = fp8 && u("scale_ahead") != 0;

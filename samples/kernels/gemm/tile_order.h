@@ -66,6 +66,10 @@ struct WorkUnits {
     Reg<u32> first_owner;           // the CTA holding the tile's first K tile
     Reg<u32> slot;                  // this piece's workspace slot (2c or 2c + 1)
     Reg<u32> sk_tile;               // the tile's index among the stream-K tiles (for the slots of its parts)
+    // Grouped (WorkUnits::grouped): the tile row's group, and whether it has one. A tile row without
+    // one (padding) has no K tiles, and its unit stores nothing. Not set without groups.
+    Reg<u32> group;
+    Pred live;
   };
 
   TileOrder order;  // of cluster tiles
@@ -77,6 +81,13 @@ struct WorkUnits {
   bool stream_k = false;
   Reg<u32> sk_tiles;               // stream-K: the last sk_tiles tiles of the order (units = the others)
   Reg<u64> sk_iters;               // sk_tiles * k_tiles
+  // Grouped GEMM (MoE experts, one B per group): tile_groups[tm] is tile row tm's group, and a tile row
+  // whose entry is not below `groups` (a negative one reads as a large unsigned) is padding. Every
+  // unit of a tile row reads the same entry, so the producer, the consumers and a split tile's parts
+  // agree on it without talking. Without clusters only (a cluster's tile rows share B).
+  bool grouped = false;
+  Ptr<s32, Global> tile_groups;
+  Reg<u32> groups;
 
   Unit unit(Reg<u32> u) const {
     auto ct = u / splits;
@@ -87,7 +98,14 @@ struct WorkUnits {
     auto end = min(begin + k_per_split, k_tiles);
     KernelBuilder& k = *u.builder();
     auto zero = k.let<u32>(0u);
-    return Unit{tm, tn, split, begin, end, tm * tiles_n + tn, k.let<u32>(1u), zero, zero, zero};
+    Unit w{tm, tn, split, begin, end, tm * tiles_n + tn, k.let<u32>(1u), zero, zero, zero};
+    if (grouped) {
+      // Written before the launch and only read here: the non-coherent path may cache it.
+      w.group = bitcast<u32>(k.ld(tile_groups + tm, {q::nc}));
+      w.live = w.group < groups;
+      w.kt_end = select(w.live, end, begin);  // padding: no K tiles, so nothing loaded or multiplied
+    }
+    return w;
   }
   // Stream-K: the first K-tile iteration of CTA c's range, and the CTA whose range holds iteration x.
   Reg<u32> sk_start(Reg<u32> c) const {
@@ -122,7 +140,8 @@ struct WorkUnits {
       const Unit w = unit(select(whole, u, units + t));  // a piece's tile follows the whole tiles in the order
       body(Unit{w.tm, w.tn, w.split, select(whole, w.kt_begin, x - tile_begin),
                 select(whole, w.kt_end, piece_end - tile_begin), w.tile, select(whole, w.parts, parts),
-                select(whole, w.first_owner, owner), select(whole, w.slot, sk_slot(first, t)), t});
+                select(whole, w.first_owner, owner), select(whole, w.slot, sk_slot(first, t)), t, w.group,
+                w.live});
       k.if_(whole, [&] { k.assign(u, u + stride); }).else_([&] { k.assign(x, piece_end); });
     });
   }

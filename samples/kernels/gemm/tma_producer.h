@@ -64,6 +64,10 @@ struct TmaOperands {
   // each stage's A is then neither fetched nor zero-filled by TMA. The first box always loads.
   std::uint32_t a_box_rows = 0;
   Reg<u32> rows;
+  // Grouped work (WorkUnits::grouped, K-major B only): B holds one matrix of b_group_rows rows per
+  // group, one after the other, and a unit's B rows start at its group's. Padding units have no K
+  // tiles, so nothing is loaded for them.
+  Reg<u32> b_group_rows;
 };
 
 // Prefetches the A and B tensor maps, then for each unit this CTA owns (persistent, in the shared tile
@@ -102,7 +106,8 @@ inline void tma_producer_loop(KernelBuilder& k, Pipeline& pipe, const WorkUnits&
     auto each_b_box = [&](Reg<u32> kt, const std::function<void(Reg<u32>, std::initializer_list<Src<s32>>)>& f) {
       auto kx = bitcast<s32>(kt * op.bk);
       if (!op.b_panel_cols) {
-        f(work.rank * b_slice, {kx, bitcast<s32>(u.tn * op.bn + work.rank * b_rows)});
+        auto row = u.tn * op.bn + work.rank * b_rows;
+        f(work.rank * b_slice, {kx, bitcast<s32>(work.grouped ? u.group * op.b_group_rows + row : row)});
         return;
       }
       const std::uint32_t mine = op.bn / op.b_panel_cols / cm;  // panels this CTA loads
