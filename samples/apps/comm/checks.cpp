@@ -9,6 +9,7 @@
 
 #include "runtime/device.h"
 #include "runtime/memory.h"
+#include "samples/apps/comm/moe_experts.h"
 
 namespace weft::samples {
 
@@ -310,6 +311,64 @@ CheckReport check_moe(Collectives& c, const MoeShape& s, std::uint32_t seed, Moe
       }
       return sum;
     });
+  }
+  return r;
+}
+
+CheckReport check_moe_layer(Collectives& c, const MoeShape& s, std::uint32_t seed) {
+  auto& heap = c.heap();
+  const auto n = heap.nranks();
+  CheckReport r{"moe layer: dispatch, grouped expert GEMM, combine, " + ranks_text(c) + ", " +
+                    std::to_string(s.tokens) + " tokens x " + std::to_string(s.hidden) + ", top-" + std::to_string(s.topk) +
+                    " of " + std::to_string(s.experts),
+                true, 0, ""};
+  MoeAllToAll moe(c, s);
+  MoeExperts experts(moe, /*debug_waits=*/true);
+  const std::size_t h = s.hidden, le_count = moe.local_experts(), per_rank = le_count * h * h;
+  // Rank p's weights (bf16 values in [-1/16, 1/16)): expert le's output i is sum_j W[le][i][j] x[j].
+  std::vector<std::vector<float>> w(n);
+  for (std::uint32_t p = 0; p < n; ++p) {
+    std::vector<std::uint16_t> bits(per_rank);
+    w[p].resize(per_rank);
+    for (std::size_t i = 0; i < per_rank; ++i) {
+      bits[i] = float_to_bf16(input_value(seed + 17, p, i) * 0.0625f);
+      w[p][i] = bf16_to_float(bits[i]);
+    }
+    if (p >= heap.rank_base() && p < heap.rank_base() + heap.rows()) experts.upload_weights(p - heap.rank_base(), bits);
+  }
+  upload_moe_inputs(moe, seed);
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    poison(experts.out, row, experts.out.bytes());
+    poison(moe.out, row, moe.out.bytes());
+  }
+  moe.dispatch();
+  experts.run();
+  moe.combine(&experts.out);
+  c.synchronize();
+  for (std::uint32_t row = 0; row < heap.rows(); ++row) {
+    const auto rank = heap.rank_base() + row;
+    const auto choices = moe_choices(s, seed, rank);
+    // out[t] = sum_k topk_w * bf16(W[e] x[t]): the GEMM accumulates in f32 and stores bf16, combine sums in f32.
+    std::vector<double> want(std::size_t{s.tokens} * h, 0.0);
+    std::vector<float> x(h);
+    for (std::uint32_t t = 0; t < s.tokens; ++t) {
+      for (std::size_t j = 0; j < h; ++j) x[j] = bf16_to_float(moe_x(seed, rank, std::size_t{t} * h + j));
+      for (std::uint32_t k = 0; k < s.topk; ++k) {
+        const auto e = choices[std::size_t{t} * s.topk + k];
+        if (e < 0) continue;
+        const auto owner = static_cast<std::uint32_t>(e) / le_count, le = static_cast<std::uint32_t>(e) % le_count;
+        const float weight = moe_weight(seed, rank, std::size_t{t} * s.topk + k);
+        for (std::size_t i = 0; i < h; ++i) {
+          const float* wi = &w[owner][(le * h + i) * h];
+          double acc = 0;
+          for (std::size_t j = 0; j < h; ++j) acc += double(wi[j]) * x[j];
+          want[std::size_t{t} * h + i] += double(weight) * bf16_to_float(float_to_bf16(static_cast<float>(acc)));
+        }
+      }
+    }
+    const auto got = download(moe.out, row, moe.out.bytes());
+    compare(r, Elem::bf16, got, std::size_t{s.tokens} * h, 1.6e-2, "rank " + std::to_string(rank) + " out",
+            [&](std::size_t i) { return want[i]; });
   }
   return r;
 }

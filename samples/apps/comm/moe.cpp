@@ -71,11 +71,18 @@ void MoeAllToAll::dispatch() {
                        shape_.experts);
 }
 
-void MoeAllToAll::combine() {
+void MoeAllToAll::combine(const rt::comm::SymmetricBuffer* expert_out) {
+  if (expert_out && (expert_out->bytes() < recv.bytes() || expert_out->rows() != recv.rows() ||
+                     expert_out->nranks() != recv.nranks()))
+    throw rt::Error("MoeAllToAll::combine: the expert outputs (" + std::to_string(expert_out->bytes()) + " bytes on " +
+                    std::to_string(expert_out->rows()) + " of " + std::to_string(expert_out->nranks()) +
+                    " ranks) do not have recv's layout (" + std::to_string(recv.bytes()) + " bytes on " +
+                    std::to_string(recv.rows()) + " of " + std::to_string(recv.nranks()) + "): allocate them from this heap");
   auto& heap = c_.heap();
   auto& k = c_.kernel("moe_combine", kernel_params());
   c_.launch_with_block(k, 32 * options_.warps, heap.rank_base(), heap.nranks(), topk_idx.peer_table(), topk_w.peer_table(),
-                       slot_map.peer_table(), recv.peer_table(), out.peer_table(), c_.flags().peer_table(),
+                       slot_map.peer_table(), (expert_out ? *expert_out : recv).peer_table(), out.peer_table(),
+                       c_.flags().peer_table(),
                        shape_.tokens, shape_.topk, local_experts_, capacity(),
                        static_cast<std::uint32_t>(row_bytes() / 16), c_.next_epoch());
 }

@@ -39,9 +39,12 @@ class MoeAllToAll {
   static bool bulk_runs_on(int device_sm);
 
   void dispatch();
-  void combine();
+  // Gathers the experts' outputs from `recv` (transformed in place), or from `expert_out`, a
+  // symmetric buffer of recv's layout (MoeExperts::out).
+  void combine(const rt::comm::SymmetricBuffer* expert_out = nullptr);
 
   const MoeShape& shape() const { return shape_; }
+  CUstream stream() const { return c_.options().stream; }  // the collectives' stream, which dispatch and combine use
   rt::comm::SymmetricHeap& heap() const { return c_.heap(); }
   std::uint32_t local_experts() const { return local_experts_; }
   std::uint32_t capacity() const { return shape_.tokens; }
