@@ -6,13 +6,15 @@ reach the docs without being copied by hand.
 
 Each CSV is recognised by its header (gemm: ...,weft_tflops,cublas_tflops,...,kernel,rel_error;
 copy: card,date,sms,method,gbps; overlap: ...,design,budget_sms,...; comm: ...,collective,ranks,...;
-jit: ...,module,...,cold_ms,...,hit_ms). Printed per CSV, headed by
+jit: ...,module,...,cold_ms,...,hit_ms; grouped: ...,shape,dtype,groups,...,m_padded,...). Printed per
+CSV, headed by
 its card and date:
   gemm:    per dtype and shape, the fastest correct weft row against cuBLAS(Lt), then per dtype every
            variant's ratio at each shape (a row whose D was wrong shows WRONG and never counts as best);
   copy:    GB/s per method (rows) and SM count (columns), and the driver's memcpy;
   overlap: every design's row as the benchmark printed it;
-  comm, jit: every row (comm_bench's collectives, jit_bench's load times).
+  comm, jit, grouped: every row (comm_bench's collectives, jit_bench's load times, grouped_bench's
+           MoE shapes against one cuBLAS call per group).
 Standard library only.
 """
 import argparse
@@ -29,6 +31,8 @@ def load(path):
 
 def kind(rows):
     keys = set(rows[0]) if rows else set()
+    if {"shape", "groups", "m_padded", "weft_tflops"} <= keys:  # before gemm: it shares gemm's columns
+        return "grouped"
     if {"weft_tflops", "cublas_tflops", "kernel", "rel_error"} <= keys:
         return "gemm"
     if {"sms", "method", "gbps"} <= keys:
@@ -152,12 +156,12 @@ def main(argv):
         rows = load(path)
         k = kind(rows)
         if k is None:
-            print(f"{path}: not a gemm, copy, overlap, comm or jit benchmark CSV (or empty)", file=sys.stderr)
+            print(f"{path}: not a gemm, copy, overlap, comm, jit or grouped benchmark CSV (or empty)", file=sys.stderr)
             status = 1
             continue
         print(f"### {k}: {rows[0]['card']}, {rows[0]['date']} ({path})\n")
         print({"gemm": gemm_tables, "copy": copy_table, "overlap": overlap_table, "comm": plain_table,
-               "jit": plain_table}[k](rows))
+               "jit": plain_table, "grouped": plain_table}[k](rows))
         print()
     return status
 

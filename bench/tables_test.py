@@ -61,6 +61,17 @@ with tempfile.TemporaryDirectory() as tmp:
         f.write("a,b\n1,2\n")
     status, _ = run(other)
     expect(status == 1, "an unknown CSV: exit 1")
+    # grouped_bench's CSV shares gemm_bench's columns (weft_tflops, kernel, rel_error) but has no m:
+    # it must be read as its own kind, every row shown.
+    grouped = os.path.join(tmp, "grouped.csv")
+    with open(grouped, "w") as f:
+        f.write("card,date,shape,dtype,groups,rows,m_padded,n,k,weft_tflops,cublas_tflops,ratio,weft_ms,cublas_ms,"
+                "kernel,rel_error\n"
+                "NVIDIA H200,2026-11-29,prefill up-proj,bf16,8,32676,33152,4096,7168,650.5,600.25,1.08,5.9,6.4,"
+                "gemm_bf16_sm90 bn=256 grouped,0.0017\n")
+    status, text = run(grouped)
+    expect(status == 0 and "### grouped: NVIDIA H200" in text and "| prefill up-proj | bf16 | 8 |" in text,
+           "grouped_bench's CSV: its own kind, every row")
 
 for f in failures:
     print("FAIL:", f)

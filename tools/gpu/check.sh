@@ -87,7 +87,8 @@ run_phase() {
     # The overlap benchmark (about 30 designs at 8192^3, each copy of up to 1 GiB and each D checked)
     # twice too. The GEMM benchmark, with about 140 rows (every variant against cuBLAS), three times.
     limit="$PER_TIMEOUT"
-    case "$name" in */gemm_app|*/copy_bench|*/overlap_bench) limit=$(( PER_TIMEOUT * 2 ));; */gemm_bench) limit=$(( PER_TIMEOUT * 3 ));; esac
+    # The grouped GEMM benchmark generates about 2 GB of random inputs on the host: twice too.
+    case "$name" in */gemm_app|*/copy_bench|*/overlap_bench|*/grouped_bench) limit=$(( PER_TIMEOUT * 2 ));; */gemm_bench) limit=$(( PER_TIMEOUT * 3 ));; esac
     timeout "$limit" "$p" >"$log" 2>&1
     rc=$?
     t1=$(date +%s.%N)
@@ -204,10 +205,15 @@ for b in gemm_bench copy_bench overlap_bench; do
     overlap_bench) grep -h '^(b) best' "$log" ;;
   esac || echo "$b: no target line (see its log)"
 done
-# The grouped GEMM (no issue target): its table, against one cuBLAS call per group.
+# The grouped GEMM and the MoE layer (no issue target): the grouped GEMM's table against one cuBLAS
+# call per group, and the layer's times from the communication benchmark.
 if [ -f "$LOGS/bench_grouped_bench.log" ]; then
   echo
   sed -n '/^== grouped GEMM/,/^csv:/p' "$LOGS/bench_grouped_bench.log" | grep -v '^csv:'
+fi
+if [ -f "$LOGS/bench_comm_bench.log" ] && grep -q '^== MoE layer' "$LOGS/bench_comm_bench.log"; then
+  echo
+  sed -n '/^== MoE layer/,/^checks against/p' "$LOGS/bench_comm_bench.log" | grep -v '^checks against'
 fi
 # The profiles' key figures. ncu's CSV has a header line naming its columns ("Metric Name", "Metric
 # Unit", "Metric Value", and in newer versions rule columns after them): the columns are found by name.

@@ -27,7 +27,7 @@ CheckReport check_moe(Collectives& c, const MoeShape& shape, std::uint32_t seed,
 // The inputs check_moe uses (tokens, distinct random top-k choices, weights), on every row of the heap.
 void upload_moe_inputs(MoeAllToAll& moe, std::uint32_t seed);
 // A whole MoE layer: dispatch, the experts as one grouped GEMM per rank (MoeExperts: a linear layer
-// per expert, random bf16 weights; sm_90a), combine from the experts' outputs; checks every rank's
+// per expert, random bf16 weights; sm_80+), combine from the experts' outputs; checks every rank's
 // output against float64 (each expert output rounded to bf16, as the GEMM stores it). The shape's
 // tokens (the capacity per region) must be a multiple of 128.
 CheckReport check_moe_layer(Collectives& c, const MoeShape& shape, std::uint32_t seed);

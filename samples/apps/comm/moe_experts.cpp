@@ -20,14 +20,18 @@ std::uint32_t checked_capacity(const MoeAllToAll& moe) {
 
 }  // namespace
 
-bool MoeExperts::runs_on(int device_sm) { return samples::runs_on("gemm_bf16_sm90", device_sm); }
+bool MoeExperts::runs_on(int device_sm) { return samples::runs_on("gemm_bf16_sm80", device_sm); }
 
 MoeExperts::MoeExperts(MoeAllToAll& moe, bool debug_waits)
     : moe_(moe),
       capacity_(checked_capacity(moe)),
-      gemm_(gemm::WeftGemmSm90::load({.debug_waits = debug_waits, .groups = true})),
       groups_module_(rt::Module::from_ptx(
           emit("moe_tile_groups", rt::device_props(0).sm(), {"block=" + std::to_string(kGroupsBlock)}).ptx)) {
+  // The Hopper GEMM where the device runs it, else the sm_80 one (cp.async + mma.sync), both grouped.
+  if (samples::runs_on("gemm_bf16_sm90", rt::device_props(0).sm()))
+    hopper_.emplace(gemm::WeftGemmSm90::load({.debug_waits = debug_waits, .groups = true}));
+  else
+    ampere_.emplace(gemm::WeftGemmSm80::load(gemm::WeftGemmSm80::Dtype::bf16, false, false, {"groups=1"}));
   auto& heap = moe.heap();
   rows_ = moe.local_experts() * heap.nranks() * capacity_;
   out = heap.alloc(moe.recv.bytes());
@@ -56,10 +60,17 @@ void MoeExperts::run() {
     groups.launch({.grid = {(tiles + kGroupsBlock - 1) / kGroupsBlock}, .block = {kGroupsBlock}, .stream = moe_.stream()},
                   rt::DevicePtr<std::uint32_t>(moe_.recv_count.local(row)), tile_groups_[row].ptr(),
                   moe_.local_experts(), nranks, capacity_);
-    gemm::Sm90Operands x{moe_.recv.local(row), weights_[row].ptr().raw(), out.local(row), out.local(row)};
-    x.tile_groups = tile_groups_[row].ptr().raw();
-    x.groups = moe_.local_experts();
-    gemm_.run(rows_, s.hidden, s.hidden, 1.0f, 0.0f, x, moe_.stream());
+    const CUdeviceptr a = moe_.recv.local(row), b = weights_[row].ptr().raw(), d = out.local(row);
+    if (hopper_) {
+      gemm::Sm90Operands x{a, b, d, d};
+      x.tile_groups = tile_groups_[row].ptr().raw();
+      x.groups = moe_.local_experts();
+      hopper_->run(rows_, s.hidden, s.hidden, 1.0f, 0.0f, x, moe_.stream());
+    } else {
+      ampere_->run_grouped(rows_, s.hidden, s.hidden, 1.0f, 0.0f, a, b, rt::DevicePtr<gemm::bf16>(d),
+                           rt::DevicePtr<gemm::bf16>(d), {}, tile_groups_[row].ptr().raw(), moe_.local_experts(),
+                           moe_.stream());
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // The experts of the MoE layer sample (samples/apps/comm/moe.h): each local expert one linear layer,
 // W[le] (hidden x hidden bf16, n x k row-major), applied to the tokens dispatch received, as one
-// grouped GEMM per rank (gemm_bf16_sm90 with groups=1, sm_90a):
+// grouped GEMM per rank (gemm_bf16_sm90 with groups=1 on sm_90a, else gemm_bf16_sm80's on sm_80+):
 //   A = recv, whose regions of `capacity` rows per (local expert, source) are the groups' rows;
 //   tile_groups from recv_count, on the device (moe_tile_groups), so a region's unfilled tile rows
 //   cost no loads, MMAs or stores, and no count comes back to the host;
@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "samples/apps/comm/moe.h"
@@ -25,7 +26,7 @@ class MoeExperts {
   // Refuses a capacity (the MoE shape's tokens) that is not a multiple of the GEMM's 128-row tiles,
   // and a hidden size TMA cannot stride (hidden * 2 bytes a multiple of 16, which MoeAllToAll checks).
   explicit MoeExperts(MoeAllToAll& moe, bool debug_waits = false);
-  // Whether a device of compute capability `device_sm` runs the experts' GEMM (it is sm_90a's).
+  // Whether a device of compute capability `device_sm` runs the experts' GEMM (sm_80 and later).
   static bool runs_on(int device_sm);
 
   // Rank rank_base() + row's weights: local_experts x hidden x hidden bf16 (expert le's n x k
@@ -40,8 +41,10 @@ class MoeExperts {
  private:
   MoeAllToAll& moe_;
   std::uint32_t capacity_;  // checked before anything is emitted
-  gemm::WeftGemmSm90 gemm_;
   rt::Module groups_module_;
+  std::optional<gemm::WeftGemmSm90> hopper_;  // sm_90a
+  std::optional<gemm::WeftGemmSm80> ampere_;  // the others
+
   std::vector<rt::DeviceBuffer<std::uint16_t>> weights_;     // per rank row
   std::vector<rt::DeviceBuffer<std::int32_t>> tile_groups_;  // per rank row
   std::uint32_t rows_ = 0;                                    // of A and D per rank (recv's)
