@@ -14,6 +14,7 @@
 // ranks, 4 KiB, the device's own SM count, one timed run (the emulated device). Prints the card,
 // writes a CSV (bench_comm.csv, or $OUT/bench_comm.csv) and prints the table last.
 //   comm_bench [csv path]
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -50,6 +51,10 @@ int main(int argc, char** argv) {
     const auto sizes = quick ? std::vector<std::size_t>{4096}
                              : std::vector<std::size_t>{std::size_t{1} << 20, std::size_t{16} << 20, std::size_t{64} << 20};
     const std::size_t check_bytes = quick ? 4096 : std::size_t{1} << 20;
+    // The largest budget this GPU has SMs for (an H100 PCIe's 114 leave out 132): the MoE layer's.
+    std::uint32_t largest_budget = 0;
+    for (auto b : budgets)
+      if (b <= static_cast<std::uint32_t>(props.sm_count)) largest_budget = std::max(largest_budget, b);
     // One row: per rank, `moved` bytes of payload (the algorithm bandwidth's numerator) and, over all
     // ranks, `hbm` bytes read and written.
     auto add = [&](const std::string& name, std::uint32_t n, std::size_t bytes, std::uint32_t sms_used, double ms,
@@ -146,7 +151,7 @@ int main(int argc, char** argv) {
           upload_moe_inputs(moe, seed);
           const double row = 2.0 * s.hidden;
           // Token-expert pairs per rank: every token's top-k, less the one empty choice of every fifth.
-          const double pairs = static_cast<double>(s.tokens) * s.topk - (s.topk > 1 ? (s.tokens + 1) / 5 : 0);
+          const double pairs = static_cast<double>(s.tokens) * s.topk - (s.topk > 1 ? s.tokens / 5 : 0);
           const double dispatch_ms = bench::median_ms([&](int) { moe.dispatch(); }, quick ? 0 : 3, quick ? 1 : 20);
           add("moe dispatch" + suffix, n, s.tokens * static_cast<std::size_t>(row), ctas * n, dispatch_ms, pairs * row,
               (s.tokens + pairs) * row * n);  // each token read once here, each pair's row written on its owner
@@ -159,7 +164,7 @@ int main(int argc, char** argv) {
         // tile rows skipped), combine from the experts' outputs. Checked first at a small shape against
         // float64 (check_moe_layer); the timed layer's weights are left as allocated (the arithmetic is
         // what the check covers, and the tensor cores' speed does not depend on the values).
-        if (sms == budgets.back() && runs_on("gemm_bf16_sm90", props.sm())) {
+        if (sms == largest_budget && runs_on("gemm_bf16_sm90", props.sm())) {
           auto r = check_moe_layer(c, {.tokens = 256, .hidden = quick ? 64u : 256u, .topk = quick ? 2u : 8u,
                                        .experts = 4 * n}, seed + 3);
           r.name += ", " + std::to_string(ctas * n) + " CTAs";
@@ -175,7 +180,7 @@ int main(int argc, char** argv) {
           const double combine_ms = bench::median_ms([&](int) { moe.combine(&experts.out); }, warm, timed);
           // The routed rows the experts multiply, all ranks: every token's top-k but the empty choice of
           // every fifth token; 2 x h x h FLOPs each.
-          const double pairs = (static_cast<double>(s.tokens) * s.topk - (s.topk > 1 ? (s.tokens + 1) / 5 : 0)) * n;
+          const double pairs = (static_cast<double>(s.tokens) * s.topk - (s.topk > 1 ? s.tokens / 5 : 0)) * n;
           const double tflops = 2.0 * pairs * s.hidden * s.hidden / (experts_ms * 1e-3) / 1e12;
           add("moe layer: experts (grouped GEMM)", n, s.tokens * std::size_t{s.hidden} * 2, static_cast<std::uint32_t>(props.sm_count),
               experts_ms, 0, 0);

@@ -114,6 +114,9 @@ struct WeftGemmSm80 {
     if (!groups) throw std::runtime_error(name + ": tile_groups given to a build that is not grouped (load with groups=1)");
     if (!tile_groups || group_count == 0)
       throw std::runtime_error(name + ": this build is grouped; pass tile_groups and the number of groups in B");
+    if (std::uint64_t{group_count} * n > 0x7FFFFFFFu)
+      throw std::runtime_error(name + ": " + std::to_string(group_count) + " groups of n = " + std::to_string(n) +
+                               " rows of B exceed the 2^31 rows the kernel's 32-bit row numbers reach");
     launch(m, n, k, alpha, beta, a, b, c, d, bias_ptr, tile_groups, group_count, stream);
   }
 
