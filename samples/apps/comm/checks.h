@@ -26,11 +26,12 @@ CheckReport check_all_reduce(Collectives& c, std::size_t count, Elem elem, int s
 CheckReport check_moe(Collectives& c, const MoeShape& shape, std::uint32_t seed, MoeKernelOptions options = {});
 // The inputs check_moe uses (tokens, distinct random top-k choices, weights), on every row of the heap.
 void upload_moe_inputs(MoeAllToAll& moe, std::uint32_t seed);
-// A whole MoE layer: dispatch, the experts as one grouped GEMM per rank (MoeExperts: a linear layer
-// per expert, random bf16 weights; sm_80+), combine from the experts' outputs; checks every rank's
-// output against float64 (each expert output rounded to bf16, as the GEMM stores it). The shape's
-// tokens (the capacity per region) must be a multiple of 128.
-CheckReport check_moe_layer(Collectives& c, const MoeShape& shape, std::uint32_t seed);
+// A whole MoE layer: dispatch, the experts as SwiGLU FFNs of intermediate size `inter` (MoeExperts: two
+// grouped GEMMs per rank around the activation, random bf16 weights; sm_80+), combine from the
+// experts' outputs; checks every rank's output against float64 (rounded to bf16 where the kernels
+// store: the up projection, the activation, the expert output). The shape's tokens (the capacity
+// per region) must be a multiple of 128, inter of 8.
+CheckReport check_moe_layer(Collectives& c, const MoeShape& shape, std::uint32_t inter, std::uint32_t seed);
 
 // Helpers shared with the benchmark.
 float bf16_to_float(std::uint16_t b);

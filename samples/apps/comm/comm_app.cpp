@@ -1,7 +1,7 @@
 // The communication samples on one GPU: every collective, the MoE all-to-all and a whole MoE layer
-// whose experts run as one grouped GEMM per rank (sm_90a's, or sm_80's elsewhere), with LocalSim virtual ranks (2, 4 and 8 by
-// default, or the counts given), checked against a CPU reference with fresh inputs and poisoned
-// outputs. Prints a table; exits 1 if any check fails.
+// whose experts (SwiGLU FFNs) run as grouped GEMMs per rank (sm_90a's, or sm_80's elsewhere), with
+// LocalSim virtual ranks (2, 4 and 8 by default, or the counts given), checked against a CPU
+// reference with fresh inputs and poisoned outputs. Prints a table; exits 1 if any check fails.
 //
 //   comm_app [ranks...]      e.g. comm_app 4
 #include <cstdio>
@@ -42,12 +42,12 @@ int main(int argc, char** argv) {
       }
       const std::uint32_t tokens = quick ? 16 : 64, hidden = quick ? 128 : 512;
       reports.push_back(check_moe(c, {.tokens = tokens, .hidden = hidden, .topk = 4, .experts = 8 * n}, seed));
-      // The whole layer, with the experts' grouped GEMM: 256 tokens a rank in regions of 256
+      // The whole layer, the experts SwiGLU FFNs on grouped GEMMs: 256 tokens a rank in regions of 256
       // rows per (expert, source), each holding about 256 x topk / experts: 64 on the emulated device (its
       // second tile row padding), 256 / n on a GPU (at 4 and 8 ranks most second tile rows padding).
       if (MoeExperts::runs_on(rt::device_props(0).sm()))
         reports.push_back(check_moe_layer(c, {.tokens = 256, .hidden = quick ? 64u : 256u, .topk = quick ? 2u : 8u,
-                                              .experts = quick ? 4 * n : 8 * n}, seed));
+                                              .experts = quick ? 4 * n : 8 * n}, quick ? 64u : 128u, seed));
       else if (n == rank_counts.front())
         std::printf("note: the MoE layer check needs an sm_80+ GEMM (this is %s)\n",
                     rt::device_props(0).target().c_str());
