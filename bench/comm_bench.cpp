@@ -150,8 +150,7 @@ int main(int argc, char** argv) {
           MoeAllToAll moe(c, s, build);
           upload_moe_inputs(moe, seed);
           const double row = 2.0 * s.hidden;
-          // Token-expert pairs per rank: every token's top-k, less the one empty choice of every fifth.
-          const double pairs = static_cast<double>(s.tokens) * s.topk - (s.topk > 1 ? s.tokens / 5 : 0);
+          const double pairs = moe_routed_pairs(s);  // token-expert pairs per rank
           const double dispatch_ms = bench::median_ms([&](int) { moe.dispatch(); }, quick ? 0 : 3, quick ? 1 : 20);
           add("moe dispatch" + suffix, n, s.tokens * static_cast<std::size_t>(row), ctas * n, dispatch_ms, pairs * row,
               (s.tokens + pairs) * row * n);  // each token read once here, each pair's row written on its owner
@@ -180,9 +179,7 @@ int main(int argc, char** argv) {
           const double dispatch_ms = bench::median_ms([&](int) { moe.dispatch(); }, warm, timed);
           const double experts_ms = bench::median_ms([&](int) { experts.run(); }, warm, timed);
           const double combine_ms = bench::median_ms([&](int) { moe.combine(&experts.out); }, warm, timed);
-          // The routed rows the experts multiply, all ranks: every token's top-k but the empty choice of
-          // every fifth token.
-          const double pairs = (static_cast<double>(s.tokens) * s.topk - (s.topk > 1 ? s.tokens / 5 : 0)) * n;
+          const double pairs = moe_routed_pairs(s) * n;  // the routed rows the experts multiply, all ranks
           const double tflops = experts.flops(pairs) / (experts_ms * 1e-3) / 1e12;
           add("moe layer: experts (SwiGLU FFN)", n, s.tokens * std::size_t{s.hidden} * 2, static_cast<std::uint32_t>(props.sm_count),
               experts_ms, 0, 0);

@@ -63,18 +63,6 @@ double rows_error(const std::vector<bf16>& got, const std::vector<bf16>& ref, co
   return worst;
 }
 
-// The elements of D in padding tile rows (tile_groups -1) that are not the poison (0xFFFF): written, wrongly.
-std::size_t padding_written(const std::vector<bf16>& got, const GroupedRows& layout, const MoeShape& s) {
-  std::vector<bool> in_group(layout.m, false);
-  for (std::size_t g = 0; g < s.rows.size(); ++g)
-    for (std::size_t r = layout.first[g]; r < layout.first[g] + layout.stored[g]; ++r) in_group[r] = true;
-  std::size_t written = 0;
-  for (std::size_t r = 0; r < layout.m; ++r)
-    if (!in_group[r])
-      for (std::size_t j = 0; j < s.n; ++j) written += got[r * s.n + j] != 0xFFFF;
-  return written;
-}
-
 // Float64 at 512 sampled elements of the groups' rows (a and b as values: block scales applied, e4m3
 // widened; alpha folded into a), for the block-scaled rows, which no cuBLAS call matches, and for every
 // row where cuBLAS is missing (the emulated device); every element of those rows must be finite.
@@ -169,7 +157,7 @@ void run_shape(const MoeShape& s, Cublas* cublas, Table& t, int sms) {
       });
       err = rows_error(got(), ref.to_vector(), layout, s);
     }
-    t.add(s, m, "bf16", g.label(), weft_ms, cublas_ms, err, padding_written(got(), layout, s));
+    t.add(s, m, "bf16", g.label(), weft_ms, cublas_ms, err, padding_elements_written(got(), layout, s.n));
   }
   {  // e4m3, per-tensor and block-scaled
     const auto a8 = random_e4m3(std::size_t{m} * k, 23), b8 = random_e4m3(b_elems, 24);
@@ -207,7 +195,7 @@ void run_shape(const MoeShape& s, Cublas* cublas, Table& t, int sms) {
       });
       err = rows_error(d.to_vector(), ref.to_vector(), layout, s);
     }
-    t.add(s, m, "e4m3", g.label(), weft_ms, cublas_ms, err, padding_written(d.to_vector(), layout, s));
+    t.add(s, m, "e4m3", g.label(), weft_ms, cublas_ms, err, padding_elements_written(d.to_vector(), layout, s.n));
 
     // Block scales (bn must divide 128): powers of two, so the scaled inputs are exact.
     const std::uint32_t kb = WeftGemmSm90::k_blocks(k), nb = (n + 127) / 128;
@@ -226,7 +214,7 @@ void run_shape(const MoeShape& s, Cublas* cublas, Table& t, int sms) {
     }
     const auto got = d.to_vector();
     t.add(s, m, "e4m3b", gb.label(), block_ms, cublas_ms, sampled_error(got, scale_a_rows(a8, sa, m, k), bv, layout, s),
-          padding_written(got, layout, s));
+          padding_elements_written(got, layout, s.n));
   }
 }
 

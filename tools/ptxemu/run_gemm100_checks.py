@@ -84,7 +84,7 @@ import host  # noqa: E402
 from checks import Report  # noqa: E402
 import run_checks  # noqa: E402
 from run_checks import command_line, substitute  # noqa: E402
-from run_gemm_checks import ASYNC_MODELS, check_d, input_drawer, param_value, place, tma_gemm_inputs  # noqa: E402
+from run_gemm_checks import ASYNC_MODELS, check_d, group_entries, grouped_reference, param_value, place, tma_gemm_inputs  # noqa: E402
 
 KERNEL, ARCH = "gemm_bf16_sm100", "sm_100a"
 DEFAULTS = {"bn": 256, "stages": 4, "group_m": 8, "out_f32": 0, "bias": 0, "groups": 0}
@@ -112,16 +112,11 @@ def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fa
     r = Report(f"{KERNEL} {' '.join(params)} {m}x{n}x{k} beta={beta} grid={grid} ({tiles} tiles) model {model}")
     kern = host.kernel(KERNEL, params, ARCH)
     rng = np.random.default_rng(seed)
-    arrays, (af, bf, cf, biasf) = tma_gemm_inputs(rng, False, m, n, k, out_f32)
-    tiles_m = -(-m // BM)
     grouped = param(params, "groups") == 1
-    ng = groups if grouped else 1
-    if grouped:  # every group's B and bias, one after the other
-        tile_groups = [tm % groups for tm in range(tiles_m)] if tile_groups is None else list(tile_groups)
-        assert len(tile_groups) == tiles_m, "one tile_groups entry per tile row"
-        arrays["b"], bf = input_drawer(rng, False)((groups * n, k))
-        arrays["bias"] = E.f_to_bf16_bits(rng.uniform(-1, 1, groups * n))
-        biasf = E.bf16_bits_to_f64(arrays["bias"])
+    ng = groups if grouped else 1  # every group's B and bias, one after the other
+    arrays, (af, bf, cf, biasf) = tma_gemm_inputs(rng, False, m, n, k, out_f32, ng)
+    if grouped:
+        tile_groups = group_entries(tile_groups, -(-m // BM), groups)
         arrays["tile_groups"] = np.array(tile_groups, dtype=np.int32)
     alpha = 1.5
 
@@ -140,17 +135,10 @@ def check_gemm100(params, m, n, k, beta=0.0, grid=None, seed=0, model="wait", fa
                 warp_speeds=True, fast_warps=fast_warps)
     emu.run()
     r.notes.append(f"{emu.instructions} instructions, {emu.rounds} rounds")
-    want = np.zeros((m, n))
-    written = np.zeros(m, dtype=bool)
-    for tm in range(tiles_m):
-        g = tile_groups[tm] if grouped else 0
-        if not 0 <= g < ng:
-            continue  # padding: neither computed nor stored
-        rows = slice(tm * BM, min(m, tm * BM + BM))
-        want[rows] = alpha * (af[rows] @ bf[g * n:(g + 1) * n].T) + beta * cf[rows]
-        if with_bias:
-            want[rows] += biasf[None, g * n:(g + 1) * n]
-        written[rows] = True
+    def product(rows, g):  # alpha * A[rows] * B_g^T + beta * C[rows] (+ bias_g)
+        out = alpha * (af[rows] @ bf[g * n:(g + 1) * n].T) + beta * cf[rows]
+        return out + biasf[None, g * n:(g + 1) * n] if with_bias else out
+    want, written = grouped_reference(m, n, tile_groups if grouped else None, ng, product)
     return check_d(r, mem, bufs, m, n, want, 1e-2, f32=out_f32, rows=written if grouped else None)
 
 

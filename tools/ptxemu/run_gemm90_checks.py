@@ -101,7 +101,7 @@ import hopper_checks  # noqa: E402
 from checks import Report  # noqa: E402
 import run_checks  # noqa: E402
 from run_checks import command_line, substitute, substitute_all  # noqa: E402
-from run_gemm_checks import ASYNC_MODELS, check_d, input_drawer, param_value, place, tma_gemm_inputs  # noqa: E402
+from run_gemm_checks import ASYNC_MODELS, check_d, group_entries, grouped_reference, param_value, place, tma_gemm_inputs  # noqa: E402
 
 BF16, FP8 = "gemm_bf16_sm90", "gemm_e4m3_sm90"
 DEFAULTS = {"bn": 128, "stages": 4, "group_m": 8, "block_scales": 0, "copy": 0, "copy_chunk": 16384,
@@ -141,15 +141,11 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
     r = Report(f"{kernel} {' '.join(params)} {m}x{n}x{k} beta={beta} grid={grid} ({tiles} tiles) model {model}")
     kern = host.kernel(kernel, params)
     rng = np.random.default_rng(seed)
-    arrays_, (af, bf, cf, biasf) = tma_gemm_inputs(rng, fp8, m, n, k, out_f32)
     grouped = param(params, "groups") == 1
-    ng = groups if grouped else 1
-    if grouped:  # B, the bias and B's scales of every group, one group after the other
-        tile_groups = [tm % groups for tm in range(tiles_m)] if tile_groups is None else list(tile_groups)
-        assert len(tile_groups) == tiles_m, "one tile_groups entry per tile row"
-        arrays_["b"], bf = input_drawer(rng, fp8)((groups * n, k))
-        arrays_["bias"] = E.f_to_bf16_bits(rng.uniform(-1, 1, groups * n))
-        biasf = E.bf16_bits_to_f64(arrays_["bias"])
+    ng = groups if grouped else 1  # B, the bias and B's scales of every group, one group after the other
+    if grouped:
+        tile_groups = group_entries(tile_groups, tiles_m, groups)
+    arrays_, (af, bf, cf, biasf) = tma_gemm_inputs(rng, fp8, m, n, k, out_f32, ng)
     dsize = 4 if out_f32 else 2
     kb = -(-k // 128)
     a_scales = rng.uniform(0.5, 2, (kb, m)).astype(np.float32)
@@ -235,14 +231,7 @@ def check_gemm90(kernel, params, m, n, k, beta=0.0, grid=None, seed=0, model="wa
             out = alpha * (a_ @ b_.T)
         out = out + beta * cf[rows]
         return out + biasf[None, grp * n:(grp + 1) * n] if with_bias else out
-
-    want = np.zeros((m, n))
-    written = np.zeros(m, dtype=bool)
-    for tm in range(tiles_m):
-        rows = slice(tm * BM, min(m, tm * BM + BM))
-        if live_rows[tm]:
-            want[rows] = product(rows, tile_groups[tm] if grouped else 0)
-            written[rows] = True
+    want, written = grouped_reference(m, n, tile_groups if grouped else None, ng, product)
     if splits > 1 or stream_k:
         base, size = bufs["counters"]
         left = np.frombuffer(bytes(mem.mem[base:base + size]), dtype=np.uint32)

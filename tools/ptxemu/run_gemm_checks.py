@@ -81,19 +81,43 @@ ASYNC_MODELS = {
 }
 
 
-def tma_gemm_inputs(rng, fp8, m, n, k, out_f32=False):
-    """The TMA GEMMs' random operands: A (m x k) and B (n x k) drawn by input_drawer, C (m x n) and a
-    bias (n) bf16 uniform in [-1, 1], and D poisoned with NaN; C and D f32 with out_f32 (C holding the
-    same bf16 values). Returns (arrays to place by name, float64 values of A, B, C and the bias)."""
+def tma_gemm_inputs(rng, fp8, m, n, k, out_f32=False, groups=1):
+    """The TMA GEMMs' random operands: A (m x k) and B (groups x n x k: one n x k matrix per group) drawn
+    by input_drawer, C (m x n) and a bias (groups x n) bf16 uniform in [-1, 1], and D poisoned with NaN;
+    C and D f32 with out_f32 (C holding the same bf16 values). Returns (arrays to place by name, float64
+    values of A, B, C and the bias)."""
     draw = input_drawer(rng, fp8)
     a, af = draw((m, k))
-    b, bf = draw((n, k))
+    b, bf = draw((groups * n, k))
     c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
-    bias = E.f_to_bf16_bits(rng.uniform(-1, 1, n))
+    bias = E.f_to_bf16_bits(rng.uniform(-1, 1, groups * n))
     arrays = {"a": a, "b": b, "c": E.bf16_bits_to_f64(c).astype(np.float32) if out_f32 else c,
               "d": np.full((m, n), 0xFFFFFFFF if out_f32 else 0xFFFF, dtype=np.uint32 if out_f32 else np.uint16),
               "bias": bias}
     return arrays, (af, bf, E.bf16_bits_to_f64(c), E.bf16_bits_to_f64(bias))
+
+
+def group_entries(tile_groups, blocks, groups):
+    """A grouped check's tile_groups: the given entries (one per 128-row block of A), else block t's
+    group t % groups."""
+    entries = [t % groups for t in range(blocks)] if tile_groups is None else list(tile_groups)
+    assert len(entries) == blocks, "one tile_groups entry per 128-row block of A"
+    return entries
+
+
+def grouped_reference(m, n, entries, groups, product):
+    """D's float64 reference, block by block of 128 rows: product(rows, group) for a block whose entry
+    names a group (entries None: every block group 0), nothing for padding. Returns (want, written:
+    the rows the kernel must store, for check_d's rows=)."""
+    want = np.zeros((m, n))
+    written = np.zeros(m, dtype=bool)
+    for t in range(-(-m // 128)):
+        g = 0 if entries is None else entries[t]
+        if 0 <= g < groups:
+            rows = slice(t * 128, min(m, t * 128 + 128))
+            want[rows] = product(rows, g)
+            written[rows] = True
+    return want, written
 
 
 def place(mem, arrays):
@@ -137,10 +161,8 @@ def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=
     draw = input_drawer(rng, fp8)
     grouped = param(params, "groups") == 1
     ng = groups if grouped else 1
-    blocks = -(-m // 128)
     if grouped:
-        tile_groups = [t % groups for t in range(blocks)] if tile_groups is None else list(tile_groups)
-        assert len(tile_groups) == blocks, "one tile_groups entry per 128 rows"
+        tile_groups = group_entries(tile_groups, -(-m // 128), groups)
     a, af = draw((m, k))
     b, bf = draw((k, n) if nn else (ng * n, k))
     c = E.f_to_bf16_bits(rng.uniform(-1, 1, (m, n)))
@@ -166,18 +188,12 @@ def check_gemm(kernel, params, m, n, k, beta=0.0, seed=0, cp_async="wait", arch=
           warp_speeds=True).run()
 
     cf, biasf = E.bf16_bits_to_f64(c), E.bf16_bits_to_f64(bias_v)
-    want = np.zeros((m, n))
-    written = np.zeros(m, dtype=bool)
-    for t in range(blocks):  # 128-row blocks of A, each with its group (one group without groups)
-        g = tile_groups[t] if grouped else 0
-        if not 0 <= g < ng:
-            continue  # padding: neither computed nor stored
-        rows = slice(t * 128, min(m, t * 128 + 128))
-        bg = bf if nn else bf[g * n:(g + 1) * n]
-        want[rows] = alpha * (af[rows] @ (bg if nn else bg.T)) + beta * cf[rows]
-        if bias:
-            want[rows] += biasf[None, g * n:(g + 1) * n]
-        written[rows] = True
+
+    def product(rows, g):  # alpha * A[rows] * B_g (+ beta C + bias_g)
+        bg = bf if nn else bf[g * n:(g + 1) * n].T
+        out = alpha * (af[rows] @ bg) + beta * cf[rows]
+        return out + biasf[None, g * n:(g + 1) * n] if bias else out
+    want, written = grouped_reference(m, n, tile_groups if grouped else None, ng, product)
     return check_d(r, mem, bufs, m, n, want, 3e-2 if fp8 else 1e-2, rows=written if grouped else None)
 
 

@@ -218,6 +218,10 @@ std::uint16_t expert_apply(std::uint16_t x, std::uint32_t expert) {
 
 }  // namespace
 
+double moe_routed_pairs(const MoeShape& s) {
+  return static_cast<double>(s.tokens) * s.topk - (s.topk > 1 ? s.tokens / 5 : 0);  // moe_choices' rule
+}
+
 void upload_moe_inputs(MoeAllToAll& moe, std::uint32_t seed) {
   const auto& s = moe.shape();
   auto& heap = moe.heap();

@@ -26,6 +26,9 @@ CheckReport check_all_reduce(Collectives& c, std::size_t count, Elem elem, int s
 CheckReport check_moe(Collectives& c, const MoeShape& shape, std::uint32_t seed, MoeKernelOptions options = {});
 // The inputs check_moe uses (tokens, distinct random top-k choices, weights), on every row of the heap.
 void upload_moe_inputs(MoeAllToAll& moe, std::uint32_t seed);
+// The token-expert pairs those inputs route per rank: every token's top-k, less the empty last choice
+// of every fifth token.
+double moe_routed_pairs(const MoeShape& shape);
 // A whole MoE layer: dispatch, the experts as SwiGLU FFNs of intermediate size `inter` (MoeExperts: two
 // grouped GEMMs per rank around the activation, random bf16 weights; sm_80+), combine from the
 // experts' outputs; checks every rank's output against float64 (rounded to bf16 where the kernels

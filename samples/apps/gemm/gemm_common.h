@@ -71,6 +71,20 @@ inline std::vector<bf16> widen_e4m3(const std::vector<e4m3>& v) {
   return out;
 }
 
+// What a grouped build (groups=1, any of the GEMMs) requires: tile_groups and a group count, and B's
+// rows (groups x n) within the kernels' 32-bit row numbers and TMA coordinates; a build that is not
+// grouped takes neither.
+inline void check_group_operands(const std::string& name, bool grouped, std::uint32_t n, CUdeviceptr tile_groups,
+                                 std::uint32_t groups) {
+  if (grouped && (!tile_groups || groups == 0))
+    throw std::runtime_error(name + ": this build is grouped; pass tile_groups and the number of groups in B");
+  if (!grouped && (tile_groups || groups))
+    throw std::runtime_error(name + ": tile_groups given to a build that is not grouped (load with groups)");
+  if (grouped && std::uint64_t{groups} * n > 0x7FFFFFFFu)
+    throw std::runtime_error(name + ": " + std::to_string(groups) + " groups of n = " + std::to_string(n) +
+                             " rows of B exceed the 2^31 rows the kernels' row numbers reach");
+}
+
 // The sm_80 path (samples/kernels/gemm/gemm_sm80.cpp): gemm_bf16_sm80 (TN or NN) and gemm_e4m3_sm89
 // (TN), emitted in-process for this device's own target, with their launch shape (one CTA per tile).
 struct WeftGemmSm80 {
@@ -102,7 +116,7 @@ struct WeftGemmSm80 {
   void run(std::uint32_t m, std::uint32_t n, std::uint32_t k, float alpha, float beta, CUdeviceptr a, CUdeviceptr b,
            weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d, weft::rt::DevicePtr<bf16> bias_ptr = {},
            CUstream stream = nullptr) {
-    if (groups) throw std::runtime_error(name + ": this build is grouped; use run_grouped");
+    check_group_operands(name, groups, n, 0, 0);  // a grouped build refuses to run without its groups
     launch(m, n, k, alpha, beta, a, b, c, d, bias_ptr, 0, 0, stream);
   }
   // The grouped build (groups=1): B is `group_count` n x k matrices one after the other (the bias
@@ -111,12 +125,7 @@ struct WeftGemmSm80 {
                    CUdeviceptr b, weft::rt::DevicePtr<bf16> c, weft::rt::DevicePtr<bf16> d,
                    weft::rt::DevicePtr<bf16> bias_ptr, CUdeviceptr tile_groups, std::uint32_t group_count,
                    CUstream stream = nullptr) {
-    if (!groups) throw std::runtime_error(name + ": tile_groups given to a build that is not grouped (load with groups=1)");
-    if (!tile_groups || group_count == 0)
-      throw std::runtime_error(name + ": this build is grouped; pass tile_groups and the number of groups in B");
-    if (std::uint64_t{group_count} * n > 0x7FFFFFFFu)
-      throw std::runtime_error(name + ": " + std::to_string(group_count) + " groups of n = " + std::to_string(n) +
-                               " rows of B exceed the 2^31 rows the kernel's 32-bit row numbers reach");
+    check_group_operands(name, groups, n, tile_groups, group_count);
     launch(m, n, k, alpha, beta, a, b, c, d, bias_ptr, tile_groups, group_count, stream);
   }
 
@@ -228,18 +237,6 @@ inline void check_tma_operands(const std::string& name, std::uint32_t k, std::ui
   if (bias && !x.bias) throw std::runtime_error(name + ": this build adds a bias; pass one");
 }
 
-// What a grouped build (groups=1, either TMA GEMM) requires: tile_groups and a group count, and B's
-// rows (groups x n) within a TMA coordinate; a build that is not grouped takes neither.
-inline void check_group_operands(const std::string& name, bool grouped, std::uint32_t n, const Sm90Operands& x) {
-  if (grouped && (!x.tile_groups || x.groups == 0))
-    throw std::runtime_error(name + ": this build is grouped; pass tile_groups and the number of groups in B");
-  if (!grouped && (x.tile_groups || x.groups))
-    throw std::runtime_error(name + ": tile_groups given to a build that is not grouped (load with groups)");
-  if (grouped && std::uint64_t{x.groups} * n > 0x7FFFFFFFu)
-    throw std::runtime_error(name + ": " + std::to_string(x.groups) + " groups of n = " + std::to_string(n) +
-                             " rows of B exceed the 2^31 rows a TMA coordinate reaches");
-}
-
 // The --param settings that build the Hopper kernel for `o` (`extra` last, so it may override).
 // Throws for what no build has: block scales on bf16, NN on e4m3.
 inline std::vector<std::string> sm90_settings(const Sm90Options& o) {
@@ -280,7 +277,7 @@ inline void check_sm90_operands(const Sm90Options& o, std::uint32_t n, std::uint
   if (!o.block_scales && (x.a_scales || x.b_scales))
     throw std::runtime_error(name + ": scale arrays given to a per-tensor build (fold the scales into alpha, "
                              "or load with block_scales)");
-  check_group_operands(name, o.groups, n, x);
+  check_group_operands(name, o.groups, n, x.tile_groups, x.groups);
 }
 
 // The Hopper GEMM emitted in-process for this device (sm_90a), with its launch shape and, for
@@ -403,7 +400,7 @@ struct WeftGemmSm100 {
     check_tma_operands(label(), k, 2, x, opt.bias);
     if (x.a_scales || x.b_scales)
       throw std::runtime_error(label() + ": no block-scaled build on sm_100a yet (the Hopper GEMM has one)");
-    check_group_operands(label(), opt.groups, n, x);
+    check_group_operands(label(), opt.groups, n, x.tile_groups, x.groups);
     const std::uint32_t tiles = (m + 127) / 128 * ((n + opt.bn - 1) / opt.bn);
     if (tiles == 0) return;
     auto& kern = module.kernel(kName);

@@ -13,9 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "samples/kernels/gemm/group_rows.h"
+
 namespace gemm {
 
-inline constexpr std::uint32_t kGroupedTileRows = 128;  // the Hopper GEMM's tile rows (sm90::kBM)
+inline constexpr std::uint32_t kGroupedTileRows = weft::samples::kGroupRows;  // rows per tile_groups entry
 
 struct GroupedRows {
   std::uint32_t m = 0;                     // rows of A and D, padding included (a multiple of 128)
@@ -50,6 +52,17 @@ inline GroupedRows grouped_rows(const std::vector<std::uint32_t>& rows_per_group
   for (; m < capacity; m += kGroupedTileRows) out.tile_groups.push_back(-1);
   out.m = static_cast<std::uint32_t>(m);
   return out;
+}
+
+// The elements of D (bf16 bits, m x n, poisoned with 0xFFFF before the launch) in padding tile rows
+// (entry -1) that are not the poison: written, which the kernels must not do.
+inline std::size_t padding_elements_written(const std::vector<std::uint16_t>& d, const GroupedRows& layout,
+                                            std::uint32_t n) {
+  std::size_t written = 0;
+  for (std::size_t r = 0; r < layout.m; ++r)
+    if (layout.tile_groups[r / kGroupedTileRows] < 0)
+      for (std::size_t j = 0; j < n; ++j) written += d[r * n + j] != 0xFFFF;
+  return written;
 }
 
 // Refuses a tile_groups array that does not fit a launch of m rows and `groups` groups: one entry per

@@ -6,6 +6,7 @@
 // A warp per row, a bf16 pair (one 32-bit word of gate, one of up) per lane and trip; inter even (the
 // host asks for a multiple of 8: the GEMMs' 16-byte TMA rows).
 #include "samples/kernels/comm/moe_layout.h"
+#include "samples/kernels/gemm/group_rows.h"
 
 namespace weft::samples {
 
@@ -13,7 +14,6 @@ WEFT_KERNEL_FOR(moe_swiglu, isa::TargetSet::from_sm(80),
                 "MoE experts' SwiGLU between their grouped GEMMs: g = silu(gate) * up per row, padding tile rows "
                 "skipped",
                 {{"warps", 8, "warps per CTA (the launch gives 32 * warps threads), a row each", 1, 32}}) {
-  constexpr std::uint32_t kTileRows = 128;  // the grouped GEMM's tile rows, which tile_groups counts
   const auto warps = static_cast<std::uint32_t>(params["warps"]);
   KernelBuilder k{"moe_swiglu", target};
   k.reqntid(32 * warps);
@@ -30,7 +30,7 @@ WEFT_KERNEL_FOR(moe_swiglu, isa::TargetSet::from_sm(80),
   auto lo = [&](Reg<u32> w) { return bitcast<f32>(w << 16u); };
   auto hi = [&](Reg<u32> w) { return bitcast<f32>(w & 0xffff0000u); };
   k.while_([&] { return row < rows; }, [&] {
-    auto group = bitcast<u32>(k.ld(tile_groups + row / kTileRows, {q::nc}));
+    auto group = bitcast<u32>(k.ld(tile_groups + row / kGroupRows, {q::nc}));
     k.if_(group < groups, [&] {
       auto gate_row = h + row * (pairs * 2u);
       auto up_row = gate_row + pairs;

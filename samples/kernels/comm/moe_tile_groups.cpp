@@ -7,13 +7,13 @@
 // or stored) where it starts past them. capacity must be a multiple of 128 (the host checks it), so
 // no tile row spans two regions. One thread per tile row.
 #include "samples/kernels/comm/moe_layout.h"
+#include "samples/kernels/gemm/group_rows.h"
 
 namespace weft::samples {
 
 WEFT_KERNEL_FOR(moe_tile_groups, isa::TargetSet::from_sm(80),
                 "MoE: the grouped GEMM's tile_groups for dispatch's recv buffer, from recv_count (-1: padding)",
                 {{"block", 128, "threads per CTA (the launch must match)", 32, 1024}}) {
-  constexpr std::uint32_t kTileRows = 128;  // the Hopper GEMM's tile rows
   KernelBuilder k{"moe_tile_groups", target};
   k.reqntid(static_cast<std::uint32_t>(params["block"]));
   auto recv_count = k.param_ptr<u32>("recv_count");     // [local_experts][nranks]
@@ -21,12 +21,12 @@ WEFT_KERNEL_FOR(moe_tile_groups, isa::TargetSet::from_sm(80),
   auto local_experts = k.param<u32>("local_experts");
   auto nranks = k.param<u32>("nranks");
   auto capacity = k.param<u32>("capacity");             // rows per (expert, source) region
-  auto per_region = capacity / kTileRows;
+  auto per_region = capacity / kGroupRows;
   auto t = k.global_index_x();
   k.if_(t < local_experts * nranks * per_region, [&] {
     auto region = t / per_region;  // le * nranks + src
     auto filled = k.ld(recv_count + region);
-    auto first_row = (t - region * per_region) * kTileRows;
+    auto first_row = (t - region * per_region) * kGroupRows;
     k.st(tile_groups + t, select(first_row < filled, bitcast<s32>(region / nranks), k.let<s32>(-1)));
   });
   return k.build();

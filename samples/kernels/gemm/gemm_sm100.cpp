@@ -27,6 +27,7 @@
 #include "dsl/async.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
+#include "samples/kernels/gemm/group_rows.h"
 #include "samples/kernels/gemm/tile_order.h"
 #include "samples/kernels/gemm/tma_producer.h"
 
@@ -46,6 +47,7 @@ WEFT_KERNEL_FOR(gemm_bf16_sm100, isa::TargetSet::only({"sm_100a", "sm_103a", "sm
                                "tile row t multiplies the one tile_groups[t] names; an entry not below `groups` (-1) "
                                "marks padding rows, neither computed nor stored; the bias is groups x n", 0, 1}}) {
   constexpr std::uint32_t kBM = 128, kBK = 64, kAccumulators = 2, kEpilogueThreads = 128;
+  static_assert(kBM == kGroupRows, "groups=1 reads one tile_groups entry per tile row");
   const auto bn = static_cast<std::uint32_t>(params["bn"]);
   const auto stages = static_cast<std::uint32_t>(params["stages"]);
   const auto group_m = static_cast<std::uint32_t>(params["group_m"]);

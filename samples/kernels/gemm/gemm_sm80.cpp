@@ -23,6 +23,7 @@
 #include "dsl/async.h"
 #include "dsl/registry.h"
 #include "dsl/weft.h"
+#include "samples/kernels/gemm/group_rows.h"
 #include "samples/kernels/gemm/tile_order.h"
 
 namespace weft::samples {
@@ -91,7 +92,7 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   if (g.stages == 1) k.error("gemm: the cp.async pipeline needs at least 2 stages", "stages=0 (as many as fit) or 2..8");
   if ((g.bm * cpr) % threads || (g.nn ? (g.bk * g.bn / 8) % threads : (g.bn * cpr) % threads))
     k.error("gemm: the tiles' 16-byte chunks must divide evenly among the threads", "a larger tile or fewer warps");
-  if (g.groups && (g.nn || g.bm > 128))
+  if (g.groups && (g.nn || g.bm > kGroupRows))
     k.error(g.nn ? "gemm: groups takes TN only (a group's K tail would read the next group's rows of B)"
                  : "gemm: groups gives each 128-row tile row of A its own B, so a CTA's tile may not span two (bm <= 128)",
             g.nn ? "groups=1 with nn=0" : "bm = 32, 64 or 128");
@@ -159,7 +160,7 @@ ir::Module build_sm80_gemm(const isa::Target& target, const Sm80Gemm& g) {
   if (g.groups) {
     auto tile_groups = k.param_ptr<s32>("tile_groups");
     auto groups = k.param<u32>("groups");
-    auto group = bitcast<u32>(k.ld(tile_groups + tm * g.bm / 128u, {q::nc}));
+    auto group = bitcast<u32>(k.ld(tile_groups + tm * g.bm / kGroupRows, {q::nc}));
     live = group < groups;
     group_first = select(live, group, k.let<u32>(0u)) * n;
     a_rows = select(live, m, k.let<u32>(0u));

@@ -10,11 +10,13 @@
 #include "dsl/async.h"
 #include "dsl/registry.h"
 #include "samples/kernels/gemm/gemm_sm90_common.h"
+#include "samples/kernels/gemm/group_rows.h"
 #include "samples/kernels/gemm/tma_producer.h"
 
 namespace weft::samples::sm90 {
 
 inline constexpr std::uint32_t kBM = 128;         // tile rows (a unit of work)
+static_assert(kBM == kGroupRows, "groups=1 reads one tile_groups entry per tile row");
 inline constexpr std::uint32_t kConsumers = 2;    // consumer warpgroups
 inline constexpr std::uint32_t kScaleBlock = 128; // block scales: K blocks and B's N blocks
 inline constexpr std::uint32_t kPanelCols = 64;   // NN: columns of one B panel (128 bytes of bf16)
