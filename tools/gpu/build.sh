@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds build-gpu/ on this (CPU) machine: the binaries tools/gpu/check.sh runs on the lent GPU
 # machine, carried there with the tree. That machine has no LLVM, fmt, CLI11 or doctest, so this build
-# has no LLVM and no CLI and links fmt header-only; the binaries need only libc and libstdc++. The
+# has no LLVM and no CLI and links fmt header-only; the binaries need only libc, libstdc++ and weft's
+# own shared libraries in build-gpu/lib (BUILD_SHARED_LIBS: one copy of the DSL and the kernels for
+# all the programs, found through an $ORIGIN-relative run path, keeps the carry small). The
 # PTX test_gpu_llvm needs from the LLVM backend is emitted here, into build-gpu/ptx-llvm/.
 #
 #   tools/gpu/build.sh            # configure + build the GPU-side executables
@@ -17,7 +19,7 @@ KEEP_OBJECTS=0
 [ "${1:-}" = "--keep-objects" ] && KEEP_OBJECTS=1
 
 cmake -S . -B "$BUILD" -G Ninja -DWEFT_WITH_LLVM=OFF -DWEFT_BUILD_CLI=OFF -DWEFT_BUILD_EMULATED_DEVICE=OFF -DWEFT_FMT_HEADER_ONLY=ON \
-  -DCMAKE_BUILD_TYPE=Release || { echo "build.sh: configure failed" >&2; exit 1; }
+  -DBUILD_SHARED_LIBS=ON -DCMAKE_BUILD_TYPE=Release || { echo "build.sh: configure failed" >&2; exit 1; }
 
 # Only what tools/gpu/check.sh runs: test_gpu_*, test_runtime_nodriver, the host apps under
 # samples/apps and the GPU benchmarks (the emission benchmark is a CPU one). The CPU test suites stay
@@ -28,7 +30,8 @@ mapfile -t targets < <(ninja -C "$BUILD" -t targets all 2>/dev/null |
 [ ${#targets[@]} -gt 0 ] || { echo "build.sh: no GPU targets found" >&2; exit 1; }
 ninja -C "$BUILD" -j"$JOBS" -k 0 "${targets[@]}" || echo "build.sh: some GPU targets failed to build" >&2
 # Executables left from earlier builds that are not GPU targets any more: not carried.
-for f in $(find "$BUILD" -type f -perm -u+x -not -path '*/CMakeFiles/*' -not -name '*.sh'); do
+# The shared libraries in $BUILD/lib are what the programs load: kept.
+for f in $(find "$BUILD" -type f -perm -u+x -not -path '*/CMakeFiles/*' -not -path "$BUILD/lib/*" -not -name '*.sh'); do
   rel="${f#"$BUILD"/}"
   head -c4 "$f" 2>/dev/null | grep -q ELF || continue
   printf '%s\n' "${targets[@]}" | grep -qx "$rel" || rm -f "$f"
@@ -65,14 +68,30 @@ fi
 if [ "$KEEP_OBJECTS" = 0 ]; then
   find "$BUILD" \( -name '*.o' -o -name '*.a' \) -delete
 fi
-# Symbols are not needed to run there, and every program links the DSL and the samples: strip them.
+# Symbols are not needed to run there: strip the programs and the libraries (--strip-unneeded keeps
+# the libraries' dynamic symbols).
 if command -v strip >/dev/null; then
   find "$BUILD" -type f -perm -u+x -not -path '*/CMakeFiles/*' -exec sh -c \
     'head -c4 "$1" | grep -q ELF && strip --strip-unneeded "$1"' _ {} \; 2>/dev/null
 fi
+# Every program must find its libraries (weft's in $BUILD/lib through the run path, the system's).
+unresolved=0
+for t in "${targets[@]}"; do
+  [ -x "$BUILD/$t" ] || { echo "build.sh: $BUILD/$t was not built" >&2; unresolved=1; continue; }
+  if ldd "$BUILD/$t" 2>&1 | grep -q 'not found'; then
+    echo "build.sh: $BUILD/$t cannot find a library:" >&2
+    ldd "$BUILD/$t" 2>&1 | grep 'not found' | sed 's/^/  /' >&2
+    unresolved=1
+  fi
+done
 size_kb=$(du -sk "$BUILD" | cut -f1)
 if [ "$size_kb" -gt $((64 * 1024)) ]; then
   echo "build.sh: $BUILD is ${size_kb} KiB, over the device tool's 64 MiB carry" >&2
 fi
 echo "build.sh: $BUILD is $(du -sh "$BUILD" | cut -f1); GPU test binaries:"
 find "$BUILD" -type f -perm -u+x -name 'test_gpu_*' | sort | sed 's/^/  /'
+if [ "$unresolved" != 0 ]; then
+  echo "build.sh: some programs are missing or cannot load (above)" >&2
+  exit 1
+fi
+echo "build.sh: every program finds its libraries; tools/gpu/emulated_smoke.sh runs them, moved, on the emulated device"
