@@ -165,33 +165,39 @@ int main(int argc, char** argv) {
         // (check_moe_layer); the timed layer's weights are left as allocated (the arithmetic is what the
         // check covers, and the tensor cores' speed does not depend on the values).
         // (The emulated device: 2 ranks only, where the four GEMM launches of 4 ranks take a minute.)
-        if (sms == largest_budget && runs_on("gemm_bf16_sm90", props.sm()) && (!quick || n == ranks.front())) {
-          auto r = check_moe_layer(c, {.tokens = 256, .hidden = quick ? 64u : 256u, .topk = quick ? 2u : 8u,
-                                       .experts = 4 * n}, quick ? 64u : 128u, seed + 3);
-          r.name += ", " + std::to_string(ctas * n) + " CTAs";
-          checks.push_back(std::move(r));
-          const MoeShape s = quick ? MoeShape{.tokens = 128, .hidden = 64, .topk = 2, .experts = 4 * n}
-                                   : MoeShape{.tokens = 1024, .hidden = 7168, .topk = 8, .experts = 64};
-          MoeAllToAll moe(c, s);
-          MoeExperts experts(moe, {.inter = quick ? 64u : 2048u});
-          upload_moe_inputs(moe, seed);
-          const int warm = quick ? 0 : 3, timed = quick ? 1 : 20;
-          const double dispatch_ms = bench::median_ms([&](int) { moe.dispatch(); }, warm, timed);
-          const double experts_ms = bench::median_ms([&](int) { experts.run(); }, warm, timed);
-          const double combine_ms = bench::median_ms([&](int) { moe.combine(&experts.out); }, warm, timed);
-          const double pairs = moe_routed_pairs(s) * n;  // the routed rows the experts multiply, all ranks
-          const double tflops = experts.flops(pairs) / (experts_ms * 1e-3) / 1e12;
-          add("moe layer: experts (SwiGLU FFN)", n, s.tokens * std::size_t{s.hidden} * 2, static_cast<std::uint32_t>(props.sm_count),
-              experts_ms, 0, 0);
-          char line[240];
-          std::snprintf(line, sizeof line,
-                        "%u ranks, %u tokens x %u, top-%u of %u, FFN %u: dispatch %.1f us, experts %.1f us (%.1f TFLOP/s "
-                        "over the routed rows), combine %.1f us; layer %.1f us",
-                        n, s.tokens, s.hidden, s.topk, s.experts, quick ? 64u : 2048u, dispatch_ms * 1e3, experts_ms * 1e3, tflops,
-                        combine_ms * 1e3, (dispatch_ms + experts_ms + combine_ms) * 1e3);
-          layer_lines.emplace_back(line);
-          std::printf("moe layer: %s\n", line);
-        }
+        // With fp8 the tokens travel as e4m3 with 1 x 128 scales and both GEMMs are block-scaled
+        // (DeepSeek-V3's recipe), timed beside the bf16 layer.
+        if (sms == largest_budget && runs_on("gemm_bf16_sm90", props.sm()) && (!quick || n == ranks.front()))
+          for (bool fp8 : {false, true}) {
+            const std::uint32_t check_hidden = fp8 ? (quick ? 128u : 256u) : (quick ? 64u : 256u);
+            const std::uint32_t check_inter = fp8 ? 128u : (quick ? 64u : 128u);
+            auto r = check_moe_layer(c, {.tokens = 256, .hidden = check_hidden, .topk = quick ? 2u : 8u,
+                                         .experts = 4 * n, .fp8 = fp8}, check_inter, seed + 3);
+            r.name += ", " + std::to_string(ctas * n) + " CTAs";
+            checks.push_back(std::move(r));
+            const MoeShape s = quick ? MoeShape{.tokens = 128, .hidden = 128, .topk = 2, .experts = 4 * n, .fp8 = fp8}
+                                     : MoeShape{.tokens = 1024, .hidden = 7168, .topk = 8, .experts = 64, .fp8 = fp8};
+            const std::uint32_t inter = quick ? 128u : 2048u;
+            MoeAllToAll moe(c, s);
+            MoeExperts experts(moe, {.inter = inter});
+            upload_moe_inputs(moe, seed);
+            const int warm = quick ? 0 : 3, timed = quick ? 1 : 20;
+            const double dispatch_ms = bench::median_ms([&](int) { moe.dispatch(); }, warm, timed);
+            const double experts_ms = bench::median_ms([&](int) { experts.run(); }, warm, timed);
+            const double combine_ms = bench::median_ms([&](int) { moe.combine(&experts.out); }, warm, timed);
+            const double pairs = moe_routed_pairs(s) * n;  // the routed rows the experts multiply, all ranks
+            const double tflops = experts.flops(pairs) / (experts_ms * 1e-3) / 1e12;
+            add(std::string("moe layer: experts (SwiGLU FFN") + (fp8 ? ", fp8)" : ")"), n,
+                s.tokens * std::size_t{s.hidden} * 2, static_cast<std::uint32_t>(props.sm_count), experts_ms, 0, 0);
+            char line[260];
+            std::snprintf(line, sizeof line,
+                          "%s%u ranks, %u tokens x %u, top-%u of %u, FFN %u: dispatch %.1f us, experts %.1f us (%.1f "
+                          "TFLOP/s over the routed rows), combine %.1f us; layer %.1f us",
+                          fp8 ? "fp8: " : "bf16: ", n, s.tokens, s.hidden, s.topk, s.experts, inter, dispatch_ms * 1e3,
+                          experts_ms * 1e3, tflops, combine_ms * 1e3, (dispatch_ms + experts_ms + combine_ms) * 1e3);
+            layer_lines.emplace_back(line);
+            std::printf("moe layer: %s\n", line);
+          }
       }
     }
     std::ofstream(csv_path) << csv;

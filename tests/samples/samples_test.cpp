@@ -30,6 +30,19 @@ ptxas::Result assemble_clean(const std::string& ptxas, const std::string& ptx, c
   CHECK(r.kernels[0].spill_loads == 0);
   return r;
 }
+// A kernel built with --param settings for `arch`: its label (kernel.arch.setting...) and its PTX.
+struct BuiltVariant {
+  std::string label, ptx;
+};
+BuiltVariant emit_variant(const char* kernel, const std::vector<std::string>& settings, const char* arch) {
+  const auto* e = Registry::global().find(kernel);
+  REQUIRE(e);
+  auto p = parse_params(*e, settings);
+  REQUIRE(p.params);
+  std::string label = std::string(kernel) + "." + arch;
+  for (const auto& s : settings) label += "." + s;
+  return {label, emit_ptx(e->build(*isa::parse_target(arch).target, *p.params))};
+}
 // The build diagnostic of a kernel with --param settings on a target, or "" when it builds.
 std::string build_error(const char* kernel, const std::vector<std::string>& settings, const char* target) {
   const auto* e = Registry::global().find(kernel);
@@ -199,6 +212,30 @@ TEST_CASE("the communication samples assemble with zero spills in every variant,
       }
 }
 
+TEST_CASE("the fp8 MoE kernels assemble with zero spills, and refuse targets without e4m3 conversion") {
+  auto ptxas = test::ptxas_or_skip();
+  struct Variant {
+    const char* kernel;
+    std::vector<std::string> params;
+    std::vector<const char*> archs;
+  };
+  const std::vector<Variant> variants = {
+      {"moe_quantize", {}, {"sm_89", "sm_90a", "sm_100a", "sm_120a"}},
+      {"moe_swiglu", {"fp8=1"}, {"sm_89", "sm_90a", "sm_100a", "sm_120a"}},
+      {"moe_dispatch", {"scales=1"}, {"sm_80", "sm_90a", "sm_100a"}},
+      {"moe_dispatch", {"scales=1", "bulk=1"}, {"sm_90a", "sm_100a"}},
+  };
+  for (const auto& v : variants)
+    for (const char* arch : v.archs) {
+      const auto built = emit_variant(v.kernel, v.params, arch);
+      INFO(built.label);
+      CHECK(test::contains(built.ptx, v.kernel == std::string("moe_dispatch") ? "st.relaxed.sys.global.f32"
+                                                                              : "cvt.rn.satfinite.e4m3x2.f32"));
+      if (ptxas) assemble_clean(*ptxas, built.ptx, arch, built.label);
+    }
+  CHECK(build_error("moe_swiglu", {"fp8=1"}, "sm_80").find("fp8=1 converts to e4m3, which sm_80 cannot") != std::string::npos);
+}
+
 TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench sweeps") {
   auto ptxas = test::ptxas_or_skip();
   struct Variant {
@@ -220,15 +257,9 @@ TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench s
   };
   for (const auto& v : variants)
     for (const char* arch : v.archs) {
-      const auto* e = Registry::global().find(v.kernel);
-      REQUIRE(e);
-      auto p = parse_params(*e, v.params);
-      REQUIRE(p.params);
-      std::string label = std::string(v.kernel) + "." + arch;
-      for (const auto& s : v.params) label += "." + s;
-      INFO(label);
-      const auto ptx = emit_ptx(e->build(*isa::parse_target(arch).target, *p.params));
-      if (ptxas) assemble_clean(*ptxas, ptx, arch, label);
+      const auto built = emit_variant(v.kernel, v.params, arch);
+      INFO(built.label);
+      if (ptxas) assemble_clean(*ptxas, built.ptx, arch, built.label);
     }
   // copy_vec16's cache paths are what their names say.
   auto vec16 = [](const std::vector<std::string>& settings) {

@@ -533,7 +533,22 @@ class Alu:
 
     def f32_op(self, name, o, ops, text):
         """add / sub / mul [.rn] .f32 (numpy's IEEE single arithmetic), add / sub / mul .{rz,rm,rp}.f32 and
-        fma.{rn,rz,rm,rp}.f32 (the exact result rounded once: fma_rn_f32, fma_exact), neg.f32, abs.f32."""
+        fma.{rn,rz,rm,rp}.f32 (the exact result rounded once: fma_rn_f32, fma_exact), neg.f32, abs.f32,
+        min.f32 / max.f32 (PTX's: a NaN operand gives the other, two give the canonical NaN; -0 < +0)."""
+        if name in ("min", "max"):
+            if o[1:-1] or len(ops) != 3:
+                raise E.EmuError(f"unsupported instruction: {text}")
+            d, a, b = ops[0], self.src(ops[1]), self.src(ops[2])
+
+            def pick(x, y, want_max=name == "max"):
+                fx, fy = E.b2f(x), E.b2f(y)
+                if fx != fx:
+                    return 0x7FFFFFFF if fy != fy else y
+                if fy != fy:
+                    return x
+                kx, ky = (fx, math.copysign(1.0, fx)), (fy, math.copysign(1.0, fy))  # -0 below +0
+                return x if (kx >= ky) == want_max else y
+            return lambda t, d=d, a=a, b=b, pick=pick: t.r.__setitem__(d, pick(a(t.r), b(t.r)))
         mode, sign_op = self._float_form(name, o, ops, text, 32)
         if sign_op:
             return sign_op
@@ -743,8 +758,12 @@ class Alu:
         """cvt between integers (8- to 64-bit; sign- or zero-extension by the source type, truncation), .rn integer
         to f32 / f64, .rzi / .rni / .rmi / .rpi f32 / f64 to integer (saturating, NaN to 0), f32 <-> f64
         (.rn), .rn f32 to bf16, bf16 to f32, .rn.bf16x2.f32 (d = {cvt(a), cvt(b)}, a in the high
-        half), and f32 -> f32 / f64 -> f64 rounding to an integral value or saturating (cvt_float)."""
+        half), .rn.satfinite.e4m3x2.f32 (the same packing in 16 bits), and f32 -> f32 / f64 -> f64 rounding to an integral value or saturating (cvt_float)."""
         d = ops[0]
+        if o[1:] == ["rn", "satfinite", "e4m3x2", "f32"] and len(ops) == 3:  # d = {e4m3(a) high, e4m3(b) low}
+            a, b = self.src(ops[1]), self.src(ops[2])
+            return lambda t, d=d, a=a, b=b: t.r.__setitem__(
+                d, (E.f_to_e4m3_rn_satfinite(E.b2f(a(t.r))) << 8) | E.f_to_e4m3_rn_satfinite(E.b2f(b(t.r))))
         if o[1:] == ["rn", "bf16x2", "f32"] and len(ops) == 3:
             a, b = self.src(ops[1]), self.src(ops[2])
             return lambda t, d=d, a=a, b=b: t.r.__setitem__(

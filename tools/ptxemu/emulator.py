@@ -75,9 +75,10 @@ their signedness (add sub mul.lo/hi/wide mad.lo/hi/wide div rem min max abs neg 
 shr bfe; signed division truncates, shifts clamp at the width), setp with every integer and f32/f64
 comparison (unordered ones true with a NaN) and .and/.or/.xor combinations, selp, and/or/xor/not
 .pred, cvt (integer widening / narrowing by the source's sign, .rn integer to float, .rzi/.rni/
-.rmi/.rpi float to integer saturating, f32 <-> f64, bf16, f32 -> f32 / f64 -> f64 with .rni/.rzi/
-.rmi/.rpi, .sat, .ftz), mov packs and unpacks (`mov.b32 {%rs1, %rs2}, %r3`), add/sub/mul/fma/neg/abs
-.f32 and .f64 in every rounding, add.cc / addc / sub.cc / subc / mad.cc / madc (alu.carry_op),
+.rmi/.rpi float to integer saturating, f32 <-> f64, bf16, .rn.satfinite.e4m3x2.f32 (ties to even,
+saturating to 448: f_to_e4m3_rn_satfinite), f32 -> f32 / f64 -> f64 with .rni/.rzi/.rmi/.rpi, .sat,
+.ftz), mov packs and unpacks (`mov.b32 {%rs1, %rs2}, %r3`), add/sub/mul/fma/neg/abs .f32 and .f64 in
+every rounding, min/max .f32 (a NaN operand yields the other), add.cc / addc / sub.cc / subc / mad.cc / madc (alu.carry_op),
 ex2 / lg2 / sin / cos / rsqrt / rcp .approx, rcp / sqrt / div .rn..rp (alu.special_op), signed loads
 (sign-extended into wider registers), trap, exit. Every other form (.sat on arithmetic, .ftz on
 add / mul / fma, cvta to shared memory, ...) is still an error.
@@ -134,6 +135,7 @@ threads minutes).
 """
 import bisect
 import contextlib
+import math
 import random
 import re
 import struct
@@ -209,6 +211,25 @@ def e4m3_to_f(v):
 
 
 E4M3 = np.array([e4m3_to_f(v) for v in range(256)])  # byte -> float64 value
+_E4M3_MAGNITUDES = [e4m3_to_f(v) for v in range(0x7F)]  # codes 0 .. 0x7E, increasing
+
+
+def f_to_e4m3_rn_satfinite(x):
+    """cvt.rn.satfinite to e4m3: the nearest finite e4m3 (ties to the even code), magnitudes past 448
+    (infinities too) saturate to 448, NaN stays NaN (0x7F); the sign is kept, zero's too."""
+    if x != x:
+        return 0x7F
+    sign = 0x80 if math.copysign(1.0, x) < 0 else 0
+    a = min(abs(x), 448.0)
+    hi = bisect.bisect_left(_E4M3_MAGNITUDES, a)  # first magnitude >= a
+    if hi == 0:
+        return sign
+    lo = hi - 1
+    if hi == len(_E4M3_MAGNITUDES) or a - _E4M3_MAGNITUDES[lo] < _E4M3_MAGNITUDES[hi] - a:
+        return sign | lo
+    if a - _E4M3_MAGNITUDES[lo] > _E4M3_MAGNITUDES[hi] - a:
+        return sign | hi
+    return sign | (lo if lo % 2 == 0 else hi)
 
 
 class EmuError(RuntimeError):
@@ -1219,7 +1240,7 @@ class Kernel(Alu):
             fn = self.carry_op(name, o, ops, text)
         elif o[-1] in INT_TYPES and name in INT_OPS:
             fn = self.int_op(name, o, ops, text)
-        elif o[-1] == "f32" and name in ("add", "sub", "mul", "fma", "neg", "abs"):
+        elif o[-1] == "f32" and name in ("add", "sub", "mul", "fma", "neg", "abs", "min", "max"):
             fn = self.f32_op(name, o, ops, text)
         elif o[-1] == "f64" and name in ("add", "sub", "mul", "fma", "neg", "abs"):
             fn = self.f64_op(name, o, ops, text)

@@ -3,7 +3,7 @@
 
     python3 tools/ptxemu/run_checks.py --weft build/tools/weft [--quick] [--seed N] [--backend llvm]
 
-Emits all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine with the weft CLI
+Emits all_gather, reduce_scatter, all_reduce, moe_dispatch, moe_combine and moe_quantize with the weft CLI
 (--weft, or $WEFT) into a temporary directory and runs them in emulator.py:
 - LocalSim (one launch, grid.y = ranks) at 2 and 3 ranks: all_gather; reduce_scatter f32 / bf16;
   all_reduce one- and two-shot, f32 / bf16; sizes that are not multiples of the grid; every launch
@@ -12,9 +12,10 @@ Emits all_gather, reduce_scatter, all_reduce, moe_dispatch and moe_combine with 
 - Ipc mode (one stream per rank, ranks drifting apart) at 2 and 3 ranks: the collectives back to
   back, MoE rounds, and the moe_dispatch entry race (ipc_checks.py);
 - edge cases: one rank, five ranks on one CTA each, top-32 MoE;
+- moe_quantize (fp8 dispatch's 1 x 128 e4m3 quantization) bit for bit against NumPy (fp8_checks.py);
 - mutants: the emitted PTX broken on purpose (a grid stride of half a block, a flag wait for
-  epoch + 1, the opening rendezvous wait of moe_dispatch or all_gather dropped), each of which the
-  checks above must detect, so that a run that passes is known to be able to fail.
+  epoch + 1, the opening rendezvous wait of moe_dispatch or all_gather dropped, moe_quantize's 448
+  taken as 450), each of which the checks above must detect, so that a run that passes is known to be able to fail.
 Exits 1 naming every failure (2 for a usage error). The default run takes about 15 s (one core of
 a 2-core machine, 2026-11-28), --quick about 3 s. --seed N picks other schedules (CTest runs 0).
 
@@ -45,6 +46,7 @@ if importlib.util.find_spec("numpy") is None:  # the emulator's modules need it
              ": install python3-numpy (tools/deps.sh does) or run with a python3 that has numpy")
 
 import checks  # noqa: E402
+import fp8_checks  # noqa: E402
 import emulator as E  # noqa: E402
 import host  # noqa: E402
 import ipc_checks  # noqa: E402
@@ -286,6 +288,7 @@ def run_matrix(run, s, q):
     if not q:
         run.run("Ipc MoE, 3 ranks", lambda: ipc_checks.run_moe(3, 3, 2, 9, 8 * 35, 4, 9, 3, s))
     run.run("Ipc moe_dispatch entry race", lambda: ipc_checks.run_moe_entry_race(4 if q else 10))
+    run.run("moe_quantize (fp8 dispatch)", lambda: fp8_checks.check_moe_quantize(5, 256, 2, 2, s))
 
     # Mutants: each must make the checks above fail. The schedules are seeded, so a mutant that needs
     # a race to show is given several tries (it stops at its first detection). With --backend llvm the
@@ -309,6 +312,10 @@ def run_matrix(run, s, q):
         "moe_dispatch", bulk_moe, drop_row_read_wait,
         lambda: checks.check_moe(c := Collectives(Heap(2, mem_bytes=1 << 23), ctas=2, block=64, seed=s),
                                  MoeAllToAll(c, 9, 8 * 37, 4, 6, 2, 0, True), 3)))
+    run.mutant("moe_quantize 448 / amax", lambda: mutant(
+        "the e4m3 range taken as 450, not 448: values scaled past the format's largest", "moe_quantize", ["warps=2"],
+        lambda text: substitute(text, r"div\.rn\.f32 (%f\d+), (%f\d+), (%f\d+);", r"div.rn.f32 \1, \2, \3;\n\tmul.f32 \1, \1, 0f3F809249;"),
+        lambda: fp8_checks.check_moe_quantize(5, 256, 2, 2, s)))
     run.mutant("all_gather entry wait", lambda: mutant(
         "opening rendezvous arrives but does not wait: a faster rank's packets land before the peer's host "
         "poisons out, Ipc", "all_gather", ["block=64"], flag_read_offset(0, 1 << 30) if llvm else drop_first_wait,

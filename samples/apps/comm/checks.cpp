@@ -9,6 +9,7 @@
 
 #include "runtime/device.h"
 #include "runtime/memory.h"
+#include "samples/apps/comm/fp8_block_quant_host.h"
 #include "samples/apps/comm/moe_experts.h"
 
 namespace weft::samples {
@@ -319,25 +320,120 @@ CheckReport check_moe(Collectives& c, const MoeShape& s, std::uint32_t seed, Moe
   return r;
 }
 
+namespace {
+
+// A rank's token rows as values (bf16 widened), and with fp8 as the kernels quantize them.
+std::vector<float> moe_token_values(const MoeShape& s, std::uint32_t seed, std::uint32_t rank) {
+  std::vector<float> x(std::size_t{s.tokens} * s.hidden);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = bf16_to_float(moe_x(seed, rank, i));
+  return x;
+}
+
+// fp8 dispatch: every (expert, source) region of this rank's recv holds, in its first recv_count
+// rows, exactly the e4m3 rows and scales the host's quantization gives the tokens that source sent
+// to that expert (in any order). Fills r on a mismatch. -0 (0x80) counts as +0: a value that rounds
+// to zero is zero whichever sign the conversion keeps.
+void check_fp8_received(CheckReport& r, MoeAllToAll& moe, std::uint32_t row, std::uint32_t seed) {
+  const auto& s = moe.shape();
+  auto& heap = moe.heap();
+  const auto n = heap.nranks(), rank = heap.rank_base() + row, le_count = moe.local_experts();
+  const std::size_t h = s.hidden, kb_count = moe.scale_blocks(), recv_rows = moe.recv_rows();
+  const auto counts = download(moe.recv_count, row, moe.recv_count.bytes());
+  const auto recv = download(moe.recv, row, moe.recv.bytes());
+  const auto scale_bytes = download(moe.recv_scales, row, moe.recv_scales.bytes());
+  std::vector<float> recv_scales(scale_bytes.size() / 4);
+  std::memcpy(recv_scales.data(), scale_bytes.data(), scale_bytes.size());
+  using Row = std::pair<std::vector<std::uint8_t>, std::vector<float>>;  // e4m3 values, scales
+  auto zero_signless = [](std::vector<std::uint8_t> q) {
+    for (auto& b : q) b = b == 0x80 ? 0 : b;
+    return q;
+  };
+  for (std::uint32_t src = 0; src < n && r.ok; ++src) {
+    const auto quantized = quantize_rows(moe_token_values(s, seed, src), s.tokens, h);
+    const auto choices = moe_choices(s, seed, src);
+    for (std::uint32_t le = 0; le < le_count && r.ok; ++le) {
+      const auto expert = static_cast<std::int32_t>(rank * le_count + le);
+      std::multiset<Row> sent;
+      for (std::uint32_t t = 0; t < s.tokens; ++t)
+        for (std::uint32_t k = 0; k < s.topk; ++k)
+          if (choices[std::size_t{t} * s.topk + k] == expert) {
+            Row want{zero_signless({quantized.q.begin() + std::ptrdiff_t(t * h), quantized.q.begin() + std::ptrdiff_t((t + 1) * h)}), {}};
+            for (std::size_t kb = 0; kb < kb_count; ++kb) want.second.push_back(quantized.scales[kb * s.tokens + t]);
+            sent.insert(std::move(want));
+          }
+      std::uint32_t count;
+      std::memcpy(&count, &counts[(std::size_t{le} * n + src) * 4], 4);
+      const std::string where = "rank " + std::to_string(rank) + " expert " + std::to_string(expert) + " from rank " +
+                                std::to_string(src);
+      if (count != sent.size()) {
+        r.ok = false;
+        r.detail = where + ": count " + std::to_string(count) + ", want " + std::to_string(sent.size());
+        return;
+      }
+      for (std::uint32_t slot = 0; slot < count; ++slot) {
+        const std::size_t index = moe.recv_index(le, src, slot);
+        Row got{zero_signless({recv.begin() + std::ptrdiff_t(index * h), recv.begin() + std::ptrdiff_t((index + 1) * h)}), {}};
+        for (std::size_t kb = 0; kb < kb_count; ++kb) got.second.push_back(recv_scales[kb * recv_rows + index]);
+        auto it = sent.find(got);
+        if (it == sent.end()) {
+          r.ok = false;
+          r.detail = where + " slot " + std::to_string(slot) + ": e4m3 row or scales not the host's quantization of a "
+                     "token that rank sent there";
+          return;
+        }
+        sent.erase(it);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 CheckReport check_moe_layer(Collectives& c, const MoeShape& s, std::uint32_t inter, std::uint32_t seed) {
   auto& heap = c.heap();
   const auto n = heap.nranks();
-  CheckReport r{"moe layer: dispatch, SwiGLU experts (2 grouped GEMMs), combine, " + ranks_text(c) + ", " +
+  CheckReport r{std::string("moe layer") + (s.fp8 ? " fp8" : "") + ": dispatch, SwiGLU experts (2 grouped GEMMs" +
+                    (s.fp8 ? ", e4m3 block-scaled" : "") + "), combine, " + ranks_text(c) + ", " +
                     std::to_string(s.tokens) + " tokens x " + std::to_string(s.hidden) + ", inter " +
                     std::to_string(inter) + ", top-" + std::to_string(s.topk) + " of " + std::to_string(s.experts),
                 true, 0, ""};
   MoeAllToAll moe(c, s);
   MoeExperts experts(moe, {.inter = inter, .debug_waits = true});
   const std::size_t h = s.hidden, le_count = moe.local_experts(), w1_size = le_count * 2 * inter * h;
-  // Rank p's weights, bf16 in [-1/8, 1/8) (W1) and [-1/16, 1/16) (W2), and their values.
-  std::vector<std::vector<float>> w1(n), w2(n);
+  // Rank p's weights as values. bf16: in [-1/8, 1/8) (W1) and [-1/16, 1/16) (W2). fp8: e4m3 values of
+  // magnitude 1/8 .. 3.75 times a power-of-two scale per 128 x 128 block, about the same range.
+  std::vector<std::vector<double>> w1(n), w2(n);
+  auto fp8_weights = [&](std::uint32_t p, std::size_t rows, std::size_t cols, unsigned salt, int exponent,
+                         std::vector<double>& values, std::vector<std::uint8_t>& q, std::vector<float>& scales) {
+    const std::size_t per_expert = rows * cols, nb = rows / kQuantBlock, kb = cols / kQuantBlock;
+    q = gemm::random_e4m3(le_count * per_expert, seed * 131 + salt + p);
+    scales.resize(le_count * nb * kb);
+    for (std::size_t i = 0; i < scales.size(); ++i)
+      scales[i] = std::ldexp(1.0f, exponent + static_cast<int>(input_value(seed + salt, p, i) * 1.5f));  // 2^(e-1) .. 2^(e+1)
+    values.resize(q.size());
+    for (std::size_t e = 0; e < le_count; ++e)
+      for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < cols; ++j) {
+          const std::size_t at = e * per_expert + i * cols + j;
+          values[at] = double(gemm::from_e4m3(q[at])) * scales[(e * nb + i / kQuantBlock) * kb + j / kQuantBlock];
+        }
+  };
   for (std::uint32_t p = 0; p < n; ++p) {
+    const bool here = p >= heap.rank_base() && p < heap.rank_base() + heap.rows();
+    if (s.fp8) {
+      std::vector<std::uint8_t> q1, q2;
+      std::vector<float> s1, s2;
+      fp8_weights(p, 2 * inter, h, 17, -5, w1[p], q1, s1);
+      fp8_weights(p, h, inter, 18, -6, w2[p], q2, s2);
+      if (here) experts.upload_weights_fp8(p - heap.rank_base(), q1, s1, q2, s2);
+      continue;
+    }
     std::vector<std::uint16_t> b1(w1_size), b2(le_count * h * inter);
     w1[p].resize(b1.size());
     w2[p].resize(b2.size());
     for (std::size_t i = 0; i < b1.size(); ++i) w1[p][i] = bf16_to_float(b1[i] = float_to_bf16(input_value(seed + 17, p, i) * 0.125f));
     for (std::size_t i = 0; i < b2.size(); ++i) w2[p][i] = bf16_to_float(b2[i] = float_to_bf16(input_value(seed + 18, p, i) * 0.0625f));
-    if (p >= heap.rank_base() && p < heap.rank_base() + heap.rows()) experts.upload_weights(p - heap.rank_base(), b1, b2);
+    if (here) experts.upload_weights(p - heap.rank_base(), b1, b2);
   }
   upload_moe_inputs(moe, seed);
   for (std::uint32_t row = 0; row < heap.rows(); ++row) {
@@ -348,36 +444,49 @@ CheckReport check_moe_layer(Collectives& c, const MoeShape& s, std::uint32_t int
   experts.run();
   moe.combine(&experts.out);
   c.synchronize();
-  // One expert on one token, rounded as the kernels round: h = bf16(W1 x), g = bf16(silu(gate) * up),
-  // y = bf16(W2 g).
+  // fp8: what dispatch delivered, exactly (the experts do not write recv).
+  for (std::uint32_t row = 0; s.fp8 && row < heap.rows() && r.ok; ++row) check_fp8_received(r, moe, row, seed);
+  if (!r.ok) return r;
+  // One expert on one token, rounded as the kernels round: h = bf16(W1 x); g = silu(gate) * up, bf16,
+  // or with fp8 quantized per 128 values as moe_swiglu does; y = bf16(W2 g).
   auto bf16_round = [](double v) { return bf16_to_float(float_to_bf16(static_cast<float>(v))); };
-  std::vector<float> hv(2 * inter), gv(inter);
-  auto expert_apply = [&](const std::vector<float>& x, std::uint32_t owner, std::uint32_t le, std::vector<double>& y) {
+  std::vector<float> hv(2 * inter), g_raw(inter);
+  std::vector<double> gv(inter);
+  auto expert_apply = [&](const std::vector<double>& x, std::uint32_t owner, std::uint32_t le, std::vector<double>& y) {
     for (std::size_t o = 0; o < 2 * inter; ++o) {
-      const float* wr = &w1[owner][(le * 2 * inter + o) * h];
+      const double* wr = &w1[owner][(le * 2 * inter + o) * h];
       double acc = 0;
-      for (std::size_t j = 0; j < h; ++j) acc += double(wr[j]) * x[j];
+      for (std::size_t j = 0; j < h; ++j) acc += wr[j] * x[j];
       hv[o] = bf16_round(acc);
     }
     for (std::size_t o = 0; o < inter; ++o) {
       const double gate = hv[o], up = hv[inter + o];
-      gv[o] = bf16_round(gate / (1.0 + std::exp(-gate)) * up);
+      g_raw[o] = static_cast<float>(gate / (1.0 + std::exp(-gate)) * up);
+      gv[o] = bf16_round(g_raw[o]);
+    }
+    if (s.fp8) {
+      const auto gq = quantize_rows(g_raw, 1, inter);
+      for (std::size_t o = 0; o < inter; ++o) gv[o] = gq.value(0, o, 1, inter);
     }
     for (std::size_t o = 0; o < h; ++o) {
-      const float* wr = &w2[owner][(le * h + o) * inter];
+      const double* wr = &w2[owner][(le * h + o) * inter];
       double acc = 0;
-      for (std::size_t j = 0; j < inter; ++j) acc += double(wr[j]) * gv[j];
+      for (std::size_t j = 0; j < inter; ++j) acc += wr[j] * gv[j];
       y[o] = bf16_round(acc);
     }
   };
+  // bf16 within 1e-2 (the kernels' roundings); fp8 within 3e-2, the GEMM checks' fp8 bound: the
+  // activation's e4m3 rounding of g can differ from the host's where h or silu differ in a last bit.
+  const double tolerance = s.fp8 ? 3e-2 : 1e-2;
   for (std::uint32_t row = 0; row < heap.rows(); ++row) {
     const auto rank = heap.rank_base() + row;
     const auto choices = moe_choices(s, seed, rank);
+    const auto tokens = moe_token_values(s, seed, rank);
+    const auto quantized = s.fp8 ? quantize_rows(tokens, s.tokens, h) : BlockQuantized{};
     // out[t] = sum_k topk_w * expert_k(x[t]); combine sums in f32.
-    std::vector<double> want(std::size_t{s.tokens} * h, 0.0), y(h);
-    std::vector<float> x(h);
+    std::vector<double> want(std::size_t{s.tokens} * h, 0.0), y(h), x(h);
     for (std::uint32_t t = 0; t < s.tokens; ++t) {
-      for (std::size_t j = 0; j < h; ++j) x[j] = bf16_to_float(moe_x(seed, rank, std::size_t{t} * h + j));
+      for (std::size_t j = 0; j < h; ++j) x[j] = s.fp8 ? quantized.value(t, j, s.tokens, h) : tokens[std::size_t{t} * h + j];
       for (std::uint32_t k = 0; k < s.topk; ++k) {
         const auto e = choices[std::size_t{t} * s.topk + k];
         if (e < 0) continue;
@@ -401,9 +510,10 @@ CheckReport check_moe_layer(Collectives& c, const MoeShape& s, std::uint32_t int
     }
     const double err = std::sqrt(num / std::max(den, 1e-30));
     r.max_error = std::max(r.max_error, std::isfinite(err) ? err : INFINITY);
-    if (!(err <= 1e-2) && r.ok) {
+    if (!(err <= tolerance) && r.ok) {
       r.ok = false;
-      r.detail = "rank " + std::to_string(rank) + " out: relative Frobenius error " + std::to_string(err) + " > 1e-2";
+      r.detail = "rank " + std::to_string(rank) + " out: relative Frobenius error " + std::to_string(err) + " > " +
+                 (s.fp8 ? "3e-2" : "1e-2");
     }
   }
   return r;

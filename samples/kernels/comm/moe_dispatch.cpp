@@ -14,6 +14,15 @@
 // whole row on its way instead of 32 x unroll packets. The bulk stores reach the peers in the async
 // proxy: each lane 0 waits for them to complete and fences the proxies before the CTA's counts are
 // published with the usual .sys release.
+//
+// scales=1 (the fp8 MoE layer): the rows are e4m3 tokens (moe_quantize) and each carries
+// `scale_blocks` f32 block scales, x_scales[sb * tokens + token]; they go to
+// recv_scales[sb * recv_rows + recv row] on the owner, beside the row, in the layout the experts'
+// block-scaled GEMM reads (a_scales). The lanes take the scales 32 at a time, in warp-uniform trips
+// (the owners and rows come by shuffle), and store them with the rows' .sys stores, so the counts'
+// release publishes them too.
+#include <optional>
+
 #include "dsl/async.h"
 #include "samples/kernels/comm/moe_layout.h"
 
@@ -25,9 +34,11 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
                  {"bulk", 0, "1 (sm_90+): rows move by bulk copies through shared memory (one load, one store per "
                              "chosen expert, from lane 0), not through registers", 0, 1},
                  {"row_bytes", 14336, "bulk=1: bytes of a token row (hidden x 2, a multiple of 16), the shared "
-                                      "memory each warp holds; the launch's h16 x 16 must equal it", 16, 65536}}) {
+                                      "memory each warp holds; the launch's h16 x 16 must equal it", 16, 65536},
+                 {"scales", 0, "1: each row carries f32 block scales (x_scales to recv_scales; fp8 tokens)", 0, 1}}) {
   const auto warps = static_cast<std::uint32_t>(params["warps"]);
   const bool bulk = params["bulk"] != 0;
+  const bool scales = params["scales"] != 0;
   const auto row_bytes = static_cast<std::uint32_t>(params["row_bytes"]);
   KernelBuilder k{"moe_dispatch", target};
   const auto unroll = packets_per_batch(k, params, 32 * warps, kMovePackets);
@@ -52,6 +63,13 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
   auto entry_flags = ctx.table("entry_flags");  // comm::Rendezvous flags (phase 0)
   const auto [tokens, topk, local_experts, capacity, h16, epoch] = moe_scalars(k);
   auto experts = k.param<u32>("experts");  // `counters` holds experts + 1 words
+  std::optional<comm::PeerTable> x_scales, recv_scales;
+  std::optional<Reg<u32>> scale_blocks;
+  if (scales) {
+    x_scales = ctx.table("x_scales");
+    recv_scales = ctx.table("recv_scales");
+    scale_blocks = k.param<u32>("scale_blocks");
+  }
   auto lane = k.laneid();
   auto nranks = ctx.nranks();
 
@@ -74,7 +92,7 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
     // Lane kk < topk takes the slot of the k-th choice; the packet loop takes the owner and the
     // row by shuffle (-1: no expert).
     auto owner = k.let<s32>(-1);
-    auto row = k.let<u32>(0u);
+    auto slot_row = k.let<u32>(0u);  // the row's index in the owner's recv
     k.if_(lane < topk, [&] {
       auto pair = token * topk + lane;
       auto e = k.ld(topk_idx + pair);
@@ -82,10 +100,26 @@ WEFT_KERNEL_FOR(moe_dispatch, isa::TargetSet::from_sm(80),
         auto expert = bitcast<u32>(e);
         auto slot = k.atom(q::add, counters + expert, 1u, {q::relaxed, q::gpu});
         k.st(slot_map + pair, slot);
-        k.assign(row, recv_row(expert % local_experts, ctx.rank(), slot, nranks, capacity, h16));
+        k.assign(slot_row, recv_slot(expert % local_experts, ctx.rank(), slot, nranks, capacity));
         k.assign(owner, bitcast<s32>(expert / local_experts));
       });
     });
+    auto row = k.let<u32>(slot_row * h16 * 4u);
+    if (scales) {
+      auto recv_rows = local_experts * nranks * capacity;
+      k.for_(0u, *scale_blocks, 32u, [&](Reg<u32> first) {
+        auto sb = first + lane;
+        auto value = k.let<f32>(0.0f);
+        k.if_(sb < *scale_blocks, [&] { k.assign(value, k.ld(x_scales->local<f32>() + sb * tokens + token)); });
+        k.for_(0u, topk, 1u, [&](Reg<u32> kk) {
+          auto to = k.shfl(q::idx, owner, kk);
+          auto at = k.shfl(q::idx, slot_row, kk);
+          k.if_(to >= 0 && sb < *scale_blocks, [&] {
+            k.st(recv_scales->peer<f32>(bitcast<u32>(to)) + sb * recv_rows + at, value, {q::relaxed, q::sys});
+          });
+        });
+      });
+    }
     auto src = x + token * h16 * 4u;
     if (bulk) {
       auto buffer = rows.base() + warp * row_bytes;

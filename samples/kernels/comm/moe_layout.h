@@ -10,6 +10,8 @@
 //   recv       [local_experts][nranks][capacity][h16]  tokens received, grouped by expert and
 //                                            source rank; the experts write their outputs in place
 //   recv_count [local_experts][nranks] u32   tokens per (expert, source), written by the source
+//   x_scales, recv_scales                    dispatch with scales=1 (fp8 tokens): f32 block scales
+//                                            [scale_blocks][tokens] and [scale_blocks][recv rows]
 //   out        [tokens][h16]                 combine output: sum over k of topk_w * expert output
 //   flags / entry_flags                      dispatch: nranks words set by each source, and the
 //                                            Rendezvous flags of its opening rendezvous
@@ -50,10 +52,14 @@ inline MoeScalars moe_scalars(KernelBuilder& k) {
 // the host's (which options a device can run) in one place.
 inline bool moe_bulk_supported(const isa::Target& t) { return isa::form("cp.async.bulk.g2s").targets.contains(t); }
 
-// Word offset (u32) of packet 0 of slot `slot` for local expert `le` from source rank `src`.
+// Row index in recv of slot `slot` for local expert `le` from source rank `src`, and its word offset
+// (u32) for rows of h16 packets.
+inline Reg<u32> recv_slot(Reg<u32> le, Reg<u32> src, Reg<u32> slot, Reg<u32> nranks, Reg<u32> capacity) {
+  return (le * nranks + src) * capacity + slot;
+}
 inline Reg<u32> recv_row(Reg<u32> le, Reg<u32> src, Reg<u32> slot, Reg<u32> nranks, Reg<u32> capacity,
                          Reg<u32> h16) {
-  return ((le * nranks + src) * capacity + slot) * h16 * 4u;
+  return recv_slot(le, src, slot, nranks, capacity) * h16 * 4u;
 }
 
 // One trip of a lane over a token row (for_each_row_packet): its packets, and whether all of them lie

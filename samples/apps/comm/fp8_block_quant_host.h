@@ -1,0 +1,54 @@
+// The host's copy of the kernels' 1 x 128 e4m3 quantization (samples/kernels/comm/fp8_block_quant.h),
+// the same f32 operations in the same order, so a check can demand dispatch's e4m3 rows and scales
+// bit for bit: amax = max(max |v|, kMinAmax); q = e4m3_rn_satfinite(v * (448 / amax));
+// scale = amax / 448.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "samples/apps/gemm/gemm_common.h"
+#include "samples/kernels/comm/fp8_block_quant.h"
+
+namespace weft::samples {
+
+// v to e4m3, round to nearest with ties to the even code, saturating to +-448 (cvt.rn.satfinite),
+// keeping the sign (zero's too): the nearest of the 127 finite magnitudes, found by search (clear
+// rather than fast; checks only).
+inline std::uint8_t e4m3_rn_satfinite(float v) {
+  const float a = std::min(std::fabs(v), kE4m3Max);
+  std::uint8_t best = 0;
+  for (std::uint8_t c = 1; c < 0x7F; ++c) {
+    const float db = std::fabs(gemm::from_e4m3(best) - a), dc = std::fabs(gemm::from_e4m3(c) - a);
+    if (dc < db || (dc == db && (c & 1) == 0)) best = c;
+  }
+  return static_cast<std::uint8_t>(best | (std::signbit(v) ? 0x80 : 0));
+}
+
+// Rows x cols values (cols a multiple of 128) quantized as the kernels do: q row-major, scales
+// [cols / 128][rows] (K-block-major, the block-scaled GEMM's a_scales).
+struct BlockQuantized {
+  std::vector<std::uint8_t> q;
+  std::vector<float> scales;
+  double value(std::size_t row, std::size_t col, std::size_t rows, std::size_t cols) const {
+    return double(gemm::from_e4m3(q[row * cols + col])) * scales[col / kQuantBlock * rows + row];
+  }
+};
+inline BlockQuantized quantize_rows(const std::vector<float>& v, std::size_t rows, std::size_t cols) {
+  BlockQuantized out{std::vector<std::uint8_t>(rows * cols), std::vector<float>(rows * (cols / kQuantBlock))};
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t kb = 0; kb < cols / kQuantBlock; ++kb) {
+      const float* block = &v[r * cols + kb * kQuantBlock];
+      float amax = 0;
+      for (std::size_t i = 0; i < kQuantBlock; ++i) amax = std::max(amax, std::fabs(block[i]));
+      amax = std::max(amax, kMinAmax);
+      const float to_q = kE4m3Max / amax;
+      for (std::size_t i = 0; i < kQuantBlock; ++i) out.q[r * cols + kb * kQuantBlock + i] = e4m3_rn_satfinite(block[i] * to_q);
+      out.scales[kb * rows + r] = amax / kE4m3Max;
+    }
+  return out;
+}
+
+}  // namespace weft::samples
