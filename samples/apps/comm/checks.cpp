@@ -389,15 +389,17 @@ void check_fp8_received(CheckReport& r, MoeAllToAll& moe, std::uint32_t row, std
 
 }  // namespace
 
-CheckReport check_moe_layer(Collectives& c, const MoeShape& s, std::uint32_t inter, std::uint32_t seed) {
+CheckReport check_moe_layer(Collectives& c, const MoeShape& s, std::uint32_t inter, std::uint32_t seed,
+                            MoeKernelOptions options) {
   auto& heap = c.heap();
   const auto n = heap.nranks();
   CheckReport r{std::string("moe layer") + (s.fp8 ? " fp8" : "") + ": dispatch, SwiGLU experts (2 grouped GEMMs" +
                     (s.fp8 ? ", e4m3 block-scaled" : "") + "), combine, " + ranks_text(c) + ", " +
                     std::to_string(s.tokens) + " tokens x " + std::to_string(s.hidden) + ", inter " +
-                    std::to_string(inter) + ", top-" + std::to_string(s.topk) + " of " + std::to_string(s.experts),
+                    std::to_string(inter) + ", top-" + std::to_string(s.topk) + " of " + std::to_string(s.experts) +
+                    (options.label() == MoeKernelOptions{}.label() ? "" : ", " + options.label()),
                 true, 0, ""};
-  MoeAllToAll moe(c, s);
+  MoeAllToAll moe(c, s, options);
   MoeExperts experts(moe, {.inter = inter, .debug_waits = true});
   const std::size_t h = s.hidden, le_count = moe.local_experts(), w1_size = le_count * 2 * inter * h;
   // Rank p's weights as values. bf16: in [-1/8, 1/8) (W1) and [-1/16, 1/16) (W2). fp8: e4m3 values of

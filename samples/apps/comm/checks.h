@@ -36,7 +36,8 @@ double moe_routed_pairs(const MoeShape& shape);
 // per region) must be a multiple of 128, inter of 8. With shape.fp8 (sm_90a): random e4m3 weights with
 // 128 x 128 block scales; every received e4m3 row and its scales must be the host's quantization of a
 // token sent there, bit for bit, and the output is held to 3e-2 against float64 on the quantized values.
-CheckReport check_moe_layer(Collectives& c, const MoeShape& shape, std::uint32_t inter, std::uint32_t seed);
+CheckReport check_moe_layer(Collectives& c, const MoeShape& shape, std::uint32_t inter, std::uint32_t seed,
+                            MoeKernelOptions options = {});
 
 // Helpers shared with the benchmark.
 float bf16_to_float(std::uint16_t b);
