@@ -195,7 +195,7 @@ def check_moe(c, moe, seed):
     s = moe
     r = Report(f"moe dispatch+combine {n} ranks, {s.tokens} tokens x {s.hidden}, top-{s.topk} of {s.experts}, "
                f"ctas {c.ctas}, warps {s.warps}" + (f", unroll {s.unroll}" if s.unroll else "") +
-               (", bulk" if s.bulk else ""))
+               (", bulk" if s.bulk else "") + (f", {s.scale_blocks} scales a token" if s.scale_blocks else ""))
     hid, pairs, lec = s.hidden, s.tokens * s.topk, s.local_experts
     choices = [moe_choices(s.tokens, s.topk, s.experts, seed, p) for p in range(n)]
     xs = [[moe_x(seed, p, i) for i in range(s.tokens * hid)] for p in range(n)]
@@ -206,6 +206,10 @@ def check_moe(c, moe, seed):
         s.recv.poison(row)
         s.recv_count.poison(row)
         s.out.poison(row)
+        if s.scale_blocks:  # distinct per (rank, block, token): a scale in the wrong place shows
+            s.x_scales.upload(row, np.array([1.0 + row + (i + 1) / 4096.0 for i in range(s.scale_blocks * s.tokens)],
+                                            dtype=np.float32).tobytes())
+            s.recv_scales.poison(row)
     s.dispatch()
     # dispatch-only checks: recv_count written once per rank; counters back to zero; flags
     check_flags(r, c, s.dispatch_flags, n, c.epoch, "dispatch flags")
@@ -232,11 +236,12 @@ def check_moe(c, moe, seed):
         for le in range(lec):
             for src in range(n):
                 expert = rank * lec + le
-                sent = []
+                sent, token_of = [], {}
                 for t in range(s.tokens):
                     for k in range(s.topk):
                         if choices[src][t * s.topk + k] == expert:
                             sent.append(tuple(xs[src][t * hid:(t + 1) * hid]))
+                            token_of.setdefault(sent[-1], []).append(t)
                 count = int(counts[le * n + src])
                 if count != len(sent):
                     r.fail(f"rank {rank} expert {expert} from rank {src}: count {count}, want {len(sent)}")
@@ -252,10 +257,26 @@ def check_moe(c, moe, seed):
                         r.fail(f"rank {rank} expert {expert} slot {slot} from rank {src}: a row that rank never sent")
                         return r
                     sent.remove(got)
+                    if s.scale_blocks:  # the token's scales beside its row: recv_scales[sb][recv row]
+                        t = token_of[got].pop()
+                        index = (le * n + src) * s.capacity + slot
+                        want = np.frombuffer(s.x_scales.download(src), dtype=np.float32)[t::s.tokens]
+                        got_scales = np.frombuffer(s.recv_scales.download(row), dtype=np.float32)[index::s.recv_rows]
+                        if not np.array_equal(want.view(np.uint32), got_scales.view(np.uint32)):
+                            r.fail(f"rank {rank} expert {expert} slot {slot} from rank {src}: scales "
+                                   f"{got_scales[:4].tolist()}..., want token {t}'s {want[:4].tolist()}...")
+                            return r
                     recv[off:off + s.row_bytes] = np.array([expert_apply(v, expert) for v in got],
                                                            dtype=np.uint16).tobytes()
         # nothing written outside the counted slots
-        total_once = sum(int(counts[le * n + src]) for le in range(lec) for src in range(n)) * s.row_bytes
+        counted = sum(int(counts[le * n + src]) for le in range(lec) for src in range(n))
+        if s.scale_blocks and not (np.count_nonzero(s.recv_scales.writes(row)) == counted * s.scale_blocks * 4
+                                   and np.all(s.recv_scales.writes(row) <= 1)):
+            r.fail(f"rank {rank}: recv_scales has {np.count_nonzero(s.recv_scales.writes(row))} bytes written "
+                   f"(some more than once: {bool(np.any(s.recv_scales.writes(row) > 1))}), "
+                   f"the counted slots' scales are {counted * s.scale_blocks * 4}")
+            return r
+        total_once = counted * s.row_bytes
         if int(np.count_nonzero(rw)) != total_once:
             r.fail(f"rank {rank}: recv has {np.count_nonzero(rw)} bytes written, the counted slots hold {total_once}")
             return r

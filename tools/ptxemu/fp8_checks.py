@@ -48,17 +48,19 @@ def quantize_reference(values, rows, hidden):
 
 
 def crafted_rows(hidden, rows, seed):
-    """The rows described in the module docstring, as bf16-exact float32 values."""
+    """The rows described in the module docstring, as bf16-exact float32 values (hidden >= 384)."""
+    assert hidden >= 3 * 128
     v = np.zeros((rows, hidden), dtype=np.float32)
-    # Row 0, block 0: 448, every positive magnitude, every midpoint, their negatives (bf16 holds them all:
-    # e4m3 midpoints have 4 significant bits).
-    special = [448.0] + MAGNITUDES[1:] + [(MAGNITUDES[c] + MAGNITUDES[c + 1]) / 2 for c in range(0x7E)]
-    special += [-x for x in special[:40]] + [-0.0]
-    block0 = special[:128]
-    v[0, :len(block0)] = block0
-    if hidden >= 256:  # block 1: the rest of the list, again with 448 as its amax
-        rest = [448.0] + special[128:128 + 127]
-        v[0, 128:128 + len(rest)] = rest
+    # Row 0: three blocks whose amax is 448, so v * 448 / amax is v itself. Block 0 holds every positive
+    # e4m3 magnitude, block 1 every midpoint between two neighbours (ties: the even code wins), block 2
+    # the negatives of both (a sample) and -0. bf16 holds them all: e4m3 midpoints have 4 significant bits.
+    mids = [(MAGNITUDES[c] + MAGNITUDES[c + 1]) / 2 for c in range(0x7E)]
+    blocks = [[448.0] + MAGNITUDES[1:],
+              [448.0] + mids,
+              [-448.0] + [-x for x in MAGNITUDES[1:64]] + [-x for x in mids[:63]] + [-0.0]]
+    for b, values in enumerate(blocks):
+        assert len(values) <= 128
+        v[0, b * 128:b * 128 + len(values)] = values
     # Row 1 stays zero: amax is floored, every byte 0.
     rng = np.random.default_rng(seed)
     for r in range(2, rows):
@@ -93,7 +95,6 @@ def check_moe_quantize(rows, hidden, warps, ctas, seed):
     if len(bad):
         kb, i = bad[0]
         r.fail(f"{len(bad)} scales differ; first block {kb} row {i}: got {got_s[kb, i]!r}, want {want_s[kb, i]!r}")
-    writes = heap.mem.wcount
     for buf in (q8, sc):
         w = buf.writes(0)
         if (w != 1).any():

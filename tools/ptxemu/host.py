@@ -244,7 +244,7 @@ class Collectives:
 
 
 class MoeAllToAll:
-    def __init__(self, c, tokens, hidden, topk, experts, warps, unroll=0, bulk=False):
+    def __init__(self, c, tokens, hidden, topk, experts, warps, unroll=0, bulk=False, scale_blocks=0):
         heap = c.heap
         n = heap.nranks
         assert experts % n == 0 and hidden * 2 % 16 == 0 and 1 <= topk <= 32 and n <= 32 * warps
@@ -253,6 +253,12 @@ class MoeAllToAll:
         self.params = [f"warps={warps}", f"unroll={unroll}"]
         # bulk: dispatch moves rows with bulk copies through shared memory, built for this row size
         self.dispatch_params = self.params + ([f"bulk=1", f"row_bytes={hidden * 2}"] if bulk else [])
+        # scale_blocks > 0: dispatch with scales=1 also moves f32 scales per token (fp8 dispatch's
+        # x_scales [scale_blocks][tokens] -> recv_scales [scale_blocks][recv rows]); the kernel does not
+        # tie their count to the row size, so a check can take more than 32 (a lane's second trip)
+        self.scale_blocks = scale_blocks
+        if scale_blocks:
+            self.dispatch_params = self.dispatch_params + ["scales=1"]
         self.local_experts = experts // n
         self.capacity = tokens
         self.row_bytes = hidden * 2
@@ -266,6 +272,10 @@ class MoeAllToAll:
         self.recv_count = heap.alloc(self.local_experts * n * 4, "recv_count")
         self.out = heap.alloc(tokens * self.row_bytes, "out")
         self.dispatch_flags = heap.alloc(n * 4, "dispatch_flags")
+        self.recv_rows = self.local_experts * n * self.capacity
+        if scale_blocks:
+            self.x_scales = heap.alloc(scale_blocks * tokens * 4, "x_scales")
+            self.recv_scales = heap.alloc(scale_blocks * self.recv_rows * 4, "recv_scales")
 
     def recv_offset(self, le, src, slot):
         return ((le * self.c.heap.nranks + src) * self.capacity + slot) * self.row_bytes
@@ -273,10 +283,12 @@ class MoeAllToAll:
     def dispatch(self):
         h = self.c.heap
         k = kernel("moe_dispatch", self.dispatch_params)
+        scales = (self.x_scales, self.recv_scales, self.scale_blocks) if self.scale_blocks else ()
         return self.c.launch_with_block(k, 32 * self.warps, h.rank_base, h.nranks, self.x, self.topk_idx,
                                         self.slot_map, self.counters, self.recv, self.recv_count,
                                         self.dispatch_flags, self.c.flags, self.tokens, self.topk, self.local_experts,
-                                        self.capacity, self.row_bytes // 16, self.c.next_epoch(), self.experts)
+                                        self.capacity, self.row_bytes // 16, self.c.next_epoch(), self.experts,
+                                        *scales)
 
     def combine(self):
         h = self.c.heap

@@ -117,14 +117,16 @@ def localsim_collectives(n, ctas, block, seed, quick):
 def localsim_moe(n, ctas, seed, quick):
     """dispatch -> host expert -> combine, twice on the same buffers, for a few shapes."""
     c = Collectives(Heap(n, mem_bytes=1 << 23), ctas=ctas, block=64, seed=seed * 7919 + n * 100 + ctas + 50)
-    # (tokens, hidden, topk, experts, warps, unroll, bulk). Rows of 133 and 70 packets run the batched
-    # trips (4 x 32 and 2 x 32 packets per warp) and then the one-packet tail; 37 and 2 only the tail;
-    # bulk=1 moves whole rows by bulk copies (sm_90a).
-    shapes = [(7, 8 * 133, 3, 2 * n, 2, 0, False), (11, 8 * 37, 4, 3 * n, 2, 0, False), (5, 16, 1, n, 4, 0, False),
-              (6, 8 * 70, 2, 2 * n, 2, 2, False), (9, 8 * 37, 4, 3 * n, 2, 0, True)]
+    # (tokens, hidden, topk, experts, warps, unroll, bulk, scale blocks). Rows of 133 and 70 packets run
+    # the batched trips (4 x 32 and 2 x 32 packets per warp) and then the one-packet tail; 37 and 2 only
+    # the tail; bulk=1 moves whole rows by bulk copies (sm_90a); scale blocks (fp8 dispatch's scales=1):
+    # 40 takes each lane's scale loop a second trip (7168-wide fp8 tokens carry 56).
+    shapes = [(7, 8 * 133, 3, 2 * n, 2, 0, False, 0), (11, 8 * 37, 4, 3 * n, 2, 0, False, 0),
+              (5, 16, 1, n, 4, 0, False, 0), (6, 8 * 70, 2, 2 * n, 2, 2, False, 0), (9, 8 * 37, 4, 3 * n, 2, 0, True, 0),
+              (7, 8 * 5, 3, 2 * n, 2, 0, False, 40), (6, 8 * 9, 2, 2 * n, 2, 0, True, 3)]
     out = []
-    for tokens, hidden, topk, experts, warps, unroll, bulk in (shapes[:1] if quick else shapes):
-        moe = MoeAllToAll(c, tokens, hidden, topk, experts, warps, unroll, bulk)
+    for tokens, hidden, topk, experts, warps, unroll, bulk, scales in (shapes[:1] + shapes[-1:] if quick else shapes):
+        moe = MoeAllToAll(c, tokens, hidden, topk, experts, warps, unroll, bulk, scales)
         for it in range(2):
             out.append(checks.check_moe(c, moe, seed=seed * 1000 + tokens * 10 + it))
     return out
@@ -288,7 +290,7 @@ def run_matrix(run, s, q):
     if not q:
         run.run("Ipc MoE, 3 ranks", lambda: ipc_checks.run_moe(3, 3, 2, 9, 8 * 35, 4, 9, 3, s))
     run.run("Ipc moe_dispatch entry race", lambda: ipc_checks.run_moe_entry_race(4 if q else 10))
-    run.run("moe_quantize (fp8 dispatch)", lambda: fp8_checks.check_moe_quantize(5, 256, 2, 2, s))
+    run.run("moe_quantize (fp8 dispatch)", lambda: fp8_checks.check_moe_quantize(5, 384, 2, 2, s))
 
     # Mutants: each must make the checks above fail. The schedules are seeded, so a mutant that needs
     # a race to show is given several tries (it stops at its first detection). With --backend llvm the
@@ -312,10 +314,16 @@ def run_matrix(run, s, q):
         "moe_dispatch", bulk_moe, drop_row_read_wait,
         lambda: checks.check_moe(c := Collectives(Heap(2, mem_bytes=1 << 23), ctas=2, block=64, seed=s),
                                  MoeAllToAll(c, 9, 8 * 37, 4, 6, 2, 0, True), 3)))
+    run.mutant("moe_dispatch scale to the next row", lambda: mutant(
+        "fp8 dispatch: each scale stored one recv row too far (an off-by-one in the scale index)",
+        "moe_dispatch", ["warps=2", "unroll=0", "scales=1"],
+        lambda text: substitute(text, r"st\.relaxed\.sys\.global\.f32 \[(%rd\d+)\]", r"st.relaxed.sys.global.f32 [\1+4]"),
+        lambda: checks.check_moe(c := Collectives(Heap(2, mem_bytes=1 << 23), ctas=2, block=64, seed=s),
+                                 MoeAllToAll(c, 7, 8 * 5, 3, 4, 2, 0, False, 40), 5)))
     run.mutant("moe_quantize 448 / amax", lambda: mutant(
         "the e4m3 range taken as 450, not 448: values scaled past the format's largest", "moe_quantize", ["warps=2"],
         lambda text: substitute(text, r"div\.rn\.f32 (%f\d+), (%f\d+), (%f\d+);", r"div.rn.f32 \1, \2, \3;\n\tmul.f32 \1, \1, 0f3F809249;"),
-        lambda: fp8_checks.check_moe_quantize(5, 256, 2, 2, s)))
+        lambda: fp8_checks.check_moe_quantize(5, 384, 2, 2, s)))
     run.mutant("all_gather entry wait", lambda: mutant(
         "opening rendezvous arrives but does not wait: a faster rank's packets land before the peer's host "
         "poisons out, Ipc", "all_gather", ["block=64"], flag_read_offset(0, 1 << 30) if llvm else drop_first_wait,

@@ -52,10 +52,10 @@ int main(int argc, char** argv) {
         std::printf("note: the MoE layer check needs an sm_80+ GEMM (this is %s)\n",
                     rt::device_props(0).target().c_str());
       // The layer in fp8 (DeepSeek-V3's recipe: e4m3 tokens with 1 x 128 scales through dispatch, the
-      // block-scaled Hopper GEMM): sm_90a, at the first rank count (hidden and inter 128: one scale block
-      // on the emulated device), with dispatch's bulk-copy rows (comm_bench checks the register path).
+      // block-scaled Hopper GEMM): sm_90a, at the first rank count (hidden 256: two scale blocks per token,
+      // so a transposed scale layout shows), with dispatch's bulk-copy rows (comm_bench checks the register path).
       if (MoeExperts::runs_on(rt::device_props(0).sm(), true) && n == rank_counts.front())
-        reports.push_back(check_moe_layer(c, {.tokens = 256, .hidden = quick ? 128u : 256u, .topk = quick ? 2u : 8u,
+        reports.push_back(check_moe_layer(c, {.tokens = 256, .hidden = 256, .topk = quick ? 2u : 8u,
                                               .experts = quick ? 4 * n : 8 * n, .fp8 = true}, 128, seed + 1,
                                           {.bulk = MoeAllToAll::bulk_runs_on(rt::device_props(0).sm())}));
     }

@@ -15,9 +15,10 @@
 namespace weft::samples {
 
 // v to e4m3, round to nearest with ties to the even code, saturating to +-448 (cvt.rn.satfinite),
-// keeping the sign (zero's too): the nearest of the 127 finite magnitudes, found by search (clear
+// keeping the sign (zero's too), NaN to NaN (0x7F): the nearest of the 127 finite magnitudes, found by search (clear
 // rather than fast; checks only).
 inline std::uint8_t e4m3_rn_satfinite(float v) {
+  if (std::isnan(v)) return 0x7F;  // as cvt: NaN stays NaN
   const float a = std::min(std::fabs(v), kE4m3Max);
   std::uint8_t best = 0;
   for (std::uint8_t c = 1; c < 0x7F; ++c) {
