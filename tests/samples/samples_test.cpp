@@ -9,6 +9,7 @@
 #include "codegen/signature.h"
 #include "dsl/async/tcgen05.h"
 #include "dsl/registry.h"
+#include "samples/apps/comm/fp8_block_quant_host.h"
 #include "samples/apps/emit_for_device.h"
 #include "samples/apps/gemm/grouped_rows.h"
 #include "samples/apps/gemm/tile_choice.h"
@@ -494,6 +495,36 @@ TEST_CASE("the Hopper GEMM refuses groups with stream-K, clusters or NN, naming 
     CHECK(what.find("gemm_sm90_config.h:") != std::string::npos);
   }
   CHECK(build_error("gemm_bf16_sm90", {"groups=1", "splits=2", "pingpong=1", "bias=1"}, "sm_90a").empty());
+}
+
+TEST_CASE("the host's e4m3 conversion (the fp8 dispatch check's reference) rounds as cvt.rn.satfinite does") {
+  using samples::e4m3_rn_satfinite;
+  using samples::quantize_rows;
+  // Every code round-trips; every midpoint between neighbours goes to the even code and its float
+  // neighbours to the nearer code; beyond 448 saturates; the sign is kept; NaN stays NaN.
+  for (std::uint8_t c = 0; c < 0x7F; ++c) {
+    const float m = gemm::from_e4m3(c);
+    CHECK(e4m3_rn_satfinite(m) == c);
+    CHECK(e4m3_rn_satfinite(-m) == (c | 0x80));
+    if (c == 0x7E) continue;
+    const float next = gemm::from_e4m3(static_cast<std::uint8_t>(c + 1)), mid = (m + next) / 2;
+    INFO("code " << int(c) << ", midpoint " << mid);
+    CHECK(e4m3_rn_satfinite(mid) == (c % 2 == 0 ? c : c + 1));
+    CHECK(e4m3_rn_satfinite(std::nextafter(mid, 0.0f)) == c);
+    CHECK(e4m3_rn_satfinite(std::nextafter(mid, 1e9f)) == c + 1);
+  }
+  CHECK(e4m3_rn_satfinite(449.0f) == 0x7E);
+  CHECK(e4m3_rn_satfinite(-INFINITY) == 0xFE);
+  CHECK(e4m3_rn_satfinite(std::ldexp(1.0f, -10)) == 0x00);  // half the smallest subnormal: a tie, to 0
+  CHECK(e4m3_rn_satfinite(-0.0f) == 0x80);
+  CHECK(e4m3_rn_satfinite(NAN) == 0x7F);
+  // One 1 x 128 block as moe_quantize writes it: amax 448 keeps the values, the scale is 1.
+  std::vector<float> block(128, 0.5f);
+  block[7] = -448.0f;
+  const auto q = quantize_rows(block, 1, 128);
+  CHECK(q.scales[0] == 1.0f);
+  CHECK(q.q[7] == 0xFE);
+  CHECK(q.q[0] == 0x30);  // 0.5: exponent field 6, mantissa 0
 }
 
 TEST_CASE("grouped_rows lays each group on whole 128-row tiles, pads to a capacity, and bad entries are refused") {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -15,15 +16,21 @@
 namespace weft::samples {
 
 // v to e4m3, round to nearest with ties to the even code, saturating to +-448 (cvt.rn.satfinite),
-// keeping the sign (zero's too), NaN to NaN (0x7F): the nearest of the 127 finite magnitudes, found by search (clear
-// rather than fast; checks only).
+// keeping the sign (zero's too), NaN to NaN (0x7F): the nearest of the 127 finite magnitudes, by
+// binary search in the table of them (codes 0 .. 0x7E increase with their value).
 inline std::uint8_t e4m3_rn_satfinite(float v) {
   if (std::isnan(v)) return 0x7F;  // as cvt: NaN stays NaN
+  static const std::array<float, 0x7F> magnitudes = [] {
+    std::array<float, 0x7F> m{};
+    for (std::size_t c = 0; c < m.size(); ++c) m[c] = gemm::from_e4m3(static_cast<std::uint8_t>(c));
+    return m;
+  }();
   const float a = std::min(std::fabs(v), kE4m3Max);
-  std::uint8_t best = 0;
-  for (std::uint8_t c = 1; c < 0x7F; ++c) {
-    const float db = std::fabs(gemm::from_e4m3(best) - a), dc = std::fabs(gemm::from_e4m3(c) - a);
-    if (dc < db || (dc == db && (c & 1) == 0)) best = c;
+  const auto hi = static_cast<std::size_t>(std::lower_bound(magnitudes.begin(), magnitudes.end(), a) - magnitudes.begin());
+  std::size_t best = hi;  // a <= 448 = magnitudes.back(), so hi is a code
+  if (hi > 0) {
+    const float below = a - magnitudes[hi - 1], above = magnitudes[hi] - a;  // exact: neighbours within 2x
+    if (below < above || (below == above && (hi - 1) % 2 == 0)) best = hi - 1;
   }
   return static_cast<std::uint8_t>(best | (std::signbit(v) ? 0x80 : 0));
 }
