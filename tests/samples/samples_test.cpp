@@ -44,6 +44,12 @@ BuiltVariant emit_variant(const char* kernel, const std::vector<std::string>& se
   for (const auto& s : settings) label += "." + s;
   return {label, emit_ptx(e->build(*isa::parse_target(arch).target, *p.params))};
 }
+// A kernel's settings and the targets a test builds them for.
+struct TargetedVariant {
+  const char* kernel;
+  std::vector<std::string> params;
+  std::vector<const char*> archs;
+};
 // The build diagnostic of a kernel with --param settings on a target, or "" when it builds.
 std::string build_error(const char* kernel, const std::vector<std::string>& settings, const char* target) {
   const auto* e = Registry::global().find(kernel);
@@ -215,12 +221,7 @@ TEST_CASE("the communication samples assemble with zero spills in every variant,
 
 TEST_CASE("the fp8 MoE kernels assemble with zero spills, and refuse targets without e4m3 conversion") {
   auto ptxas = test::ptxas_or_skip();
-  struct Variant {
-    const char* kernel;
-    std::vector<std::string> params;
-    std::vector<const char*> archs;
-  };
-  const std::vector<Variant> variants = {
+  const std::vector<TargetedVariant> variants = {
       {"moe_quantize", {}, {"sm_89", "sm_90a", "sm_100a", "sm_120a"}},
       {"moe_swiglu", {"fp8=1"}, {"sm_89", "sm_90a", "sm_100a", "sm_120a"}},
       {"moe_dispatch", {"scales=1"}, {"sm_80", "sm_90a", "sm_100a"}},
@@ -239,12 +240,7 @@ TEST_CASE("the fp8 MoE kernels assemble with zero spills, and refuse targets wit
 
 TEST_CASE("the copy kernels assemble with zero spills in the shapes copy_bench sweeps") {
   auto ptxas = test::ptxas_or_skip();
-  struct Variant {
-    const char* kernel;
-    std::vector<std::string> params;
-    std::vector<const char*> archs;
-  };
-  const std::vector<Variant> variants = {
+  const std::vector<TargetedVariant> variants = {
       {"copy_vec16", {"unroll=8"}, {"sm_80", "sm_90a", "sm_100a"}},
       {"copy_vec16", {"unroll=8", "l2_prefetch=1"}, {"sm_80", "sm_90a", "sm_100a"}},
       {"copy_vec16", {"cache=1"}, {"sm_80", "sm_90a", "sm_100a", "sm_120a"}},
