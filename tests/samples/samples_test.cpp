@@ -223,6 +223,7 @@ TEST_CASE("the fp8 MoE kernels assemble with zero spills, and refuse targets wit
   auto ptxas = test::ptxas_or_skip();
   const std::vector<TargetedVariant> variants = {
       {"moe_quantize", {}, {"sm_89", "sm_90a", "sm_100a", "sm_120a"}},
+      {"moe_quantize", {"unroll=8"}, {"sm_89", "sm_90a", "sm_100a", "sm_120a"}},
       {"moe_swiglu", {"fp8=1"}, {"sm_89", "sm_90a", "sm_100a", "sm_120a"}},
       {"moe_dispatch", {"scales=1"}, {"sm_80", "sm_90a", "sm_100a"}},
       {"moe_dispatch", {"scales=1", "bulk=1"}, {"sm_90a", "sm_100a"}},

@@ -69,8 +69,8 @@ def crafted_rows(hidden, rows, seed):
     return np.vectorize(lambda x: bf16_to_float(float_to_bf16(float(x))))(v).astype(np.float32)
 
 
-def check_moe_quantize(rows, hidden, warps, ctas, seed):
-    r = Report(f"moe_quantize, {rows} rows x {hidden}, warps {warps}, {ctas} CTAs")
+def check_moe_quantize(rows, hidden, warps, ctas, seed, unroll=4):
+    r = Report(f"moe_quantize, {rows} rows x {hidden}, warps {warps}, unroll {unroll}, {ctas} CTAs")
     values = crafted_rows(hidden, rows, seed)
     heap = Heap(1)
     x = heap.alloc(rows * hidden * 2, "x")
@@ -81,7 +81,7 @@ def check_moe_quantize(rows, hidden, warps, ctas, seed):
     q8.poison(0)
     sc.poison(0)
     c = Collectives(heap, ctas=ctas, block=max(64, 32 * warps))
-    k = host.kernel("moe_quantize", [f"warps={warps}"])
+    k = host.kernel("moe_quantize", [f"warps={warps}", f"unroll={unroll}"])
     c.launch_with_block(k, 32 * warps, x.bases[0], q8.bases[0], sc.bases[0], rows, hidden)
     got_q = np.frombuffer(q8.download(0), dtype=np.uint8).reshape(rows, hidden)
     got_s = np.frombuffer(sc.download(0), dtype=np.float32).reshape(hidden // 128, rows)

@@ -290,7 +290,9 @@ def run_matrix(run, s, q):
     if not q:
         run.run("Ipc MoE, 3 ranks", lambda: ipc_checks.run_moe(3, 3, 2, 9, 8 * 35, 4, 9, 3, s))
     run.run("Ipc moe_dispatch entry race", lambda: ipc_checks.run_moe_entry_race(4 if q else 10))
-    run.run("moe_quantize (fp8 dispatch)", lambda: fp8_checks.check_moe_quantize(5, 384, 2, 2, s))
+    # 5 blocks a row: one trip of 4 blocks loaded together, then one alone; and a block a trip.
+    run.run("moe_quantize (fp8 dispatch)", lambda: [fp8_checks.check_moe_quantize(5, 640, 2, 2, s, unroll)
+                                                    for unroll in (4, 1)])
 
     # Mutants: each must make the checks above fail. The schedules are seeded, so a mutant that needs
     # a race to show is given several tries (it stops at its first detection). With --backend llvm the
@@ -321,9 +323,10 @@ def run_matrix(run, s, q):
         lambda: checks.check_moe(c := Collectives(Heap(2, mem_bytes=1 << 23), ctas=2, block=64, seed=s),
                                  MoeAllToAll(c, 7, 8 * 5, 3, 4, 2, 0, False, 40), 5)))
     run.mutant("moe_quantize 448 / amax", lambda: mutant(
-        "the e4m3 range taken as 450, not 448: values scaled past the format's largest", "moe_quantize", ["warps=2"],
+        "the e4m3 range taken as 450, not 448: values scaled past the format's largest", "moe_quantize",
+        ["warps=2", "unroll=4"],
         lambda text: substitute(text, r"div\.rn\.f32 (%f\d+), (%f\d+), (%f\d+);", r"div.rn.f32 \1, \2, \3;\n\tmul.f32 \1, \1, 0f3F809249;"),
-        lambda: fp8_checks.check_moe_quantize(5, 384, 2, 2, s)))
+        lambda: fp8_checks.check_moe_quantize(5, 640, 2, 2, s)))
     run.mutant("all_gather entry wait", lambda: mutant(
         "opening rendezvous arrives but does not wait: a faster rank's packets land before the peer's host "
         "poisons out, Ipc", "all_gather", ["block=64"], flag_read_offset(0, 1 << 30) if llvm else drop_first_wait,
