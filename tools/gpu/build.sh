@@ -74,15 +74,26 @@ if command -v strip >/dev/null; then
   find "$BUILD" -type f -perm -u+x -not -path '*/CMakeFiles/*' -exec sh -c \
     'head -c4 "$1" | grep -q ELF && strip --strip-unneeded "$1"' _ {} \; 2>/dev/null
 fi
-# Every program must find its libraries (weft's in $BUILD/lib through the run path, the system's).
+# Every program must find its libraries (weft's in $BUILD/lib through the run path, the system's) and
+# every symbol they name (ldd -r; the shared libraries link without --no-undefined), and every run
+# path must be $ORIGIN-relative: an absolute one would load this machine's build, not the carried one.
 unresolved=0
 for t in "${targets[@]}"; do
   [ -x "$BUILD/$t" ] || { echo "build.sh: $BUILD/$t was not built" >&2; unresolved=1; continue; }
-  if ldd "$BUILD/$t" 2>&1 | grep -q 'not found'; then
-    echo "build.sh: $BUILD/$t cannot find a library:" >&2
-    ldd "$BUILD/$t" 2>&1 | grep 'not found' | sed 's/^/  /' >&2
+  report=$(ldd -r "$BUILD/$t" 2>&1)
+  if grep -q -e 'not found' -e 'undefined symbol' <<<"$report"; then
+    echo "build.sh: $BUILD/$t cannot load:" >&2
+    grep -e 'not found' -e 'undefined symbol' <<<"$report" | sed 's/^/  /' >&2
     unresolved=1
   fi
+done
+for f in "${targets[@]/#/$BUILD/}" "$BUILD"/lib/*.so; do
+  [ -f "$f" ] || continue
+  runpath=$(readelf -d "$f" 2>/dev/null | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p; s/.*(RPATH).*\[\(.*\)\]/\1/p')
+  IFS=: read -ra entries <<<"$runpath"
+  for e in "${entries[@]}"; do
+    case "$e" in '$ORIGIN'*|'') ;; *) echo "build.sh: $f has run path entry '$e', not \$ORIGIN-relative" >&2; unresolved=1;; esac
+  done
 done
 size_kb=$(du -sk "$BUILD" | cut -f1)
 if [ "$size_kb" -gt $((64 * 1024)) ]; then

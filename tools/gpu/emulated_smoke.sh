@@ -23,12 +23,18 @@ EMU_LIB="$ROOT/$EMU_BUILD/tools/emudevice/libcuda.so.1"
 PYTHON=/usr/bin/python3
 [ -x "$PYTHON" ] || PYTHON=$(command -v python3)
 
-# The copy: the programs must find build-gpu/lib through their $ORIGIN run path, not this tree's path.
+# The copy: the programs must find build-gpu/lib through their $ORIGIN run path, not this tree's path
+# (tools/gpu/build.sh refuses any other run path; ldd below shows which copy a program loads).
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cp -a "$GPU_BUILD" "$WORK/moved"
 B="$WORK/moved"
 
+if ldd "$B/bench/gemm_bench" | grep 'libweft_' | grep -qv "=> $B/"; then
+  echo "emulated_smoke.sh: the moved programs load weft's libraries from outside the copy:" >&2
+  ldd "$B/bench/gemm_bench" | grep 'libweft_' >&2
+  exit 1
+fi
 export WEFT_LIBCUDA="$EMU_LIB" WEFT_EMU_PYTHON="$PYTHON" WEFT_APP_QUICK=1 WEFT_CACHE=off
 failed=0
 printf '%-28s %-6s %s\n' program result seconds
@@ -39,7 +45,7 @@ run() {
   rc=$?
   verdict=pass
   if [ $rc != 0 ]; then verdict="fail (exit $rc)"
-  elif grep -q 'skipped: no CUDA driver' "$log"; then verdict="fail (no driver found)"
+  elif grep -q '^skipped: ' "$log"; then verdict="fail ($(grep -m1 '^skipped: ' "$log" | cut -c1-60))"
   fi
   printf '%-28s %-6s %s\n' "$name" "$verdict" "$((SECONDS - t0))"
   if [ "$verdict" != pass ]; then failed=1; tail -15 "$log" | sed 's/^/    /'; fi
