@@ -22,12 +22,17 @@ inline constexpr std::uint32_t kQuantBlock = 128;  // values per scale (DeepSeek
 // Whether target t converts to e4m3 (cvt ... e4m3x2 is sm_89+): the kernels' check and the host's.
 inline bool fp8_convert_supported(const isa::Target& t) { return isa::form("cvt.fp8x2.f32").targets.contains(t); }
 
+// The two bf16 values of a 32-bit word (element 2i in the low half), widened to f32 (exact).
+inline Reg<f32> bf16_low(Reg<u32> w) { return bitcast<f32>(w << 16u); }
+inline Reg<f32> bf16_high(Reg<u32> w) { return bitcast<f32>(w & 0xffff0000u); }
+
 struct QuantizedBlock {
   Reg<u32> packed;  // this lane's four e4m3 values, element 4i in the low byte
   Reg<f32> scale;   // the block's scale, the same in every lane
 };
 
-inline QuantizedBlock quantize_block_e4m3(KernelBuilder& k, const std::array<Reg<f32>, 4>& v) {
+inline QuantizedBlock quantize_block_e4m3(KernelBuilder& k, const std::array<Reg<f32>, 4>& v,
+                                          Loc loc = Loc::current()) {
   auto amax = max(max(abs(v[0]), abs(v[1])), max(abs(v[2]), abs(v[3])));
   for (std::uint32_t offset = 16; offset > 0; offset /= 2) k.assign(amax, max(amax, k.shfl(q::bfly, amax, offset)));
   k.assign(amax, max(amax, kMinAmax));
@@ -38,7 +43,7 @@ inline QuantizedBlock quantize_block_e4m3(KernelBuilder& k, const std::array<Reg
             {pairs[p], v[2 * p + 1] * to_q, v[2 * p] * to_q});
   auto packed = k.reg<b32>();  // {low pair, high pair}
   k.emit_form("mov.pack", isa::Type::b32, isa::Type::none, {},
-              {ir::Operand::r(packed.id()), ir::Operand::list({pairs[0].id(), pairs[1].id()})}, SourceLoc::from(Loc::current()));
+              {ir::Operand::r(packed.id()), ir::Operand::list({pairs[0].id(), pairs[1].id()})}, SourceLoc::from(loc));
   return {bitcast<u32>(packed), amax / kE4m3Max};
 }
 

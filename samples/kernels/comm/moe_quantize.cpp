@@ -28,8 +28,7 @@ WEFT_KERNEL_FOR(moe_quantize, isa::TargetSet::from_sm(89),
   auto hidden = k.param<u32>("hidden");  // a multiple of 128 (the host checks)
   auto lane = k.laneid();
   auto blocks = hidden / kQuantBlock;
-  auto lo = [&](Reg<u32> w) { return bitcast<f32>(w << 16u); };
-  auto hi = [&](Reg<u32> w) { return bitcast<f32>(w & 0xffff0000u); };
+  const auto lo = bf16_low, hi = bf16_high;
   auto row = k.let<u32>(k.ctaid_x() * warps + k.tid_x() / 32u);
   auto whole_trips_end = blocks - blocks % unroll;  // blocks below it go `unroll` to a trip
   k.while_([&] { return row < rows; }, [&] {

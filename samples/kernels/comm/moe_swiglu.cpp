@@ -43,8 +43,7 @@ WEFT_KERNEL_FOR(moe_swiglu, isa::TargetSet::from_sm(80),
   auto pairs = inter / 2u;  // 32-bit words per row of g (and per half of a row of h)
   auto row = k.let<u32>(k.ctaid_x() * warps + k.tid_x() / 32u);
   auto silu = [&](Reg<f32> x) { return x * rcp_approx(ex2_approx(x * -1.4426950408889634f) + 1.0f); };
-  auto lo = [&](Reg<u32> w) { return bitcast<f32>(w << 16u); };
-  auto hi = [&](Reg<u32> w) { return bitcast<f32>(w & 0xffff0000u); };
+  const auto lo = bf16_low, hi = bf16_high;
   k.while_([&] { return row < rows; }, [&] {
     auto group = bitcast<u32>(k.ld(tile_groups + row / kGroupRows, {q::nc}));
     k.if_(group < groups, [&] {
